@@ -1,0 +1,34 @@
+# IDF: `make demo` runs the default scene, `make test` runs every check. Both install what is
+# missing first (Debian/Ubuntu packages; Rust comes from rustup).
+SHELL := /bin/bash
+APT_PACKAGES := mesa-vulkan-drivers libvulkan1 vulkan-tools pkg-config clang libclang-dev \
+	libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev \
+	libhdf5-dev xvfb
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Mesa's device-select layer probes Wayland on headless machines and prints errors; it only
+# orders adapters for windowed programs.
+export NODEVICE_SELECT := 1
+
+.PHONY: setup demo test lint bench
+setup:
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: setup
+	cargo run --quiet --bin idf -- sample --scene assets/scenes/default.yaml --out visuals/default_scene.npy
+
+lint: setup
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+test: lint
+	cargo test --all-targets
+	cargo test --doc
+
+bench: setup
+	cargo bench --bench langevin

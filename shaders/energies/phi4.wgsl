@@ -1,0 +1,44 @@
+// Ginzburg-Landau (phi^4) lattice field:
+// E = sum_i (kappa/2)|grad phi|^2 + (a/2) phi^2 + (b/4) phi^4 - h phi, forward differences, periodic.
+// energy_params = [kappa, a, b, h]. CPU twin: src/cpu/energies/phi4.rs.
+#import shared/lattice
+#import shared/rng
+
+fn energy_gradient(i: u32) -> f32 {
+    let kappa = energy_params[0];
+    let a = energy_params[1];
+    let b = energy_params[2];
+    let h = energy_params[3];
+    let phi = src[i];
+    let laplacian = neighbour_sum(i) - 4.0 * phi;
+    return -kappa * laplacian + a * phi + b * phi * phi * phi - h;
+}
+
+fn site_energy(i: u32) -> f32 {
+    let kappa = energy_params[0];
+    let a = energy_params[1];
+    let b = energy_params[2];
+    let h = energy_params[3];
+    let phi = src[i];
+    let dr = phi - src[neighbour(i, 0, 1)];
+    let dd = phi - src[neighbour(i, 1, 0)];
+    let phi2 = phi * phi;
+    return 0.5 * kappa * (dr * dr + dd * dd) + 0.5 * a * phi2 + 0.25 * b * phi2 * phi2 - h * phi;
+}
+
+fn local_energy_change(i: u32, proposed: f32) -> f32 {
+    let kappa = energy_params[0];
+    let a = energy_params[1];
+    let b = energy_params[2];
+    let h = energy_params[3];
+    let phi = src[i];
+    let d = proposed - phi;
+    let dsq = proposed * proposed - phi * phi;
+    let bonds = kappa * (2.0 * dsq - d * neighbour_sum(i));
+    let onsite = 0.5 * a * dsq + 0.25 * b * dsq * (proposed * proposed + phi * phi) - h * d;
+    return bonds + onsite;
+}
+
+fn metropolis_proposal(i: u32, current: f32, r: vec4<u32>) -> f32 {
+    return current + params.step_size * gaussian(r);
+}

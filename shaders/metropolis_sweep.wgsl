@@ -1,0 +1,33 @@
+// Half a checkerboard Metropolis sweep: every site of colour `params.parity` proposes a local move
+// (the energy's `metropolis_proposal`) and accepts it with min(1, exp(-dE/T)); the other colour is
+// copied. Sites of one colour share no bond, so all of them update at once.
+// CPU twin: src/cpu/metropolis_sweep.rs.
+#import shared/lattice
+#import shared/rng
+#import energy
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = global_site(gid, groups);
+    if (i >= total_sites()) {
+        return;
+    }
+    let current = src[i];
+    var next = current;
+    if (parity_of(i) == params.parity) {
+        let chain = chain_of(i);
+        let r = rng_draw(index_in_chain(i), chain, params.step, params.seed, STREAM_METROPOLIS);
+        let proposed = metropolis_proposal(i, current, r);
+        let d_energy = local_energy_change(i, proposed);
+        var accept = d_energy <= 0.0;
+        if (!accept && params.temperature > 0.0) {
+            accept = unit_closed_open(r.z) < exp(-d_energy / params.temperature);
+        }
+        if (accept) {
+            next = proposed;
+            atomicAdd(&status[1u + chain], 1u);
+        }
+    }
+    dst[i] = next;
+    flag_divergence(next);
+}

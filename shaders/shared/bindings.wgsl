@@ -1,0 +1,36 @@
+// Bindings and per-dispatch parameters shared by every IDF kernel.
+// Keep in sync with `StepParams` and the binding table in src/kernels.rs.
+
+struct StepParams {
+    chains: u32,
+    channels: u32,
+    height: u32,
+    width: u32,
+    step: u32,
+    seed: u32,
+    parity: u32,
+    record: u32,
+    c_x: f32,
+    c_grad: f32,
+    c_noise: f32,
+    temperature: f32,
+    alpha_bar: f32,
+    step_size: f32,
+    sign: f32,
+    flags: u32,
+}
+
+// flags bit 0: the kernel writes a proposal, not the state, so non-finite values are not a divergence.
+const FLAG_PROPOSAL: u32 = 1u;
+
+// status[0]: first step whose output was not finite (0xffffffff while none);
+// status[1 + chain]: accepted proposals since the last observation;
+// status[1 + chains + chain]: the last MALA accept decision (1 = accepted).
+const STATUS_DIVERGED: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> params: StepParams;
+@group(0) @binding(1) var<storage, read> energy_params: array<f32>;
+@group(0) @binding(2) var<storage, read> src: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> aux: array<f32>;

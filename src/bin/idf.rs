@@ -1,0 +1,349 @@
+//! The `idf` command line: a thin layer over the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use idf::config::{Config, TEMPLATE};
+use idf::sample::{sample, SampleReport, SampleSpec};
+use idf::{BackendChoice, Context, EnergyModel, Method, Scene, ScheduleKind};
+
+#[derive(Parser)]
+#[command(
+    name = "idf",
+    version,
+    about = "IDF: energy-based diffusion and thermodynamic sampling on any GPU"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the version, the compiled backends and the adapters found.
+    Info {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sample a model and report estimates with standard errors.
+    Sample(Box<SampleArgs>),
+    /// Write a commented idf.yaml and a starter scene into DIR.
+    Init {
+        /// Target directory (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    /// Scene file; its keys are defaults that the flags below override (default: the embedded scene).
+    #[arg(long)]
+    scene: Option<PathBuf>,
+    /// Configuration file (defaults: Diffusion.timesteps, noiseSchedule, batchSize).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Model: phi4, ising or gmm.
+    #[arg(long)]
+    model: Option<String>,
+    /// Model parameter KEY=VALUE (repeatable), e.g. kappa=0.5, or for gmm means=-2,0;2,1.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// Square lattice N×N.
+    #[arg(long, conflicts_with = "shape")]
+    size: Option<usize>,
+    /// Lattice HxW, e.g. 64x128.
+    #[arg(long)]
+    shape: Option<String>,
+    /// Independent chains.
+    #[arg(long)]
+    chains: Option<usize>,
+    /// langevin, mala, metropolis, ddpm, ddim or anneal.
+    #[arg(long)]
+    integrator: Option<String>,
+    /// Steps after burn-in (ddpm: timesteps; ddim: its steps).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Steps before recording starts.
+    #[arg(long)]
+    burn_in: Option<u64>,
+    /// Record observables every K steps.
+    #[arg(long)]
+    record_every: Option<u64>,
+    /// Step size η (Metropolis on continuous fields: proposal width).
+    #[arg(long)]
+    step_size: Option<f32>,
+    /// Target temperature T.
+    #[arg(long)]
+    temperature: Option<f32>,
+    /// constant, linear, geometric or cosine (from --t-start down to --temperature).
+    #[arg(long)]
+    schedule: Option<String>,
+    /// Starting (hot) temperature of non-constant schedules (default 10·T).
+    #[arg(long)]
+    t_start: Option<f32>,
+    /// Seed.
+    #[arg(long)]
+    seed: Option<u32>,
+    /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
+    #[arg(long)]
+    backend: Option<String>,
+    /// Write the final samples as .npy [chains, channels, height, width].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    quiet_headless_vulkan();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info { json } => info(json),
+        Command::Sample(args) => run_sample(*args),
+        Command::Init { dir, force } => init(&dir, force),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("idf: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Without a display, Mesa's implicit device-select Vulkan layer prints a Wayland connection
+/// error on every run; it only orders adapters for windowed apps, so headless runs turn it off.
+fn quiet_headless_vulkan() {
+    let headless =
+        std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+    if headless && std::env::var_os("NODEVICE_SELECT").is_none() {
+        // Called first thing in main, before any thread exists.
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
+fn context(backend: Option<&str>) -> Result<Context> {
+    Ok(match backend {
+        Some(b) => Context::with_backend(b.parse::<BackendChoice>()?)?,
+        None => Context::new()?,
+    })
+}
+
+fn info(as_json: bool) -> Result<()> {
+    let adapters: Vec<_> = idf::gpu::list_adapters()
+        .into_iter()
+        .map(|a| {
+            json!({"name": a.name, "backend": format!("{:?}", a.backend),
+                   "device_type": format!("{:?}", a.device_type), "driver": a.driver,
+                   "driver_info": a.driver_info})
+        })
+        .collect();
+    let ctx = Context::new()?;
+    let report = json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "backends": ["vulkan", "metal", "dx12", "gl", "cpu"],
+        "adapters": adapters,
+        "selected": {"backend": ctx.backend().to_string(), "adapter": ctx.adapter_name(),
+                     "fallback_reason": ctx.fallback_reason()},
+        "cpu_threads": rayon::current_num_threads(),
+    });
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("idf {}", env!("CARGO_PKG_VERSION"));
+    println!("backends compiled: vulkan, metal, dx12, gl (wgpu) and cpu");
+    if adapters.is_empty() {
+        println!("adapters: none found");
+    }
+    for a in &report["adapters"].as_array().cloned().unwrap_or_default() {
+        println!(
+            "adapter: {} [{}, {}] {} {}",
+            a["name"].as_str().unwrap_or(""),
+            a["backend"].as_str().unwrap_or(""),
+            a["device_type"].as_str().unwrap_or(""),
+            a["driver"].as_str().unwrap_or(""),
+            a["driver_info"].as_str().unwrap_or("")
+        );
+    }
+    println!("selected: {}", ctx.describe());
+    Ok(())
+}
+
+fn parse_shape(text: &str) -> Result<[usize; 2]> {
+    let parts: Vec<&str> = text.split(['x', 'X']).collect();
+    let [h, w] = parts[..] else {
+        bail!("--shape: expected HxW such as 64x128, got `{text}`");
+    };
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<usize>()
+            .with_context(|| format!("--shape: `{s}` is not a whole number"))
+    };
+    Ok([parse(h)?, parse(w)?])
+}
+
+fn parse_param(text: &str) -> Result<(String, String)> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => bail!("--param: expected KEY=VALUE, got `{text}`"),
+    }
+}
+
+fn run_sample(args: SampleArgs) -> Result<()> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let scene = match &args.scene {
+        Some(path) => Scene::load(path)?,
+        None if args.model.is_none() => Scene::default_scene(),
+        None => Scene::default(),
+    };
+    let model_name = args
+        .model
+        .clone()
+        .or(scene.model.clone())
+        .unwrap_or_else(|| "phi4".into());
+    // Scene parameters belong to the scene's model; a different --model starts from its defaults.
+    let mut params = if scene.model.as_deref() == Some(model_name.as_str()) {
+        scene.param_pairs()
+    } else {
+        Vec::new()
+    };
+    for p in &args.params {
+        params.push(parse_param(p)?);
+    }
+    let model = EnergyModel::from_params(&model_name, &params)?;
+    let size = match (&args.size, &args.shape) {
+        (Some(n), _) => Some([*n, *n]),
+        (None, Some(s)) => Some(parse_shape(s)?),
+        (None, None) if model.kind() == idf::EnergyKind::Gmm => None,
+        (None, None) => scene.size,
+    };
+    let method: Method = args
+        .integrator
+        .as_deref()
+        .or(scene.integrator.as_deref())
+        .unwrap_or("langevin")
+        .parse()?;
+    let schedule = args
+        .schedule
+        .as_deref()
+        .or(scene.schedule.as_deref())
+        .map(str::parse::<ScheduleKind>)
+        .transpose()?;
+    let spec = SampleSpec {
+        model,
+        size,
+        chains: args
+            .chains
+            .or(scene.chains)
+            .unwrap_or(config.diffusion.batch_size),
+        method,
+        steps: args.steps.or(scene.steps),
+        burn_in: args.burn_in.or(scene.burn_in).unwrap_or(0),
+        record_every: args.record_every.or(scene.record_every).unwrap_or(1),
+        step_size: args.step_size.or(scene.step_size),
+        temperature: args.temperature.or(scene.temperature),
+        schedule,
+        t_start: args.t_start.or(scene.t_start),
+        seed: args.seed.or(scene.seed).unwrap_or(0),
+        timesteps: config.diffusion.timesteps,
+        noise_schedule: config.noise_schedule(),
+    };
+    let ctx = context(args.backend.as_deref())?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("{} {}", spec.model.name(), spec.method));
+    let report = sample(&ctx, &spec, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some(out) = &args.out {
+        idf::io::npy::write_field(out, &report.field)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print_summary(&report, &ctx, args.out.as_deref());
+    }
+    Ok(())
+}
+
+fn print_summary(r: &SampleReport, ctx: &Context, out: Option<&Path>) {
+    println!(
+        "idf sample: {} ({}) on {}",
+        r.model.name(),
+        r.model.params_json(),
+        ctx.describe()
+    );
+    println!(
+        "  shape {:?}, {}, {} steps, step size {}, T = {}, seed {}, {:.0} ms",
+        r.field.shape().dims(),
+        r.method,
+        r.steps,
+        r.step_size,
+        r.temperature,
+        r.seed,
+        r.wall_ms
+    );
+    println!(
+        "  final: energy/site {:.5}, mean {:.5}, variance {:.5}",
+        r.final_stats.energy_per_site, r.final_stats.mean, r.final_stats.variance
+    );
+    println!("  estimates (mean ± batch-means standard error):");
+    for (name, e) in &r.estimates {
+        match e.stderr {
+            Some(se) => println!("    {name:<18} {:>12.6} ± {se:.6}", e.mean),
+            None => println!("    {name:<18} {:>12.6}", e.mean),
+        }
+    }
+    if let Some(out) = out {
+        println!("  wrote {}", out.display());
+    }
+}
+
+fn init(dir: &Path, force: bool) -> Result<()> {
+    let files = [
+        (dir.join("idf.yaml"), TEMPLATE),
+        (
+            dir.join("scenes").join("starter.yaml"),
+            idf::scene::DEFAULT_SCENE,
+        ),
+    ];
+    for (path, _) in &files {
+        if path.exists() && !force {
+            bail!("{} exists; pass --force to overwrite it", path.display());
+        }
+    }
+    for (path, text) in &files {
+        idf::io::write_atomic(path, text.as_bytes())?;
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "next: idf sample --config {} --scene {}",
+        files[0].0.display(),
+        files[1].0.display()
+    );
+    Ok(())
+}

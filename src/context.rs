@@ -1,0 +1,170 @@
+//! [`Context`]: where IDF computes, a GPU through wgpu or the CPU twin.
+//!
+//! `Context::new()` takes a GPU adapter when one exists and otherwise the CPU, and says which;
+//! `IDF_BACKEND=auto|gpu|cpu` overrides the choice. `Context::from_wgpu` adopts a device that a
+//! caller (a VR or art tool, the viewer) already owns, so fields live in its buffers.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::error::{IdfError, Result};
+use crate::gpu::GpuContext;
+
+/// The backend a [`Context`] computes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The CPU twin of every kernel.
+    Cpu,
+    /// WGSL kernels through wgpu.
+    Gpu,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Cpu => "cpu",
+            Backend::Gpu => "gpu",
+        })
+    }
+}
+
+/// A requested backend: `auto` takes a GPU when there is one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// A GPU if one is found, else the CPU.
+    #[default]
+    Auto,
+    /// A GPU, or an error saying why there is none.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+impl FromStr for BackendChoice {
+    type Err = IdfError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" | "" => Ok(BackendChoice::Auto),
+            "gpu" => Ok(BackendChoice::Gpu),
+            "cpu" => Ok(BackendChoice::Cpu),
+            other => Err(IdfError::invalid(
+                "backend",
+                format!("`{other}` is not a backend; use auto, gpu or cpu"),
+            )),
+        }
+    }
+}
+
+/// Where IDF computes. Cheap to clone: clones share the GPU device.
+#[derive(Clone)]
+pub struct Context {
+    gpu: Option<Arc<GpuContext>>,
+    fallback_reason: Option<String>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Context {
+    /// A GPU when one exists, otherwise the CPU; `IDF_BACKEND=auto|gpu|cpu` overrides.
+    pub fn new() -> Result<Self> {
+        let choice = match std::env::var("IDF_BACKEND") {
+            Ok(v) => v.parse().map_err(|_| {
+                IdfError::invalid(
+                    "IDF_BACKEND",
+                    format!("`{v}` is not a backend; use auto, gpu or cpu"),
+                )
+            })?,
+            Err(_) => BackendChoice::Auto,
+        };
+        Self::with_backend(choice)
+    }
+
+    /// The context for an explicit choice.
+    pub fn with_backend(choice: BackendChoice) -> Result<Self> {
+        match choice {
+            BackendChoice::Cpu => Ok(Self::cpu()),
+            BackendChoice::Gpu => Self::gpu(),
+            BackendChoice::Auto => match Self::gpu() {
+                Ok(ctx) => Ok(ctx),
+                Err(e) => Ok(Context {
+                    gpu: None,
+                    fallback_reason: Some(e.to_string()),
+                }),
+            },
+        }
+    }
+
+    /// The best GPU adapter wgpu finds, or an error naming why there is none.
+    pub fn gpu() -> Result<Self> {
+        Ok(Context {
+            gpu: Some(Arc::new(GpuContext::request()?)),
+            fallback_reason: None,
+        })
+    }
+
+    /// The CPU twin.
+    pub fn cpu() -> Self {
+        Context {
+            gpu: None,
+            fallback_reason: None,
+        }
+    }
+
+    /// Adopts a caller's wgpu device and queue: IDF's buffers and pipelines are created on it, and
+    /// [`crate::Simulation::gpu_buffer`] hands the field's buffer back for drawing.
+    pub fn from_wgpu(adapter: &wgpu::Adapter, device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        Context {
+            gpu: Some(Arc::new(GpuContext::adopt(
+                adapter.get_info(),
+                device,
+                queue,
+            ))),
+            fallback_reason: None,
+        }
+    }
+
+    /// The backend this context computes on.
+    pub fn backend(&self) -> Backend {
+        if self.gpu.is_some() {
+            Backend::Gpu
+        } else {
+            Backend::Cpu
+        }
+    }
+
+    /// The GPU adapter's description, when on a GPU.
+    pub fn adapter_info(&self) -> Option<&wgpu::AdapterInfo> {
+        self.gpu.as_deref().map(|g| &g.info)
+    }
+
+    /// A one-line name of the adapter: `llvmpipe (LLVM 15.0.6) [Vulkan, Cpu]` or `cpu (N threads)`.
+    pub fn adapter_name(&self) -> String {
+        match self.adapter_info() {
+            Some(info) => format!("{} [{:?}, {:?}]", info.name, info.backend, info.device_type),
+            None => format!("cpu ({} threads)", rayon::current_num_threads()),
+        }
+    }
+
+    /// Why `auto` fell back to the CPU, if it did.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback_reason.as_deref()
+    }
+
+    /// A sentence saying which backend is used and why.
+    pub fn describe(&self) -> String {
+        match (&self.gpu, &self.fallback_reason) {
+            (Some(_), _) => format!("gpu: {}", self.adapter_name()),
+            (None, Some(reason)) => format!("cpu (no GPU: {reason})"),
+            (None, None) => "cpu".to_string(),
+        }
+    }
+
+    pub(crate) fn gpu_context(&self) -> Option<&Arc<GpuContext>> {
+        self.gpu.as_ref()
+    }
+}

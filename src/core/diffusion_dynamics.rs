@@ -1,0 +1,692 @@
+//! Integrators and temperature schedules, and [`Simulation`]: a field resident on a backend,
+//! advanced by recorded dispatches.
+//!
+//! Every step rule is one of three shapes, each a short fixed sequence of kernels:
+//! a drift-diffusion step (Langevin, forward noising, DDPM, DDIM), a MALA step
+//! (propose, two term passes, accept, select) or a checkerboard Metropolis sweep (two colours).
+//! Steps are recorded in segments and submitted once per segment; observables are written to a
+//! trace on the backend every K steps and read back once at the end. Divergence is caught by the
+//! kernels themselves (the first non-finite step is kept in the status buffer) and checked once
+//! per segment. To add an integrator: a [`StepRule`] variant and its dispatches in
+//! `Simulation::push_step`.
+
+use std::f64::consts::FRAC_PI_2;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::context::Context;
+use crate::core::energy_field::EnergyModel;
+use crate::core::executor::Executor;
+use crate::core::field::{Field, Shape};
+use crate::error::{IdfError, Result};
+use crate::kernels::{
+    initial_status, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_PROPOSAL, NOT_DIVERGED,
+    OBSERVABLES, STATUS_DIVERGED,
+};
+
+/// Dispatches recorded before a submission (and a divergence check).
+const SEGMENT_DISPATCHES: usize = 1024;
+
+/// How samples are drawn: the `--integrator` of `idf sample`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Unadjusted Langevin: `x ← x − η∇E + √(2ηT) ξ`.
+    Langevin,
+    /// Metropolis-adjusted Langevin, one accept decision per chain.
+    Mala,
+    /// Checkerboard single-site Metropolis.
+    Metropolis,
+    /// Reverse DDPM with the exact score (Gaussian mixtures).
+    Ddpm,
+    /// Deterministic reverse DDIM with the exact score (Gaussian mixtures).
+    Ddim,
+    /// Annealing from hot to the target temperature along a schedule (cosine by default):
+    /// annealed Langevin for continuous fields, annealed Metropolis for spins.
+    Anneal,
+}
+
+impl Method {
+    /// Every method name.
+    pub const NAMES: [&'static str; 6] =
+        ["langevin", "mala", "metropolis", "ddpm", "ddim", "anneal"];
+
+    /// The method's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Langevin => "langevin",
+            Method::Mala => "mala",
+            Method::Metropolis => "metropolis",
+            Method::Ddpm => "ddpm",
+            Method::Ddim => "ddim",
+            Method::Anneal => "anneal",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Method {
+    type Err = IdfError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "langevin" => Method::Langevin,
+            "mala" => Method::Mala,
+            "metropolis" => Method::Metropolis,
+            "ddpm" => Method::Ddpm,
+            "ddim" => Method::Ddim,
+            "anneal" => Method::Anneal,
+            other => {
+                return Err(IdfError::invalid(
+                    "integrator",
+                    format!("`{other}` is not one of {}", Method::NAMES.join(", ")),
+                ))
+            }
+        })
+    }
+}
+
+/// The shape of a temperature schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleKind {
+    /// `T` throughout.
+    Constant,
+    /// Linear from the start to the end temperature.
+    Linear,
+    /// Geometric (exponential) from the start to the end temperature.
+    Geometric,
+    /// Along the cosine noise schedule: `T = T_end + (T_start − T_end)(1 − ᾱ)`, the annealed
+    /// Langevin reverse process.
+    Cosine,
+}
+
+impl FromStr for ScheduleKind {
+    type Err = IdfError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "constant" => ScheduleKind::Constant,
+            "linear" => ScheduleKind::Linear,
+            "geometric" => ScheduleKind::Geometric,
+            "cosine" => ScheduleKind::Cosine,
+            other => {
+                return Err(IdfError::invalid(
+                    "schedule",
+                    format!("`{other}` is not one of constant, linear, geometric, cosine"),
+                ))
+            }
+        })
+    }
+}
+
+impl ScheduleKind {
+    /// The schedule's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScheduleKind::Constant => "constant",
+            ScheduleKind::Linear => "linear",
+            ScheduleKind::Geometric => "geometric",
+            ScheduleKind::Cosine => "cosine",
+        }
+    }
+}
+
+/// The cosine schedule's signal fraction at continuous time `tau ∈ [0, 1]`
+/// (Nichol & Dhariwal 2021, offset s = 0.008).
+pub fn cosine_alpha_bar(tau: f64) -> f64 {
+    const S: f64 = 0.008;
+    let f = |t: f64| ((t + S) / (1.0 + S) * FRAC_PI_2).cos().powi(2);
+    f(tau) / f(0.0)
+}
+
+/// Temperature over the steps of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TemperatureSchedule {
+    /// The shape.
+    pub kind: ScheduleKind,
+    /// The temperature at the first step (hot, for annealing).
+    pub start: f32,
+    /// The temperature at the last step (the target).
+    pub end: f32,
+}
+
+impl TemperatureSchedule {
+    /// A constant temperature.
+    pub fn constant(t: f32) -> Self {
+        TemperatureSchedule {
+            kind: ScheduleKind::Constant,
+            start: t,
+            end: t,
+        }
+    }
+
+    /// A checked schedule: finite, non-negative temperatures; positive for a geometric one.
+    pub fn new(kind: ScheduleKind, start: f32, end: f32) -> Result<Self> {
+        for (name, t) in [("t-start", start), ("temperature", end)] {
+            if !t.is_finite() || t < 0.0 {
+                return Err(IdfError::invalid(
+                    name,
+                    format!("{t} is not a finite, non-negative temperature"),
+                ));
+            }
+        }
+        if kind == ScheduleKind::Geometric && (start <= 0.0 || end <= 0.0) {
+            return Err(IdfError::invalid(
+                "schedule",
+                "a geometric schedule needs positive start and end temperatures",
+            ));
+        }
+        Ok(TemperatureSchedule { kind, start, end })
+    }
+
+    /// The temperature at step `i` of `n`.
+    pub fn at(&self, i: u64, n: u64) -> f32 {
+        let s = if n > 1 {
+            i as f64 / (n - 1) as f64
+        } else {
+            1.0
+        };
+        let (a, b) = (self.start as f64, self.end as f64);
+        let t = match self.kind {
+            ScheduleKind::Constant => b,
+            ScheduleKind::Linear => a + (b - a) * s,
+            ScheduleKind::Geometric => a * (b / a).powf(s),
+            ScheduleKind::Cosine => b + (a - b) * (1.0 - cosine_alpha_bar(1.0 - s)),
+        };
+        t as f32
+    }
+}
+
+/// One step of the dynamics.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepRule {
+    /// `x ← c_x·x − c_grad·∇E_ᾱ(x) + c_noise·ξ`, the energy taken at noise level `alpha_bar`.
+    Drift {
+        /// Coefficient of x.
+        c_x: f32,
+        /// Coefficient of the gradient.
+        c_grad: f32,
+        /// Coefficient of the noise.
+        c_noise: f32,
+        /// Noise level of the energy (1: the energy itself).
+        alpha_bar: f32,
+        /// Temperature reported in the trace.
+        temperature: f32,
+    },
+    /// A MALA step.
+    Mala {
+        /// η.
+        step_size: f32,
+        /// T.
+        temperature: f32,
+    },
+    /// A full checkerboard Metropolis sweep.
+    Metropolis {
+        /// Width of continuous proposals.
+        step_size: f32,
+        /// T.
+        temperature: f32,
+    },
+}
+
+impl StepRule {
+    /// The unadjusted Langevin step `x ← x − η∇E + √(2ηT) ξ`.
+    pub fn langevin(step_size: f32, temperature: f32) -> Self {
+        StepRule::Drift {
+            c_x: 1.0,
+            c_grad: step_size,
+            c_noise: (2.0 * step_size * temperature).sqrt(),
+            alpha_bar: 1.0,
+            temperature,
+        }
+    }
+
+    fn temperature(&self) -> f32 {
+        match *self {
+            StepRule::Drift { temperature, .. }
+            | StepRule::Mala { temperature, .. }
+            | StepRule::Metropolis { temperature, .. } => temperature,
+        }
+    }
+
+    fn alpha_bar(&self) -> f32 {
+        match *self {
+            StepRule::Drift { alpha_bar, .. } => alpha_bar,
+            _ => 1.0,
+        }
+    }
+
+    fn step_size(&self) -> f32 {
+        match *self {
+            StepRule::Drift { c_grad, .. } => c_grad,
+            StepRule::Mala { step_size, .. } | StepRule::Metropolis { step_size, .. } => step_size,
+        }
+    }
+
+    /// Proposals per chain per step, for acceptance rates (none for unadjusted steps).
+    fn proposals_per_chain(&self, sites_per_chain: usize) -> f64 {
+        match self {
+            StepRule::Drift { .. } => 0.0,
+            StepRule::Mala { .. } => 1.0,
+            StepRule::Metropolis { .. } => sites_per_chain as f64,
+        }
+    }
+}
+
+/// A sampling run of one of the equilibrium integrators.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    /// Langevin, MALA or Metropolis (annealing is a schedule on one of them).
+    pub method: Method,
+    /// η for gradient steps; the proposal width for continuous Metropolis.
+    pub step_size: f32,
+    /// Temperature over the run (burn-in included).
+    pub schedule: TemperatureSchedule,
+    /// Steps before the first recorded one.
+    pub burn_in: u64,
+    /// Steps after burn-in.
+    pub steps: u64,
+    /// Observables are recorded every this many steps after burn-in.
+    pub record_every: u64,
+}
+
+/// Which observable to read from a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observable {
+    /// E / sites per chain.
+    EnergyPerSite,
+    /// Mean of the field over a chain.
+    Mean,
+    /// Mean of its square.
+    MeanSquare,
+    /// |mean|.
+    AbsMagnetization,
+    /// Accepted proposals / proposals since the previous record.
+    Acceptance,
+}
+
+/// One record of a trace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceRecord {
+    /// Steps completed when it was taken.
+    pub step: u64,
+    /// Temperature of that step.
+    pub temperature: f32,
+    /// Proposals per chain since the previous record (0 for unadjusted dynamics).
+    pub proposals: f64,
+}
+
+/// Observables recorded during a run, read back once at its end.
+#[derive(Clone, Debug)]
+pub struct RunTrace {
+    /// Chains.
+    pub chains: usize,
+    /// Values per chain.
+    pub sites_per_chain: usize,
+    /// The records.
+    pub records: Vec<TraceRecord>,
+    values: Vec<f32>,
+}
+
+impl RunTrace {
+    fn raw(&self, record: usize, chain: usize, k: usize) -> f32 {
+        self.values[(record * self.chains + chain) * OBSERVABLES + k]
+    }
+
+    /// An observable of one chain at one record, or `None` where it does not apply.
+    pub fn value(&self, obs: Observable, record: usize, chain: usize) -> Option<f64> {
+        let n = self.sites_per_chain as f64;
+        Some(match obs {
+            Observable::EnergyPerSite => self.raw(record, chain, 0) as f64 / n,
+            Observable::Mean => self.raw(record, chain, 1) as f64 / n,
+            Observable::MeanSquare => self.raw(record, chain, 2) as f64 / n,
+            Observable::AbsMagnetization => (self.raw(record, chain, 1) as f64 / n).abs(),
+            Observable::Acceptance => {
+                let proposals = self.records[record].proposals;
+                if proposals == 0.0 {
+                    return None;
+                }
+                self.raw(record, chain, 3).to_bits() as f64 / proposals
+            }
+        })
+    }
+
+    /// The total energy of each chain at a record.
+    pub fn energies(&self, record: usize) -> Vec<f64> {
+        (0..self.chains)
+            .map(|c| self.raw(record, c, 0) as f64)
+            .collect()
+    }
+
+    /// Per-chain series of an observable over records `from..`, or `None` where it does not apply.
+    pub fn series(&self, obs: Observable, from: usize) -> Option<Vec<Vec<f64>>> {
+        (0..self.chains)
+            .map(|c| {
+                (from..self.records.len())
+                    .map(|r| self.value(obs, r, c))
+                    .collect::<Option<Vec<f64>>>()
+            })
+            .collect()
+    }
+}
+
+/// A field resident on a backend with an energy, advanced by recorded dispatches.
+pub struct Simulation {
+    model: EnergyModel,
+    shape: Shape,
+    exec: Executor,
+    current: Slot,
+    step: u64,
+    seed: u32,
+}
+
+impl Simulation {
+    /// Uploads `initial` for `model` on the context's backend.
+    pub fn new(ctx: &Context, model: &EnergyModel, initial: &Field, seed: u32) -> Result<Self> {
+        let shape = initial.shape();
+        if let EnergyModel::Gmm(g) = model {
+            if shape.sites_per_chain() != g.dim() {
+                return Err(IdfError::InvalidShape(format!(
+                    "the mixture lives in {} dimensions but each chain holds {} values",
+                    g.dim(),
+                    shape.sites_per_chain()
+                )));
+            }
+        }
+        if !initial.is_finite() {
+            return Err(IdfError::invalid(
+                "field",
+                "the initial field has NaN or infinite values",
+            ));
+        }
+        let mut exec = Executor::new(ctx, model, shape)?;
+        exec.write_field(Slot::A, initial.data());
+        exec.write_status(&initial_status(shape.chains));
+        Ok(Simulation {
+            model: model.clone(),
+            shape,
+            exec,
+            current: Slot::A,
+            step: 0,
+            seed,
+        })
+    }
+
+    /// The energy model.
+    pub fn model(&self) -> &EnergyModel {
+        &self.model
+    }
+
+    /// The field's shape.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// Steps taken so far.
+    pub fn steps_taken(&self) -> u64 {
+        self.step
+    }
+
+    /// Downloads the current field.
+    pub fn field(&self) -> Result<Field> {
+        Field::from_vec(self.shape, self.exec.read_field(self.current)?)
+    }
+
+    /// Replaces the current field.
+    pub fn set_field(&mut self, field: &Field) -> Result<()> {
+        if field.shape() != self.shape {
+            return Err(IdfError::InvalidShape(format!(
+                "expected {:?}, got {:?}",
+                self.shape.dims(),
+                field.shape().dims()
+            )));
+        }
+        self.exec.write_field(self.current, field.data());
+        Ok(())
+    }
+
+    /// The GPU buffer holding the current field (f32, row-major `[chains, channels, height,
+    /// width]`), for drawing it without a copy; `None` on the CPU backend.
+    pub fn gpu_buffer(&self) -> Option<&wgpu::Buffer> {
+        self.exec.gpu_buffer(self.current)
+    }
+
+    fn base_params(&self, rule: &StepRule) -> StepParams {
+        StepParams {
+            chains: self.shape.chains as u32,
+            channels: self.shape.channels as u32,
+            height: self.shape.height as u32,
+            width: self.shape.width as u32,
+            step: self.step as u32,
+            seed: self.seed,
+            temperature: rule.temperature(),
+            alpha_bar: rule.alpha_bar(),
+            step_size: rule.step_size(),
+            c_x: 1.0,
+            ..Default::default()
+        }
+    }
+
+    fn push_step(&mut self, rule: &StepRule, out: &mut Vec<Dispatch>) {
+        let base = self.base_params(rule);
+        let cur = self.current;
+        let dispatch = |kernel, params, src| Dispatch {
+            kernel,
+            params,
+            src,
+            aux: Aux::Scratch,
+        };
+        match *rule {
+            StepRule::Drift {
+                c_x,
+                c_grad,
+                c_noise,
+                ..
+            } => {
+                let p = StepParams {
+                    c_x,
+                    c_grad,
+                    c_noise,
+                    ..base
+                };
+                out.push(dispatch(Kernel::LangevinStep, p, cur));
+                self.current = cur.other();
+            }
+            StepRule::Mala {
+                step_size,
+                temperature,
+            } => {
+                let propose = StepParams {
+                    c_grad: step_size,
+                    c_noise: (2.0 * step_size * temperature).sqrt(),
+                    flags: FLAG_PROPOSAL,
+                    ..base
+                };
+                out.push(dispatch(Kernel::LangevinStep, propose, cur));
+                out.push(dispatch(
+                    Kernel::MalaTerms,
+                    StepParams { sign: 1.0, ..base },
+                    cur,
+                ));
+                out.push(dispatch(
+                    Kernel::MalaTerms,
+                    StepParams { sign: -1.0, ..base },
+                    cur.other(),
+                ));
+                out.push(dispatch(Kernel::MalaAccept, base, cur));
+                out.push(dispatch(Kernel::MalaSelect, base, cur));
+                self.current = cur.other();
+            }
+            StepRule::Metropolis { .. } => {
+                out.push(dispatch(Kernel::MetropolisSweep, base, cur));
+                out.push(dispatch(
+                    Kernel::MetropolisSweep,
+                    StepParams { parity: 1, ..base },
+                    cur.other(),
+                ));
+            }
+        }
+        self.step += 1;
+    }
+
+    /// Advances `n` steps with `rule_of(i)` for step `i`, recording observables after `k` steps
+    /// wherever `record_at(k)` holds (`k = 0` is the state before the first step).
+    /// `progress(done, n)` is called after each submitted segment.
+    pub fn advance(
+        &mut self,
+        n: u64,
+        rule_of: &dyn Fn(u64) -> StepRule,
+        record_at: &dyn Fn(u64) -> bool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<RunTrace> {
+        let spc = self.shape.sites_per_chain();
+        let mut records = Vec::new();
+        let mut proposals_since = 0.0;
+        let mut plan_records = |k: u64, rule: &StepRule, proposals: &mut f64| {
+            if record_at(k) {
+                records.push(TraceRecord {
+                    step: k,
+                    temperature: rule.temperature(),
+                    proposals: *proposals,
+                });
+                *proposals = 0.0;
+            }
+        };
+        for k in 0..=n {
+            let rule = rule_of(k.min(n.saturating_sub(1)));
+            plan_records(k, &rule, &mut proposals_since);
+            if k < n {
+                proposals_since += rule.proposals_per_chain(spc);
+            }
+        }
+        self.exec.ensure_trace(records.len());
+        self.exec.write_status(&initial_status(self.shape.chains));
+
+        let mut dispatches = Vec::with_capacity(SEGMENT_DISPATCHES + 8);
+        let mut record = 0u32;
+        let mut push_record = |sim: &Simulation, rule: &StepRule, out: &mut Vec<Dispatch>| {
+            out.push(Dispatch {
+                kernel: Kernel::ChainObservables,
+                params: StepParams {
+                    record,
+                    ..sim.base_params(rule)
+                },
+                src: sim.current,
+                aux: Aux::Trace,
+            });
+            record += 1;
+        };
+        if n > 0 && record_at(0) {
+            push_record(self, &rule_of(0), &mut dispatches);
+        }
+        for i in 0..n {
+            let rule = rule_of(i);
+            self.push_step(&rule, &mut dispatches);
+            if record_at(i + 1) {
+                push_record(self, &rule, &mut dispatches);
+            }
+            if dispatches.len() >= SEGMENT_DISPATCHES || i + 1 == n {
+                self.exec.execute(&dispatches)?;
+                dispatches.clear();
+                let status = self.exec.read_status()?;
+                if status[STATUS_DIVERGED] != NOT_DIVERGED {
+                    return Err(IdfError::Diverged {
+                        step: status[STATUS_DIVERGED] as u64 + 1,
+                        step_size: rule.step_size(),
+                        suggested: self.model.stable_step_size(),
+                    });
+                }
+                progress(i + 1, n);
+            }
+        }
+        let values = self.exec.read_trace(records.len())?;
+        Ok(RunTrace {
+            chains: self.shape.chains,
+            sites_per_chain: spc,
+            records,
+            values,
+        })
+    }
+
+    /// Runs burn-in and sampling with one of the equilibrium integrators.
+    pub fn run(&mut self, cfg: &RunConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<RunTrace> {
+        if !cfg.step_size.is_finite() || cfg.step_size <= 0.0 {
+            return Err(IdfError::invalid(
+                "step-size",
+                format!("{} is not a finite, positive step size", cfg.step_size),
+            ));
+        }
+        if cfg.record_every == 0 {
+            return Err(IdfError::invalid("record-every", "must be at least 1"));
+        }
+        if cfg.steps == 0 {
+            return Err(IdfError::invalid("steps", "must be at least 1"));
+        }
+        let method = cfg.method;
+        self.model.check_method(method, self.shape)?;
+        let metropolis = self.model.uses_metropolis(method);
+        let total = cfg.burn_in + cfg.steps;
+        let (eta, schedule) = (cfg.step_size, cfg.schedule);
+        let rule_of = move |i: u64| {
+            let t = schedule.at(i, total);
+            if metropolis {
+                StepRule::Metropolis {
+                    step_size: eta,
+                    temperature: t,
+                }
+            } else if method == Method::Mala {
+                StepRule::Mala {
+                    step_size: eta,
+                    temperature: t,
+                }
+            } else {
+                StepRule::langevin(eta, t)
+            }
+        };
+        let (burn_in, every) = (cfg.burn_in, cfg.record_every);
+        let record_at =
+            move |k: u64| k == burn_in || (k > burn_in && (k - burn_in).is_multiple_of(every));
+        self.advance(total, &rule_of, &record_at, progress)
+    }
+
+    /// ∇E of the current field at noise level `alpha_bar` (1 for the energy itself); the state
+    /// is unchanged.
+    pub fn energy_gradient(&mut self, alpha_bar: f32) -> Result<Field> {
+        let rule = StepRule::Drift {
+            c_x: 0.0,
+            c_grad: -1.0,
+            c_noise: 0.0,
+            alpha_bar,
+            temperature: 0.0,
+        };
+        let params = StepParams {
+            c_x: 0.0,
+            c_grad: -1.0,
+            flags: FLAG_PROPOSAL,
+            ..self.base_params(&rule)
+        };
+        self.exec.execute(&[Dispatch {
+            kernel: Kernel::LangevinStep,
+            params,
+            src: self.current,
+            aux: Aux::Scratch,
+        }])?;
+        Field::from_vec(self.shape, self.exec.read_field(self.current.other())?)
+    }
+
+    /// The total energy of each chain's current field.
+    pub fn energies(&mut self) -> Result<Vec<f64>> {
+        let rule = StepRule::langevin(0.0, 0.0);
+        self.exec.ensure_trace(1);
+        self.exec.execute(&[Dispatch {
+            kernel: Kernel::ChainObservables,
+            params: self.base_params(&rule),
+            src: self.current,
+            aux: Aux::Trace,
+        }])?;
+        let values = self.exec.read_trace(1)?;
+        Ok(values.chunks(OBSERVABLES).map(|v| v[0] as f64).collect())
+    }
+}

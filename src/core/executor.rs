@@ -1,0 +1,108 @@
+//! One interface over the two backends' buffers: the same dispatches run on the GPU or the CPU twin.
+
+use crate::context::Context;
+use crate::core::energy_field::EnergyModel;
+use crate::core::field::Shape;
+use crate::cpu::CpuExecutor;
+use crate::error::Result;
+use crate::gpu::executor::GpuExecutor;
+use crate::kernels::{Dispatch, Slot};
+
+/// The buffers of one simulation on its backend.
+pub enum Executor {
+    /// CPU twin.
+    Cpu(CpuExecutor),
+    /// wgpu.
+    Gpu(Box<GpuExecutor>),
+}
+
+impl Executor {
+    /// Allocates buffers for `shape` on the context's backend.
+    pub fn new(ctx: &Context, model: &EnergyModel, shape: Shape) -> Result<Self> {
+        let packed = model.packed_params();
+        Ok(match ctx.gpu_context() {
+            Some(gpu) => Executor::Gpu(Box::new(GpuExecutor::new(
+                gpu.clone(),
+                model.kind(),
+                &packed,
+                shape.chains,
+                shape.len(),
+                1,
+            )?)),
+            None => Executor::Cpu(CpuExecutor::new(
+                model.kind(),
+                &packed,
+                shape.chains,
+                shape.len(),
+                1,
+            )),
+        })
+    }
+
+    /// Uploads a field into `slot`.
+    pub fn write_field(&mut self, slot: Slot, data: &[f32]) {
+        match self {
+            Executor::Cpu(c) => c.write_field(slot, data),
+            Executor::Gpu(g) => g.write_field(slot, data),
+        }
+    }
+
+    /// Downloads the field in `slot`.
+    pub fn read_field(&self, slot: Slot) -> Result<Vec<f32>> {
+        match self {
+            Executor::Cpu(c) => Ok(c.field(slot).to_vec()),
+            Executor::Gpu(g) => g.read_field(slot),
+        }
+    }
+
+    /// Overwrites the status buffer.
+    pub fn write_status(&mut self, status: &[u32]) {
+        match self {
+            Executor::Cpu(c) => c.write_status(status),
+            Executor::Gpu(g) => g.write_status(status),
+        }
+    }
+
+    /// Reads the status buffer.
+    pub fn read_status(&self) -> Result<Vec<u32>> {
+        match self {
+            Executor::Cpu(c) => Ok(c.status()),
+            Executor::Gpu(g) => g.read_status(),
+        }
+    }
+
+    /// Makes room for `records` trace records.
+    pub fn ensure_trace(&mut self, records: usize) {
+        match self {
+            Executor::Cpu(c) => c.ensure_trace(records),
+            Executor::Gpu(g) => g.ensure_trace(records),
+        }
+    }
+
+    /// Reads the first `records` trace records.
+    pub fn read_trace(&self, records: usize) -> Result<Vec<f32>> {
+        match self {
+            Executor::Cpu(c) => Ok(c.trace(records).to_vec()),
+            Executor::Gpu(g) => g.read_trace(records),
+        }
+    }
+
+    /// Runs the dispatches in order.
+    pub fn execute(&mut self, dispatches: &[Dispatch]) -> Result<()> {
+        match self {
+            Executor::Cpu(c) => {
+                c.execute(dispatches);
+                Ok(())
+            }
+            Executor::Gpu(g) => g.execute(dispatches),
+        }
+    }
+
+    /// The GPU buffer of `slot`, on the GPU backend.
+    pub fn gpu_buffer(&self, slot: Slot) -> Option<&wgpu::Buffer> {
+        match self {
+            Executor::Cpu(_) => None,
+            Executor::Gpu(g) => Some(g.slot(slot)),
+        }
+    }
+}

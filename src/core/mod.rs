@@ -1,0 +1,8 @@
+//! The engine: fields, energies, integrators and diffusion, and estimators over their traces.
+
+pub mod diffusion;
+pub mod diffusion_dynamics;
+pub mod energy_field;
+pub mod estimates;
+pub mod executor;
+pub mod field;

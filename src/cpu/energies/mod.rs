@@ -1,0 +1,78 @@
+//! CPU twins of `shaders/energies/`: each energy's gradient, per-site energy and, for local
+//! energies, the Metropolis energy change and proposal.
+
+pub mod gmm;
+pub mod ising;
+pub mod phi4;
+
+use super::shared::lattice::Lattice;
+use crate::core::energy_field::EnergyKind;
+use crate::kernels::StepParams;
+
+/// An energy evaluated on one field buffer, as a kernel sees it.
+pub struct EnergyEval<'a> {
+    /// Which energy.
+    pub kind: EnergyKind,
+    /// The packed energy parameters (`energy_params` binding).
+    pub energy_params: &'a [f32],
+    /// The dispatch's parameters.
+    pub params: &'a StepParams,
+    /// The field (`src` binding).
+    pub src: &'a [f32],
+    /// Its layout.
+    pub lattice: Lattice,
+}
+
+impl<'a> EnergyEval<'a> {
+    /// Binds an energy to a field.
+    pub fn new(
+        kind: EnergyKind,
+        energy_params: &'a [f32],
+        params: &'a StepParams,
+        src: &'a [f32],
+    ) -> Self {
+        EnergyEval {
+            kind,
+            energy_params,
+            params,
+            src,
+            lattice: Lattice::of(params),
+        }
+    }
+
+    /// ∂E/∂x_i.
+    pub fn energy_gradient(&self, i: usize) -> f32 {
+        match self.kind {
+            EnergyKind::Phi4 => phi4::energy_gradient(self, i),
+            EnergyKind::Ising => ising::energy_gradient(self, i),
+            EnergyKind::Gmm => gmm::energy_gradient(self, i),
+        }
+    }
+
+    /// Site `i`'s share of the energy (the shares sum to E).
+    pub fn site_energy(&self, i: usize) -> f32 {
+        match self.kind {
+            EnergyKind::Phi4 => phi4::site_energy(self, i),
+            EnergyKind::Ising => ising::site_energy(self, i),
+            EnergyKind::Gmm => gmm::site_energy(self, i),
+        }
+    }
+
+    /// E(x with x_i = proposed) − E(x), for local energies.
+    pub fn local_energy_change(&self, i: usize, proposed: f32) -> f32 {
+        match self.kind {
+            EnergyKind::Phi4 => phi4::local_energy_change(self, i, proposed),
+            EnergyKind::Ising => ising::local_energy_change(self, i, proposed),
+            EnergyKind::Gmm => unreachable!("gmm has no local moves; checked before dispatch"),
+        }
+    }
+
+    /// The Metropolis proposal for site `i`, for local energies.
+    pub fn metropolis_proposal(&self, current: f32, r: [u32; 4]) -> f32 {
+        match self.kind {
+            EnergyKind::Phi4 => phi4::metropolis_proposal(self, current, r),
+            EnergyKind::Ising => -current,
+            EnergyKind::Gmm => unreachable!("gmm has no local moves; checked before dispatch"),
+        }
+    }
+}

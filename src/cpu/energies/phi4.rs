@@ -1,0 +1,44 @@
+//! φ⁴ (Ginzburg–Landau) lattice field, the twin of `shaders/energies/phi4.wgsl`.
+//! `energy_params = [kappa, a, b, h]`.
+
+use super::EnergyEval;
+use crate::cpu::shared::rng::gaussian;
+
+fn coefficients(e: &EnergyEval) -> (f32, f32, f32, f32) {
+    let p = e.energy_params;
+    (p[0], p[1], p[2], p[3])
+}
+
+/// ∂E/∂φ_i = −κ Δφ_i + aφ_i + bφ_i³ − h.
+pub fn energy_gradient(e: &EnergyEval, i: usize) -> f32 {
+    let (kappa, a, b, h) = coefficients(e);
+    let phi = e.src[i];
+    let laplacian = e.lattice.neighbour_sum(e.src, i) - 4.0 * phi;
+    -kappa * laplacian + a * phi + b * phi * phi * phi - h
+}
+
+/// The bonds to the right and lower neighbours plus the on-site terms.
+pub fn site_energy(e: &EnergyEval, i: usize) -> f32 {
+    let (kappa, a, b, h) = coefficients(e);
+    let phi = e.src[i];
+    let dr = phi - e.src[e.lattice.neighbour(i, 0, 1)];
+    let dd = phi - e.src[e.lattice.neighbour(i, 1, 0)];
+    let phi2 = phi * phi;
+    0.5 * kappa * (dr * dr + dd * dd) + 0.5 * a * phi2 + 0.25 * b * phi2 * phi2 - h * phi
+}
+
+/// E(φ_i → proposed) − E(φ).
+pub fn local_energy_change(e: &EnergyEval, i: usize, proposed: f32) -> f32 {
+    let (kappa, a, b, h) = coefficients(e);
+    let phi = e.src[i];
+    let d = proposed - phi;
+    let dsq = proposed * proposed - phi * phi;
+    let bonds = kappa * (2.0 * dsq - d * e.lattice.neighbour_sum(e.src, i));
+    let onsite = 0.5 * a * dsq + 0.25 * b * dsq * (proposed * proposed + phi * phi) - h * d;
+    bonds + onsite
+}
+
+/// A Gaussian move of width `step_size`.
+pub fn metropolis_proposal(e: &EnergyEval, current: f32, r: [u32; 4]) -> f32 {
+    current + e.params.step_size * gaussian(r)
+}

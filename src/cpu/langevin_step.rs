@@ -1,0 +1,37 @@
+//! Twin of `shaders/langevin_step.wgsl`: `dst = c_x·src − c_grad·∇E(src) + c_noise·ξ`.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rayon::prelude::*;
+
+use super::energies::EnergyEval;
+use super::shared::rng::{gaussian, rng_draw, STREAM_NOISE};
+use crate::kernels::{FLAG_PROPOSAL, STATUS_DIVERGED};
+
+/// Runs the kernel over every site.
+pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
+    let p = e.params;
+    dst.par_iter_mut()
+        .enumerate()
+        .with_min_len(1024)
+        .for_each(|(i, out)| {
+            let mut x = p.c_x * e.src[i];
+            if p.c_grad != 0.0 {
+                x -= p.c_grad * e.energy_gradient(i);
+            }
+            if p.c_noise != 0.0 {
+                let r = rng_draw(
+                    e.lattice.index_in_chain(i) as u32,
+                    e.lattice.chain_of(i) as u32,
+                    p.step,
+                    p.seed,
+                    STREAM_NOISE,
+                );
+                x += p.c_noise * gaussian(r);
+            }
+            *out = x;
+            if !x.is_finite() && p.flags & FLAG_PROPOSAL == 0 {
+                status[STATUS_DIVERGED].fetch_min(p.step, Ordering::Relaxed);
+            }
+        });
+}

@@ -1,0 +1,45 @@
+//! Twin of `shaders/metropolis_sweep.wgsl`: a checkerboard Metropolis half sweep.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rayon::prelude::*;
+
+use super::energies::EnergyEval;
+use super::shared::rng::{rng_draw, unit_closed_open, STREAM_METROPOLIS};
+use crate::kernels::STATUS_DIVERGED;
+
+/// Runs the kernel over every site.
+pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
+    let p = e.params;
+    dst.par_iter_mut()
+        .enumerate()
+        .with_min_len(1024)
+        .for_each(|(i, out)| {
+            let current = e.src[i];
+            let mut next = current;
+            if e.lattice.parity_of(i) == p.parity {
+                let chain = e.lattice.chain_of(i);
+                let r = rng_draw(
+                    e.lattice.index_in_chain(i) as u32,
+                    chain as u32,
+                    p.step,
+                    p.seed,
+                    STREAM_METROPOLIS,
+                );
+                let proposed = e.metropolis_proposal(current, r);
+                let d_energy = e.local_energy_change(i, proposed);
+                let mut accept = d_energy <= 0.0;
+                if !accept && p.temperature > 0.0 {
+                    accept = unit_closed_open(r[2]) < (-d_energy / p.temperature).exp();
+                }
+                if accept {
+                    next = proposed;
+                    status[1 + chain].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            *out = next;
+            if !next.is_finite() {
+                status[STATUS_DIVERGED].fetch_min(p.step, Ordering::Relaxed);
+            }
+        });
+}

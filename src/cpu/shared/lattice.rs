@@ -1,0 +1,65 @@
+//! Site indexing, the twin of `shaders/shared/lattice.wgsl`: fields of shape
+//! [chains, channels, height, width], row-major, periodic.
+
+use crate::kernels::StepParams;
+
+/// Index arithmetic of one field layout.
+#[derive(Clone, Copy, Debug)]
+pub struct Lattice {
+    /// Lattice width.
+    pub width: usize,
+    /// Lattice height.
+    pub height: usize,
+    /// Values per chain.
+    pub per_chain: usize,
+    /// Number of chains.
+    pub chains: usize,
+}
+
+impl Lattice {
+    /// The layout described by a dispatch's parameters.
+    pub fn of(p: &StepParams) -> Self {
+        Lattice {
+            width: p.width as usize,
+            height: p.height as usize,
+            per_chain: (p.channels * p.height * p.width) as usize,
+            chains: p.chains as usize,
+        }
+    }
+
+    /// The chain of site `i`.
+    pub fn chain_of(&self, i: usize) -> usize {
+        i / self.per_chain
+    }
+
+    /// The index of site `i` within its chain.
+    pub fn index_in_chain(&self, i: usize) -> usize {
+        i % self.per_chain
+    }
+
+    /// The site displaced by (dy, dx) within the same chain and channel, wrapping periodically.
+    pub fn neighbour(&self, i: usize, dy: isize, dx: isize) -> usize {
+        let (w, h) = (self.width, self.height);
+        let x = i % w;
+        let y = (i / w) % h;
+        let plane = i - (y * w + x);
+        let nx = (x as isize + dx).rem_euclid(w as isize) as usize;
+        let ny = (y as isize + dy).rem_euclid(h as isize) as usize;
+        plane + ny * w + nx
+    }
+
+    /// Sum of the four nearest neighbours' values.
+    pub fn neighbour_sum(&self, src: &[f32], i: usize) -> f32 {
+        src[self.neighbour(i, 0, 1)]
+            + src[self.neighbour(i, 0, -1)]
+            + src[self.neighbour(i, 1, 0)]
+            + src[self.neighbour(i, -1, 0)]
+    }
+
+    /// Checkerboard colour of site `i`.
+    pub fn parity_of(&self, i: usize) -> u32 {
+        let x = i % self.width;
+        let y = (i / self.width) % self.height;
+        ((x + y) & 1) as u32
+    }
+}

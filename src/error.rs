@@ -1,0 +1,110 @@
+//! The library's error type: every failure a user can cause or meet, each with a clear message.
+
+use std::path::PathBuf;
+
+/// Result alias for IDF operations.
+pub type Result<T, E = IdfError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in IDF.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdfError {
+    /// No usable GPU adapter was found; the message says why.
+    #[error("no GPU adapter: {0}")]
+    NoAdapter(String),
+    /// The adapter refused to create a device.
+    #[error("the GPU adapter refused a device: {0}")]
+    DeviceRequest(String),
+    /// A WGSL module failed to parse or validate; the message carries naga's line and column.
+    #[error("shader `{name}` is invalid:\n{message}")]
+    Shader {
+        /// The composed module's name.
+        name: String,
+        /// naga's diagnostic, with line and column.
+        message: String,
+    },
+    /// The GPU reported an error while running a kernel.
+    #[error("GPU error: {0}")]
+    Gpu(String),
+    /// The model name is not one IDF knows.
+    #[error("unknown model `{0}`; known models: phi4, ising, gmm")]
+    UnknownModel(String),
+    /// The model has no parameter of that name.
+    #[error("model `{model}` has no parameter `{param}`; its parameters are: {known}")]
+    UnknownParam {
+        /// The model.
+        model: String,
+        /// The unknown parameter.
+        param: String,
+        /// The parameters it does have.
+        known: String,
+    },
+    /// A parameter has a value that cannot be used.
+    #[error("invalid value for `{name}`: {reason}")]
+    InvalidParam {
+        /// The parameter or option.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A field shape cannot be used.
+    #[error("invalid shape: {0}")]
+    InvalidShape(String),
+    /// The integrator does not apply to the model.
+    #[error("integrator `{integrator}` does not apply to model `{model}`: {reason}")]
+    Unsupported {
+        /// The integrator.
+        integrator: String,
+        /// The model.
+        model: String,
+        /// Why, and what to use instead.
+        reason: String,
+    },
+    /// The field became NaN or infinite.
+    #[error(
+        "the run diverged at step {step}: the field became NaN or infinite with step size {step_size}; \
+         a stable step size for this model is about {suggested:.3e}: try --step-size {suggested:.3e} or smaller"
+    )]
+    Diverged {
+        /// The first step whose output was not finite.
+        step: u64,
+        /// The step size that diverged.
+        step_size: f32,
+        /// A step size inside the stability limit.
+        suggested: f32,
+    },
+    /// A configuration or scene file is invalid.
+    #[error("{path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl IdfError {
+    /// An [`IdfError::InvalidParam`].
+    pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        IdfError::InvalidParam {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`IdfError::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        IdfError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

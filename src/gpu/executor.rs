@@ -1,0 +1,314 @@
+//! Runs recorded dispatches on the GPU: the field's ping-pong buffers, scratch, status and trace
+//! buffers, a dynamic-offset arena of per-dispatch parameters, and the bind groups, all built once.
+//! One call of [`GpuExecutor::execute`] writes the parameters once, records every dispatch into one
+//! compute pass and submits once: no read-back between steps.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::core::energy_field::EnergyKind;
+use crate::error::{IdfError, Result};
+use crate::gpu::GpuContext;
+use crate::kernels::{Aux, Dispatch, Kernel, Slot, StepParams, SITE_WORKGROUP};
+
+const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// GPU buffers and bind groups of one simulation.
+pub struct GpuExecutor {
+    gpu: Arc<GpuContext>,
+    energy: EnergyKind,
+    pipelines: HashMap<Kernel, Arc<wgpu::ComputePipeline>>,
+    field: [wgpu::Buffer; 2],
+    scratch: wgpu::Buffer,
+    status: wgpu::Buffer,
+    trace: wgpu::Buffer,
+    energy_params: wgpu::Buffer,
+    params: wgpu::Buffer,
+    params_capacity: usize,
+    params_stride: u64,
+    bind_groups: HashMap<(Slot, Aux), wgpu::BindGroup>,
+    sites: usize,
+    chains: usize,
+}
+
+fn storage_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(16),
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    })
+}
+
+impl GpuExecutor {
+    /// Allocates the buffers for `chains × sites_per_chain` sites and a trace of `records` records.
+    pub fn new(
+        gpu: Arc<GpuContext>,
+        energy: EnergyKind,
+        energy_params: &[f32],
+        chains: usize,
+        sites: usize,
+        records: usize,
+    ) -> Result<Self> {
+        let device = &gpu.device;
+        let field_bytes = (sites * 4) as u64;
+        let limit = device.limits().max_storage_buffer_binding_size;
+        if field_bytes > limit {
+            return Err(IdfError::InvalidShape(format!(
+                "the field needs {field_bytes} bytes, over this adapter's storage binding limit of {limit} bytes"
+            )));
+        }
+        let align = device.limits().min_uniform_buffer_offset_alignment as u64;
+        let params_stride = (std::mem::size_of::<StepParams>() as u64).div_ceil(align) * align;
+        let energy_buffer = storage_buffer(
+            device,
+            "idf energy params",
+            (energy_params.len() * 4) as u64,
+        );
+        gpu.queue
+            .write_buffer(&energy_buffer, 0, bytemuck::cast_slice(energy_params));
+        let mut exec = GpuExecutor {
+            field: [
+                storage_buffer(device, "idf field A", field_bytes),
+                storage_buffer(device, "idf field B", field_bytes),
+            ],
+            scratch: storage_buffer(device, "idf scratch", field_bytes),
+            status: storage_buffer(
+                device,
+                "idf status",
+                (crate::kernels::status_len(chains) * 4) as u64,
+            ),
+            trace: storage_buffer(
+                device,
+                "idf trace",
+                (records.max(1) * chains * crate::kernels::OBSERVABLES * 4) as u64,
+            ),
+            energy_params: energy_buffer,
+            params: Self::params_buffer(device, 1, params_stride),
+            params_capacity: 1,
+            params_stride,
+            bind_groups: HashMap::new(),
+            pipelines: HashMap::new(),
+            energy,
+            sites,
+            chains,
+            gpu,
+        };
+        exec.rebuild_bind_groups();
+        Ok(exec)
+    }
+
+    fn params_buffer(device: &wgpu::Device, capacity: usize, stride: u64) -> wgpu::Buffer {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("idf step params"),
+            size: capacity as u64 * stride,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn rebuild_bind_groups(&mut self) {
+        self.bind_groups.clear();
+        for src in [Slot::A, Slot::B] {
+            for aux in [Aux::Scratch, Aux::Trace] {
+                let aux_buffer = match aux {
+                    Aux::Scratch => &self.scratch,
+                    Aux::Trace => &self.trace,
+                };
+                let bind_group = self
+                    .gpu
+                    .device
+                    .create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some("idf kernel bind group"),
+                        layout: &self.gpu.bind_group_layout,
+                        entries: &[
+                            wgpu::BindGroupEntry {
+                                binding: 0,
+                                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                    buffer: &self.params,
+                                    offset: 0,
+                                    size: wgpu::BufferSize::new(
+                                        std::mem::size_of::<StepParams>() as u64
+                                    ),
+                                }),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 1,
+                                resource: self.energy_params.as_entire_binding(),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 2,
+                                resource: self.slot(src).as_entire_binding(),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 3,
+                                resource: self.slot(src.other()).as_entire_binding(),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 4,
+                                resource: self.status.as_entire_binding(),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 5,
+                                resource: aux_buffer.as_entire_binding(),
+                            },
+                        ],
+                    });
+                self.bind_groups.insert((src, aux), bind_group);
+            }
+        }
+    }
+
+    /// The buffer of a ping-pong slot.
+    pub fn slot(&self, slot: Slot) -> &wgpu::Buffer {
+        match slot {
+            Slot::A => &self.field[0],
+            Slot::B => &self.field[1],
+        }
+    }
+
+    /// Makes room for a trace of `records` records (contents are not kept).
+    pub fn ensure_trace(&mut self, records: usize) {
+        let bytes = (records.max(1) * self.chains * crate::kernels::OBSERVABLES * 4) as u64;
+        if bytes > self.trace.size() {
+            self.trace = storage_buffer(&self.gpu.device, "idf trace", bytes);
+            self.rebuild_bind_groups();
+        }
+    }
+
+    /// Uploads the field into `slot`.
+    pub fn write_field(&self, slot: Slot, data: &[f32]) {
+        self.gpu
+            .queue
+            .write_buffer(self.slot(slot), 0, bytemuck::cast_slice(data));
+    }
+
+    /// Overwrites the status buffer.
+    pub fn write_status(&self, status: &[u32]) {
+        self.gpu
+            .queue
+            .write_buffer(&self.status, 0, bytemuck::cast_slice(status));
+    }
+
+    /// Records every dispatch into one compute pass and submits it.
+    pub fn execute(&mut self, dispatches: &[Dispatch]) -> Result<()> {
+        if dispatches.is_empty() {
+            return Ok(());
+        }
+        for d in dispatches {
+            if !self.pipelines.contains_key(&d.kernel) {
+                let p = self.gpu.pipeline(d.kernel, self.energy)?;
+                self.pipelines.insert(d.kernel, p);
+            }
+        }
+        if dispatches.len() > self.params_capacity {
+            self.params_capacity = dispatches.len().next_power_of_two();
+            self.params =
+                Self::params_buffer(&self.gpu.device, self.params_capacity, self.params_stride);
+            self.rebuild_bind_groups();
+        }
+        let stride = self.params_stride as usize;
+        let mut bytes = vec![0u8; dispatches.len() * stride];
+        for (k, d) in dispatches.iter().enumerate() {
+            bytes[k * stride..k * stride + std::mem::size_of::<StepParams>()]
+                .copy_from_slice(bytemuck::bytes_of(&d.params));
+        }
+        self.gpu.queue.write_buffer(&self.params, 0, &bytes);
+
+        let scope = self
+            .gpu
+            .device
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("idf steps"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("idf steps"),
+                timestamp_writes: None,
+            });
+            let site_groups = (self.sites as u32).div_ceil(SITE_WORKGROUP);
+            let gx = site_groups.min(MAX_GROUPS_PER_DIM);
+            let gy = site_groups.div_ceil(gx);
+            for (k, d) in dispatches.iter().enumerate() {
+                pass.set_pipeline(&self.pipelines[&d.kernel]);
+                pass.set_bind_group(
+                    0,
+                    &self.bind_groups[&(d.src, d.aux)],
+                    &[(k as u64 * self.params_stride) as u32],
+                );
+                if d.kernel.per_chain() {
+                    pass.dispatch_workgroups(self.chains as u32, 1, 1);
+                } else {
+                    pass.dispatch_workgroups(gx, gy, 1);
+                }
+            }
+        }
+        self.gpu.queue.submit([encoder.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(IdfError::Gpu(e.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Reads the status buffer back.
+    pub fn read_status(&self) -> Result<Vec<u32>> {
+        let bytes = self.read(
+            &self.status,
+            (crate::kernels::status_len(self.chains) * 4) as u64,
+        )?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
+    /// Reads the first `records` trace records back.
+    pub fn read_trace(&self, records: usize) -> Result<Vec<f32>> {
+        let len = (records * self.chains * crate::kernels::OBSERVABLES * 4) as u64;
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = self.read(&self.trace, len)?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
+    /// Reads the field in `slot` back.
+    pub fn read_field(&self, slot: Slot) -> Result<Vec<f32>> {
+        let bytes = self.read(self.slot(slot), (self.sites * 4) as u64)?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
+    fn read(&self, buffer: &wgpu::Buffer, len: u64) -> Result<Vec<u8>> {
+        let device = &self.gpu.device;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("idf read-back"),
+            size: len,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("idf read-back"),
+        });
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, len);
+        self.gpu.queue.submit([encoder.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| IdfError::Gpu(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| IdfError::Gpu(e.to_string()))?
+            .map_err(|e| IdfError::Gpu(e.to_string()))?;
+        let data = staging
+            .get_mapped_range(..)
+            .map_err(|e| IdfError::Gpu(e.to_string()))?
+            .to_vec();
+        staging.unmap();
+        Ok(data)
+    }
+}

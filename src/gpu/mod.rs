@@ -1,0 +1,174 @@
+//! The wgpu side: adapter and device, the one bind-group layout every kernel shares, and the
+//! pipeline registry (each kernel × energy composed, validated and compiled once per device).
+
+pub mod executor;
+pub mod shader;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::core::energy_field::EnergyKind;
+use crate::error::{IdfError, Result};
+use crate::kernels::{Kernel, StepParams};
+
+/// A wgpu device with IDF's layouts and compiled pipelines.
+pub struct GpuContext {
+    /// The adapter's description.
+    pub info: wgpu::AdapterInfo,
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    pub(crate) bind_group_layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    pipelines: Mutex<HashMap<(Kernel, EnergyKind), Arc<wgpu::ComputePipeline>>>,
+}
+
+fn device_rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+impl GpuContext {
+    /// Finds the best adapter (discrete, integrated, virtual, then software) and opens a device.
+    pub fn request() -> Result<Self> {
+        let adapter = enumerate()
+            .into_iter()
+            .min_by_key(|a| device_rank(a.get_info().device_type))
+            .ok_or_else(|| {
+                IdfError::NoAdapter(
+                    "wgpu found no Vulkan, Metal, DX12 or GL adapter. On Debian/Ubuntu without a GPU, \
+                     install Mesa's software Vulkan driver (apt-get install mesa-vulkan-drivers libvulkan1); \
+                     check with `vulkaninfo --summary`, or set WGPU_BACKEND=gl for llvmpipe GL"
+                        .to_string(),
+                )
+            })?;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("idf"),
+            required_limits: adapter.limits(),
+            ..Default::default()
+        }))
+        .map_err(|e| IdfError::DeviceRequest(e.to_string()))?;
+        Ok(Self::adopt(adapter.get_info(), device, queue))
+    }
+
+    /// Wraps an existing device and queue.
+    pub fn adopt(info: wgpu::AdapterInfo, device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("idf kernel bindings"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: true,
+                        min_binding_size: wgpu::BufferSize::new(
+                            std::mem::size_of::<StepParams>() as u64
+                        ),
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, true),
+                storage(3, false),
+                storage(4, false),
+                storage(5, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("idf kernels"),
+            bind_group_layouts: &[Some(&bind_group_layout)],
+            immediate_size: 0,
+        });
+        GpuContext {
+            info,
+            device,
+            queue,
+            bind_group_layout,
+            pipeline_layout,
+            pipelines: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The compiled pipeline of `kernel` composed with `energy`, built on first use.
+    pub(crate) fn pipeline(
+        &self,
+        kernel: Kernel,
+        energy: EnergyKind,
+    ) -> Result<Arc<wgpu::ComputePipeline>> {
+        let mut cache = self.pipelines.lock().expect("pipeline cache poisoned");
+        if let Some(p) = cache.get(&(kernel, energy)) {
+            return Ok(p.clone());
+        }
+        let shader = shader::compose(kernel, energy)?;
+        let module = shader.validate()?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let shader_module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(&shader.name),
+                source: wgpu::ShaderSource::Naga(std::borrow::Cow::Owned(module)),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&shader.name),
+                layout: Some(&self.pipeline_layout),
+                module: &shader_module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(IdfError::Shader {
+                name: shader.name,
+                message: e.to_string(),
+            });
+        }
+        let pipeline = Arc::new(pipeline);
+        cache.insert((kernel, energy), pipeline.clone());
+        Ok(pipeline)
+    }
+}
+
+/// The adapters to choose from: those of the backends named by `WGPU_BACKEND` when it is set;
+/// otherwise Vulkan, Metal and DX12, and GL only where none of those has an adapter (probing GL
+/// needlessly opens display connections).
+fn enumerate() -> Vec<wgpu::Adapter> {
+    let with = |backends: wgpu::Backends| {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        desc.backends = backends;
+        let instance = wgpu::Instance::new(desc);
+        pollster::block_on(instance.enumerate_adapters(backends))
+    };
+    if let Some(backends) = wgpu::Backends::from_env() {
+        return with(backends);
+    }
+    let primary = with(wgpu::Backends::PRIMARY);
+    if primary.is_empty() {
+        with(wgpu::Backends::GL)
+    } else {
+        primary
+    }
+}
+
+/// The adapters IDF can choose from on this machine.
+pub fn list_adapters() -> Vec<wgpu::AdapterInfo> {
+    enumerate().iter().map(|a| a.get_info()).collect()
+}

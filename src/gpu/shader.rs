@@ -1,0 +1,189 @@
+//! WGSL composition and validation.
+//!
+//! Kernels import shared modules with `#import NAME` lines (`shared/rng`, `shared/lattice`, …) and
+//! the energy with `#import energy`, which resolves to the chosen energy module. Each module is
+//! included once. Every composed module is validated by naga before wgpu sees it, so a broken
+//! shader fails with naga's message and the line and column in the module it came from.
+
+use std::collections::HashSet;
+
+use crate::core::energy_field::EnergyKind;
+use crate::error::{IdfError, Result};
+use crate::kernels::Kernel;
+
+/// The WGSL modules shipped with IDF, by import name.
+const MODULES: &[(&str, &str)] = &[
+    (
+        "shared/bindings",
+        include_str!("../../shaders/shared/bindings.wgsl"),
+    ),
+    (
+        "shared/lattice",
+        include_str!("../../shaders/shared/lattice.wgsl"),
+    ),
+    ("shared/rng", include_str!("../../shaders/shared/rng.wgsl")),
+    (
+        "energies/phi4",
+        include_str!("../../shaders/energies/phi4.wgsl"),
+    ),
+    (
+        "energies/ising",
+        include_str!("../../shaders/energies/ising.wgsl"),
+    ),
+    (
+        "energies/gmm",
+        include_str!("../../shaders/energies/gmm.wgsl"),
+    ),
+    (
+        "langevin_step",
+        include_str!("../../shaders/langevin_step.wgsl"),
+    ),
+    ("mala_terms", include_str!("../../shaders/mala_terms.wgsl")),
+    (
+        "mala_accept",
+        include_str!("../../shaders/mala_accept.wgsl"),
+    ),
+    (
+        "mala_select",
+        include_str!("../../shaders/mala_select.wgsl"),
+    ),
+    (
+        "metropolis_sweep",
+        include_str!("../../shaders/metropolis_sweep.wgsl"),
+    ),
+    (
+        "chain_observables",
+        include_str!("../../shaders/chain_observables.wgsl"),
+    ),
+];
+
+/// The source of a shipped module, by import name.
+pub fn module_source(name: &str) -> Option<&'static str> {
+    MODULES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+/// A kernel with its imports resolved into one WGSL source.
+#[derive(Clone, Debug)]
+pub struct ComposedShader {
+    /// `kernel+energy`, used in labels and messages.
+    pub name: String,
+    /// The composed WGSL.
+    pub source: String,
+    /// For each line of `source`: the module it came from and its line there (1-based).
+    origins: Vec<(String, usize)>,
+}
+
+impl ComposedShader {
+    /// Where composed line `line` (1-based) came from, as `module:line`.
+    fn origin(&self, line: usize) -> String {
+        match self.origins.get(line.wrapping_sub(1)) {
+            Some((module, l)) => format!("{module}.wgsl:{l}"),
+            None => format!("line {line}"),
+        }
+    }
+
+    /// Parses and validates the composed module with naga.
+    pub fn validate(&self) -> Result<naga::Module> {
+        let module = naga::front::wgsl::parse_str(&self.source).map_err(|e| {
+            let at = e
+                .location(&self.source)
+                .map(|l| {
+                    format!(
+                        "at {}:{} ",
+                        self.origin(l.line_number as usize),
+                        l.line_position
+                    )
+                })
+                .unwrap_or_default();
+            self.error(format!(
+                "{at}{}",
+                e.emit_to_string_with_path(&self.source, &self.name)
+            ))
+        })?;
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        )
+        .validate(&module)
+        .map_err(|e| {
+            let at = e
+                .location(&self.source)
+                .map(|l| {
+                    format!(
+                        "at {}:{} ",
+                        self.origin(l.line_number as usize),
+                        l.line_position
+                    )
+                })
+                .unwrap_or_default();
+            self.error(format!(
+                "{at}{}",
+                e.emit_to_string_with_path(&self.source, &self.name)
+            ))
+        })?;
+        Ok(module)
+    }
+
+    fn error(&self, message: String) -> IdfError {
+        IdfError::Shader {
+            name: self.name.clone(),
+            message,
+        }
+    }
+}
+
+/// Composes a shipped kernel with a shipped energy.
+pub fn compose(kernel: Kernel, energy: EnergyKind) -> Result<ComposedShader> {
+    let energy_name = energy.module();
+    let energy_source = module_source(energy_name).expect("every energy kind has a module");
+    compose_with(kernel.name(), (energy_name, energy_source))
+}
+
+/// Composes the shipped kernel `kernel` with an energy module given by name and source, which
+/// may be a user's own (it must define the functions documented in `shaders/energies/phi4.wgsl`).
+pub fn compose_with(kernel: &str, energy: (&str, &str)) -> Result<ComposedShader> {
+    let main = module_source(kernel).ok_or_else(|| IdfError::Shader {
+        name: kernel.to_string(),
+        message: format!("no kernel named `{kernel}` in shaders/"),
+    })?;
+    let mut shader = ComposedShader {
+        name: format!("{kernel}+{}", energy.0),
+        source: String::new(),
+        origins: Vec::new(),
+    };
+    let mut seen = HashSet::new();
+    append_module(&mut shader, &mut seen, kernel, main, energy)?;
+    Ok(shader)
+}
+
+fn append_module(
+    shader: &mut ComposedShader,
+    seen: &mut HashSet<String>,
+    name: &str,
+    source: &str,
+    energy: (&str, &str),
+) -> Result<()> {
+    if !seen.insert(name.to_string()) {
+        return Ok(());
+    }
+    for (number, line) in source.lines().enumerate() {
+        if let Some(import) = line.trim().strip_prefix("#import ") {
+            let import = import.trim();
+            let (import_name, import_source) = if import == "energy" {
+                energy
+            } else {
+                let s = module_source(import).ok_or_else(|| IdfError::Shader {
+                    name: name.to_string(),
+                    message: format!("at {name}.wgsl:{}: unknown import `{import}`", number + 1),
+                })?;
+                (import, s)
+            };
+            append_module(shader, seen, import_name, import_source, energy)?;
+        } else {
+            shader.source.push_str(line);
+            shader.source.push('\n');
+            shader.origins.push((name.to_string(), number + 1));
+        }
+    }
+    Ok(())
+}

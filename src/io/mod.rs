@@ -1,0 +1,36 @@
+//! Files: atomic writes and the array formats IDF reads and writes.
+
+pub mod npy;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{IdfError, Result};
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed, so an
+/// interrupted write never leaves a partial file under the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| IdfError::io(dir, e))?;
+    let name = path.file_name().ok_or_else(|| {
+        IdfError::invalid("out", format!("{} is not a file path", path.display()))
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        IdfError::io(path, e)
+    })
+}

@@ -1,0 +1,82 @@
+//! Test helpers: every backend test is written once and run on the CPU twin and on the GPU.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use idf::Context;
+
+/// The shared GPU context, or `None` where no adapter exists (CI fails on that separately).
+pub fn gpu() -> Option<&'static Context> {
+    static GPU: OnceLock<Option<Context>> = OnceLock::new();
+    GPU.get_or_init(|| Context::gpu().ok()).as_ref()
+}
+
+/// Runs `body` on the GPU; without an adapter it says so (and `ci_has_gpu_adapter` fails in CI).
+pub fn on_gpu(body: impl FnOnce(&Context)) {
+    match gpu() {
+        Some(ctx) => body(ctx),
+        None => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but no GPU adapter was found: install mesa-vulkan-drivers"
+            );
+            eprintln!("no GPU adapter: GPU variant not run");
+        }
+    }
+}
+
+/// Declares `NAME::cpu` and `NAME::gpu` tests that run `body(&Context)` on each backend.
+#[macro_export]
+macro_rules! on_both {
+    ($(#[$meta:meta])* fn $name:ident($ctx:ident: &Context) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($ctx: &idf::Context) $body
+            $(#[$meta])*
+            #[test]
+            fn cpu() {
+                run(&idf::Context::cpu());
+            }
+            $(#[$meta])*
+            #[test]
+            fn gpu() {
+                $crate::common::on_gpu(run);
+            }
+        }
+    };
+}
+
+/// Asserts `|estimate − exact| ≤ z·stderr`, the statistical tolerance used throughout.
+pub fn assert_within_stderr(what: &str, estimate: f64, stderr: f64, exact: f64, z: f64) {
+    assert!(
+        stderr.is_finite() && stderr > 0.0,
+        "{what}: no standard error"
+    );
+    let dev = (estimate - exact).abs() / stderr;
+    assert!(
+        dev <= z,
+        "{what}: estimate {estimate:.6} vs exact {exact:.6} is {dev:.2} standard errors ({stderr:.2e}) off, more than {z}"
+    );
+}
+
+/// ⟨x²⟩ under exp(−V(x)/T) by Simpson's rule on [−L, L] (the reference for independent sites).
+pub fn boltzmann_second_moment(v: impl Fn(f64) -> f64, t: f64, half_width: f64) -> f64 {
+    let n = 20_000;
+    let h = 2.0 * half_width / n as f64;
+    let (mut z, mut m2) = (0.0, 0.0);
+    for i in 0..=n {
+        let x = -half_width + i as f64 * h;
+        let w = if i == 0 || i == n {
+            1.0
+        } else if i % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        };
+        let p = (-v(x) / t).exp();
+        z += w * p;
+        m2 += w * p * x * x;
+    }
+    m2 / z
+}
