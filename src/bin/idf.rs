@@ -80,16 +80,16 @@ struct SampleArgs {
     #[arg(long)]
     record_every: Option<u64>,
     /// Step size η (Metropolis on continuous fields: proposal width).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     step_size: Option<f32>,
     /// Target temperature T.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     temperature: Option<f32>,
     /// constant, linear, geometric or cosine (from --t-start down to --temperature).
     #[arg(long)]
     schedule: Option<String>,
     /// Starting (hot) temperature of non-constant schedules (default 10·T).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     t_start: Option<f32>,
     /// Seed.
     #[arg(long)]

@@ -1,0 +1,261 @@
+//! The `idf` binary end to end: JSON output, files, and every bad input a clear error with a
+//! non-zero exit.
+
+use std::process::{Command, Output};
+
+fn idf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_idf"))
+        .args(args)
+        .env("NODEVICE_SELECT", "1")
+        .output()
+        .expect("idf runs")
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let out = idf(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: stderr lacks `{needle}`:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+}
+
+const SMALL: [&str; 8] = [
+    "--backend",
+    "cpu",
+    "--size",
+    "8",
+    "--steps",
+    "20",
+    "--chains",
+    "2",
+];
+
+fn with_small<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["sample"];
+    v.extend_from_slice(&SMALL);
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn sample_json_has_every_field() {
+    let out = idf(&with_small(&[
+        "--model",
+        "ising",
+        "--integrator",
+        "metropolis",
+        "--record-every",
+        "2",
+        "--json",
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "backend",
+        "adapter",
+        "model",
+        "params",
+        "integrator",
+        "shape",
+        "steps",
+        "seed",
+        "wall_ms",
+    ] {
+        assert!(!v[key].is_null(), "missing {key}: {v}");
+    }
+    for key in ["energy_per_site", "mean", "variance"] {
+        assert!(v["final"][key].is_number(), "final.{key}: {v}");
+    }
+    for key in [
+        "energy_per_site",
+        "mean",
+        "mean_square",
+        "abs_magnetization",
+        "acceptance",
+    ] {
+        assert!(
+            v["estimates"][key]["mean"].is_number(),
+            "estimates.{key}: {v}"
+        );
+        assert!(
+            v["estimates"][key]["stderr"].is_number(),
+            "estimates.{key}.stderr: {v}"
+        );
+    }
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["shape"], serde_json::json!([2, 1, 8, 8]));
+    assert_eq!(v["model"], "ising");
+}
+
+#[test]
+fn langevin_has_no_acceptance_and_out_writes_npy() {
+    let dir = std::env::temp_dir().join(format!("idf-cli-{}", std::process::id()));
+    let path = dir.join("field.npy");
+    let out = idf(&with_small(&[
+        "--model",
+        "phi4",
+        "--json",
+        "--out",
+        path.to_str().unwrap(),
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["estimates"]["acceptance"].is_null());
+    let field = idf::io::npy::read_field(&path).unwrap();
+    assert_eq!(field.shape().dims(), [2, 1, 8, 8]);
+    assert!(field.is_finite());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    fails_with(&with_small(&["--model", "potts"]), "unknown model `potts`");
+    fails_with(
+        &with_small(&["--model", "phi4", "--param", "zeta=1"]),
+        "has no parameter `zeta`",
+    );
+    fails_with(
+        &with_small(&["--model", "phi4", "--param", "kappa=nan"]),
+        "not finite",
+    );
+    fails_with(
+        &with_small(&["--model", "phi4", "--param", "kappa"]),
+        "KEY=VALUE",
+    );
+    fails_with(
+        &[
+            "sample",
+            "--backend",
+            "cpu",
+            "--model",
+            "phi4",
+            "--size",
+            "0",
+        ],
+        "at least 1",
+    );
+    fails_with(
+        &[
+            "sample",
+            "--backend",
+            "cpu",
+            "--model",
+            "phi4",
+            "--shape",
+            "8x0",
+        ],
+        "at least 1",
+    );
+    fails_with(
+        &with_small(&["--model", "phi4", "--step-size", "nan"]),
+        "step-size",
+    );
+    fails_with(
+        &with_small(&["--model", "phi4", "--temperature", "-1"]),
+        "temperature",
+    );
+    fails_with(
+        &with_small(&["--model", "ising", "--integrator", "langevin"]),
+        "discrete",
+    );
+    fails_with(
+        &with_small(&["--model", "phi4", "--integrator", "ddpm"]),
+        "exact score",
+    );
+    fails_with(
+        &with_small(&["--model", "phi4", "--integrator", "leapfrog"]),
+        "not one of",
+    );
+    fails_with(&["sample", "--backend", "quantum"], "auto, gpu or cpu");
+    fails_with(
+        &["sample", "--scene", "/nonexistent/scene.yaml"],
+        "/nonexistent/scene.yaml",
+    );
+}
+
+#[test]
+fn diverging_step_size_names_the_step_and_a_stable_one() {
+    let out = idf(&[
+        "sample",
+        "--backend",
+        "cpu",
+        "--model",
+        "phi4",
+        "--size",
+        "16",
+        "--steps",
+        "300",
+        "--step-size",
+        "0.9",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("diverged at step") && stderr.contains("try --step-size"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
+    let dir = std::env::temp_dir().join(format!("idf-init-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    assert!(idf(&["init", d]).status.success());
+    let config = idf::Config::load(&dir.join("idf.yaml")).unwrap();
+    assert_eq!(config, idf::Config::default());
+    idf::Scene::load(&dir.join("scenes/starter.yaml")).unwrap();
+    fails_with(&["init", d], "--force");
+    assert!(idf(&["init", d, "--force"]).status.success());
+    let out = idf(&[
+        "sample",
+        "--backend",
+        "cpu",
+        "--config",
+        &format!("{d}/idf.yaml"),
+        "--scene",
+        &format!("{d}/scenes/starter.yaml"),
+        "--steps",
+        "5",
+        "--burn-in",
+        "0",
+        "--size",
+        "8",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(dir.join("bad.yaml"), "Diffusion:\n  timestep: 10\n").unwrap();
+    fails_with(
+        &["sample", "--config", &format!("{d}/bad.yaml")],
+        "unknown field `timestep`",
+    );
+    std::fs::write(dir.join("bad_scene.yaml"), "model: phi4\ntemprature: 1\n").unwrap();
+    fails_with(
+        &["sample", "--scene", &format!("{d}/bad_scene.yaml")],
+        "unknown field `temprature`",
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn info_json_lists_backends() {
+    let out = idf(&["info", "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    assert!(v["selected"]["backend"].is_string());
+    assert!(v["adapters"].is_array());
+}

@@ -1,0 +1,124 @@
+//! Samplers against closed forms. Sites are independent (kappa = 0), so the exact moments are
+//! one-dimensional integrals. Tolerances are 4.5 batch-means standard errors (false alarm
+//! probability ~7e-6 per comparison).
+
+mod common;
+
+use common::{assert_within_stderr, boltzmann_second_moment};
+use idf::sample::{sample, SampleSpec};
+use idf::{Context, EnergyModel, Method, NoiseSchedule};
+
+const Z: f64 = 4.5;
+
+fn spec(model: &str, params: &[(&str, &str)], method: Method) -> SampleSpec {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    SampleSpec {
+        model: EnergyModel::from_params(model, &params).unwrap(),
+        size: Some([32, 32]),
+        chains: 4,
+        method,
+        steps: Some(1000),
+        burn_in: 100,
+        record_every: 10,
+        step_size: None,
+        temperature: Some(1.0),
+        schedule: None,
+        t_start: None,
+        seed: 2024,
+        timesteps: 1000,
+        noise_schedule: NoiseSchedule::Cosine,
+    }
+}
+
+fn mean_square(ctx: &Context, s: &SampleSpec) -> idf::Estimate {
+    let report = sample(ctx, s, &mut |_, _| {}).unwrap();
+    report
+        .estimates
+        .iter()
+        .find(|(k, _)| *k == "mean_square")
+        .unwrap()
+        .1
+}
+
+const GAUSSIAN: [(&str, &str); 4] = [("kappa", "0"), ("a", "1"), ("b", "0"), ("h", "0")];
+const DOUBLE_WELL: [(&str, &str); 4] = [("kappa", "0"), ("a", "-1"), ("b", "1"), ("h", "0")];
+
+fn double_well_exact() -> f64 {
+    boltzmann_second_moment(|x| -0.5 * x * x + 0.25 * x.powi(4), 1.0, 8.0)
+}
+
+on_both! {
+    /// ULA on E = a x²/2 has the stationary variance T / (a (1 − ηa/2)), not T/a: the test sees
+    /// the step-size bias and tells it apart from the exact value.
+    fn ula_quadratic_has_the_closed_form_step_size_bias(ctx: &Context) {
+        let eta = 0.2;
+        let mut s = spec("phi4", &GAUSSIAN, Method::Langevin);
+        s.step_size = Some(eta as f32);
+        s.steps = Some(2000);
+        let est = mean_square(ctx, &s);
+        let biased = 1.0 / (1.0 - eta / 2.0);
+        let se = est.stderr.unwrap();
+        assert_within_stderr("ULA variance", est.mean, se, biased, Z);
+        assert!((est.mean - 1.0).abs() > 10.0 * se, "the bias {biased} must be resolved from 1 (se {se})");
+    }
+}
+
+on_both! {
+    fn mala_reproduces_gaussian_moments(ctx: &Context) {
+        let mut s = spec("phi4", &GAUSSIAN, Method::Mala);
+        s.size = Some([4, 4]);
+        s.chains = 1024;
+        s.step_size = Some(0.4);
+        s.steps = Some(600);
+        s.record_every = 5;
+        let est = mean_square(ctx, &s);
+        assert_within_stderr("MALA Gaussian <x^2>", est.mean, est.stderr.unwrap(), 1.0, Z);
+    }
+}
+
+on_both! {
+    fn mala_reproduces_double_well_moments(ctx: &Context) {
+        let mut s = spec("phi4", &DOUBLE_WELL, Method::Mala);
+        s.size = Some([4, 4]);
+        s.chains = 1024;
+        s.step_size = Some(0.3);
+        s.steps = Some(600);
+        s.record_every = 5;
+        let est = mean_square(ctx, &s);
+        assert_within_stderr("MALA double well <x^2>", est.mean, est.stderr.unwrap(), double_well_exact(), Z);
+    }
+}
+
+on_both! {
+    fn metropolis_reproduces_gaussian_moments(ctx: &Context) {
+        let mut s = spec("phi4", &GAUSSIAN, Method::Metropolis);
+        s.step_size = Some(1.5);
+        let est = mean_square(ctx, &s);
+        assert_within_stderr("Metropolis Gaussian <x^2>", est.mean, est.stderr.unwrap(), 1.0, Z);
+    }
+}
+
+on_both! {
+    fn metropolis_reproduces_double_well_moments(ctx: &Context) {
+        let mut s = spec("phi4", &DOUBLE_WELL, Method::Metropolis);
+        s.step_size = Some(1.5);
+        let est = mean_square(ctx, &s);
+        assert_within_stderr("Metropolis double well <x^2>", est.mean, est.stderr.unwrap(), double_well_exact(), Z);
+    }
+}
+
+on_both! {
+    /// The reported acceptance is the fraction of proposals accepted: Ising at T → ∞ accepts all.
+    fn metropolis_acceptance_is_reported(ctx: &Context) {
+        let mut s = spec("ising", &[], Method::Metropolis);
+        s.temperature = Some(1e6);
+        s.steps = Some(20);
+        s.record_every = 5;
+        let report = sample(ctx, &s, &mut |_, _| {}).unwrap();
+        let acc = report.estimates.iter().find(|(k, _)| *k == "acceptance").unwrap().1;
+        assert!(acc.mean > 0.999 && acc.mean <= 1.0, "acceptance {}", acc.mean);
+    }
+}
