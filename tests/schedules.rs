@@ -1,0 +1,55 @@
+//! Temperature schedules: endpoints, shape and bad input.
+
+use idf::{ScheduleKind, TemperatureSchedule};
+
+#[test]
+fn schedules_run_from_start_to_end() {
+    for kind in [
+        ScheduleKind::Linear,
+        ScheduleKind::Geometric,
+        ScheduleKind::Cosine,
+    ] {
+        let s = TemperatureSchedule::new(kind, 8.0, 0.5).unwrap();
+        let n = 101;
+        assert!(
+            (s.at(0, n) - 8.0).abs() < 1e-5,
+            "{kind:?} start {}",
+            s.at(0, n)
+        );
+        assert!(
+            (s.at(n - 1, n) - 0.5).abs() < 1e-5,
+            "{kind:?} end {}",
+            s.at(n - 1, n)
+        );
+        assert!(
+            (1..n).all(|i| s.at(i, n) <= s.at(i - 1, n)),
+            "{kind:?} is not monotone"
+        );
+    }
+    let c = TemperatureSchedule::constant(2.0);
+    assert!((0..10).all(|i| c.at(i, 10) == 2.0));
+}
+
+#[test]
+fn shapes_differ_as_documented() {
+    let n = 101;
+    let linear = TemperatureSchedule::new(ScheduleKind::Linear, 8.0, 0.5).unwrap();
+    let geometric = TemperatureSchedule::new(ScheduleKind::Geometric, 8.0, 0.5).unwrap();
+    let cosine = TemperatureSchedule::new(ScheduleKind::Cosine, 8.0, 0.5).unwrap();
+    assert!((linear.at(50, n) - 4.25).abs() < 1e-5);
+    assert!(
+        (geometric.at(50, n) - 2.0).abs() < 1e-5,
+        "geometric midpoint is the geometric mean"
+    );
+    // Cosine follows the noise schedule: T = T_end + (T_start − T_end)(1 − ᾱ(1 − s)).
+    let ab = idf::core::diffusion_dynamics::cosine_alpha_bar(0.5);
+    assert!((cosine.at(50, n) as f64 - (0.5 + 7.5 * (1.0 - ab))).abs() < 1e-5);
+}
+
+#[test]
+fn bad_schedules_are_errors() {
+    assert!(TemperatureSchedule::new(ScheduleKind::Geometric, 1.0, 0.0).is_err());
+    assert!(TemperatureSchedule::new(ScheduleKind::Linear, f32::NAN, 1.0).is_err());
+    assert!(TemperatureSchedule::new(ScheduleKind::Linear, 1.0, -1.0).is_err());
+    assert!("exponential".parse::<ScheduleKind>().is_err());
+}
