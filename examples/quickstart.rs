@@ -16,6 +16,7 @@ fn main() -> idf::Result<()> {
             burn_in: 200,
             steps: 800,
             record_every: 100,
+            ..RunConfig::default()
         },
         &mut |_, _| {},
     )?;

@@ -1,6 +1,7 @@
-// MALA accept/reject, one workgroup per chain: sums the chain's log-ratio terms (aux) in a fixed
-// order (256 strided partial sums, then a tree), draws u and accepts when ln u < ln alpha.
-// The decision goes to status[1 + chains + chain]; accepted proposals are counted in status[1 + chain].
+// Metropolis accept/reject for MALA and HMC, one workgroup per chain: sums the chain's log-ratio
+// terms (aux) in a fixed order (256 strided partial sums, then a tree), draws u and accepts when
+// ln u < ln alpha. The decision goes to status[1 + chains + chain], ln alpha to
+// status[1 + 2 chains + chain]; accepted proposals are counted in status[1 + chain].
 // CPU twin: src/cpu/mala_accept.rs.
 #import shared/lattice
 #import shared/rng
@@ -29,6 +30,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let r = rng_draw(0u, chain, params.step, params.seed, STREAM_ACCEPT);
         let accepted = log(unit_open_closed(r.x)) < partial[0];
         atomicStore(&status[1u + params.chains + chain], select(0u, 1u, accepted));
+        atomicStore(&status[1u + 2u * params.chains + chain], bitcast<u32>(partial[0]));
         if (accepted) {
             atomicAdd(&status[1u + chain], 1u);
         }

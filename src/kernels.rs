@@ -43,16 +43,49 @@ pub struct StepParams {
     pub step_size: f32,
     /// Sign of `mala_terms`: +1 writes, -1 subtracts.
     pub sign: f32,
-    /// Bit flags ([`FLAG_PROPOSAL`]).
+    /// Bit flags ([`FLAG_PROPOSAL`], [`FLAG_FINAL_KICK`]).
     pub flags: u32,
+    /// Lower edge of the value histogram of `chain_observables`.
+    pub hist_lo: f32,
+    /// Upper edge of the value histogram.
+    pub hist_hi: f32,
+    /// Bins of the value histogram (0: no histogram entropy), at most [`MAX_HIST_BINS`].
+    pub hist_bins: u32,
+    /// Padding to a 16-byte multiple.
+    pub _pad: u32,
 }
 
 /// `flags` bit: the kernel writes a proposal, so a non-finite value is not a divergence.
 pub const FLAG_PROPOSAL: u32 = 1;
+/// `flags` bit of `hmc_leapfrog`: the closing half kick, which adds the final Hamiltonian terms
+/// instead of drifting.
+pub const FLAG_FINAL_KICK: u32 = 2;
+/// The most bins a value histogram may have (one workgroup's shared counters).
+pub const MAX_HIST_BINS: u32 = 256;
 /// `status[0]` while no step has produced a non-finite value.
 pub const NOT_DIVERGED: u32 = u32::MAX;
-/// Values per chain per trace record: energy, sum x, sum x², accepted proposals.
-pub const OBSERVABLES: usize = 4;
+/// Values per chain per trace record; the slots are the `OBS_*` constants.
+pub const OBSERVABLES: usize = 10;
+/// Trace slot: the chain's energy.
+pub const OBS_ENERGY: usize = 0;
+/// Trace slot: Σx.
+pub const OBS_SUM: usize = 1;
+/// Trace slot: Σ(x − mean)² (centred, from a second pass).
+pub const OBS_M2: usize = 2;
+/// Trace slot: accepted proposals since the last record (u32 bits).
+pub const OBS_ACCEPTED: usize = 3;
+/// Trace slot: min x.
+pub const OBS_MIN: usize = 4;
+/// Trace slot: max x.
+pub const OBS_MAX: usize = 5;
+/// Trace slot: Σ x ln x over sites with x > 0.
+pub const OBS_XLNX: usize = 6;
+/// Trace slot: Shannon entropy of the value histogram (NaN without a histogram).
+pub const OBS_HIST_ENTROPY: usize = 7;
+/// Trace slot: the last accept/reject step's ln α (−ΔH for HMC).
+pub const OBS_LOG_ALPHA: usize = 8;
+/// Trace slot: sites with x ≤ 0 or NaN (u32 bits): a density entropy needs none.
+pub const OBS_NONPOSITIVE: usize = 9;
 /// Threads per workgroup of per-site kernels.
 pub const SITE_WORKGROUP: u32 = 64;
 /// Threads per workgroup of per-chain reduction kernels.
@@ -60,7 +93,7 @@ pub const REDUCE_WORKGROUP: usize = 256;
 
 /// Length of the status buffer for `chains` chains: see `shaders/shared/bindings.wgsl`.
 pub fn status_len(chains: usize) -> usize {
-    1 + 2 * chains
+    1 + 3 * chains
 }
 
 /// The status buffer's starting contents.
@@ -77,25 +110,37 @@ pub enum Kernel {
     LangevinStep,
     /// Per-site terms of the MALA log acceptance ratio into `aux`.
     MalaTerms,
-    /// Per-chain MALA decision from the summed terms.
+    /// Per-chain Metropolis decision (MALA, HMC) from the summed log-ratio terms.
     MalaAccept,
     /// Restores `src` into `dst` for chains that rejected.
     MalaSelect,
     /// Checkerboard Metropolis half sweep.
     MetropolisSweep,
-    /// Per-chain energy, sum, sum of squares and acceptance into the trace.
+    /// Per-chain reductions into the trace (see the `OBS_*` slots).
     ChainObservables,
+    /// HMC momentum refresh and the initial Hamiltonian terms.
+    HmcMomentum,
+    /// One HMC leapfrog kick and drift, or the closing half kick.
+    HmcLeapfrog,
+    /// Normalised Boltzmann log-weights and ESS of per-chain energies.
+    BoltzmannWeight,
+    /// Copies each chain from its ancestor (importance resampling).
+    ResampleChains,
 }
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 6] = [
+    pub const ALL: [Kernel; 10] = [
         Kernel::LangevinStep,
         Kernel::MalaTerms,
         Kernel::MalaAccept,
         Kernel::MalaSelect,
         Kernel::MetropolisSweep,
         Kernel::ChainObservables,
+        Kernel::HmcMomentum,
+        Kernel::HmcLeapfrog,
+        Kernel::BoltzmannWeight,
+        Kernel::ResampleChains,
     ];
 
     /// The file name, without `.wgsl`, in `shaders/`.
@@ -107,6 +152,10 @@ impl Kernel {
             Kernel::MalaSelect => "mala_select",
             Kernel::MetropolisSweep => "metropolis_sweep",
             Kernel::ChainObservables => "chain_observables",
+            Kernel::HmcMomentum => "hmc_momentum",
+            Kernel::HmcLeapfrog => "hmc_leapfrog",
+            Kernel::BoltzmannWeight => "boltzmann_weight",
+            Kernel::ResampleChains => "resample_chains",
         }
     }
 
@@ -118,6 +167,8 @@ impl Kernel {
                 | Kernel::MalaTerms
                 | Kernel::MetropolisSweep
                 | Kernel::ChainObservables
+                | Kernel::HmcMomentum
+                | Kernel::HmcLeapfrog
         )
     }
 
@@ -126,28 +177,68 @@ impl Kernel {
         self == Kernel::MetropolisSweep
     }
 
-    /// Whether the kernel runs one workgroup per chain rather than one thread per site.
-    pub fn per_chain(self) -> bool {
-        matches!(self, Kernel::MalaAccept | Kernel::ChainObservables)
+    /// How the kernel is dispatched.
+    pub fn grid(self) -> Grid {
+        match self {
+            Kernel::MalaAccept | Kernel::ChainObservables => Grid::PerChain,
+            Kernel::BoltzmannWeight => Grid::Single,
+            _ => Grid::PerSite,
+        }
+    }
+
+    /// Whether the kernel uses the momentum buffer.
+    pub fn uses_momentum(self) -> bool {
+        matches!(self, Kernel::HmcMomentum | Kernel::HmcLeapfrog)
     }
 }
 
-/// One of the two ping-pong field buffers.
+/// How a kernel is dispatched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grid {
+    /// One thread per site, [`SITE_WORKGROUP`] per workgroup.
+    PerSite,
+    /// One workgroup of [`REDUCE_WORKGROUP`] threads per chain.
+    PerChain,
+    /// One workgroup of [`REDUCE_WORKGROUP`] threads.
+    Single,
+}
+
+/// One of the field buffers: A and B ping-pong; C is the third that HMC needs to keep its
+/// starting point while it leapfrogs (allocated on first use).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Slot {
     /// The first buffer.
     A,
     /// The second buffer.
     B,
+    /// The third buffer.
+    C,
 }
 
 impl Slot {
-    /// The other buffer.
+    /// Every slot.
+    pub const ALL: [Slot; 3] = [Slot::A, Slot::B, Slot::C];
+
+    /// The ping-pong partner (A ↔ B; C pairs with B).
     pub fn other(self) -> Slot {
         match self {
             Slot::A => Slot::B,
             Slot::B => Slot::A,
+            Slot::C => Slot::B,
         }
+    }
+
+    /// The slot that is neither `self` nor `other`.
+    pub fn third(self, other: Slot) -> Slot {
+        Slot::ALL
+            .into_iter()
+            .find(|s| *s != self && *s != other)
+            .expect("three slots")
+    }
+
+    /// Index 0, 1 or 2.
+    pub fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -160,15 +251,17 @@ pub enum Aux {
     Trace,
 }
 
-/// One recorded kernel launch: reads `src`, writes the other slot.
+/// One recorded kernel launch.
 #[derive(Clone, Copy, Debug)]
 pub struct Dispatch {
     /// The kernel.
     pub kernel: Kernel,
     /// Its parameters.
     pub params: StepParams,
-    /// The slot bound as `src`; the other is `dst`.
+    /// The slot bound as `src`.
     pub src: Slot,
+    /// The slot bound as `dst` (never `src`).
+    pub dst: Slot,
     /// What is bound as `aux`.
     pub aux: Aux,
 }

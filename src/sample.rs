@@ -47,6 +47,8 @@ pub struct SampleSpec {
     pub timesteps: usize,
     /// Noise schedule family (DDPM, DDIM).
     pub noise_schedule: NoiseSchedule,
+    /// Leapfrog steps per HMC trajectory.
+    pub leapfrog_steps: u32,
 }
 
 /// Summary of the final samples.
@@ -194,6 +196,7 @@ pub fn sample(
                 burn_in: spec.burn_in,
                 steps,
                 record_every: spec.record_every,
+                leapfrog_steps: spec.leapfrog_steps,
             };
             let mut sim = Simulation::new(ctx, model, &initial, spec.seed)?;
             let trace = sim.run(&cfg, progress)?;
@@ -212,7 +215,7 @@ pub fn sample(
         seed: spec.seed,
         wall_ms,
         final_stats: final_stats(&field, &trace),
-        estimates: estimates(&trace, first_record),
+        estimates: estimates(&trace, first_record, spec.method),
         field,
     })
 }
@@ -231,15 +234,21 @@ fn final_stats(field: &Field, trace: &RunTrace) -> FinalStats {
     }
 }
 
-fn estimates(trace: &RunTrace, first_record: usize) -> Vec<(&'static str, Estimate)> {
+fn estimates(
+    trace: &RunTrace,
+    first_record: usize,
+    method: Method,
+) -> Vec<(&'static str, Estimate)> {
     [
         ("energy_per_site", Observable::EnergyPerSite),
         ("mean", Observable::Mean),
         ("mean_square", Observable::MeanSquare),
         ("abs_magnetization", Observable::AbsMagnetization),
         ("acceptance", Observable::Acceptance),
+        ("delta_h", Observable::DeltaH),
     ]
     .into_iter()
+    .filter(|(_, obs)| *obs != Observable::DeltaH || method == Method::Hmc)
     .filter_map(|(name, obs)| {
         trace
             .series(obs, first_record)

@@ -107,6 +107,7 @@ fn mala_steps_and_observables_agree() {
             burn_in: 0,
             steps: 50,
             record_every: 10,
+            ..RunConfig::default()
         };
         let mut out = Vec::new();
         for ctx in [&Context::cpu(), gpu] {

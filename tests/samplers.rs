@@ -30,6 +30,7 @@ fn spec(model: &str, params: &[(&str, &str)], method: Method) -> SampleSpec {
         seed: 2024,
         timesteps: 1000,
         noise_schedule: NoiseSchedule::Cosine,
+        leapfrog_steps: 10,
     }
 }
 

@@ -18,14 +18,21 @@ struct StepParams {
     step_size: f32,
     sign: f32,
     flags: u32,
+    hist_lo: f32,
+    hist_hi: f32,
+    hist_bins: u32,
+    _pad: u32,
 }
 
 // flags bit 0: the kernel writes a proposal, not the state, so non-finite values are not a divergence.
 const FLAG_PROPOSAL: u32 = 1u;
+// flags bit 1 (hmc_leapfrog): the closing half kick, which adds the final Hamiltonian terms.
+const FLAG_FINAL_KICK: u32 = 2u;
 
 // status[0]: first step whose output was not finite (0xffffffff while none);
 // status[1 + chain]: accepted proposals since the last observation;
-// status[1 + chains + chain]: the last MALA accept decision (1 = accepted).
+// status[1 + chains + chain]: the last MALA/HMC accept decision (1 = accepted);
+// status[1 + 2 chains + chain]: its ln alpha (f32 bits).
 const STATUS_DIVERGED: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: StepParams;
@@ -34,3 +41,4 @@ const STATUS_DIVERGED: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> aux: array<f32>;
+@group(0) @binding(6) var<storage, read_write> momentum: array<f32>;

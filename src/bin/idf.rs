@@ -67,9 +67,12 @@ struct SampleArgs {
     /// Independent chains.
     #[arg(long)]
     chains: Option<usize>,
-    /// langevin, mala, metropolis, ddpm, ddim or anneal.
+    /// langevin, mala, metropolis, hmc, ddpm, ddim or anneal.
     #[arg(long)]
     integrator: Option<String>,
+    /// Leapfrog steps per HMC trajectory.
+    #[arg(long, default_value_t = 10)]
+    leapfrog_steps: u32,
     /// Steps after burn-in (ddpm: timesteps; ddim: its steps).
     #[arg(long)]
     steps: Option<u64>,
@@ -262,6 +265,7 @@ fn run_sample(args: SampleArgs) -> Result<()> {
         seed: args.seed.or(scene.seed).unwrap_or(0),
         timesteps: config.diffusion.timesteps,
         noise_schedule: config.noise_schedule(),
+        leapfrog_steps: args.leapfrog_steps,
     };
     let ctx = context(args.backend.as_deref())?;
     let bar = ProgressBar::new(0);

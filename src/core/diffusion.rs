@@ -253,6 +253,7 @@ impl EnergyDiffusionModel {
                     burn_in: steps.saturating_sub(1),
                     steps: 1,
                     record_every: 1,
+                    ..RunConfig::default()
                 };
                 sim.run(&cfg, progress)?
             }

@@ -20,8 +20,9 @@ use crate::core::executor::Executor;
 use crate::core::field::{Field, Shape};
 use crate::error::{IdfError, Result};
 use crate::kernels::{
-    initial_status, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_PROPOSAL, NOT_DIVERGED,
-    OBSERVABLES, STATUS_DIVERGED,
+    initial_status, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_PROPOSAL,
+    MAX_HIST_BINS, NOT_DIVERGED, OBSERVABLES, OBS_ACCEPTED, OBS_ENERGY, OBS_HIST_ENTROPY,
+    OBS_LOG_ALPHA, OBS_M2, OBS_MAX, OBS_MIN, OBS_NONPOSITIVE, OBS_SUM, OBS_XLNX, STATUS_DIVERGED,
 };
 
 /// Dispatches recorded before a submission (and a divergence check).
@@ -43,6 +44,8 @@ pub enum Method {
     /// Annealing from hot to the target temperature along a schedule (cosine by default):
     /// annealed Langevin for continuous fields, annealed Metropolis for spins.
     Anneal,
+    /// Hamiltonian Monte Carlo: leapfrog trajectories with a per-chain Metropolis decision.
+    Hmc,
 }
 
 impl Method {
@@ -59,6 +62,7 @@ impl Method {
             Method::Ddpm => "ddpm",
             Method::Ddim => "ddim",
             Method::Anneal => "anneal",
+            Method::Hmc => "hmc",
         }
     }
 }
@@ -79,6 +83,7 @@ impl FromStr for Method {
             "ddpm" => Method::Ddpm,
             "ddim" => Method::Ddim,
             "anneal" => Method::Anneal,
+            "hmc" => Method::Hmc,
             other => {
                 return Err(IdfError::invalid(
                     "integrator",
@@ -229,6 +234,16 @@ pub enum StepRule {
         /// T.
         temperature: f32,
     },
+    /// One HMC trajectory: fresh momenta, `leapfrog_steps` leapfrog steps of size `step_size`
+    /// for `H = E/T + |p|²/2`, and a per-chain Metropolis decision; ln α = −ΔH is recorded.
+    Hmc {
+        /// Leapfrog step ε.
+        step_size: f32,
+        /// Leapfrog steps per trajectory.
+        leapfrog_steps: u32,
+        /// T.
+        temperature: f32,
+    },
 }
 
 impl StepRule {
@@ -247,7 +262,8 @@ impl StepRule {
         match *self {
             StepRule::Drift { temperature, .. }
             | StepRule::Mala { temperature, .. }
-            | StepRule::Metropolis { temperature, .. } => temperature,
+            | StepRule::Metropolis { temperature, .. }
+            | StepRule::Hmc { temperature, .. } => temperature,
         }
     }
 
@@ -261,7 +277,9 @@ impl StepRule {
     fn step_size(&self) -> f32 {
         match *self {
             StepRule::Drift { c_grad, .. } => c_grad,
-            StepRule::Mala { step_size, .. } | StepRule::Metropolis { step_size, .. } => step_size,
+            StepRule::Mala { step_size, .. }
+            | StepRule::Metropolis { step_size, .. }
+            | StepRule::Hmc { step_size, .. } => step_size,
         }
     }
 
@@ -269,7 +287,7 @@ impl StepRule {
     fn proposals_per_chain(&self, sites_per_chain: usize) -> f64 {
         match self {
             StepRule::Drift { .. } => 0.0,
-            StepRule::Mala { .. } => 1.0,
+            StepRule::Mala { .. } | StepRule::Hmc { .. } => 1.0,
             StepRule::Metropolis { .. } => sites_per_chain as f64,
         }
     }
@@ -278,7 +296,7 @@ impl StepRule {
 /// A sampling run of one of the equilibrium integrators.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunConfig {
-    /// Langevin, MALA or Metropolis (annealing is a schedule on one of them).
+    /// Langevin, MALA, Metropolis or HMC (annealing is a schedule on Langevin or Metropolis).
     pub method: Method,
     /// η for gradient steps; the proposal width for continuous Metropolis.
     pub step_size: f32,
@@ -290,21 +308,87 @@ pub struct RunConfig {
     pub steps: u64,
     /// Observables are recorded every this many steps after burn-in.
     pub record_every: u64,
+    /// Leapfrog steps per HMC trajectory.
+    pub leapfrog_steps: u32,
+}
+
+impl Default for RunConfig {
+    /// 1000 Langevin steps with η = 0.01 at T = 1, recorded every step, 10 leapfrog steps for HMC.
+    fn default() -> Self {
+        RunConfig {
+            method: Method::Langevin,
+            step_size: 0.01,
+            schedule: TemperatureSchedule::constant(1.0),
+            burn_in: 0,
+            steps: 1000,
+            record_every: 1,
+            leapfrog_steps: 10,
+        }
+    }
 }
 
 /// Which observable to read from a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Observable {
+    /// The chain's energy E.
+    Energy,
     /// E / sites per chain.
     EnergyPerSite,
-    /// Mean of the field over a chain.
+    /// Σx over the chain (the mass of a density).
+    Sum,
+    /// Mean of the field over a chain (the magnetization of spins).
     Mean,
+    /// Variance of the field over a chain.
+    Variance,
     /// Mean of its square.
     MeanSquare,
     /// |mean|.
     AbsMagnetization,
+    /// Smallest value.
+    Min,
+    /// Largest value.
+    Max,
+    /// Shannon entropy `−Σ p ln p` of the chain as a positive density, `p = x/Σx`
+    /// (NaN where some x ≤ 0: it is not a density).
+    DensityEntropy,
+    /// Shannon entropy of the chain's fixed-bin value histogram (needs [`Histogram`]).
+    HistogramEntropy,
+    /// Free energy per site `E/N − T·S_hist` at the record's temperature.
+    FreeEnergyPerSite,
     /// Accepted proposals / proposals since the previous record.
     Acceptance,
+    /// ΔH = H_end − H_start of the last HMC trajectory (−ln α).
+    DeltaH,
+}
+
+/// The fixed bins of the value histogram behind [`Observable::HistogramEntropy`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Histogram {
+    /// Lower edge; smaller values fall in the first bin.
+    pub lo: f32,
+    /// Upper edge; larger values fall in the last bin.
+    pub hi: f32,
+    /// Number of bins, 1 to 256.
+    pub bins: u32,
+}
+
+impl Histogram {
+    /// A checked histogram.
+    pub fn new(lo: f32, hi: f32, bins: u32) -> Result<Self> {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(IdfError::invalid(
+                "histogram",
+                format!("[{lo}, {hi}] is not a range"),
+            ));
+        }
+        if bins == 0 || bins > MAX_HIST_BINS {
+            return Err(IdfError::invalid(
+                "histogram",
+                format!("{bins} bins; use 1 to {MAX_HIST_BINS}"),
+            ));
+        }
+        Ok(Histogram { lo, hi, bins })
+    }
 }
 
 /// One record of a trace.
@@ -338,25 +422,51 @@ impl RunTrace {
     /// An observable of one chain at one record, or `None` where it does not apply.
     pub fn value(&self, obs: Observable, record: usize, chain: usize) -> Option<f64> {
         let n = self.sites_per_chain as f64;
+        let raw = |k| self.raw(record, chain, k) as f64;
+        let mean = raw(OBS_SUM) / n;
         Some(match obs {
-            Observable::EnergyPerSite => self.raw(record, chain, 0) as f64 / n,
-            Observable::Mean => self.raw(record, chain, 1) as f64 / n,
-            Observable::MeanSquare => self.raw(record, chain, 2) as f64 / n,
-            Observable::AbsMagnetization => (self.raw(record, chain, 1) as f64 / n).abs(),
+            Observable::Energy => raw(OBS_ENERGY),
+            Observable::EnergyPerSite => raw(OBS_ENERGY) / n,
+            Observable::Sum => raw(OBS_SUM),
+            Observable::Mean => mean,
+            Observable::Variance => raw(OBS_M2) / n,
+            Observable::MeanSquare => raw(OBS_M2) / n + mean * mean,
+            Observable::AbsMagnetization => mean.abs(),
+            Observable::Min => raw(OBS_MIN),
+            Observable::Max => raw(OBS_MAX),
+            Observable::DensityEntropy => {
+                if self.raw(record, chain, OBS_NONPOSITIVE).to_bits() > 0 {
+                    f64::NAN
+                } else {
+                    raw(OBS_SUM).ln() - raw(OBS_XLNX) / raw(OBS_SUM)
+                }
+            }
+            Observable::HistogramEntropy => {
+                let s = raw(OBS_HIST_ENTROPY);
+                if s.is_nan() {
+                    return None;
+                }
+                s
+            }
+            Observable::FreeEnergyPerSite => {
+                let s = self.value(Observable::HistogramEntropy, record, chain)?;
+                raw(OBS_ENERGY) / n - self.records[record].temperature as f64 * s
+            }
             Observable::Acceptance => {
                 let proposals = self.records[record].proposals;
                 if proposals == 0.0 {
                     return None;
                 }
-                self.raw(record, chain, 3).to_bits() as f64 / proposals
+                self.raw(record, chain, OBS_ACCEPTED).to_bits() as f64 / proposals
             }
+            Observable::DeltaH => -raw(OBS_LOG_ALPHA),
         })
     }
 
     /// The total energy of each chain at a record.
     pub fn energies(&self, record: usize) -> Vec<f64> {
         (0..self.chains)
-            .map(|c| self.raw(record, c, 0) as f64)
+            .map(|c| self.raw(record, c, OBS_ENERGY) as f64)
             .collect()
     }
 
@@ -380,6 +490,7 @@ pub struct Simulation {
     current: Slot,
     step: u64,
     seed: u32,
+    histogram: Option<Histogram>,
 }
 
 impl Simulation {
@@ -411,7 +522,13 @@ impl Simulation {
             current: Slot::A,
             step: 0,
             seed,
+            histogram: None,
         })
+    }
+
+    /// Records the Shannon entropy of a fixed-bin value histogram with every observation.
+    pub fn set_histogram(&mut self, histogram: Option<Histogram>) {
+        self.histogram = histogram;
     }
 
     /// The energy model.
@@ -465,6 +582,9 @@ impl Simulation {
             alpha_bar: rule.alpha_bar(),
             step_size: rule.step_size(),
             c_x: 1.0,
+            hist_lo: self.histogram.map_or(0.0, |h| h.lo),
+            hist_hi: self.histogram.map_or(1.0, |h| h.hi),
+            hist_bins: self.histogram.map_or(0, |h| h.bins),
             ..Default::default()
         }
     }
@@ -472,10 +592,11 @@ impl Simulation {
     fn push_step(&mut self, rule: &StepRule, out: &mut Vec<Dispatch>) {
         let base = self.base_params(rule);
         let cur = self.current;
-        let dispatch = |kernel, params, src| Dispatch {
+        let dispatch = |kernel, params, src: Slot, dst: Slot| Dispatch {
             kernel,
             params,
             src,
+            dst,
             aux: Aux::Scratch,
         };
         match *rule {
@@ -491,41 +612,76 @@ impl Simulation {
                     c_noise,
                     ..base
                 };
-                out.push(dispatch(Kernel::LangevinStep, p, cur));
+                out.push(dispatch(Kernel::LangevinStep, p, cur, cur.other()));
                 self.current = cur.other();
             }
             StepRule::Mala {
                 step_size,
                 temperature,
             } => {
+                let (x, y) = (cur, cur.other());
                 let propose = StepParams {
                     c_grad: step_size,
                     c_noise: (2.0 * step_size * temperature).sqrt(),
                     flags: FLAG_PROPOSAL,
                     ..base
                 };
-                out.push(dispatch(Kernel::LangevinStep, propose, cur));
+                out.push(dispatch(Kernel::LangevinStep, propose, x, y));
                 out.push(dispatch(
                     Kernel::MalaTerms,
                     StepParams { sign: 1.0, ..base },
-                    cur,
+                    x,
+                    y,
                 ));
                 out.push(dispatch(
                     Kernel::MalaTerms,
                     StepParams { sign: -1.0, ..base },
-                    cur.other(),
+                    y,
+                    x,
                 ));
-                out.push(dispatch(Kernel::MalaAccept, base, cur));
-                out.push(dispatch(Kernel::MalaSelect, base, cur));
-                self.current = cur.other();
+                out.push(dispatch(Kernel::MalaAccept, base, x, y));
+                out.push(dispatch(Kernel::MalaSelect, base, x, y));
+                self.current = y;
             }
             StepRule::Metropolis { .. } => {
-                out.push(dispatch(Kernel::MetropolisSweep, base, cur));
+                let other = cur.other();
+                out.push(dispatch(Kernel::MetropolisSweep, base, cur, other));
                 out.push(dispatch(
                     Kernel::MetropolisSweep,
                     StepParams { parity: 1, ..base },
-                    cur.other(),
+                    other,
+                    cur,
                 ));
+            }
+            StepRule::Hmc {
+                step_size,
+                leapfrog_steps,
+                ..
+            } => {
+                // x0 stays in `cur`; positions leapfrog between the two other slots.
+                let (a, b) = (cur.other(), cur.third(cur.other()));
+                out.push(dispatch(Kernel::HmcMomentum, base, cur, a));
+                let mut at = cur;
+                for k in 0..leapfrog_steps.max(1) {
+                    let kick = if k == 0 { 0.5 * step_size } else { step_size };
+                    let next = if at == a { b } else { a };
+                    let p = StepParams {
+                        c_grad: kick,
+                        flags: FLAG_PROPOSAL,
+                        ..base
+                    };
+                    out.push(dispatch(Kernel::HmcLeapfrog, p, at, next));
+                    at = next;
+                }
+                let closing = StepParams {
+                    c_grad: 0.5 * step_size,
+                    flags: FLAG_FINAL_KICK,
+                    ..base
+                };
+                out.push(dispatch(Kernel::HmcLeapfrog, closing, at, cur));
+                out.push(dispatch(Kernel::MalaAccept, base, cur, at));
+                out.push(dispatch(Kernel::MalaSelect, base, cur, at));
+                self.current = at;
             }
         }
         self.step += 1;
@@ -574,6 +730,7 @@ impl Simulation {
                     ..sim.base_params(rule)
                 },
                 src: sim.current,
+                dst: sim.current.other(),
                 aux: Aux::Trace,
             });
             record += 1;
@@ -628,10 +785,22 @@ impl Simulation {
         self.model.check_method(method, self.shape)?;
         let metropolis = self.model.uses_metropolis(method);
         let total = cfg.burn_in + cfg.steps;
-        let (eta, schedule) = (cfg.step_size, cfg.schedule);
+        let (eta, schedule, leapfrog_steps) = (cfg.step_size, cfg.schedule, cfg.leapfrog_steps);
+        if matches!(method, Method::Mala | Method::Hmc) && schedule.start.min(schedule.end) <= 0.0 {
+            return Err(IdfError::invalid(
+                "temperature",
+                format!("{method} samples exp(−E/T) and needs T > 0"),
+            ));
+        }
         let rule_of = move |i: u64| {
             let t = schedule.at(i, total);
-            if metropolis {
+            if method == Method::Hmc {
+                StepRule::Hmc {
+                    step_size: eta,
+                    leapfrog_steps,
+                    temperature: t,
+                }
+            } else if metropolis {
                 StepRule::Metropolis {
                     step_size: eta,
                     temperature: t,
@@ -671,6 +840,7 @@ impl Simulation {
             kernel: Kernel::LangevinStep,
             params,
             src: self.current,
+            dst: self.current.other(),
             aux: Aux::Scratch,
         }])?;
         Field::from_vec(self.shape, self.exec.read_field(self.current.other())?)
@@ -684,6 +854,7 @@ impl Simulation {
             kernel: Kernel::ChainObservables,
             params: self.base_params(&rule),
             src: self.current,
+            dst: self.current.other(),
             aux: Aux::Trace,
         }])?;
         let values = self.exec.read_trace(1)?;

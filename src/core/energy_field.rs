@@ -394,7 +394,7 @@ impl EnergyModel {
             reason: reason.to_string(),
         };
         match (self, method) {
-            (EnergyModel::Ising(_), Method::Langevin | Method::Mala) => Err(unsupported(
+            (EnergyModel::Ising(_), Method::Langevin | Method::Mala | Method::Hmc) => Err(unsupported(
                 "Ising spins are discrete (±1); use --integrator metropolis or anneal",
             )),
             (EnergyModel::Gmm(_), Method::Metropolis) => Err(unsupported(

@@ -55,6 +55,22 @@ impl Executor {
         }
     }
 
+    /// Overwrites the start of the scratch buffer.
+    pub fn write_scratch(&mut self, values: &[f32]) {
+        match self {
+            Executor::Cpu(c) => c.write_scratch(values),
+            Executor::Gpu(g) => g.write_scratch(values),
+        }
+    }
+
+    /// Reads the first `len` scratch values.
+    pub fn read_scratch(&self, len: usize) -> Result<Vec<f32>> {
+        match self {
+            Executor::Cpu(c) => Ok(c.scratch(len).to_vec()),
+            Executor::Gpu(g) => g.read_scratch(len),
+        }
+    }
+
     /// Overwrites the status buffer.
     pub fn write_status(&mut self, status: &[u32]) {
         match self {

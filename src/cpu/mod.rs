@@ -2,13 +2,17 @@
 //! runs recorded dispatches with them. The twin is the oracle in tests and the fallback where
 //! no GPU adapter exists.
 
+pub mod boltzmann_weight;
 pub mod chain_observables;
 pub mod energies;
+pub mod hmc_leapfrog;
+pub mod hmc_momentum;
 pub mod langevin_step;
 pub mod mala_accept;
 pub mod mala_select;
 pub mod mala_terms;
 pub mod metropolis_sweep;
+pub mod resample_chains;
 pub mod shared;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,8 +25,9 @@ use energies::EnergyEval;
 pub struct CpuExecutor {
     energy: EnergyKind,
     energy_params: Vec<f32>,
-    field: [Vec<f32>; 2],
+    field: [Vec<f32>; 3],
     scratch: Vec<f32>,
+    momentum: Vec<f32>,
     status: Vec<AtomicU32>,
     trace: Vec<f32>,
     chains: usize,
@@ -40,8 +45,9 @@ impl CpuExecutor {
         CpuExecutor {
             energy,
             energy_params: energy_params.to_vec(),
-            field: [vec![0.0; sites], vec![0.0; sites]],
+            field: [vec![0.0; sites], vec![0.0; sites], Vec::new()],
             scratch: vec![0.0; sites],
+            momentum: Vec::new(),
             status: crate::kernels::initial_status(chains)
                 .into_iter()
                 .map(AtomicU32::new)
@@ -51,21 +57,24 @@ impl CpuExecutor {
         }
     }
 
-    fn index(slot: Slot) -> usize {
-        match slot {
-            Slot::A => 0,
-            Slot::B => 1,
-        }
-    }
-
     /// The field in `slot`.
     pub fn field(&self, slot: Slot) -> &[f32] {
-        &self.field[Self::index(slot)]
+        &self.field[slot.index()]
     }
 
     /// Overwrites the field in `slot`.
     pub fn write_field(&mut self, slot: Slot, data: &[f32]) {
-        self.field[Self::index(slot)].copy_from_slice(data);
+        self.field[slot.index()].copy_from_slice(data);
+    }
+
+    /// Overwrites the start of the scratch buffer.
+    pub fn write_scratch(&mut self, values: &[f32]) {
+        self.scratch[..values.len()].copy_from_slice(values);
+    }
+
+    /// The first `len` scratch values.
+    pub fn scratch(&self, len: usize) -> &[f32] {
+        &self.scratch[..len]
     }
 
     /// Overwrites the status buffer.
@@ -98,25 +107,45 @@ impl CpuExecutor {
 
     /// Runs the dispatches in order.
     pub fn execute(&mut self, dispatches: &[Dispatch]) {
+        let sites = self.scratch.len();
         for d in dispatches {
-            let [a, b] = &mut self.field;
-            let (src, dst): (&[f32], &mut [f32]) = match d.src {
-                Slot::A => (a, b),
-                Slot::B => (b, a),
-            };
+            if self.field[Slot::C.index()].is_empty()
+                && (d.kernel.uses_momentum() || d.src == Slot::C || d.dst == Slot::C)
+            {
+                self.field[Slot::C.index()] = vec![0.0; sites];
+                self.momentum = vec![0.0; sites];
+            }
+            let (src, dst) = src_dst(&mut self.field, d.src, d.dst);
             let e = EnergyEval::new(self.energy, &self.energy_params, &d.params, src);
             let aux = match d.aux {
                 Aux::Scratch => &mut self.scratch,
                 Aux::Trace => &mut self.trace,
             };
+            let status = &self.status;
             match d.kernel {
-                Kernel::LangevinStep => langevin_step::run(&e, dst, &self.status),
-                Kernel::MetropolisSweep => metropolis_sweep::run(&e, dst, &self.status),
+                Kernel::LangevinStep => langevin_step::run(&e, dst, status),
+                Kernel::MetropolisSweep => metropolis_sweep::run(&e, dst, status),
                 Kernel::MalaTerms => mala_terms::run(&e, dst, aux),
-                Kernel::MalaAccept => mala_accept::run(&d.params, aux, &self.status),
-                Kernel::MalaSelect => mala_select::run(&d.params, src, dst, &self.status),
-                Kernel::ChainObservables => chain_observables::run(&e, aux, &self.status),
+                Kernel::MalaAccept => mala_accept::run(&d.params, aux, sites, status),
+                Kernel::MalaSelect => mala_select::run(&d.params, src, dst, status),
+                Kernel::ChainObservables => chain_observables::run(&e, aux, status),
+                Kernel::HmcMomentum => hmc_momentum::run(&e, &mut self.momentum, aux),
+                Kernel::HmcLeapfrog => hmc_leapfrog::run(&e, dst, &mut self.momentum, aux),
+                Kernel::BoltzmannWeight => boltzmann_weight::run(&d.params, src, dst, aux),
+                Kernel::ResampleChains => resample_chains::run(&d.params, src, dst, aux),
             }
         }
+    }
+}
+
+/// Borrows two distinct slots: `src` to read and `dst` to write.
+fn src_dst(field: &mut [Vec<f32>; 3], src: Slot, dst: Slot) -> (&[f32], &mut [f32]) {
+    assert_ne!(src, dst, "a kernel never reads and writes one slot");
+    let (i, j) = (src.index(), dst.index());
+    let (lo, hi) = field.split_at_mut(i.max(j));
+    if i < j {
+        (&lo[i], &mut hi[0])
+    } else {
+        (&hi[0], &mut lo[j])
     }
 }

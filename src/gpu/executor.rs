@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::core::energy_field::EnergyKind;
 use crate::error::{IdfError, Result};
 use crate::gpu::GpuContext;
-use crate::kernels::{Aux, Dispatch, Kernel, Slot, StepParams, SITE_WORKGROUP};
+use crate::kernels::{Aux, Dispatch, Grid, Kernel, Slot, StepParams, SITE_WORKGROUP};
 
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
@@ -18,15 +18,17 @@ pub struct GpuExecutor {
     gpu: Arc<GpuContext>,
     energy: EnergyKind,
     pipelines: HashMap<Kernel, Arc<wgpu::ComputePipeline>>,
-    field: [wgpu::Buffer; 2],
+    field: [wgpu::Buffer; 3],
     scratch: wgpu::Buffer,
+    momentum: wgpu::Buffer,
+    hmc_buffers: bool,
     status: wgpu::Buffer,
     trace: wgpu::Buffer,
     energy_params: wgpu::Buffer,
     params: wgpu::Buffer,
     params_capacity: usize,
     params_stride: u64,
-    bind_groups: HashMap<(Slot, Aux), wgpu::BindGroup>,
+    bind_groups: HashMap<(Slot, Slot, Aux), wgpu::BindGroup>,
     sites: usize,
     chains: usize,
 }
@@ -73,8 +75,11 @@ impl GpuExecutor {
             field: [
                 storage_buffer(device, "idf field A", field_bytes),
                 storage_buffer(device, "idf field B", field_bytes),
+                storage_buffer(device, "idf field C (HMC, allocated on use)", 0),
             ],
             scratch: storage_buffer(device, "idf scratch", field_bytes),
+            momentum: storage_buffer(device, "idf momentum (HMC, allocated on use)", 0),
+            hmc_buffers: false,
             status: storage_buffer(
                 device,
                 "idf status",
@@ -111,7 +116,11 @@ impl GpuExecutor {
 
     fn rebuild_bind_groups(&mut self) {
         self.bind_groups.clear();
-        for src in [Slot::A, Slot::B] {
+        let pairs = Slot::ALL
+            .into_iter()
+            .flat_map(|s| Slot::ALL.into_iter().map(move |d| (s, d)))
+            .filter(|(s, d)| s != d);
+        for (src, dst) in pairs {
             for aux in [Aux::Scratch, Aux::Trace] {
                 let aux_buffer = match aux {
                     Aux::Scratch => &self.scratch,
@@ -144,7 +153,7 @@ impl GpuExecutor {
                             },
                             wgpu::BindGroupEntry {
                                 binding: 3,
-                                resource: self.slot(src.other()).as_entire_binding(),
+                                resource: self.slot(dst).as_entire_binding(),
                             },
                             wgpu::BindGroupEntry {
                                 binding: 4,
@@ -154,19 +163,32 @@ impl GpuExecutor {
                                 binding: 5,
                                 resource: aux_buffer.as_entire_binding(),
                             },
+                            wgpu::BindGroupEntry {
+                                binding: 6,
+                                resource: self.momentum.as_entire_binding(),
+                            },
                         ],
                     });
-                self.bind_groups.insert((src, aux), bind_group);
+                self.bind_groups.insert((src, dst, aux), bind_group);
             }
         }
     }
 
-    /// The buffer of a ping-pong slot.
+    /// The buffer of a field slot.
     pub fn slot(&self, slot: Slot) -> &wgpu::Buffer {
-        match slot {
-            Slot::A => &self.field[0],
-            Slot::B => &self.field[1],
+        &self.field[slot.index()]
+    }
+
+    /// Allocates the third field slot and the momentum buffer that HMC needs.
+    fn ensure_hmc_buffers(&mut self) {
+        if self.hmc_buffers {
+            return;
         }
+        let bytes = (self.sites * 4) as u64;
+        self.field[2] = storage_buffer(&self.gpu.device, "idf field C", bytes);
+        self.momentum = storage_buffer(&self.gpu.device, "idf momentum", bytes);
+        self.hmc_buffers = true;
+        self.rebuild_bind_groups();
     }
 
     /// Makes room for a trace of `records` records (contents are not kept).
@@ -185,6 +207,19 @@ impl GpuExecutor {
             .write_buffer(self.slot(slot), 0, bytemuck::cast_slice(data));
     }
 
+    /// Overwrites the start of the scratch buffer.
+    pub fn write_scratch(&self, values: &[f32]) {
+        self.gpu
+            .queue
+            .write_buffer(&self.scratch, 0, bytemuck::cast_slice(values));
+    }
+
+    /// Reads the first `len` scratch values back.
+    pub fn read_scratch(&self, len: usize) -> Result<Vec<f32>> {
+        let bytes = self.read(&self.scratch, (len * 4) as u64)?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
     /// Overwrites the status buffer.
     pub fn write_status(&self, status: &[u32]) {
         self.gpu
@@ -196,6 +231,12 @@ impl GpuExecutor {
     pub fn execute(&mut self, dispatches: &[Dispatch]) -> Result<()> {
         if dispatches.is_empty() {
             return Ok(());
+        }
+        if dispatches
+            .iter()
+            .any(|d| d.kernel.uses_momentum() || d.src == Slot::C || d.dst == Slot::C)
+        {
+            self.ensure_hmc_buffers();
         }
         for d in dispatches {
             if !self.pipelines.contains_key(&d.kernel) {
@@ -239,13 +280,13 @@ impl GpuExecutor {
                 pass.set_pipeline(&self.pipelines[&d.kernel]);
                 pass.set_bind_group(
                     0,
-                    &self.bind_groups[&(d.src, d.aux)],
+                    &self.bind_groups[&(d.src, d.dst, d.aux)],
                     &[(k as u64 * self.params_stride) as u32],
                 );
-                if d.kernel.per_chain() {
-                    pass.dispatch_workgroups(self.chains as u32, 1, 1);
-                } else {
-                    pass.dispatch_workgroups(gx, gy, 1);
+                match d.kernel.grid() {
+                    Grid::PerSite => pass.dispatch_workgroups(gx, gy, 1),
+                    Grid::PerChain => pass.dispatch_workgroups(self.chains as u32, 1, 1),
+                    Grid::Single => pass.dispatch_workgroups(1, 1, 1),
                 }
             }
         }

@@ -89,6 +89,7 @@ impl GpuContext {
                 storage(3, false),
                 storage(4, false),
                 storage(5, false),
+                storage(6, false),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -112,6 +113,12 @@ impl GpuContext {
         kernel: Kernel,
         energy: EnergyKind,
     ) -> Result<Arc<wgpu::ComputePipeline>> {
+        // Kernels without an energy compile once, whatever energy they are asked with.
+        let energy = if kernel.uses_energy() {
+            energy
+        } else {
+            EnergyKind::Phi4
+        };
         let mut cache = self.pipelines.lock().expect("pipeline cache poisoned");
         if let Some(p) = cache.get(&(kernel, energy)) {
             return Ok(p.clone());

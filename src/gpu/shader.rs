@@ -55,6 +55,22 @@ const MODULES: &[(&str, &str)] = &[
         "chain_observables",
         include_str!("../../shaders/chain_observables.wgsl"),
     ),
+    (
+        "hmc_momentum",
+        include_str!("../../shaders/hmc_momentum.wgsl"),
+    ),
+    (
+        "hmc_leapfrog",
+        include_str!("../../shaders/hmc_leapfrog.wgsl"),
+    ),
+    (
+        "boltzmann_weight",
+        include_str!("../../shaders/boltzmann_weight.wgsl"),
+    ),
+    (
+        "resample_chains",
+        include_str!("../../shaders/resample_chains.wgsl"),
+    ),
 ];
 
 /// The source of a shipped module, by import name.
@@ -132,7 +148,7 @@ impl ComposedShader {
     }
 }
 
-/// Composes a shipped kernel with a shipped energy.
+/// Composes a shipped kernel with a shipped energy (kernels that use no energy ignore it).
 pub fn compose(kernel: Kernel, energy: EnergyKind) -> Result<ComposedShader> {
     let energy_name = energy.module();
     let energy_source = module_source(energy_name).expect("every energy kind has a module");

@@ -1,0 +1,28 @@
+//! Twin of `shaders/hmc_momentum.wgsl`: fresh momenta and the initial Hamiltonian terms.
+
+use rayon::prelude::*;
+
+use super::energies::EnergyEval;
+use super::shared::rng::{gaussian, rng_draw, STREAM_NOISE};
+
+/// Runs the kernel over every site.
+pub fn run(e: &EnergyEval, momentum: &mut [f32], aux: &mut [f32]) {
+    let p = e.params;
+    momentum
+        .par_iter_mut()
+        .zip(aux.par_iter_mut())
+        .enumerate()
+        .with_min_len(1024)
+        .for_each(|(i, (m, a))| {
+            let r = rng_draw(
+                e.lattice.index_in_chain(i) as u32,
+                e.lattice.chain_of(i) as u32,
+                p.step,
+                p.seed,
+                STREAM_NOISE,
+            );
+            let q = gaussian(r);
+            *m = q;
+            *a = e.site_energy(i) / p.temperature + 0.5 * q * q;
+        });
+}
