@@ -30,12 +30,15 @@ pub mod config;
 pub mod context;
 pub mod core;
 pub mod cpu;
+pub mod elf;
 pub mod error;
 pub mod gpu;
 pub mod io;
 pub mod kernels;
 pub mod sample;
+pub mod sampler;
 pub mod scene;
+pub mod validation;
 
 pub use crate::config::Config;
 pub use crate::context::{Backend, BackendChoice, Context};
@@ -43,11 +46,16 @@ pub use crate::core::diffusion::{
     EnergyDiffusionModel, EnergyScheduler, NoiseSchedule, ReverseMethod,
 };
 pub use crate::core::diffusion_dynamics::{
-    Method, Observable, RunConfig, RunTrace, ScheduleKind, Simulation, StepRule,
+    Histogram, Method, Observable, RunConfig, RunTrace, ScheduleKind, Simulation, StepRule,
     TemperatureSchedule,
 };
 pub use crate::core::energy_field::{EnergyKind, EnergyModel, GaussianMixture, Ising, Phi4};
+pub use crate::core::entropy_metrics::{
+    effective_sample_size, integrated_autocorrelation_time, ChainStats,
+};
 pub use crate::core::estimates::{batch_means, Estimate};
 pub use crate::core::field::{Field, Shape};
 pub use crate::error::{IdfError, Result};
+pub use crate::sampler::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
 pub use crate::scene::Scene;
+pub use crate::validation::{validate, LawOutcome, Validator, Verdict, Violation};

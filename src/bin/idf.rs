@@ -33,6 +33,8 @@ enum Command {
     },
     /// Sample a model and report estimates with standard errors.
     Sample(Box<SampleArgs>),
+    /// Run the energy-law validation suite and write its ELF report as JSON.
+    Validate(ValidateArgs),
     /// Write a commented idf.yaml and a starter scene into DIR.
     Init {
         /// Target directory (created if missing).
@@ -108,12 +110,35 @@ struct SampleArgs {
     json: bool,
 }
 
+#[derive(Args)]
+struct ValidateArgs {
+    /// Configuration file (Validation tolerances, Diffusion.timesteps).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Where to write the JSON report.
+    #[arg(long, default_value = "metrics/energy_fidelity.json")]
+    out: PathBuf,
+    /// Trajectories over all domains.
+    #[arg(long, default_value_t = 1200)]
+    trajectories: usize,
+    /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
+    #[arg(long)]
+    backend: Option<String>,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u32,
+    /// r = D·dt/dx² of the heat-flow domain; past 0.25 the scheme is unstable and ELF shows it.
+    #[arg(long, default_value_t = 0.2)]
+    heat_flow_r: f32,
+}
+
 fn main() -> ExitCode {
     quiet_headless_vulkan();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info { json } => info(json),
         Command::Sample(args) => run_sample(*args),
+        Command::Validate(args) => run_validate(args),
         Command::Init { dir, force } => init(&dir, force),
     };
     match result {
@@ -325,6 +350,63 @@ fn print_summary(r: &SampleReport, ctx: &Context, out: Option<&Path>) {
     if let Some(out) = out {
         println!("  wrote {}", out.display());
     }
+}
+
+fn run_validate(args: ValidateArgs) -> Result<()> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let cfg = idf::elf::ElfConfig {
+        trajectories: args.trajectories,
+        seed: args.seed,
+        heat_flow_r: args.heat_flow_r,
+        ..idf::elf::ElfConfig::from_config(&config)
+    };
+    let ctx = context(args.backend.as_deref())?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} validating {msg} [{bar:30}] {pos}/{len} domains")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let report = idf::elf::run_suite(&ctx, &cfg, &mut |domain, done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(domain.to_string());
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    let mut json = serde_json::to_value(&report)?;
+    json["command"] = json!(std::env::args().collect::<Vec<_>>().join(" "));
+    idf::io::write_atomic(&args.out, serde_json::to_string_pretty(&json)?.as_bytes())?;
+    println!(
+        "ELF {:.4}% ({} of {} trajectories kept every law) on {} in {:.1} s",
+        100.0 * report.elf,
+        report.passed,
+        report.trajectories,
+        ctx.describe(),
+        report.wall_ms / 1e3
+    );
+    for d in &report.domains {
+        let laws: Vec<String> = d
+            .laws
+            .iter()
+            .map(|(law, c)| format!("{law} {}/{} violated", c.violated, c.checked))
+            .collect();
+        println!(
+            "  {:<16} ELF {:>8.4}%  {:>5} trajectories  {}",
+            d.name,
+            100.0 * d.elf,
+            d.trajectories,
+            laws.join(", ")
+        );
+        if let Some(v) = &d.first_violation {
+            println!("    first violation: {v}");
+        }
+    }
+    println!("wrote {}", args.out.display());
+    Ok(())
 }
 
 fn init(dir: &Path, force: bool) -> Result<()> {

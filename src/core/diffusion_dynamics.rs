@@ -415,6 +415,28 @@ pub struct RunTrace {
 }
 
 impl RunTrace {
+    /// Joins traces of the same chains into one, renumbering the records' steps with `steps`
+    /// (one per record, in order).
+    pub fn join(parts: Vec<RunTrace>, steps: &[u64]) -> RunTrace {
+        let chains = parts.first().map_or(0, |p| p.chains);
+        let sites_per_chain = parts.first().map_or(0, |p| p.sites_per_chain);
+        let mut records = Vec::new();
+        let mut values = Vec::new();
+        for part in parts {
+            records.extend(part.records);
+            values.extend(part.values);
+        }
+        for (r, step) in records.iter_mut().zip(steps) {
+            r.step = *step;
+        }
+        RunTrace {
+            chains,
+            sites_per_chain,
+            records,
+            values,
+        }
+    }
+
     fn raw(&self, record: usize, chain: usize, k: usize) -> f32 {
         self.values[(record * self.chains + chain) * OBSERVABLES + k]
     }
@@ -531,6 +553,31 @@ impl Simulation {
         self.histogram = histogram;
     }
 
+    /// The value histogram recorded with observations, if any.
+    pub fn histogram(&self) -> Option<Histogram> {
+        self.histogram
+    }
+
+    /// Runs recorded dispatches on this simulation's buffers (for samplers built on top).
+    pub(crate) fn executor(&mut self) -> &mut Executor {
+        &mut self.exec
+    }
+
+    /// The slot holding the current field.
+    pub(crate) fn current_slot(&self) -> Slot {
+        self.current
+    }
+
+    /// Makes `slot` the current field.
+    pub(crate) fn set_current_slot(&mut self, slot: Slot) {
+        self.current = slot;
+    }
+
+    /// The dispatch parameters of this simulation at its current step.
+    pub(crate) fn params_for(&self, rule: &StepRule) -> StepParams {
+        self.base_params(rule)
+    }
+
     /// The energy model.
     pub fn model(&self) -> &EnergyModel {
         &self.model
@@ -541,9 +588,15 @@ impl Simulation {
         self.shape
     }
 
-    /// Steps taken so far.
+    /// Steps taken so far: the step counter that keys the random numbers.
     pub fn steps_taken(&self) -> u64 {
         self.step
+    }
+
+    /// Sets the step counter, and with it the random numbers the next step draws: the generator
+    /// is counter-based, so `seek(k)` replays step k's noise.
+    pub fn seek(&mut self, step: u64) {
+        self.step = step;
     }
 
     /// Downloads the current field.
@@ -735,8 +788,11 @@ impl Simulation {
             });
             record += 1;
         };
-        if n > 0 && record_at(0) {
+        if record_at(0) {
             push_record(self, &rule_of(0), &mut dispatches);
+            if n == 0 {
+                self.exec.execute(&dispatches)?;
+            }
         }
         for i in 0..n {
             let rule = rule_of(i);
@@ -848,16 +904,6 @@ impl Simulation {
 
     /// The total energy of each chain's current field.
     pub fn energies(&mut self) -> Result<Vec<f64>> {
-        let rule = StepRule::langevin(0.0, 0.0);
-        self.exec.ensure_trace(1);
-        self.exec.execute(&[Dispatch {
-            kernel: Kernel::ChainObservables,
-            params: self.base_params(&rule),
-            src: self.current,
-            dst: self.current.other(),
-            aux: Aux::Trace,
-        }])?;
-        let values = self.exec.read_trace(1)?;
-        Ok(values.chunks(OBSERVABLES).map(|v| v[0] as f64).collect())
+        Ok(self.chain_stats(None)?.iter().map(|s| s.energy).collect())
     }
 }

@@ -3,6 +3,7 @@
 pub mod diffusion;
 pub mod diffusion_dynamics;
 pub mod energy_field;
+pub mod entropy_metrics;
 pub mod estimates;
 pub mod executor;
 pub mod field;
