@@ -1,6 +1,7 @@
 // Boltzmann weighting of the energies in src (one per entry): normalised log-weights
-// dst_i = -E_i/T - ln Z with ln Z = logsumexp(-E/T), computed stably (the maximum is taken out
-// first); aux[0] = ln Z, aux[1] = ESS = 1 / sum w_i^2. One workgroup; fixed reduction order.
+// dst_i = -E_i/T - ln Z with ln Z = logsumexp(-E/T), computed stably: with m = max(-E/T) and
+// s = sum exp(-E/T - m), dst_i = (-E_i/T - m) - ln s, so no large number is subtracted from
+// another; aux[0] = ln Z = m + ln s, aux[1] = ESS = 1 / sum w_i^2. One workgroup; fixed order.
 // CPU twin: src/cpu/boltzmann_weight.rs.
 #import shared/lattice
 
@@ -45,11 +46,11 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     partial[lid] = sum;
     workgroupBarrier();
     reduce_sum(lid);
-    let log_z = top + log(partial[0]);
+    let log_s = log(partial[0]);
     workgroupBarrier();
     var sq = 0.0;
     for (var i = lid; i < n; i = i + WEIGHT_WORKGROUP) {
-        let lw = -src[i] * beta - log_z;
+        let lw = (-src[i] * beta - top) - log_s;
         dst[i] = lw;
         sq += exp(2.0 * lw);
     }
@@ -57,7 +58,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     workgroupBarrier();
     reduce_sum(lid);
     if (lid == 0u) {
-        aux[0] = log_z;
+        aux[0] = top + log_s;
         aux[1] = 1.0 / partial[0];
     }
 }

@@ -24,12 +24,12 @@ pub fn run(p: &StepParams, src: &[f32], dst: &mut [f32], aux: &mut [f32]) {
     let top = partial[0];
     let mut partial = strided(n, 0.0, |a, i| a + (-src[i] * beta - top).exp());
     tree(&mut partial, |a, b| *a += b);
-    let log_z = top + partial[0].ln();
+    let log_s = partial[0].ln();
     for (out, e) in dst.iter_mut().zip(src) {
-        *out = -e * beta - log_z;
+        *out = (-e * beta - top) - log_s;
     }
     let mut partial = strided(n, 0.0, |a, i| a + (2.0 * dst[i]).exp());
     tree(&mut partial, |a, b| *a += b);
-    aux[0] = log_z;
+    aux[0] = top + log_s;
     aux[1] = 1.0 / partial[0];
 }

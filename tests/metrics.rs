@@ -1,0 +1,147 @@
+//! Reductions and entropies on both backends against f64 sums and exact values; Boltzmann weights
+//! and resampling; the autocorrelation estimators.
+
+mod common;
+
+use idf::core::entropy_metrics::{density_entropy, histogram_entropy, shannon_entropy};
+use idf::{
+    boltzmann_weight, effective_sample_size, integrated_autocorrelation_time, systematic_resample,
+    Context, EnergyModel, Field, Histogram, Shape, Simulation,
+};
+
+fn stats(ctx: &Context, field: &Field, h: Option<Histogram>) -> Vec<idf::ChainStats> {
+    let model = EnergyModel::from_params("phi4", &[]).unwrap();
+    let mut sim = Simulation::new(ctx, &model, field, 1).unwrap();
+    sim.chain_stats(h).unwrap()
+}
+
+on_both! {
+    /// 65 536-site sums in f32 with compensated partials and a tree stay within
+    /// (2 + log2 256)·ε·Σ|x| of the f64 sum; a plain running f32 sum may be off by up to n·ε·Σ|x|.
+    fn reductions_match_f64(ctx: &Context) {
+        let shape = Shape::new(2, 1, 256, 256).unwrap();
+        let mut field = Field::random_normal(shape, 3, 1.0);
+        field.data_mut().iter_mut().for_each(|v| *v = 4.0 + 0.5 * *v); // positive, mean far from 0: cancellation-prone
+        let h = Histogram::new(-2.0, 8.0, 64).unwrap();
+        let got = stats(ctx, &field, Some(h));
+        for (c, s) in got.iter().enumerate() {
+            let x: Vec<f64> = field.chain(c).iter().map(|v| *v as f64).collect();
+            let n = x.len() as f64;
+            let sum: f64 = x.iter().sum();
+            let abs: f64 = x.iter().map(|v| v.abs()).sum();
+            let mean = sum / n;
+            let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+            let bound = 10.0 * f32::EPSILON as f64 * abs;
+            assert!((s.sum - sum).abs() <= bound, "sum {} vs {sum}: bound {bound:e}", s.sum);
+            assert!((s.mean - mean).abs() <= bound / n);
+            assert!((s.variance - var).abs() <= 10.0 * f32::EPSILON as f64 * var * 4.0, "variance {} vs {var}", s.variance);
+            let min = field.chain(c).iter().cloned().fold(f32::MAX, f32::min) as f64;
+            let max = field.chain(c).iter().cloned().fold(f32::MIN, f32::max) as f64;
+            assert_eq!((s.min, s.max), (min, max));
+            let s_exact = density_entropy(field.chain(c));
+            assert!((s.density_entropy - s_exact).abs() <= 1e-5 * s_exact, "density entropy {} vs {s_exact}", s.density_entropy);
+            let h_exact = histogram_entropy(field.chain(c), h);
+            assert!((s.histogram_entropy - h_exact).abs() <= 1e-5 * h_exact, "histogram entropy {} vs {h_exact}", s.histogram_entropy);
+        }
+    }
+}
+
+on_both! {
+    fn entropies_of_known_distributions_are_exact(ctx: &Context) {
+        let shape = Shape::new(1, 1, 64, 64).unwrap();
+        let n = shape.len() as f64;
+        // Uniform density: S = ln N.
+        let uniform = Field::from_vec(shape, vec![2.5; shape.len()]).unwrap();
+        let s = &stats(ctx, &uniform, Some(Histogram::new(-4.0, 4.0, 8).unwrap()))[0];
+        assert!((s.density_entropy - n.ln()).abs() < 1e-5, "uniform density {} vs ln N {}", s.density_entropy, n.ln());
+        assert_eq!(s.histogram_entropy, 0.0, "a single value fills one bin");
+        // Two-point values ±1 in equal numbers: histogram entropy ln 2; as a density (1 and 3),
+        // S = ln(2N) − (3/4) ln 3.
+        let two: Vec<f32> = (0..shape.len()).map(|i| if i % 2 == 0 { 1.0 } else { 3.0 }).collect();
+        let s = &stats(ctx, &Field::from_vec(shape, two).unwrap(), Some(Histogram::new(0.0, 4.0, 2).unwrap()))[0];
+        assert!((s.histogram_entropy - 2f64.ln()).abs() < 1e-6, "two-point histogram {}", s.histogram_entropy);
+        let exact = (2.0 * n).ln() - 0.75 * 3f64.ln();
+        assert!((s.density_entropy - exact).abs() < 1e-5, "two-point density {} vs {exact}", s.density_entropy);
+        // A density with a non-positive value has no entropy.
+        let mut bad = vec![1.0f32; shape.len()];
+        bad[7] = 0.0;
+        assert!(stats(ctx, &Field::from_vec(shape, bad).unwrap(), None)[0].density_entropy.is_nan());
+        assert!((shannon_entropy(&[0.5, 0.5]) - 2f64.ln()).abs() < 1e-15);
+    }
+}
+
+on_both! {
+    fn boltzmann_weights_are_stable_and_give_the_ess(ctx: &Context) {
+        let energies = [1e4, -1e4, 0.0, 5.0, -1e4 + 2.0];
+        let w = boltzmann_weight(ctx, &energies, 1.0).unwrap();
+        assert!(w.log_weights.iter().all(|l| l.is_finite() || *l == f64::NEG_INFINITY));
+        // Exact in f64: ln Z = 1e4 + ln(1 + e^-2) to the precision of f32 at 1e4.
+        let exact = 1e4 + (1.0 + (-2f64).exp()).ln();
+        assert!((w.log_z - exact).abs() <= 1e4 * f32::EPSILON as f64 * 2.0, "ln Z {} vs {exact}", w.log_z);
+        let total: f64 = w.weights().iter().sum();
+        assert!((total - 1.0).abs() < 1e-5);
+        let single = boltzmann_weight(ctx, &[0.0, 1e4, 1e4, 1e4], 1.0).unwrap();
+        assert!((single.ess - 1.0).abs() < 1e-6, "one dominant weight: ESS {}", single.ess);
+        let equal = boltzmann_weight(ctx, &[3.0; 1000], 2.0).unwrap();
+        assert!((equal.ess - 1000.0).abs() < 1e-2, "equal weights: ESS {}", equal.ess);
+        assert!((equal.log_z - (1000f64.ln() - 1.5)).abs() < 1e-5);
+        assert!(boltzmann_weight(ctx, &[f64::NAN], 1.0).is_err());
+    }
+}
+
+on_both! {
+    fn resampling_copies_ancestors(ctx: &Context) {
+        let model = EnergyModel::from_params("phi4", &[]).unwrap();
+        let shape = model.shape(4, Some([4, 4])).unwrap();
+        let field = Field::random_normal(shape, 5, 1.0);
+        let mut sim = Simulation::new(ctx, &model, &field, 1).unwrap();
+        sim.resample(&[2, 2, 0, 3]).unwrap();
+        let out = sim.field().unwrap();
+        for (c, a) in [2usize, 2, 0, 3].iter().enumerate() {
+            assert_eq!(out.chain(c), field.chain(*a));
+        }
+        assert!(sim.resample(&[0, 1, 2, 4]).is_err(), "ancestor out of range");
+        // One chain of very low energy takes over.
+        let energies = sim.energies().unwrap();
+        let best = energies.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        let w = sim.resample_by_weight(ctx, 1e-3, 0.5).unwrap();
+        assert!(w.ess < 1.0 + 1e-6);
+        let out = sim.field().unwrap();
+        let winner = sim.energies().unwrap();
+        assert!(winner.iter().all(|e| (e - energies[best]).abs() < 1e-3), "{winner:?} vs {}", energies[best]);
+        let _ = out;
+    }
+}
+
+#[test]
+fn systematic_resampling_is_proportional() {
+    let a = systematic_resample(&[0.5, 0.25, 0.25, 0.0], 0.5);
+    assert_eq!(a, vec![0, 0, 1, 2]);
+    let b = systematic_resample(&[0.0, 0.0, 1.0, 0.0], 0.1);
+    assert_eq!(b, vec![2, 2, 2, 2]);
+}
+
+#[test]
+fn autocorrelation_time_of_ar1_matches_closed_form() {
+    // x_t = ρ x_{t−1} + √(1−ρ²) z_t has τ = (1+ρ)/(1−ρ).
+    let rho = 0.8;
+    let z = Field::random_normal(Shape::new(1, 1, 1, 200_000).unwrap(), 9, 1.0);
+    let mut x = 0.0f64;
+    let series: Vec<f64> = z
+        .data()
+        .iter()
+        .map(|zi| {
+            x = rho * x + (1.0 - rho * rho).sqrt() * *zi as f64;
+            x
+        })
+        .collect();
+    let tau = integrated_autocorrelation_time(&series);
+    let exact = (1.0 + rho) / (1.0 - rho);
+    // Sokal: var(τ̂) ≈ 2(2W+1)/n · τ² with W ≈ 5τ.
+    let se = (2.0 * (10.0 * exact + 1.0) / series.len() as f64).sqrt() * exact;
+    common::assert_within_stderr("tau", tau, se, exact, 4.5);
+    let ess = effective_sample_size(&series);
+    assert!((ess - series.len() as f64 / tau).abs() < 1e-9);
+    let white: Vec<f64> = z.data().iter().map(|v| *v as f64).collect();
+    assert!((integrated_autocorrelation_time(&white) - 1.0).abs() < 0.05);
+}
