@@ -5,7 +5,6 @@ mod common;
 
 use idf::config::Config;
 use idf::elf::{run_suite, ElfConfig};
-use idf::Context;
 
 on_both! {
     fn stable_suite_reaches_target(ctx: &Context) {
