@@ -17,6 +17,7 @@
 //!         burn_in: 100,
 //!         steps: 400,
 //!         record_every: 10,
+//!         ..RunConfig::default()
 //!     },
 //!     &mut |_, _| {},
 //! )?;
@@ -26,6 +27,7 @@
 //!
 //! See `ARCHITECTURE.md` for the layers and where to add an energy, an integrator or a capsule.
 
+pub mod baseline;
 pub mod config;
 pub mod context;
 pub mod core;

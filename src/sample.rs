@@ -89,6 +89,8 @@ pub struct SampleReport {
     pub estimates: Vec<(&'static str, Estimate)>,
     /// The final samples.
     pub field: Field,
+    /// The recorded observables.
+    pub trace: RunTrace,
 }
 
 impl SampleReport {
@@ -217,6 +219,7 @@ pub fn sample(
         final_stats: final_stats(&field, &trace),
         estimates: estimates(&trace, first_record, spec.method),
         field,
+        trace,
     })
 }
 

@@ -35,6 +35,18 @@ enum Command {
     Sample(Box<SampleArgs>),
     /// Run the energy-law validation suite and write its ELF report as JSON.
     Validate(ValidateArgs),
+    /// Write the physics baseline (HDF5), or check a fresh run against one.
+    Baseline {
+        /// Write the baseline here (run on the CPU backend for a reproducible reference).
+        #[arg(long, conflicts_with = "check")]
+        out: Option<PathBuf>,
+        /// Compare a fresh run with this baseline; exits non-zero on a regression.
+        #[arg(long)]
+        check: Option<PathBuf>,
+        /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
+        #[arg(long)]
+        backend: Option<String>,
+    },
     /// Write a commented idf.yaml and a starter scene into DIR.
     Init {
         /// Target directory (created if missing).
@@ -102,9 +114,12 @@ struct SampleArgs {
     /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
     #[arg(long)]
     backend: Option<String>,
-    /// Write the final samples as .npy [chains, channels, height, width].
+    /// Write the final samples, [chains, channels, height, width], as .npy or .h5.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write the recorded observables (the trace) as .h5.
+    #[arg(long)]
+    trace: Option<PathBuf>,
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
@@ -139,6 +154,11 @@ fn main() -> ExitCode {
         Command::Info { json } => info(json),
         Command::Sample(args) => run_sample(*args),
         Command::Validate(args) => run_validate(args),
+        Command::Baseline {
+            out,
+            check,
+            backend,
+        } => baseline(out, check, backend.as_deref()),
         Command::Init { dir, force } => init(&dir, force),
     };
     match result {
@@ -309,7 +329,10 @@ fn run_sample(args: SampleArgs) -> Result<()> {
     bar.finish_and_clear();
     let report = report?;
     if let Some(out) = &args.out {
-        idf::io::npy::write_field(out, &report.field)?;
+        idf::io::write_field(out, &report.field)?;
+    }
+    if let Some(path) = &args.trace {
+        idf::io::hdf5::write_trace(path, &report.trace)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
@@ -407,6 +430,37 @@ fn run_validate(args: ValidateArgs) -> Result<()> {
     }
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+fn baseline(out: Option<PathBuf>, check: Option<PathBuf>, backend: Option<&str>) -> Result<()> {
+    let ctx = context(backend)?;
+    match (out, check) {
+        (Some(path), None) => {
+            idf::baseline::write_baseline(&ctx, &path)?;
+            println!("wrote {} on {}", path.display(), ctx.describe());
+            Ok(())
+        }
+        (None, Some(path)) => {
+            let regressions = idf::baseline::check_baseline(&ctx, &path)?;
+            for r in &regressions {
+                println!(
+                    "regression: {} {} record {:?}: fresh {} vs baseline {} (tolerance {:e})",
+                    r.scenario, r.observable, r.record, r.fresh, r.baseline, r.tolerance
+                );
+            }
+            if regressions.is_empty() {
+                println!("{}: no regression on {}", path.display(), ctx.describe());
+                Ok(())
+            } else {
+                bail!(
+                    "{} regressions against {}",
+                    regressions.len(),
+                    path.display()
+                )
+            }
+        }
+        _ => bail!("give --out FILE to write a baseline or --check FILE to compare with one"),
+    }
 }
 
 fn init(dir: &Path, force: bool) -> Result<()> {

@@ -415,6 +415,36 @@ pub struct RunTrace {
 }
 
 impl RunTrace {
+    /// A trace from its parts: `values` holds records × chains × [`OBSERVABLES`] raw slots.
+    pub fn from_parts(
+        chains: usize,
+        sites_per_chain: usize,
+        records: Vec<TraceRecord>,
+        values: Vec<f32>,
+    ) -> Result<Self> {
+        if values.len() != records.len() * chains * OBSERVABLES {
+            return Err(IdfError::invalid(
+                "trace",
+                format!(
+                    "{} values for {} records of {chains} chains ({OBSERVABLES} each)",
+                    values.len(),
+                    records.len()
+                ),
+            ));
+        }
+        Ok(RunTrace {
+            chains,
+            sites_per_chain,
+            records,
+            values,
+        })
+    }
+
+    /// The raw slots: records × chains × [`OBSERVABLES`] (see the `OBS_*` constants).
+    pub fn raw_values(&self) -> &[f32] {
+        &self.values
+    }
+
     /// Joins traces of the same chains into one, renumbering the records' steps with `steps`
     /// (one per record, in order).
     pub fn join(parts: Vec<RunTrace>, steps: &[u64]) -> RunTrace {

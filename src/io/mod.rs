@@ -1,11 +1,32 @@
 //! Files: atomic writes and the array formats IDF reads and writes.
 
+pub mod hdf5;
 pub mod npy;
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::error::{IdfError, Result};
+
+/// Writes a field as `.npy` or, for `.h5`/`.hdf5`, as HDF5, by the file's extension.
+pub fn write_field(path: &Path, field: &crate::core::field::Field) -> Result<()> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("h5" | "hdf5") => hdf5::write_field(path, field),
+        Some("npy") => npy::write_field(path, field),
+        _ => Err(IdfError::invalid(
+            "out",
+            format!("{}: use a .npy, .h5 or .hdf5 file name", path.display()),
+        )),
+    }
+}
+
+/// Reads a field from `.npy` or `.h5`/`.hdf5`, by the file's extension.
+pub fn read_field(path: &Path) -> Result<crate::core::field::Field> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("h5" | "hdf5") => hdf5::read_field(path),
+        _ => npy::read_field(path),
+    }
+}
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed, so an
 /// interrupted write never leaves a partial file under the final name.

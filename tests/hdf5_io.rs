@@ -1,0 +1,115 @@
+//! Fields and traces round-trip through HDF5 (and .npy); a fresh run matches the physics baseline
+//! in assets/, and a tampered baseline is caught.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use hdf5_metno as hdf5;
+use idf::baseline::{check_baseline, Scenario};
+use idf::io::hdf5::{put_trace, read_trace, write_trace, write_with};
+use idf::{Context, EnergyModel, Field, RunConfig, RunTrace, Simulation};
+
+const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/baselines/physics.h5");
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("idf-h5-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn fields_round_trip_through_h5_and_npy() {
+    let model = EnergyModel::from_params("phi4", &[]).unwrap();
+    let field = Field::random_normal(model.shape(3, Some([5, 7])).unwrap(), 1, 1.0);
+    for name in ["f.h5", "f.hdf5", "f.npy"] {
+        let path = temp(name);
+        idf::io::write_field(&path, &field).unwrap();
+        assert_eq!(idf::io::read_field(&path).unwrap(), field, "{name}");
+        assert!(!path
+            .with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+            .exists());
+    }
+    assert!(
+        idf::io::write_field(&temp("f.txt"), &field).is_err(),
+        "unknown extension"
+    );
+}
+
+#[test]
+fn traces_round_trip_through_h5() {
+    let model = EnergyModel::from_params("ising", &[]).unwrap();
+    let shape = model.shape(2, Some([8, 8])).unwrap();
+    let mut sim =
+        Simulation::new(&Context::cpu(), &model, &Field::random_spins(shape, 3), 3).unwrap();
+    let cfg = RunConfig {
+        method: idf::Method::Metropolis,
+        step_size: 1.0,
+        steps: 20,
+        record_every: 5,
+        ..RunConfig::default()
+    };
+    let trace = sim.run(&cfg, &mut |_, _| {}).unwrap();
+    let path = temp("trace.h5");
+    write_trace(&path, &trace).unwrap();
+    let back = read_trace(&path).unwrap();
+    assert_eq!(back.records, trace.records);
+    assert_eq!(back.raw_values().len(), trace.raw_values().len());
+    assert!(back
+        .raw_values()
+        .iter()
+        .zip(trace.raw_values())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert_eq!(
+        (back.chains, back.sites_per_chain),
+        (trace.chains, trace.sites_per_chain)
+    );
+}
+
+#[test]
+fn missing_or_foreign_files_are_clear_errors() {
+    let err = idf::io::read_field(Path::new("/nonexistent/field.h5"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/nonexistent/field.h5"), "{err}");
+    let path = temp("not_a_trace.h5");
+    write_with(&path, |f| f.create_group("x").map(|_| ())).unwrap();
+    assert!(read_trace(&path).is_err());
+}
+
+on_both! {
+    fn fresh_run_matches_the_physics_baseline(ctx: &Context) {
+        let regressions = check_baseline(ctx, Path::new(BASELINE)).unwrap();
+        assert!(regressions.is_empty(), "{regressions:#?}");
+    }
+}
+
+#[test]
+fn a_tampered_baseline_is_caught() {
+    let ctx = Context::cpu();
+    let path = temp("tampered.h5");
+    let traces: Vec<(Scenario, RunTrace)> = Scenario::ALL
+        .iter()
+        .map(|s| (*s, s.run(&ctx).unwrap()))
+        .collect();
+    write_with(&path, |file| {
+        for (s, t) in &traces {
+            let mut values = t.raw_values().to_vec();
+            if *s == Scenario::HeatFlow {
+                values[idf::kernels::OBS_SUM] *= 1.001; // a 0.1 % mass change in record 0
+            }
+            let t = RunTrace::from_parts(t.chains, t.sites_per_chain, t.records.clone(), values)
+                .unwrap();
+            put_trace(&file.create_group(s.name())?, &t)?;
+        }
+        Ok::<(), hdf5::Error>(())
+    })
+    .unwrap();
+    let regressions = check_baseline(&ctx, &path).unwrap();
+    assert!(
+        regressions
+            .iter()
+            .any(|r| r.scenario == "heat_flow" && r.record == Some(0)),
+        "{regressions:#?}"
+    );
+}
