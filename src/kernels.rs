@@ -118,6 +118,8 @@ pub enum Kernel {
     MetropolisSweep,
     /// Per-chain reductions into the trace (see the `OBS_*` slots).
     ChainObservables,
+    /// Per-chain fixed-bin value histograms into scratch.
+    ChainHistogram,
     /// HMC momentum refresh and the initial Hamiltonian terms.
     HmcMomentum,
     /// One HMC leapfrog kick and drift, or the closing half kick.
@@ -130,13 +132,14 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 10] = [
+    pub const ALL: [Kernel; 11] = [
         Kernel::LangevinStep,
         Kernel::MalaTerms,
         Kernel::MalaAccept,
         Kernel::MalaSelect,
         Kernel::MetropolisSweep,
         Kernel::ChainObservables,
+        Kernel::ChainHistogram,
         Kernel::HmcMomentum,
         Kernel::HmcLeapfrog,
         Kernel::BoltzmannWeight,
@@ -152,6 +155,7 @@ impl Kernel {
             Kernel::MalaSelect => "mala_select",
             Kernel::MetropolisSweep => "metropolis_sweep",
             Kernel::ChainObservables => "chain_observables",
+            Kernel::ChainHistogram => "chain_histogram",
             Kernel::HmcMomentum => "hmc_momentum",
             Kernel::HmcLeapfrog => "hmc_leapfrog",
             Kernel::BoltzmannWeight => "boltzmann_weight",
@@ -180,7 +184,9 @@ impl Kernel {
     /// How the kernel is dispatched.
     pub fn grid(self) -> Grid {
         match self {
-            Kernel::MalaAccept | Kernel::ChainObservables => Grid::PerChain,
+            Kernel::MalaAccept | Kernel::ChainObservables | Kernel::ChainHistogram => {
+                Grid::PerChain
+            }
             Kernel::BoltzmannWeight => Grid::Single,
             _ => Grid::PerSite,
         }

@@ -145,3 +145,23 @@ fn autocorrelation_time_of_ar1_matches_closed_form() {
     let white: Vec<f64> = z.data().iter().map(|v| *v as f64).collect();
     assert!((integrated_autocorrelation_time(&white) - 1.0).abs() < 0.05);
 }
+
+on_both! {
+    fn histograms_count_every_value_in_its_bin(ctx: &Context) {
+        let shape = Shape::new(3, 1, 20, 20).unwrap();
+        let field = Field::random_normal(shape, 12, 1.5);
+        let h = Histogram::new(-3.0, 3.0, 24).unwrap();
+        let model = EnergyModel::from_params("phi4", &[]).unwrap();
+        let mut sim = Simulation::new(ctx, &model, &field, 1).unwrap();
+        let counts = sim.histograms(h).unwrap();
+        for (c, got) in counts.iter().enumerate() {
+            let mut expected = vec![0u32; 24];
+            for x in field.chain(c) {
+                let b = ((x + 3.0) / 6.0 * 24.0).floor().clamp(0.0, 23.0) as usize;
+                expected[b] += 1;
+            }
+            assert_eq!(got, &expected, "chain {c}");
+            assert_eq!(got.iter().sum::<u32>(), 400);
+        }
+    }
+}

@@ -123,3 +123,17 @@ on_both! {
         assert!(acc.mean > 0.999 && acc.mean <= 1.0, "acceptance {}", acc.mean);
     }
 }
+
+on_both! {
+    /// MALA on a one-component mixture in R²: ⟨x_j²⟩ = σ² exactly (many chains of 2 values each).
+    fn mala_reproduces_gaussian_mixture_moments(ctx: &Context) {
+        let mut s = spec("gmm", &[("weights", "1"), ("means", "0,0"), ("stds", "0.7")], Method::Mala);
+        s.size = None;
+        s.chains = 512;
+        s.step_size = Some(0.3);
+        s.steps = Some(300);
+        s.record_every = 3;
+        let est = mean_square(ctx, &s);
+        assert_within_stderr("MALA mixture <x^2>", est.mean, est.stderr.unwrap(), 0.49, Z);
+    }
+}

@@ -29,8 +29,8 @@ fn every_composed_kernel_validates() {
             checked += 1;
         }
     }
-    // Six kernels take an energy (three each, but Metropolis needs a local one); four take none.
-    assert_eq!(checked, 6 * 3 - 1 + 4);
+    // Six kernels take an energy (three each, but Metropolis needs a local one); five take none.
+    assert_eq!(checked, 6 * 3 - 1 + 5);
 }
 
 #[test]

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::core::diffusion_dynamics::{Histogram, Observable, RunTrace, Simulation, StepRule};
 use crate::core::estimates::{batch_means, Estimate};
+use crate::cpu::chain_histogram::histogram_bin;
 use crate::error::Result;
+use crate::kernels::{Aux, Dispatch, Kernel};
 
 /// Statistics of one chain's field, reduced on the backend.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -60,6 +62,32 @@ impl Simulation {
     }
 }
 
+impl Simulation {
+    /// Per-chain fixed-bin histograms of the current field, counted on the backend.
+    pub fn histograms(&mut self, h: Histogram) -> Result<Vec<Vec<u32>>> {
+        let chains = self.shape().chains;
+        let cur = self.current_slot();
+        let mut params = self.params_for(&StepRule::langevin(0.0, 0.0));
+        params.hist_lo = h.lo;
+        params.hist_hi = h.hi;
+        params.hist_bins = h.bins;
+        let exec = self.executor();
+        exec.execute(&[Dispatch {
+            kernel: Kernel::ChainHistogram,
+            params,
+            src: cur,
+            dst: cur.other(),
+            aux: Aux::Scratch,
+        }])?;
+        let bins = h.bins as usize;
+        let counts = exec.read_scratch(chains * bins)?;
+        Ok(counts
+            .chunks(bins)
+            .map(|c| c.iter().map(|v| *v as u32).collect())
+            .collect())
+    }
+}
+
 /// `−Σ p ln p` of a probability vector (zero entries contribute nothing), in f64.
 pub fn shannon_entropy(p: &[f64]) -> f64 {
     p.iter().filter(|q| **q > 0.0).map(|q| -q * q.ln()).sum()
@@ -80,8 +108,7 @@ pub fn density_entropy(rho: &[f32]) -> f64 {
 pub fn histogram_entropy(values: &[f32], h: Histogram) -> f64 {
     let mut counts = vec![0usize; h.bins as usize];
     for v in values {
-        let b = ((v - h.lo) / (h.hi - h.lo) * h.bins as f32).floor();
-        counts[b.clamp(0.0, h.bins as f32 - 1.0) as usize] += 1;
+        counts[histogram_bin(*v, h.lo, h.hi, h.bins)] += 1;
     }
     let n = values.len() as f64;
     let p: Vec<f64> = counts.iter().map(|c| *c as f64 / n).collect();

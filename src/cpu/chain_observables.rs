@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::chain_histogram::histogram_bin;
 use super::energies::EnergyEval;
 use crate::kernels::{OBSERVABLES, REDUCE_WORKGROUP};
 
@@ -68,11 +69,6 @@ pub fn tree<T: Copy>(partial: &mut [T; REDUCE_WORKGROUP], f: impl Fn(&mut T, T))
         }
         stride /= 2;
     }
-}
-
-fn histogram_bin(x: f32, lo: f32, hi: f32, bins: u32) -> usize {
-    let b = ((x - lo) / (hi - lo) * bins as f32).floor();
-    b.clamp(0.0, bins as f32 - 1.0) as usize
 }
 
 /// Writes record `params.record` of the trace.

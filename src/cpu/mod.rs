@@ -3,6 +3,7 @@
 //! no GPU adapter exists.
 
 pub mod boltzmann_weight;
+pub mod chain_histogram;
 pub mod chain_observables;
 pub mod energies;
 pub mod hmc_leapfrog;
@@ -46,7 +47,7 @@ impl CpuExecutor {
             energy,
             energy_params: energy_params.to_vec(),
             field: [vec![0.0; sites], vec![0.0; sites], Vec::new()],
-            scratch: vec![0.0; sites],
+            scratch: vec![0.0; scratch_len(chains, sites)],
             momentum: Vec::new(),
             status: crate::kernels::initial_status(chains)
                 .into_iter()
@@ -107,7 +108,7 @@ impl CpuExecutor {
 
     /// Runs the dispatches in order.
     pub fn execute(&mut self, dispatches: &[Dispatch]) {
-        let sites = self.scratch.len();
+        let sites = self.field[0].len();
         for d in dispatches {
             if self.field[Slot::C.index()].is_empty()
                 && (d.kernel.uses_momentum() || d.src == Slot::C || d.dst == Slot::C)
@@ -125,10 +126,11 @@ impl CpuExecutor {
             match d.kernel {
                 Kernel::LangevinStep => langevin_step::run(&e, dst, status),
                 Kernel::MetropolisSweep => metropolis_sweep::run(&e, dst, status),
-                Kernel::MalaTerms => mala_terms::run(&e, dst, aux),
-                Kernel::MalaAccept => mala_accept::run(&d.params, aux, sites, status),
+                Kernel::MalaTerms => mala_terms::run(&e, dst, &mut aux[..sites]),
+                Kernel::MalaAccept => mala_accept::run(&d.params, &aux[..sites], sites, status),
                 Kernel::MalaSelect => mala_select::run(&d.params, src, dst, status),
                 Kernel::ChainObservables => chain_observables::run(&e, aux, status),
+                Kernel::ChainHistogram => chain_histogram::run(&d.params, src, aux),
                 Kernel::HmcMomentum => hmc_momentum::run(&e, &mut self.momentum, aux),
                 Kernel::HmcLeapfrog => hmc_leapfrog::run(&e, dst, &mut self.momentum, aux),
                 Kernel::BoltzmannWeight => boltzmann_weight::run(&d.params, src, dst, aux),
@@ -136,6 +138,11 @@ impl CpuExecutor {
             }
         }
     }
+}
+
+/// Scratch holds a value per site, and at least a full histogram per chain.
+pub fn scratch_len(chains: usize, sites: usize) -> usize {
+    sites.max(chains * crate::kernels::MAX_HIST_BINS as usize)
 }
 
 /// Borrows two distinct slots: `src` to read and `dst` to write.

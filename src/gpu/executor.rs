@@ -77,7 +77,11 @@ impl GpuExecutor {
                 storage_buffer(device, "idf field B", field_bytes),
                 storage_buffer(device, "idf field C (HMC, allocated on use)", 0),
             ],
-            scratch: storage_buffer(device, "idf scratch", field_bytes),
+            scratch: storage_buffer(
+                device,
+                "idf scratch",
+                (crate::cpu::scratch_len(chains, sites) * 4) as u64,
+            ),
             momentum: storage_buffer(device, "idf momentum (HMC, allocated on use)", 0),
             hmc_buffers: false,
             status: storage_buffer(

@@ -56,6 +56,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/chain_observables.wgsl"),
     ),
     (
+        "chain_histogram",
+        include_str!("../../shaders/chain_histogram.wgsl"),
+    ),
+    (
         "hmc_momentum",
         include_str!("../../shaders/hmc_momentum.wgsl"),
     ),
