@@ -37,6 +37,7 @@ pub mod error;
 pub mod gpu;
 pub mod io;
 pub mod kernels;
+pub mod render;
 pub mod sample;
 pub mod sampler;
 pub mod scene;

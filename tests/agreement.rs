@@ -42,7 +42,9 @@ fn models() -> Vec<(EnergyModel, idf::Shape)> {
         phi4.shape(3, Some([16, 24])).unwrap(),
         gmm.shape(64, None).unwrap(),
     );
-    vec![(phi4, s1), (gmm, s2)]
+    let sh = EnergyModel::from_params("swift_hohenberg", &[("g".into(), "0.5".into())]).unwrap();
+    let s3 = sh.shape(2, Some([16, 16])).unwrap();
+    vec![(phi4, s1), (gmm, s2), (sh, s3)]
 }
 
 #[test]

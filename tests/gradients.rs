@@ -62,3 +62,21 @@ on_both! {
         check_gradient(ctx, &model, None, 64.0);
     }
 }
+
+on_both! {
+    fn swift_hohenberg_gradient(ctx: &Context) {
+        let model = EnergyModel::from_params("swift_hohenberg", &[("epsilon".into(), "0.2".into()), ("g".into(), "0.5".into())]).unwrap();
+        // The third derivative is 6ψ − 2g per site (the (1+Δ)² part is quadratic); |ψ| < 4 here.
+        check_gradient(ctx, &model, Some([6, 6]), 6.0 * 4.0 + 1.0);
+    }
+}
+
+on_both! {
+    fn guided_phi4_gradient(ctx: &Context) {
+        let target: Vec<f32> = (0..24).map(|i| (i as f32 * 0.37).sin()).collect();
+        let guidance = idf::core::energy_field::Guidance { lambda: 0.8, target, height: 4, width: 6 };
+        let model = EnergyModel::from_params("phi4", &[]).unwrap().with_guidance(guidance).unwrap();
+        // The guidance term is quadratic: the third derivative is φ⁴'s 6bφ.
+        check_gradient(ctx, &model, Some([4, 6]), 6.0 * 4.0);
+    }
+}

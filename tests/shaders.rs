@@ -29,8 +29,8 @@ fn every_composed_kernel_validates() {
             checked += 1;
         }
     }
-    // Six kernels take an energy (three each, but Metropolis needs a local one); five take none.
-    assert_eq!(checked, 6 * 3 - 1 + 5);
+    // Six kernels take an energy (four each, but Metropolis needs a local one); five take none.
+    assert_eq!(checked, 6 * 4 - 2 + 5);
 }
 
 #[test]

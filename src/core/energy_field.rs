@@ -21,11 +21,18 @@ pub enum EnergyKind {
     Ising,
     /// Gaussian mixture.
     Gmm,
+    /// Swift–Hohenberg pattern energy.
+    SwiftHohenberg,
 }
 
 impl EnergyKind {
     /// Every energy kind.
-    pub const ALL: [EnergyKind; 3] = [EnergyKind::Phi4, EnergyKind::Ising, EnergyKind::Gmm];
+    pub const ALL: [EnergyKind; 4] = [
+        EnergyKind::Phi4,
+        EnergyKind::Ising,
+        EnergyKind::Gmm,
+        EnergyKind::SwiftHohenberg,
+    ];
 
     /// The WGSL module's import name.
     pub fn module(self) -> &'static str {
@@ -33,12 +40,13 @@ impl EnergyKind {
             EnergyKind::Phi4 => "energies/phi4",
             EnergyKind::Ising => "energies/ising",
             EnergyKind::Gmm => "energies/gmm",
+            EnergyKind::SwiftHohenberg => "energies/swift_hohenberg",
         }
     }
 
     /// Whether the energy is a sum of nearest-neighbour terms (checkerboard Metropolis applies).
     pub fn is_local(self) -> bool {
-        !matches!(self, EnergyKind::Gmm)
+        matches!(self, EnergyKind::Phi4 | EnergyKind::Ising)
     }
 }
 
@@ -62,6 +70,38 @@ impl Default for Phi4 {
             a: -1.0,
             b: 1.0,
             h: 0.0,
+        }
+    }
+}
+
+/// A guidance term `(λ/2) Σ (φ − t)²` pulling a φ⁴ field towards a target plane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Guidance {
+    /// Strength λ.
+    pub lambda: f32,
+    /// Target values, `height × width`, row-major, shared by every chain and channel.
+    pub target: Vec<f32>,
+    /// Target height.
+    pub height: usize,
+    /// Target width.
+    pub width: usize,
+}
+
+/// Swift–Hohenberg pattern energy:
+/// `E = Σ −(ε/2)ψ² + ½((1+Δ)ψ)² − (g/3)ψ³ + ¼ψ⁴`, preferred wavelength 2π sites.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SwiftHohenberg {
+    /// Distance above onset ε (patterns grow for ε > 0).
+    pub epsilon: f32,
+    /// Quadratic coupling g: 0 gives stripes, larger values hexagonal spots.
+    pub g: f32,
+}
+
+impl Default for SwiftHohenberg {
+    fn default() -> Self {
+        SwiftHohenberg {
+            epsilon: 0.3,
+            g: 0.0,
         }
     }
 }
@@ -182,6 +222,10 @@ pub enum EnergyModel {
     Ising(Ising),
     /// Gaussian mixture.
     Gmm(GaussianMixture),
+    /// Swift–Hohenberg patterns.
+    SwiftHohenberg(SwiftHohenberg),
+    /// φ⁴ with a guidance term towards a target image.
+    GuidedPhi4(Phi4, Guidance),
 }
 
 fn parse_f32(name: &str, value: &str) -> Result<f32> {
@@ -200,8 +244,8 @@ fn parse_list(name: &str, value: &str) -> Result<Vec<f32>> {
 }
 
 impl EnergyModel {
-    /// Every model name.
-    pub const NAMES: [&'static str; 3] = ["phi4", "ising", "gmm"];
+    /// Every model name that `from_params` takes.
+    pub const NAMES: [&'static str; 4] = ["phi4", "ising", "gmm", "swift_hohenberg"];
 
     /// A model by name with `key=value` parameters over its defaults.
     ///
@@ -212,6 +256,7 @@ impl EnergyModel {
             "phi4" => EnergyModel::Phi4(Phi4::default()),
             "ising" => EnergyModel::Ising(Ising::default()),
             "gmm" => EnergyModel::Gmm(GaussianMixture::default()),
+            "swift_hohenberg" => EnergyModel::SwiftHohenberg(SwiftHohenberg::default()),
             other => return Err(IdfError::UnknownModel(other.to_string())),
         };
         for (key, value) in params {
@@ -229,7 +274,7 @@ impl EnergyModel {
 
     fn set(&mut self, key: &str, value: &str) -> Result<()> {
         match self {
-            EnergyModel::Phi4(p) => match key {
+            EnergyModel::Phi4(p) | EnergyModel::GuidedPhi4(p, _) => match key {
                 "kappa" => p.kappa = parse_f32(key, value)?,
                 "a" => p.a = parse_f32(key, value)?,
                 "b" => p.b = parse_f32(key, value)?,
@@ -239,6 +284,11 @@ impl EnergyModel {
             EnergyModel::Ising(p) => match key {
                 "J" | "j" => p.j = parse_f32(key, value)?,
                 "h" => p.h = parse_f32(key, value)?,
+                _ => return Err(self.unknown_param(key)),
+            },
+            EnergyModel::SwiftHohenberg(p) => match key {
+                "epsilon" => p.epsilon = parse_f32(key, value)?,
+                "g" => p.g = parse_f32(key, value)?,
                 _ => return Err(self.unknown_param(key)),
             },
             EnergyModel::Gmm(g) => match key {
@@ -267,16 +317,40 @@ impl EnergyModel {
     /// The model's name.
     pub fn name(&self) -> &'static str {
         match self {
-            EnergyModel::Phi4(_) => "phi4",
+            EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) => "phi4",
             EnergyModel::Ising(_) => "ising",
             EnergyModel::Gmm(_) => "gmm",
+            EnergyModel::SwiftHohenberg(_) => "swift_hohenberg",
+        }
+    }
+
+    /// Adds a guidance term towards `guidance.target` to a φ⁴ model.
+    pub fn with_guidance(self, guidance: Guidance) -> Result<Self> {
+        if guidance.target.len() != guidance.height * guidance.width
+            || !guidance.lambda.is_finite()
+            || guidance.target.iter().any(|t| !t.is_finite())
+        {
+            return Err(IdfError::invalid(
+                "guidance",
+                "needs a finite λ and a finite target of height × width values",
+            ));
+        }
+        match self {
+            EnergyModel::Phi4(p) | EnergyModel::GuidedPhi4(p, _) => {
+                Ok(EnergyModel::GuidedPhi4(p, guidance))
+            }
+            other => Err(IdfError::invalid(
+                "guidance",
+                format!("only phi4 takes a guidance image, not {}", other.name()),
+            )),
         }
     }
 
     /// The names of its parameters.
     pub fn param_names(&self) -> &'static [&'static str] {
         match self {
-            EnergyModel::Phi4(_) => &["kappa", "a", "b", "h"],
+            EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) => &["kappa", "a", "b", "h"],
+            EnergyModel::SwiftHohenberg(_) => &["epsilon", "g"],
             EnergyModel::Ising(_) => &["J", "h"],
             EnergyModel::Gmm(_) => &["weights", "means", "stds"],
         }
@@ -285,7 +359,8 @@ impl EnergyModel {
     /// The energy module kernels are composed with.
     pub fn kind(&self) -> EnergyKind {
         match self {
-            EnergyModel::Phi4(_) => EnergyKind::Phi4,
+            EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) => EnergyKind::Phi4,
+            EnergyModel::SwiftHohenberg(_) => EnergyKind::SwiftHohenberg,
             EnergyModel::Ising(_) => EnergyKind::Ising,
             EnergyModel::Gmm(_) => EnergyKind::Gmm,
         }
@@ -295,6 +370,9 @@ impl EnergyModel {
     pub fn params_json(&self) -> serde_json::Value {
         match self {
             EnergyModel::Phi4(p) => json!({"kappa": p.kappa, "a": p.a, "b": p.b, "h": p.h}),
+            EnergyModel::GuidedPhi4(p, g) => json!({"kappa": p.kappa, "a": p.a, "b": p.b, "h": p.h,
+                "guidance": {"lambda": g.lambda, "height": g.height, "width": g.width}}),
+            EnergyModel::SwiftHohenberg(p) => json!({"epsilon": p.epsilon, "g": p.g}),
             EnergyModel::Ising(p) => json!({"J": p.j, "h": p.h}),
             EnergyModel::Gmm(g) => json!({"weights": g.weights, "means": g.means, "stds": g.stds}),
         }
@@ -303,7 +381,13 @@ impl EnergyModel {
     /// The `energy_params` buffer the WGSL module reads.
     pub fn packed_params(&self) -> Vec<f32> {
         match self {
-            EnergyModel::Phi4(p) => vec![p.kappa, p.a, p.b, p.h],
+            EnergyModel::Phi4(p) => vec![p.kappa, p.a, p.b, p.h, 0.0],
+            EnergyModel::GuidedPhi4(p, g) => {
+                let mut out = vec![p.kappa, p.a, p.b, p.h, g.lambda];
+                out.extend_from_slice(&g.target);
+                out
+            }
+            EnergyModel::SwiftHohenberg(p) => vec![p.epsilon, p.g],
             EnergyModel::Ising(p) => vec![p.j, p.h],
             EnergyModel::Gmm(g) => {
                 let mut out = vec![g.weights.len() as f32, g.dim() as f32];
@@ -334,7 +418,9 @@ impl EnergyModel {
     /// (the diffusion prior) for the mixture.
     pub fn initial_field(&self, shape: Shape, seed: u32) -> Field {
         match self {
-            EnergyModel::Phi4(_) => Field::random_normal(shape, seed, 0.1),
+            EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) | EnergyModel::SwiftHohenberg(_) => {
+                Field::random_normal(shape, seed, 0.1)
+            }
             EnergyModel::Ising(_) => Field::random_spins(shape, seed),
             EnergyModel::Gmm(_) => Field::random_normal(shape, seed, 1.0),
         }
@@ -344,6 +430,8 @@ impl EnergyModel {
     pub fn default_temperature(&self) -> f32 {
         match self {
             EnergyModel::Ising(_) => 2.0,
+            // Patterns form by relaxation; thermal noise of order 1 would wash them out.
+            EnergyModel::SwiftHohenberg(_) => 0.0,
             _ => 1.0,
         }
     }
@@ -359,6 +447,11 @@ impl EnergyModel {
                 };
                 8.0 * p.kappa.abs() + p.a.abs() + 3.0 * p.b.abs() * well
             }
+            EnergyModel::GuidedPhi4(p, g) => {
+                EnergyModel::Phi4(*p).curvature_bound() + g.lambda.abs()
+            }
+            // L² has eigenvalues up to (1 − 8)² = 49; the local terms add |ε| + 2|g|ψ + 3ψ² at |ψ| ≲ 1.
+            EnergyModel::SwiftHohenberg(p) => 49.0 + p.epsilon.abs() + 2.0 * p.g.abs() + 3.0,
             EnergyModel::Ising(p) => 8.0 * p.j.abs(),
             EnergyModel::Gmm(g) => g.stds.iter().map(|s| 1.0 / (s * s)).fold(0.0, f32::max),
         }
@@ -378,7 +471,7 @@ impl EnergyModel {
     /// gradient steps; for Metropolis, a proposal width matched to the local curvature.
     pub fn default_step_size(&self, method: Method, t: f32) -> f32 {
         match (self, method) {
-            (EnergyModel::Phi4(p), Method::Metropolis) => {
+            (EnergyModel::Phi4(p) | EnergyModel::GuidedPhi4(p, _), Method::Metropolis) => {
                 let local = 4.0 * p.kappa.abs() + p.a.abs() + p.b.abs();
                 (2.0 * t.max(1e-3) / local.max(1e-3)).sqrt()
             }
@@ -400,13 +493,25 @@ impl EnergyModel {
             (EnergyModel::Gmm(_), Method::Metropolis) => Err(unsupported(
                 "the mixture is not a nearest-neighbour energy; use langevin, mala, ddpm or ddim",
             )),
-            (EnergyModel::Phi4(_) | EnergyModel::Ising(_), Method::Ddpm | Method::Ddim) => {
+            (EnergyModel::SwiftHohenberg(_), Method::Metropolis) => Err(unsupported(
+                "Swift–Hohenberg couples sites two apart, so checkerboard updates are not independent; \
+                 use langevin, mala, hmc or anneal",
+            )),
+            (
+                EnergyModel::Phi4(_)
+                | EnergyModel::GuidedPhi4(..)
+                | EnergyModel::Ising(_)
+                | EnergyModel::SwiftHohenberg(_),
+                Method::Ddpm | Method::Ddim,
+            ) => {
                 Err(unsupported(
                     "DDPM and DDIM need the exact score of the noised marginal, which only gmm has; \
                      for field energies use --integrator anneal (annealed Langevin)",
                 ))
             }
-            (EnergyModel::Phi4(_) | EnergyModel::Ising(_), _) if self.uses_metropolis(method) => {
+            (EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) | EnergyModel::Ising(_), _)
+                if self.uses_metropolis(method) =>
+            {
                 let even = |n: usize| n >= 2 && n.is_multiple_of(2);
                 if !even(shape.height) || !even(shape.width) {
                     Err(IdfError::InvalidShape(format!(

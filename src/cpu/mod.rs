@@ -5,6 +5,7 @@
 pub mod boltzmann_weight;
 pub mod chain_histogram;
 pub mod chain_observables;
+pub mod colormap;
 pub mod energies;
 pub mod hmc_leapfrog;
 pub mod hmc_momentum;

@@ -327,33 +327,38 @@ impl GpuExecutor {
     }
 
     fn read(&self, buffer: &wgpu::Buffer, len: u64) -> Result<Vec<u8>> {
-        let device = &self.gpu.device;
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("idf read-back"),
-            size: len,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("idf read-back"),
-        });
-        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, len);
-        self.gpu.queue.submit([encoder.finish()]);
-        let (tx, rx) = std::sync::mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
-            let _ = tx.send(r);
-        });
-        device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| IdfError::Gpu(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| IdfError::Gpu(e.to_string()))?
-            .map_err(|e| IdfError::Gpu(e.to_string()))?;
-        let data = staging
-            .get_mapped_range(..)
-            .map_err(|e| IdfError::Gpu(e.to_string()))?
-            .to_vec();
-        staging.unmap();
-        Ok(data)
+        read_buffer(&self.gpu, buffer, len)
     }
+}
+
+/// Copies the first `len` bytes of `buffer` to the host (one submit and a blocking map).
+pub fn read_buffer(gpu: &GpuContext, buffer: &wgpu::Buffer, len: u64) -> Result<Vec<u8>> {
+    let device = &gpu.device;
+    let staging = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("idf read-back"),
+        size: len,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        label: Some("idf read-back"),
+    });
+    encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, len);
+    gpu.queue.submit([encoder.finish()]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    staging.map_async(wgpu::MapMode::Read, .., move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| IdfError::Gpu(e.to_string()))?;
+    rx.recv()
+        .map_err(|e| IdfError::Gpu(e.to_string()))?
+        .map_err(|e| IdfError::Gpu(e.to_string()))?;
+    let data = staging
+        .get_mapped_range(..)
+        .map_err(|e| IdfError::Gpu(e.to_string()))?
+        .to_vec();
+    staging.unmap();
+    Ok(data)
 }

@@ -1,11 +1,12 @@
 //! The wgpu side: adapter and device, the one bind-group layout every kernel shares, and the
 //! pipeline registry (each kernel × energy composed, validated and compiled once per device).
 
+pub mod colormap;
 pub mod executor;
 pub mod shader;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::core::energy_field::EnergyKind;
 use crate::error::{IdfError, Result};
@@ -22,6 +23,7 @@ pub struct GpuContext {
     pub(crate) bind_group_layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<(Kernel, EnergyKind), Arc<wgpu::ComputePipeline>>>,
+    colormap: OnceLock<colormap::ColormapPipeline>,
 }
 
 fn device_rank(t: wgpu::DeviceType) -> u8 {
@@ -104,7 +106,17 @@ impl GpuContext {
             bind_group_layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
+            colormap: OnceLock::new(),
         }
+    }
+
+    /// The colormap kernel's pipeline, built on first use.
+    pub fn colormap_pipeline(&self) -> Result<&colormap::ColormapPipeline> {
+        if let Some(p) = self.colormap.get() {
+            return Ok(p);
+        }
+        let built = colormap::ColormapPipeline::new(&self.device)?;
+        Ok(self.colormap.get_or_init(|| built))
     }
 
     /// The compiled pipeline of `kernel` composed with `energy`, built on first use.

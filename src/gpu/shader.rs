@@ -35,6 +35,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/energies/gmm.wgsl"),
     ),
     (
+        "energies/swift_hohenberg",
+        include_str!("../../shaders/energies/swift_hohenberg.wgsl"),
+    ),
+    (
         "langevin_step",
         include_str!("../../shaders/langevin_step.wgsl"),
     ),

@@ -4,6 +4,7 @@
 pub mod gmm;
 pub mod ising;
 pub mod phi4;
+pub mod swift_hohenberg;
 
 use super::shared::lattice::Lattice;
 use crate::core::energy_field::EnergyKind;
@@ -46,6 +47,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Phi4 => phi4::energy_gradient(self, i),
             EnergyKind::Ising => ising::energy_gradient(self, i),
             EnergyKind::Gmm => gmm::energy_gradient(self, i),
+            EnergyKind::SwiftHohenberg => swift_hohenberg::energy_gradient(self, i),
         }
     }
 
@@ -55,6 +57,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Phi4 => phi4::site_energy(self, i),
             EnergyKind::Ising => ising::site_energy(self, i),
             EnergyKind::Gmm => gmm::site_energy(self, i),
+            EnergyKind::SwiftHohenberg => swift_hohenberg::site_energy(self, i),
         }
     }
 
@@ -63,7 +66,9 @@ impl<'a> EnergyEval<'a> {
         match self.kind {
             EnergyKind::Phi4 => phi4::local_energy_change(self, i, proposed),
             EnergyKind::Ising => ising::local_energy_change(self, i, proposed),
-            EnergyKind::Gmm => unreachable!("gmm has no local moves; checked before dispatch"),
+            EnergyKind::Gmm | EnergyKind::SwiftHohenberg => {
+                unreachable!("only local energies have Metropolis moves; checked before dispatch")
+            }
         }
     }
 
@@ -72,7 +77,9 @@ impl<'a> EnergyEval<'a> {
         match self.kind {
             EnergyKind::Phi4 => phi4::metropolis_proposal(self, current, r),
             EnergyKind::Ising => -current,
-            EnergyKind::Gmm => unreachable!("gmm has no local moves; checked before dispatch"),
+            EnergyKind::Gmm | EnergyKind::SwiftHohenberg => {
+                unreachable!("only local energies have Metropolis moves; checked before dispatch")
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! φ⁴ (Ginzburg–Landau) lattice field, the twin of `shaders/energies/phi4.wgsl`.
-//! `energy_params = [kappa, a, b, h]`.
+//! φ⁴ (Ginzburg–Landau) lattice field with an optional guidance term `(λ/2)(φ − t_i)²`, the twin
+//! of `shaders/energies/phi4.wgsl`. `energy_params = [kappa, a, b, h, lambda, target plane…]`.
 
 use super::EnergyEval;
 use crate::cpu::shared::rng::gaussian;
@@ -9,12 +9,28 @@ fn coefficients(e: &EnergyEval) -> (f32, f32, f32, f32) {
     (p[0], p[1], p[2], p[3])
 }
 
+/// λ and the target value at site i (λ = 0: no guidance).
+fn guidance(e: &EnergyEval, i: usize) -> (f32, f32) {
+    let lambda = e.energy_params[4];
+    if lambda == 0.0 {
+        return (0.0, 0.0);
+    }
+    let plane = e.lattice.width * e.lattice.height;
+    (lambda, e.energy_params[5 + i % plane])
+}
+
 /// ∂E/∂φ_i = −κ Δφ_i + aφ_i + bφ_i³ − h.
 pub fn energy_gradient(e: &EnergyEval, i: usize) -> f32 {
     let (kappa, a, b, h) = coefficients(e);
     let phi = e.src[i];
     let laplacian = e.lattice.neighbour_sum(e.src, i) - 4.0 * phi;
-    -kappa * laplacian + a * phi + b * phi * phi * phi - h
+    let (lambda, t) = guidance(e, i);
+    let guide = if lambda != 0.0 {
+        lambda * (phi - t)
+    } else {
+        0.0
+    };
+    -kappa * laplacian + a * phi + b * phi * phi * phi - h + guide
 }
 
 /// The bonds to the right and lower neighbours plus the on-site terms.
@@ -24,7 +40,13 @@ pub fn site_energy(e: &EnergyEval, i: usize) -> f32 {
     let dr = phi - e.src[e.lattice.neighbour(i, 0, 1)];
     let dd = phi - e.src[e.lattice.neighbour(i, 1, 0)];
     let phi2 = phi * phi;
-    0.5 * kappa * (dr * dr + dd * dd) + 0.5 * a * phi2 + 0.25 * b * phi2 * phi2 - h * phi
+    let (lambda, t) = guidance(e, i);
+    let guide = if lambda != 0.0 {
+        0.5 * lambda * (phi - t) * (phi - t)
+    } else {
+        0.0
+    };
+    0.5 * kappa * (dr * dr + dd * dd) + 0.5 * a * phi2 + 0.25 * b * phi2 * phi2 - h * phi + guide
 }
 
 /// E(φ_i → proposed) − E(φ).
@@ -35,7 +57,13 @@ pub fn local_energy_change(e: &EnergyEval, i: usize, proposed: f32) -> f32 {
     let dsq = proposed * proposed - phi * phi;
     let bonds = kappa * (2.0 * dsq - d * e.lattice.neighbour_sum(e.src, i));
     let onsite = 0.5 * a * dsq + 0.25 * b * dsq * (proposed * proposed + phi * phi) - h * d;
-    bonds + onsite
+    let (lambda, t) = guidance(e, i);
+    let guide = if lambda != 0.0 {
+        0.5 * lambda * ((proposed - t) * (proposed - t) - (phi - t) * (phi - t))
+    } else {
+        0.0
+    };
+    bonds + onsite + guide
 }
 
 /// A Gaussian move of width `step_size`.
