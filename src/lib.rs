@@ -28,6 +28,7 @@
 //! See `ARCHITECTURE.md` for the layers and where to add an energy, an integrator or a capsule.
 
 pub mod baseline;
+pub mod capsules;
 pub mod config;
 pub mod context;
 pub mod core;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::config::Config;
 use crate::context::Context;
 use crate::core::diffusion::{EnergyDiffusionModel, EnergyScheduler, NoiseSchedule, ReverseMethod};
 use crate::core::diffusion_dynamics::{
@@ -15,6 +16,7 @@ use crate::core::energy_field::EnergyModel;
 use crate::core::estimates::{batch_means, Estimate};
 use crate::core::field::Field;
 use crate::error::{IdfError, Result};
+use crate::scene::Scene;
 
 /// What to sample and how. `None` fields take the model's and method's defaults.
 #[derive(Clone, Debug)]
@@ -130,6 +132,102 @@ fn check_positive(name: &str, v: f32) -> Result<f32> {
     }
 }
 
+impl SampleSpec {
+    /// The job a scene describes (keys it leaves out take their defaults; `config` supplies the
+    /// default chains, timesteps and noise schedule).
+    pub fn from_scene(scene: &Scene, config: &Config) -> Result<Self> {
+        let name = scene.model.as_deref().unwrap_or("phi4");
+        let mut model = EnergyModel::from_params(name, &scene.param_pairs())?;
+        if let Some(g) = &scene.guidance {
+            let path = scene.resolve(&g.image);
+            let [h, w] = scene.size.unwrap_or([64, 64]);
+            let target = crate::capsules::creative::load_target(&path, h, w)?;
+            model = model.with_guidance(crate::core::energy_field::Guidance {
+                lambda: g.lambda,
+                target,
+                height: h,
+                width: w,
+            })?;
+        }
+        let size = if model.kind() == crate::core::energy_field::EnergyKind::Gmm {
+            None
+        } else {
+            scene.size
+        };
+        Ok(SampleSpec {
+            model,
+            size,
+            chains: scene.chains.unwrap_or(config.diffusion.batch_size),
+            method: scene.integrator.as_deref().unwrap_or("langevin").parse()?,
+            steps: scene.steps,
+            burn_in: scene.burn_in.unwrap_or(0),
+            record_every: scene.record_every.unwrap_or(1),
+            step_size: scene.step_size,
+            temperature: scene.temperature,
+            schedule: scene.schedule.as_deref().map(str::parse).transpose()?,
+            t_start: scene.t_start,
+            seed: scene.seed.unwrap_or(0),
+            timesteps: config.diffusion.timesteps,
+            noise_schedule: config.noise_schedule(),
+            leapfrog_steps: 10,
+        })
+    }
+
+    /// The target temperature (the model's default where none is given).
+    pub fn temperature(&self) -> Result<f32> {
+        let t = self
+            .temperature
+            .unwrap_or_else(|| self.model.default_temperature());
+        if !t.is_finite() || t < 0.0 {
+            return Err(IdfError::invalid(
+                "temperature",
+                format!("{t} is not a finite, non-negative temperature"),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// The step size (the model's default for the method where none is given).
+    pub fn step_size(&self) -> Result<f32> {
+        match self.step_size {
+            Some(eta) => check_positive("step-size", eta),
+            None => Ok(self
+                .model
+                .default_step_size(self.method, self.temperature()?)),
+        }
+    }
+
+    /// The equilibrium run this job describes with `steps` steps after burn-in: constant
+    /// temperature unless a schedule is named (annealing defaults to cosine from 10·T).
+    pub fn run_config(&self, steps: u64) -> Result<RunConfig> {
+        let temperature = self.temperature()?;
+        let kind = self.schedule.unwrap_or(if self.method == Method::Anneal {
+            ScheduleKind::Cosine
+        } else {
+            ScheduleKind::Constant
+        });
+        let t_start = self.t_start.unwrap_or(if temperature > 0.0 {
+            10.0 * temperature
+        } else {
+            10.0 * self.model.default_temperature().max(0.1)
+        });
+        let schedule = if kind == ScheduleKind::Constant {
+            TemperatureSchedule::constant(temperature)
+        } else {
+            TemperatureSchedule::new(kind, t_start, temperature)?
+        };
+        Ok(RunConfig {
+            method: self.method,
+            step_size: self.step_size()?,
+            schedule,
+            burn_in: self.burn_in,
+            steps,
+            record_every: self.record_every,
+            leapfrog_steps: self.leapfrog_steps,
+        })
+    }
+}
+
 /// Runs a sampling job on `ctx`, reporting `(done, total)` steps to `progress`.
 pub fn sample(
     ctx: &Context,
@@ -139,19 +237,8 @@ pub fn sample(
     let model = &spec.model;
     let shape = model.shape(spec.chains, spec.size)?;
     model.check_method(spec.method, shape)?;
-    let temperature = spec
-        .temperature
-        .unwrap_or_else(|| model.default_temperature());
-    if !temperature.is_finite() || temperature < 0.0 {
-        return Err(IdfError::invalid(
-            "temperature",
-            format!("{temperature} is not a finite, non-negative temperature"),
-        ));
-    }
-    let step_size = match spec.step_size {
-        Some(eta) => check_positive("step-size", eta)?,
-        None => model.default_step_size(spec.method, temperature),
-    };
+    let temperature = spec.temperature()?;
+    let step_size = spec.step_size()?;
     let initial = model.initial_field(shape, spec.seed);
     let started = Instant::now();
     let (field, trace, steps, first_record) = match spec.method {
@@ -174,32 +261,9 @@ pub fn sample(
             let steps = trace.records[0].step;
             (field, trace, steps, 0)
         }
-        method => {
+        _ => {
             let steps = spec.steps.unwrap_or(1000);
-            let kind = spec.schedule.unwrap_or(if method == Method::Anneal {
-                ScheduleKind::Cosine
-            } else {
-                ScheduleKind::Constant
-            });
-            let t_start = spec.t_start.unwrap_or(if temperature > 0.0 {
-                10.0 * temperature
-            } else {
-                10.0 * model.default_temperature()
-            });
-            let schedule = if kind == ScheduleKind::Constant {
-                TemperatureSchedule::constant(temperature)
-            } else {
-                TemperatureSchedule::new(kind, t_start, temperature)?
-            };
-            let cfg = RunConfig {
-                method,
-                step_size,
-                schedule,
-                burn_in: spec.burn_in,
-                steps,
-                record_every: spec.record_every,
-                leapfrog_steps: spec.leapfrog_steps,
-            };
+            let cfg = spec.run_config(steps)?;
             let mut sim = Simulation::new(ctx, model, &initial, spec.seed)?;
             let trace = sim.run(&cfg, progress)?;
             (sim.field()?, trace, spec.burn_in + steps, 1)

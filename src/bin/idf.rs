@@ -10,7 +10,7 @@ use serde_json::json;
 
 use idf::config::{Config, TEMPLATE};
 use idf::sample::{sample, SampleReport, SampleSpec};
-use idf::{BackendChoice, Context, EnergyModel, Method, Scene, ScheduleKind};
+use idf::{BackendChoice, Context, Scene};
 
 #[derive(Parser)]
 #[command(
@@ -254,64 +254,44 @@ fn run_sample(args: SampleArgs) -> Result<()> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    let scene = match &args.scene {
+    let mut scene = match &args.scene {
         Some(path) => Scene::load(path)?,
         None if args.model.is_none() => Scene::default_scene(),
         None => Scene::default(),
     };
-    let model_name = args
-        .model
-        .clone()
-        .or(scene.model.clone())
-        .unwrap_or_else(|| "phi4".into());
-    // Scene parameters belong to the scene's model; a different --model starts from its defaults.
-    let mut params = if scene.model.as_deref() == Some(model_name.as_str()) {
-        scene.param_pairs()
-    } else {
-        Vec::new()
-    };
-    for p in &args.params {
-        params.push(parse_param(p)?);
+    // A different --model starts from that model's defaults, not the scene's parameters.
+    if let Some(model) = &args.model {
+        if scene.model.as_deref() != Some(model.as_str()) {
+            scene.params.clear();
+            scene.guidance = None;
+        }
+        scene.model = Some(model.clone());
     }
-    let model = EnergyModel::from_params(&model_name, &params)?;
+    for p in &args.params {
+        let (k, v) = parse_param(p)?;
+        scene.params.insert(k, serde_yaml::Value::String(v));
+    }
     let size = match (&args.size, &args.shape) {
         (Some(n), _) => Some([*n, *n]),
         (None, Some(s)) => Some(parse_shape(s)?),
-        (None, None) if model.kind() == idf::EnergyKind::Gmm => None,
-        (None, None) => scene.size,
+        (None, None) => None,
     };
-    let method: Method = args
-        .integrator
-        .as_deref()
-        .or(scene.integrator.as_deref())
-        .unwrap_or("langevin")
-        .parse()?;
-    let schedule = args
-        .schedule
-        .as_deref()
-        .or(scene.schedule.as_deref())
-        .map(str::parse::<ScheduleKind>)
-        .transpose()?;
-    let spec = SampleSpec {
-        model,
-        size,
-        chains: args
-            .chains
-            .or(scene.chains)
-            .unwrap_or(config.diffusion.batch_size),
-        method,
-        steps: args.steps.or(scene.steps),
-        burn_in: args.burn_in.or(scene.burn_in).unwrap_or(0),
-        record_every: args.record_every.or(scene.record_every).unwrap_or(1),
-        step_size: args.step_size.or(scene.step_size),
-        temperature: args.temperature.or(scene.temperature),
-        schedule,
-        t_start: args.t_start.or(scene.t_start),
-        seed: args.seed.or(scene.seed).unwrap_or(0),
-        timesteps: config.diffusion.timesteps,
-        noise_schedule: config.noise_schedule(),
-        leapfrog_steps: args.leapfrog_steps,
-    };
+    scene.size = size.or(scene.size);
+    scene.chains = args.chains.or(scene.chains);
+    scene.integrator = args.integrator.clone().or(scene.integrator);
+    scene.steps = args.steps.or(scene.steps);
+    scene.burn_in = args.burn_in.or(scene.burn_in);
+    scene.record_every = args.record_every.or(scene.record_every);
+    scene.step_size = args.step_size.or(scene.step_size);
+    scene.temperature = args.temperature.or(scene.temperature);
+    scene.schedule = args.schedule.clone().or(scene.schedule);
+    scene.t_start = args.t_start.or(scene.t_start);
+    scene.seed = args.seed.or(scene.seed);
+    let mut spec = SampleSpec::from_scene(&scene, &config)?;
+    spec.leapfrog_steps = args.leapfrog_steps;
+    if size.is_some() {
+        spec.size = size;
+    }
     let ctx = context(args.backend.as_deref())?;
     let bar = ProgressBar::new(0);
     bar.set_style(

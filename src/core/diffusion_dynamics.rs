@@ -312,6 +312,58 @@ pub struct RunConfig {
     pub leapfrog_steps: u32,
 }
 
+impl RunConfig {
+    /// Checks the run's settings and that its integrator applies to `model` on `shape`.
+    pub fn check(&self, model: &EnergyModel, shape: Shape) -> Result<()> {
+        if !self.step_size.is_finite() || self.step_size <= 0.0 {
+            return Err(IdfError::invalid(
+                "step-size",
+                format!("{} is not a finite, positive step size", self.step_size),
+            ));
+        }
+        if self.record_every == 0 {
+            return Err(IdfError::invalid("record-every", "must be at least 1"));
+        }
+        if self.steps == 0 {
+            return Err(IdfError::invalid("steps", "must be at least 1"));
+        }
+        let method = self.method;
+        model.check_method(method, shape)?;
+        if matches!(method, Method::Mala | Method::Hmc)
+            && self.schedule.start.min(self.schedule.end) <= 0.0
+        {
+            return Err(IdfError::invalid(
+                "temperature",
+                format!("{method} samples exp(−E/T) and needs T > 0"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The rule of step `i` of the run (burn-in included) for `model`: the integrator at the
+    /// schedule's temperature; annealing runs Metropolis for spins and Langevin otherwise.
+    pub fn step_rule(&self, model: &EnergyModel, i: u64) -> StepRule {
+        let t = self.schedule.at(i, self.burn_in + self.steps);
+        let eta = self.step_size;
+        match self.method {
+            Method::Hmc => StepRule::Hmc {
+                step_size: eta,
+                leapfrog_steps: self.leapfrog_steps,
+                temperature: t,
+            },
+            Method::Mala => StepRule::Mala {
+                step_size: eta,
+                temperature: t,
+            },
+            m if model.uses_metropolis(m) => StepRule::Metropolis {
+                step_size: eta,
+                temperature: t,
+            },
+            _ => StepRule::langevin(eta, t),
+        }
+    }
+}
+
 impl Default for RunConfig {
     /// 1000 Langevin steps with η = 0.01 at T = 1, recorded every step, 10 leapfrog steps for HMC.
     fn default() -> Self {
@@ -855,51 +907,10 @@ impl Simulation {
 
     /// Runs burn-in and sampling with one of the equilibrium integrators.
     pub fn run(&mut self, cfg: &RunConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<RunTrace> {
-        if !cfg.step_size.is_finite() || cfg.step_size <= 0.0 {
-            return Err(IdfError::invalid(
-                "step-size",
-                format!("{} is not a finite, positive step size", cfg.step_size),
-            ));
-        }
-        if cfg.record_every == 0 {
-            return Err(IdfError::invalid("record-every", "must be at least 1"));
-        }
-        if cfg.steps == 0 {
-            return Err(IdfError::invalid("steps", "must be at least 1"));
-        }
-        let method = cfg.method;
-        self.model.check_method(method, self.shape)?;
-        let metropolis = self.model.uses_metropolis(method);
+        cfg.check(&self.model, self.shape)?;
         let total = cfg.burn_in + cfg.steps;
-        let (eta, schedule, leapfrog_steps) = (cfg.step_size, cfg.schedule, cfg.leapfrog_steps);
-        if matches!(method, Method::Mala | Method::Hmc) && schedule.start.min(schedule.end) <= 0.0 {
-            return Err(IdfError::invalid(
-                "temperature",
-                format!("{method} samples exp(−E/T) and needs T > 0"),
-            ));
-        }
-        let rule_of = move |i: u64| {
-            let t = schedule.at(i, total);
-            if method == Method::Hmc {
-                StepRule::Hmc {
-                    step_size: eta,
-                    leapfrog_steps,
-                    temperature: t,
-                }
-            } else if metropolis {
-                StepRule::Metropolis {
-                    step_size: eta,
-                    temperature: t,
-                }
-            } else if method == Method::Mala {
-                StepRule::Mala {
-                    step_size: eta,
-                    temperature: t,
-                }
-            } else {
-                StepRule::langevin(eta, t)
-            }
-        };
+        let model = self.model.clone();
+        let rule_of = |i: u64| cfg.step_rule(&model, i);
         let (burn_in, every) = (cfg.burn_in, cfg.record_every);
         let record_at =
             move |k: u64| k == burn_in || (k > burn_in && (k - burn_in).is_multiple_of(every));
