@@ -20,7 +20,7 @@ setup:
 	fi
 
 demo: setup
-	cargo run --quiet --bin idf -- sample --scene assets/scenes/default.yaml --out visuals/default_scene.npy
+	cargo run --quiet --bin idf -- render assets/scenes/default.yaml --out visuals/entropy_evolution.mp4
 
 lint: setup
 	cargo fmt --all -- --check

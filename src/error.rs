@@ -81,6 +81,14 @@ pub enum IdfError {
         /// What is wrong, naming the key.
         message: String,
     },
+    /// Encoding or decoding a video or image failed.
+    #[error("{path}: {message}")]
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// What the encoder said.
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -141,7 +141,12 @@ impl SampleSpec {
         if let Some(g) = &scene.guidance {
             let path = scene.resolve(&g.image);
             let [h, w] = scene.size.unwrap_or([64, 64]);
-            let target = crate::capsules::creative::load_target(&path, h, w)?;
+            let target = crate::capsules::creative::load_target(&path, h, w).map_err(|e| {
+                IdfError::Config {
+                    path: scene.source.clone().unwrap_or_default(),
+                    message: format!("guidance.image: {e}"),
+                }
+            })?;
             model = model.with_guidance(crate::core::energy_field::Guidance {
                 lambda: g.lambda,
                 target,

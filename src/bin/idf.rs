@@ -33,6 +33,8 @@ enum Command {
     },
     /// Sample a model and report estimates with standard errors.
     Sample(Box<SampleArgs>),
+    /// Render scenes to videos (.mp4, .gif) or PNG frames, with an energy/entropy overlay.
+    Render(RenderArgs),
     /// Run the energy-law validation suite and write its ELF report as JSON.
     Validate(ValidateArgs),
     /// Write the physics baseline (HDF5), or check a fresh run against one.
@@ -126,6 +128,33 @@ struct SampleArgs {
 }
 
 #[derive(Args)]
+struct RenderArgs {
+    /// Scene files, rendered one after another (default: the embedded default scene).
+    scenes: Vec<PathBuf>,
+    /// Output file, .mp4 (H.264) or .gif (one scene; default visuals/SCENE.mp4).
+    #[arg(long, conflicts_with = "out_dir")]
+    out: Option<PathBuf>,
+    /// Write PNG frames into this folder instead (a subfolder per scene when there are several).
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Frames (overrides the scene).
+    #[arg(long)]
+    frames: Option<u64>,
+    /// Frames per second (overrides the scene).
+    #[arg(long)]
+    fps: Option<u32>,
+    /// Lattice size N×N (overrides the scene).
+    #[arg(long)]
+    size: Option<usize>,
+    /// Seed (overrides the scene).
+    #[arg(long)]
+    seed: Option<u32>,
+    /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
+    #[arg(long)]
+    backend: Option<String>,
+}
+
+#[derive(Args)]
 struct ValidateArgs {
     /// Configuration file (Validation tolerances, Diffusion.timesteps).
     #[arg(long)]
@@ -154,6 +183,7 @@ fn main() -> ExitCode {
         Command::Info { json } => info(json),
         Command::Sample(args) => run_sample(*args),
         Command::Validate(args) => run_validate(args),
+        Command::Render(args) => run_render(args),
         Command::Baseline {
             out,
             check,
@@ -164,7 +194,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("idf: error: {e:#}");
+            // IdfError messages already carry their cause; the alternate form would repeat it.
+            eprintln!("idf: error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -353,6 +384,85 @@ fn print_summary(r: &SampleReport, ctx: &Context, out: Option<&Path>) {
     if let Some(out) = out {
         println!("  wrote {}", out.display());
     }
+}
+
+fn run_render(args: RenderArgs) -> Result<()> {
+    use idf::capsules::creative::{RenderJob, RenderOverrides};
+    use idf::render::encode::Output;
+
+    let scenes: Vec<(String, Scene)> = if args.scenes.is_empty() {
+        vec![("default".to_string(), Scene::default_scene())]
+    } else {
+        args.scenes
+            .iter()
+            .map(|p| {
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                Ok((stem, Scene::load(p)?))
+            })
+            .collect::<Result<_>>()?
+    };
+    if args.out.is_some() && scenes.len() > 1 {
+        bail!("--out names one file but {} scenes were given; leave it out to write visuals/SCENE.mp4 each", scenes.len());
+    }
+    let overrides = RenderOverrides {
+        frames: args.frames,
+        fps: args.fps,
+        size: args.size,
+        seed: args.seed,
+    };
+    // Every scene is checked before anything renders, so a broken one leaves no output behind.
+    let jobs: Vec<(String, RenderJob)> = scenes
+        .iter()
+        .map(|(stem, scene)| Ok((stem.clone(), RenderJob::from_scene(scene, &overrides)?)))
+        .collect::<Result<_>>()?;
+    let ctx = context(args.backend.as_deref())?;
+    let several = jobs.len() > 1;
+    for (stem, job) in &jobs {
+        let output = match (&args.out, &args.out_dir) {
+            (Some(out), _) => Output::File(out.clone()),
+            (None, Some(dir)) if several => Output::PngDir(dir.join(stem)),
+            (None, Some(dir)) => Output::PngDir(dir.clone()),
+            (None, None) => Output::File(PathBuf::from("visuals").join(format!("{stem}.mp4"))),
+        };
+        let bar = ProgressBar::new(job.settings.frames);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:40}] {pos}/{len} frames ({per_sec}, eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(job.title.clone());
+        let report = idf::render::pipeline::render(&ctx, job, &output, &mut |done, _| {
+            bar.set_position(done)
+        });
+        bar.finish_and_clear();
+        let report = report?;
+        println!(
+            "rendered {}: {} frames {}x{} at {} fps ({:.1} s of video) in {:.1} s, {:.1} frames/s on {}",
+            job.title,
+            report.frames,
+            report.width,
+            report.height,
+            report.fps,
+            report.duration_s,
+            report.wall_s,
+            report.frames_per_second,
+            ctx.describe()
+        );
+        match report.elf {
+            Some(elf) => println!("  ELF {:.2}% ({} laws checked)", 100.0 * elf, job.laws().len()),
+            None => println!("  ELF: no energy law applies to this run (finite temperature, no conserved quantity)"),
+        }
+        for v in &report.violations {
+            println!("  violation: {v}");
+        }
+        println!("  wrote {}", report.path.display());
+    }
+    Ok(())
 }
 
 fn run_validate(args: ValidateArgs) -> Result<()> {

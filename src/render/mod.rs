@@ -1,4 +1,9 @@
 //! Pictures and videos of runs: colormaps on the backend, frames with an overlay of energy and
-//! entropy, and encoders (H.264 .mp4, GIF, PNG sequences).
+//! entropy, encoders (H.264 .mp4, GIF, PNG sequences), and the pipeline that overlaps
+//! simulation, colouring and encoding.
 
 pub mod colormap;
+pub mod encode;
+pub mod frame;
+pub mod overlay;
+pub mod pipeline;
