@@ -290,14 +290,7 @@ fn forward_noising(ctx: &Context, n: usize, cfg: &ElfConfig, seed: u32) -> Resul
         .collect();
     let mut parts = Vec::new();
     for &t in &ts {
-        let ab = scheduler.alpha_bar(t as usize);
-        let rule = StepRule::Drift {
-            c_x: ab.sqrt() as f32,
-            c_grad: 0.0,
-            c_noise: (1.0 - ab).sqrt() as f32,
-            alpha_bar: ab as f32,
-            temperature: 1.0,
-        };
+        let rule = StepRule::forward_noise(scheduler.alpha_bar(t as usize));
         sim.set_field(&x0)?;
         sim.seek(0);
         parts.push(sim.advance(1, &|_| rule, &|k| k == 1, &mut |_, _| {})?);

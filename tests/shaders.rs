@@ -34,6 +34,14 @@ fn every_composed_kernel_validates() {
 }
 
 #[test]
+fn colormap_kernel_validates() {
+    idf::gpu::shader::compose_standalone("colormap")
+        .unwrap()
+        .validate()
+        .unwrap();
+}
+
+#[test]
 fn broken_energy_reports_line_and_column_in_its_own_file() {
     let broken = "#import shared/lattice\nfn energy_gradient(i: u32) -> f32 {\n    return src[i] * ;\n}\nfn site_energy(i: u32) -> f32 { return 0.0; }\n";
     let err = compose_with("langevin_step", ("my_energy", broken))

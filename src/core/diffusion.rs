@@ -168,14 +168,7 @@ impl EnergyDiffusionModel {
                 ),
             ));
         }
-        let ab = self.scheduler.alpha_bar(t);
-        let rule = StepRule::Drift {
-            c_x: ab.sqrt() as f32,
-            c_grad: 0.0,
-            c_noise: (1.0 - ab).sqrt() as f32,
-            alpha_bar: ab as f32,
-            temperature: 1.0,
-        };
+        let rule = StepRule::forward_noise(self.scheduler.alpha_bar(t));
         let mut sim = Simulation::new(ctx, &self.model, x0, seed)?;
         sim.advance(1, &|_| rule, &|_| false, &mut |_, _| {})?;
         sim.field()

@@ -247,6 +247,17 @@ pub enum StepRule {
 }
 
 impl StepRule {
+    /// Forward noising to signal fraction ᾱ in one step from x₀: `x = √ᾱ x₀ + √(1−ᾱ) ξ`.
+    pub fn forward_noise(alpha_bar: f64) -> Self {
+        StepRule::Drift {
+            c_x: alpha_bar.sqrt() as f32,
+            c_grad: 0.0,
+            c_noise: (1.0 - alpha_bar).sqrt() as f32,
+            alpha_bar: alpha_bar as f32,
+            temperature: 1.0,
+        }
+    }
+
     /// The unadjusted Langevin step `x ← x − η∇E + √(2ηT) ξ`.
     pub fn langevin(step_size: f32, temperature: f32) -> Self {
         StepRule::Drift {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::error::{IdfError, Result};
+use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::render::colormap::Colormap;
 
@@ -45,17 +45,7 @@ fn entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntr
 impl ColormapPipeline {
     /// Validates the kernel with naga and builds the pipeline and tables.
     pub fn new(device: &wgpu::Device) -> Result<Self> {
-        let source = include_str!("../../shaders/colormap.wgsl");
-        let module = naga::front::wgsl::parse_str(source).map_err(|e| IdfError::Shader {
-            name: "colormap".into(),
-            message: e.emit_to_string_with_path(source, "colormap.wgsl"),
-        })?;
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), Default::default())
-            .validate(&module)
-            .map_err(|e| IdfError::Shader {
-                name: "colormap".into(),
-                message: e.emit_to_string_with_path(source, "colormap.wgsl"),
-            })?;
+        let module = crate::gpu::shader::compose_standalone("colormap")?.validate()?;
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("idf colormap"),
             entries: &[

@@ -30,6 +30,7 @@ const MODULES: &[(&str, &str)] = &[
         "energies/ising",
         include_str!("../../shaders/energies/ising.wgsl"),
     ),
+    ("colormap", include_str!("../../shaders/colormap.wgsl")),
     (
         "energies/gmm",
         include_str!("../../shaders/energies/gmm.wgsl"),
@@ -109,20 +110,10 @@ impl ComposedShader {
     /// Parses and validates the composed module with naga.
     pub fn validate(&self) -> Result<naga::Module> {
         let module = naga::front::wgsl::parse_str(&self.source).map_err(|e| {
-            let at = e
-                .location(&self.source)
-                .map(|l| {
-                    format!(
-                        "at {}:{} ",
-                        self.origin(l.line_number as usize),
-                        l.line_position
-                    )
-                })
-                .unwrap_or_default();
-            self.error(format!(
-                "{at}{}",
-                e.emit_to_string_with_path(&self.source, &self.name)
-            ))
+            self.diagnostic(
+                e.location(&self.source),
+                e.emit_to_string_with_path(&self.source, &self.name),
+            )
         })?;
         naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
@@ -130,22 +121,26 @@ impl ComposedShader {
         )
         .validate(&module)
         .map_err(|e| {
-            let at = e
-                .location(&self.source)
-                .map(|l| {
-                    format!(
-                        "at {}:{} ",
-                        self.origin(l.line_number as usize),
-                        l.line_position
-                    )
-                })
-                .unwrap_or_default();
-            self.error(format!(
-                "{at}{}",
-                e.emit_to_string_with_path(&self.source, &self.name)
-            ))
+            self.diagnostic(
+                e.location(&self.source),
+                e.emit_to_string_with_path(&self.source, &self.name),
+            )
         })?;
         Ok(module)
+    }
+
+    /// naga's rendered message, led by the module, line and column it points at.
+    fn diagnostic(&self, at: Option<naga::SourceLocation>, rendered: String) -> IdfError {
+        let at = at
+            .map(|l| {
+                format!(
+                    "at {}:{} ",
+                    self.origin(l.line_number as usize),
+                    l.line_position
+                )
+            })
+            .unwrap_or_default();
+        self.error(format!("{at}{rendered}"))
     }
 
     fn error(&self, message: String) -> IdfError {
@@ -154,6 +149,17 @@ impl ComposedShader {
             message,
         }
     }
+}
+
+/// Composes a shipped module that imports no energy (the colormap kernel).
+pub fn compose_standalone(kernel: &str) -> Result<ComposedShader> {
+    compose_with(
+        kernel,
+        (
+            "none",
+            "// no energy: a kernel that imports it fails to validate\n",
+        ),
+    )
 }
 
 /// Composes a shipped kernel with a shipped energy (kernels that use no energy ignore it).
