@@ -51,8 +51,8 @@ pub struct StepParams {
     pub hist_hi: f32,
     /// Bins of the value histogram (0: no histogram entropy), at most [`MAX_HIST_BINS`].
     pub hist_bins: u32,
-    /// Padding to a 16-byte multiple.
-    pub _pad: u32,
+    /// Steps one `langevin_fused` dispatch takes, at most [`MAX_FUSED_STEPS`].
+    pub fused_steps: u32,
 }
 
 /// `flags` bit: the kernel writes a proposal, so a non-finite value is not a divergence.
@@ -60,6 +60,10 @@ pub const FLAG_PROPOSAL: u32 = 1;
 /// `flags` bit of `hmc_leapfrog`: the closing half kick, which adds the final Hamiltonian terms
 /// instead of drifting.
 pub const FLAG_FINAL_KICK: u32 = 2;
+/// The most steps one `langevin_fused` dispatch takes (its tile halo).
+pub const MAX_FUSED_STEPS: u32 = 8;
+/// Sites per side of a `langevin_fused` tile.
+pub const FUSED_TILE: u32 = 16;
 /// The most bins a value histogram may have (one workgroup's shared counters).
 pub const MAX_HIST_BINS: u32 = 256;
 /// `status[0]` while no step has produced a non-finite value.
@@ -108,6 +112,8 @@ pub fn initial_status(chains: usize) -> Vec<u32> {
 pub enum Kernel {
     /// `dst = c_x·src − c_grad·∇E(src) + c_noise·ξ`.
     LangevinStep,
+    /// Several `LangevinStep`s in one dispatch, tiles kept in workgroup memory.
+    LangevinFused,
     /// Per-site terms of the MALA log acceptance ratio into `aux`.
     MalaTerms,
     /// Per-chain Metropolis decision (MALA, HMC) from the summed log-ratio terms.
@@ -132,8 +138,9 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 11] = [
+    pub const ALL: [Kernel; 12] = [
         Kernel::LangevinStep,
+        Kernel::LangevinFused,
         Kernel::MalaTerms,
         Kernel::MalaAccept,
         Kernel::MalaSelect,
@@ -150,6 +157,7 @@ impl Kernel {
     pub fn name(self) -> &'static str {
         match self {
             Kernel::LangevinStep => "langevin_step",
+            Kernel::LangevinFused => "langevin_fused",
             Kernel::MalaTerms => "mala_terms",
             Kernel::MalaAccept => "mala_accept",
             Kernel::MalaSelect => "mala_select",
@@ -168,6 +176,7 @@ impl Kernel {
         matches!(
             self,
             Kernel::LangevinStep
+                | Kernel::LangevinFused
                 | Kernel::MalaTerms
                 | Kernel::MetropolisSweep
                 | Kernel::ChainObservables
@@ -176,9 +185,9 @@ impl Kernel {
         )
     }
 
-    /// Whether the kernel needs the energy's local Metropolis functions.
+    /// Whether the kernel needs a nearest-neighbour energy (local moves or `local_gradient`).
     pub fn needs_local_moves(self) -> bool {
-        self == Kernel::MetropolisSweep
+        matches!(self, Kernel::MetropolisSweep | Kernel::LangevinFused)
     }
 
     /// How the kernel is dispatched.
@@ -188,6 +197,7 @@ impl Kernel {
                 Grid::PerChain
             }
             Kernel::BoltzmannWeight => Grid::Single,
+            Kernel::LangevinFused => Grid::Tiles,
             _ => Grid::PerSite,
         }
     }
@@ -207,6 +217,8 @@ pub enum Grid {
     PerChain,
     /// One workgroup of [`REDUCE_WORKGROUP`] threads.
     Single,
+    /// One 16×16 workgroup per [`FUSED_TILE`]² tile of every plane.
+    Tiles,
 }
 
 /// One of the field buffers: A and B ping-pong; C is the third that HMC needs to keep its

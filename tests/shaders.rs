@@ -29,8 +29,9 @@ fn every_composed_kernel_validates() {
             checked += 1;
         }
     }
-    // Six kernels take an energy (four each, but Metropolis needs a local one); five take none.
-    assert_eq!(checked, 6 * 4 - 2 + 5);
+    // Seven kernels take an energy (four each, but Metropolis and the fused step need a
+    // nearest-neighbour one); five take none.
+    assert_eq!(checked, 7 * 4 - 2 - 2 + 5);
 }
 
 #[test]

@@ -3,8 +3,12 @@
 // CPU twin: src/cpu/energies/ising.rs.
 #import shared/lattice
 
+fn local_gradient(s: f32, neighbours: f32, i: u32) -> f32 {
+    return -energy_params[0] * neighbours - energy_params[1];
+}
+
 fn energy_gradient(i: u32) -> f32 {
-    return -energy_params[0] * neighbour_sum(i) - energy_params[1];
+    return local_gradient(src[i], neighbour_sum(i), i);
 }
 
 fn site_energy(i: u32) -> f32 {

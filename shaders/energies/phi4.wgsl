@@ -9,19 +9,24 @@ fn guidance_target(i: u32) -> f32 {
     return energy_params[5u + i % (params.height * params.width)];
 }
 
-fn energy_gradient(i: u32) -> f32 {
+// The gradient at site i from its value and its four neighbours' sum: what a kernel that keeps
+// the field in workgroup memory (langevin_fused) calls.
+fn local_gradient(phi: f32, neighbours: f32, i: u32) -> f32 {
     var guide = 0.0;
     let lambda = energy_params[4];
     if (lambda != 0.0) {
-        guide = lambda * (src[i] - guidance_target(i));
+        guide = lambda * (phi - guidance_target(i));
     }
     let kappa = energy_params[0];
     let a = energy_params[1];
     let b = energy_params[2];
     let h = energy_params[3];
-    let phi = src[i];
-    let laplacian = neighbour_sum(i) - 4.0 * phi;
+    let laplacian = neighbours - 4.0 * phi;
     return -kappa * laplacian + a * phi + b * phi * phi * phi - h + guide;
+}
+
+fn energy_gradient(i: u32) -> f32 {
+    return local_gradient(src[i], neighbour_sum(i), i);
 }
 
 fn site_energy(i: u32) -> f32 {

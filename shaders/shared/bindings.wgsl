@@ -21,7 +21,7 @@ struct StepParams {
     hist_lo: f32,
     hist_hi: f32,
     hist_bins: u32,
-    _pad: u32,
+    fused_steps: u32,
 }
 
 // flags bit 0: the kernel writes a proposal, not the state, so non-finite values are not a divergence.

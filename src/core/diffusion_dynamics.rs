@@ -15,14 +15,15 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::context::Context;
-use crate::core::energy_field::EnergyModel;
+use crate::core::energy_field::{EnergyKind, EnergyModel};
 use crate::core::executor::Executor;
 use crate::core::field::{Field, Shape};
 use crate::error::{IdfError, Result};
 use crate::kernels::{
     initial_status, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_PROPOSAL,
-    MAX_HIST_BINS, NOT_DIVERGED, OBSERVABLES, OBS_ACCEPTED, OBS_ENERGY, OBS_HIST_ENTROPY,
-    OBS_LOG_ALPHA, OBS_M2, OBS_MAX, OBS_MIN, OBS_NONPOSITIVE, OBS_SUM, OBS_XLNX, STATUS_DIVERGED,
+    MAX_FUSED_STEPS, MAX_HIST_BINS, NOT_DIVERGED, OBSERVABLES, OBS_ACCEPTED, OBS_ENERGY,
+    OBS_HIST_ENTROPY, OBS_LOG_ALPHA, OBS_M2, OBS_MAX, OBS_MIN, OBS_NONPOSITIVE, OBS_SUM, OBS_XLNX,
+    STATUS_DIVERGED,
 };
 
 /// Dispatches recorded before a submission (and a divergence check).
@@ -606,6 +607,7 @@ pub struct Simulation {
     step: u64,
     seed: u32,
     histogram: Option<Histogram>,
+    max_fused: u32,
 }
 
 impl Simulation {
@@ -638,6 +640,7 @@ impl Simulation {
             step: 0,
             seed,
             histogram: None,
+            max_fused: MAX_FUSED_STEPS,
         })
     }
 
@@ -833,6 +836,67 @@ impl Simulation {
         self.step += 1;
     }
 
+    /// Steps fused into one `langevin_fused` dispatch at most (1 turns fusion off). Fusion
+    /// applies on the GPU to runs of identical drift steps of φ⁴ with no observation inside.
+    pub fn set_fusion(&mut self, max_steps: u32) {
+        self.max_fused = max_steps.clamp(1, MAX_FUSED_STEPS);
+    }
+
+    /// How many steps from `i` one fused dispatch can take (1: none).
+    fn fusible_run(
+        &self,
+        rule: &StepRule,
+        i: u64,
+        n: u64,
+        rule_of: &dyn Fn(u64) -> StepRule,
+        record_at: &dyn Fn(u64) -> bool,
+    ) -> u64 {
+        let fusible = self.max_fused > 1
+            && self.exec.is_gpu()
+            && self.model.kind() == EnergyKind::Phi4
+            && matches!(rule, StepRule::Drift { .. });
+        if !fusible {
+            return 1;
+        }
+        let mut run = 1;
+        while run < self.max_fused as u64
+            && i + run < n
+            && !record_at(i + run)
+            && rule_of(i + run) == *rule
+        {
+            run += 1;
+        }
+        run
+    }
+
+    fn push_fused(&mut self, rule: &StepRule, steps: u32, out: &mut Vec<Dispatch>) {
+        let StepRule::Drift {
+            c_x,
+            c_grad,
+            c_noise,
+            ..
+        } = *rule
+        else {
+            unreachable!("only drift steps fuse")
+        };
+        let params = StepParams {
+            c_x,
+            c_grad,
+            c_noise,
+            fused_steps: steps,
+            ..self.base_params(rule)
+        };
+        out.push(Dispatch {
+            kernel: Kernel::LangevinFused,
+            params,
+            src: self.current,
+            dst: self.current.other(),
+            aux: Aux::Scratch,
+        });
+        self.current = self.current.other();
+        self.step += steps as u64;
+    }
+
     /// Advances `n` steps with `rule_of(i)` for step `i`, recording observables after `k` steps
     /// wherever `record_at(k)` holds (`k = 0` is the state before the first step).
     /// `progress(done, n)` is called after each submitted segment.
@@ -887,13 +951,20 @@ impl Simulation {
                 self.exec.execute(&dispatches)?;
             }
         }
-        for i in 0..n {
+        let mut i = 0;
+        while i < n {
             let rule = rule_of(i);
-            self.push_step(&rule, &mut dispatches);
-            if record_at(i + 1) {
+            let run = self.fusible_run(&rule, i, n, rule_of, record_at);
+            if run > 1 {
+                self.push_fused(&rule, run as u32, &mut dispatches);
+            } else {
+                self.push_step(&rule, &mut dispatches);
+            }
+            i += run;
+            if record_at(i) {
                 push_record(self, &rule, &mut dispatches);
             }
-            if dispatches.len() >= SEGMENT_DISPATCHES || i + 1 == n {
+            if dispatches.len() >= SEGMENT_DISPATCHES || i == n {
                 self.exec.execute(&dispatches)?;
                 dispatches.clear();
                 let status = self.exec.read_status()?;
@@ -904,7 +975,7 @@ impl Simulation {
                         suggested: self.model.stable_step_size(),
                     });
                 }
-                progress(i + 1, n);
+                progress(i, n);
             }
         }
         let values = self.exec.read_trace(records.len())?;

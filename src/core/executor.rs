@@ -114,6 +114,11 @@ impl Executor {
         }
     }
 
+    /// Whether the buffers live on a GPU.
+    pub fn is_gpu(&self) -> bool {
+        matches!(self, Executor::Gpu(_))
+    }
+
     /// The GPU buffer of `slot`, on the GPU backend.
     pub fn gpu_buffer(&self, slot: Slot) -> Option<&wgpu::Buffer> {
         match self {

@@ -7,8 +7,10 @@ pub mod chain_histogram;
 pub mod chain_observables;
 pub mod colormap;
 pub mod energies;
+pub mod fast_phi4;
 pub mod hmc_leapfrog;
 pub mod hmc_momentum;
+pub mod langevin_fused;
 pub mod langevin_step;
 pub mod mala_accept;
 pub mod mala_select;
@@ -125,7 +127,19 @@ impl CpuExecutor {
             };
             let status = &self.status;
             match d.kernel {
+                Kernel::LangevinStep if self.energy == EnergyKind::Phi4 => {
+                    fast_phi4::run(&e, dst, status)
+                }
                 Kernel::LangevinStep => langevin_step::run(&e, dst, status),
+                Kernel::LangevinFused => langevin_fused::run(
+                    self.energy,
+                    &self.energy_params,
+                    &d.params,
+                    src,
+                    dst,
+                    &mut self.scratch,
+                    status,
+                ),
                 Kernel::MetropolisSweep => metropolis_sweep::run(&e, dst, status),
                 Kernel::MalaTerms => mala_terms::run(&e, dst, &mut aux[..sites]),
                 Kernel::MalaAccept => mala_accept::run(&d.params, &aux[..sites], sites, status),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::core::energy_field::EnergyKind;
 use crate::error::{IdfError, Result};
 use crate::gpu::GpuContext;
-use crate::kernels::{Aux, Dispatch, Grid, Kernel, Slot, StepParams, SITE_WORKGROUP};
+use crate::kernels::{Aux, Dispatch, Grid, Kernel, Slot, StepParams, FUSED_TILE, SITE_WORKGROUP};
 
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
@@ -291,6 +291,14 @@ impl GpuExecutor {
                     Grid::PerSite => pass.dispatch_workgroups(gx, gy, 1),
                     Grid::PerChain => pass.dispatch_workgroups(self.chains as u32, 1, 1),
                     Grid::Single => pass.dispatch_workgroups(1, 1, 1),
+                    Grid::Tiles => {
+                        let p = &d.params;
+                        pass.dispatch_workgroups(
+                            p.width.div_ceil(FUSED_TILE),
+                            p.height.div_ceil(FUSED_TILE),
+                            p.chains * p.channels,
+                        )
+                    }
                 }
             }
         }

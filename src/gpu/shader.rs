@@ -43,6 +43,10 @@ const MODULES: &[(&str, &str)] = &[
         "langevin_step",
         include_str!("../../shaders/langevin_step.wgsl"),
     ),
+    (
+        "langevin_fused",
+        include_str!("../../shaders/langevin_fused.wgsl"),
+    ),
     ("mala_terms", include_str!("../../shaders/mala_terms.wgsl")),
     (
         "mala_accept",

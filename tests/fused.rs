@@ -1,0 +1,128 @@
+//! The fused GPU kernel (several Langevin steps per dispatch, tiles in workgroup memory) agrees
+//! with the plain kernel and with the CPU path for the same seed.
+
+mod common;
+
+use idf::{Context, EnergyModel, Field, Simulation, StepRule};
+
+fn run(
+    ctx: &Context,
+    model: &EnergyModel,
+    init: &Field,
+    fusion: u32,
+    steps: u64,
+    rule: StepRule,
+) -> Field {
+    let mut sim = Simulation::new(ctx, model, init, 17).unwrap();
+    sim.set_fusion(fusion);
+    sim.advance(steps, &|_| rule, &|k| k == steps / 2, &mut |_, _| {})
+        .unwrap();
+    sim.field().unwrap()
+}
+
+fn max_diff(a: &Field, b: &Field) -> f32 {
+    a.data()
+        .iter()
+        .zip(b.data())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn fused_matches_plain_and_cpu() {
+    common::on_gpu(|gpu| {
+        let target: Vec<f32> = (0..40 * 24)
+            .map(|i| ((i % 40) as f32 * 0.3).sin())
+            .collect();
+        let guided = EnergyModel::from_params("phi4", &[])
+            .unwrap()
+            .with_guidance(idf::core::energy_field::Guidance {
+                lambda: 0.5,
+                target,
+                height: 24,
+                width: 40,
+            })
+            .unwrap();
+        let cases = [
+            (
+                EnergyModel::from_params("phi4", &[]).unwrap(),
+                [24usize, 40usize],
+                3usize,
+            ),
+            (EnergyModel::from_params("phi4", &[]).unwrap(), [8, 8], 2),
+            (guided, [24, 40], 2),
+        ];
+        for (model, [h, w], chains) in cases {
+            let init = model.initial_field(model.shape(chains, Some([h, w])).unwrap(), 5);
+            for rule in [StepRule::langevin(0.02, 0.0), StepRule::langevin(0.02, 1.0)] {
+                let fused = run(gpu, &model, &init, 8, 101, rule);
+                let plain = run(gpu, &model, &init, 1, 101, rule);
+                let cpu = run(&Context::cpu(), &model, &init, 8, 101, rule);
+                let (d_plain, d_cpu) = (max_diff(&fused, &plain), max_diff(&fused, &cpu));
+                assert!(
+                    d_plain <= 1e-5,
+                    "{h}x{w}: fused vs plain kernel {d_plain:e}"
+                );
+                assert!(d_cpu <= 1e-4, "{h}x{w}: fused vs CPU {d_cpu:e}");
+            }
+        }
+    });
+}
+
+#[test]
+fn fused_divergence_names_the_exact_step() {
+    common::on_gpu(|gpu| {
+        let model = EnergyModel::from_params("phi4", &[]).unwrap();
+        let init = model.initial_field(model.shape(1, Some([16, 16])).unwrap(), 8);
+        let rule = StepRule::langevin(0.6, 1.0);
+        let step = |fusion| {
+            let mut sim = Simulation::new(gpu, &model, &init, 3).unwrap();
+            sim.set_fusion(fusion);
+            match sim.advance(400, &|_| rule, &|_| false, &mut |_, _| {}) {
+                Err(idf::IdfError::Diverged { step, .. }) => step,
+                other => panic!("expected divergence, got {other:?}"),
+            }
+        };
+        assert_eq!(step(8), step(1));
+    });
+}
+
+#[test]
+fn fast_cpu_path_matches_the_generic_twin() {
+    use idf::cpu::energies::EnergyEval;
+    use idf::kernels::{initial_status, StepParams};
+    use std::sync::atomic::AtomicU32;
+
+    let model = EnergyModel::from_params("phi4", &[("h".into(), "0.2".into())]).unwrap();
+    let shape = model.shape(2, Some([20, 36])).unwrap();
+    let src = Field::random_normal(shape, 4, 1.0);
+    let packed = model.packed_params();
+    let status: Vec<AtomicU32> = initial_status(2).into_iter().map(AtomicU32::new).collect();
+    for (c_noise, tolerance) in [(0.0f32, 0.0f32), (0.3, 1e-6)] {
+        let p = StepParams {
+            chains: 2,
+            channels: 1,
+            height: 20,
+            width: 36,
+            step: 9,
+            seed: 4,
+            c_x: 1.0,
+            c_grad: 0.05,
+            c_noise,
+            ..Default::default()
+        };
+        let e = EnergyEval::new(model.kind(), &packed, &p, src.data());
+        let (mut fast, mut generic) = (vec![0.0; shape.len()], vec![0.0; shape.len()]);
+        idf::cpu::fast_phi4::run(&e, &mut fast, &status);
+        idf::cpu::langevin_step::run(&e, &mut generic, &status);
+        let d = fast
+            .iter()
+            .zip(&generic)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            d <= tolerance,
+            "noise {c_noise}: fast path differs from the twin by {d:e}"
+        );
+    }
+}
