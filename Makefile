@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 APT_PACKAGES := mesa-vulkan-drivers libvulkan1 vulkan-tools pkg-config clang libclang-dev \
 	libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev \
-	libhdf5-dev xvfb
+	libhdf5-dev xvfb python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Mesa's device-select layer probes Wayland on headless machines and prints errors; it only
 # orders adapters for windowed programs.
@@ -29,6 +29,8 @@ lint: setup
 test: lint
 	cargo test --all-targets
 	cargo test --doc
+	benches/compare_jax.sh --quick
 
 bench: setup
-	cargo bench --bench langevin
+	cargo bench --bench throughput
+	benches/compare_jax.sh

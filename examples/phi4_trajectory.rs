@@ -22,6 +22,9 @@ struct Args {
     eta: f32,
     #[arg(long, default_value_t = 1.0)]
     temperature: f32,
+    /// Steps fused per GPU dispatch (1: no fusion; default: the library's choice).
+    #[arg(long)]
+    fusion: Option<u32>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = EnergyModel::from_params("phi4", &[])?;
     let shape = model.shape(args.chains, Some([args.size, args.size]))?;
     let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 1), 1)?;
+    if let Some(k) = args.fusion {
+        sim.set_fusion(k);
+    }
     let rule = StepRule::langevin(args.eta, args.temperature);
     // One untimed run compiles pipelines and warms caches, as JAX's first call compiles.
     sim.advance(args.steps.min(10), &|_| rule, &|_| false, &mut |_, _| {})?;

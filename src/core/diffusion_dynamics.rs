@@ -598,6 +598,17 @@ impl RunTrace {
     }
 }
 
+/// Steps fused per dispatch by default: on hardware GPUs fusion saves dispatches and memory
+/// traffic; on software adapters (lavapipe, llvmpipe) workgroup barriers run as CPU loops and the
+/// halo's extra work makes it 3–5× slower (measured: 0.74 vs 0.16 ms/step at 64², 9.1 vs 2.9 at
+/// 256²), so it is off there.
+fn default_fusion(ctx: &Context) -> u32 {
+    match ctx.adapter_info() {
+        Some(info) if info.device_type != wgpu::DeviceType::Cpu => MAX_FUSED_STEPS,
+        _ => 1,
+    }
+}
+
 /// A field resident on a backend with an energy, advanced by recorded dispatches.
 pub struct Simulation {
     model: EnergyModel,
@@ -640,7 +651,7 @@ impl Simulation {
             step: 0,
             seed,
             histogram: None,
-            max_fused: MAX_FUSED_STEPS,
+            max_fused: default_fusion(ctx),
         })
     }
 
@@ -836,8 +847,9 @@ impl Simulation {
         self.step += 1;
     }
 
-    /// Steps fused into one `langevin_fused` dispatch at most (1 turns fusion off). Fusion
-    /// applies on the GPU to runs of identical drift steps of φ⁴ with no observation inside.
+    /// Steps fused into one `langevin_fused` dispatch at most (1 turns fusion off; the default
+    /// is 8 on hardware GPUs and 1 on software adapters). Fusion applies on the GPU to runs of
+    /// identical drift steps of φ⁴ with no observation inside.
     pub fn set_fusion(&mut self, max_steps: u32) {
         self.max_fused = max_steps.clamp(1, MAX_FUSED_STEPS);
     }
