@@ -1,14 +1,14 @@
 // Per-chain reductions of the field in src, one workgroup per chain, written to the trace (aux) at
 // record `params.record`; slots as OBS_* in src/kernels.rs:
 // [energy, sum x, sum (x - mean)^2, accepted (u32 bits), min, max, sum x ln x (x > 0),
-//  value-histogram entropy, last ln alpha, count of x <= 0 (u32 bits)].
+//  value-histogram entropy, last ln alpha, count of x <= 0 (u32 bits), the chain's temperature].
 // Sums are compensated (Kahan) within each of 256 strided partials, then added in a tree; the
 // centred second moment takes a second pass over the chain after the mean is known.
 // CPU twin: src/cpu/chain_observables.rs.
 #import shared/lattice
 #import energy
 
-const OBSERVABLES: u32 = 10u;
+const OBSERVABLES: u32 = 11u;
 const OBSERVE_WORKGROUP: u32 = 256u;
 var<workgroup> partial: array<vec4<f32>, 256>;
 var<workgroup> lows: array<f32, 256>;
@@ -107,5 +107,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         aux[out + 7u] = entropy;
         aux[out + 8u] = bitcast<f32>(atomicLoad(&status[1u + 2u * params.chains + chain]));
         aux[out + 9u] = bitcast<f32>(u32(totals.w));
+        aux[out + 10u] = chain_temperature(chain);
     }
 }

@@ -19,9 +19,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let r = rng_draw(index_in_chain(i), chain, params.step, params.seed, STREAM_METROPOLIS);
         let proposed = metropolis_proposal(i, current, r);
         let d_energy = local_energy_change(i, proposed);
+        let t = chain_temperature(chain);
         var accept = d_energy <= 0.0;
-        if (!accept && params.temperature > 0.0) {
-            accept = unit_closed_open(r.z) < exp(-d_energy / params.temperature);
+        if (!accept && t > 0.0) {
+            accept = unit_closed_open(r.z) < exp(-d_energy / t);
         }
         if (accept) {
             next = proposed;

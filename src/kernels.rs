@@ -60,6 +60,13 @@ pub const FLAG_PROPOSAL: u32 = 1;
 /// `flags` bit of `hmc_leapfrog`: the closing half kick, which adds the final Hamiltonian terms
 /// instead of drifting.
 pub const FLAG_FINAL_KICK: u32 = 2;
+/// `flags` bit: each chain has its own temperature in the ladder buffer (replica exchange).
+pub const FLAG_TEMPERING: u32 = 4;
+/// Length of the ladder buffer for `chains` chains: see `shaders/shared/bindings.wgsl`.
+pub fn ladder_len(chains: usize) -> usize {
+    6 * chains
+}
+
 /// The most steps one `langevin_fused` dispatch takes (its tile halo).
 pub const MAX_FUSED_STEPS: u32 = 8;
 /// Sites per side of a `langevin_fused` tile.
@@ -69,7 +76,7 @@ pub const MAX_HIST_BINS: u32 = 256;
 /// `status[0]` while no step has produced a non-finite value.
 pub const NOT_DIVERGED: u32 = u32::MAX;
 /// Values per chain per trace record; the slots are the `OBS_*` constants.
-pub const OBSERVABLES: usize = 10;
+pub const OBSERVABLES: usize = 11;
 /// Trace slot: the chain's energy.
 pub const OBS_ENERGY: usize = 0;
 /// Trace slot: Σx.
@@ -90,6 +97,8 @@ pub const OBS_HIST_ENTROPY: usize = 7;
 pub const OBS_LOG_ALPHA: usize = 8;
 /// Trace slot: sites with x ≤ 0 or NaN (u32 bits): a density entropy needs none.
 pub const OBS_NONPOSITIVE: usize = 9;
+/// Trace slot: the chain's temperature (its rung of the ladder when tempering).
+pub const OBS_TEMPERATURE: usize = 10;
 /// Threads per workgroup of per-site kernels.
 pub const SITE_WORKGROUP: u32 = 64;
 /// Threads per workgroup of per-chain reduction kernels.
@@ -134,11 +143,13 @@ pub enum Kernel {
     BoltzmannWeight,
     /// Copies each chain from its ancestor (importance resampling).
     ResampleChains,
+    /// Replica-exchange swaps between neighbouring rungs of the temperature ladder.
+    ReplicaSwap,
 }
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 12] = [
+    pub const ALL: [Kernel; 13] = [
         Kernel::LangevinStep,
         Kernel::LangevinFused,
         Kernel::MalaTerms,
@@ -151,6 +162,7 @@ impl Kernel {
         Kernel::HmcLeapfrog,
         Kernel::BoltzmannWeight,
         Kernel::ResampleChains,
+        Kernel::ReplicaSwap,
     ];
 
     /// The file name, without `.wgsl`, in `shaders/`.
@@ -168,6 +180,7 @@ impl Kernel {
             Kernel::HmcLeapfrog => "hmc_leapfrog",
             Kernel::BoltzmannWeight => "boltzmann_weight",
             Kernel::ResampleChains => "resample_chains",
+            Kernel::ReplicaSwap => "replica_swap",
         }
     }
 
@@ -196,7 +209,7 @@ impl Kernel {
             Kernel::MalaAccept | Kernel::ChainObservables | Kernel::ChainHistogram => {
                 Grid::PerChain
             }
-            Kernel::BoltzmannWeight => Grid::Single,
+            Kernel::BoltzmannWeight | Kernel::ReplicaSwap => Grid::Single,
             Kernel::LangevinFused => Grid::Tiles,
             _ => Grid::PerSite,
         }

@@ -50,8 +50,8 @@ pub use crate::core::diffusion::{
     EnergyDiffusionModel, EnergyScheduler, NoiseSchedule, ReverseMethod,
 };
 pub use crate::core::diffusion_dynamics::{
-    Histogram, Method, Observable, RunConfig, RunTrace, ScheduleKind, Simulation, StepRule,
-    TemperatureSchedule,
+    Histogram, LadderState, Method, Observable, RunConfig, RunTrace, ScheduleKind, Simulation,
+    StepRule, TemperatureSchedule,
 };
 pub use crate::core::energy_field::{EnergyKind, EnergyModel, GaussianMixture, Ising, Phi4};
 pub use crate::core::entropy_metrics::{

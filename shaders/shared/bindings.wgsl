@@ -28,6 +28,8 @@ struct StepParams {
 const FLAG_PROPOSAL: u32 = 1u;
 // flags bit 1 (hmc_leapfrog): the closing half kick, which adds the final Hamiltonian terms.
 const FLAG_FINAL_KICK: u32 = 2u;
+// flags bit 2: each chain has its own temperature in ladder[chain] (replica exchange).
+const FLAG_TEMPERING: u32 = 4u;
 
 // status[0]: first step whose output was not finite (0xffffffff while none);
 // status[1 + chain]: accepted proposals since the last observation;
@@ -42,3 +44,16 @@ const STATUS_DIVERGED: u32 = 0u;
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> aux: array<f32>;
 @group(0) @binding(6) var<storage, read_write> momentum: array<f32>;
+// Replica-exchange state, C = chains: [0, C) each chain's temperature (f32 bits); [C, 2C) the
+// chain at each rank, coldest first; [2C, 3C) swap attempts and [3C, 4C) swap accepts of the
+// pair (rank k, k + 1); [4C, 5C) each chain's label (1: last at the coldest, 2: at the hottest);
+// [5C, 6C) each chain's completed round trips (hottest to coldest and back).
+@group(0) @binding(7) var<storage, read_write> ladder: array<u32>;
+
+// The temperature of a chain: its rung of the ladder when tempering, else the dispatch's.
+fn chain_temperature(chain: u32) -> f32 {
+    if ((params.flags & FLAG_TEMPERING) != 0u) {
+        return bitcast<f32>(ladder[chain]);
+    }
+    return params.temperature;
+}

@@ -21,9 +21,9 @@ use crate::core::field::{Field, Shape};
 use crate::error::{IdfError, Result};
 use crate::kernels::{
     initial_status, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_PROPOSAL,
-    MAX_FUSED_STEPS, MAX_HIST_BINS, NOT_DIVERGED, OBSERVABLES, OBS_ACCEPTED, OBS_ENERGY,
-    OBS_HIST_ENTROPY, OBS_LOG_ALPHA, OBS_M2, OBS_MAX, OBS_MIN, OBS_NONPOSITIVE, OBS_SUM, OBS_XLNX,
-    STATUS_DIVERGED,
+    FLAG_TEMPERING, MAX_FUSED_STEPS, MAX_HIST_BINS, NOT_DIVERGED, OBSERVABLES, OBS_ACCEPTED,
+    OBS_ENERGY, OBS_HIST_ENTROPY, OBS_LOG_ALPHA, OBS_M2, OBS_MAX, OBS_MIN, OBS_NONPOSITIVE,
+    OBS_SUM, OBS_TEMPERATURE, OBS_XLNX, STATUS_DIVERGED,
 };
 
 /// Dispatches recorded before a submission (and a divergence check).
@@ -423,6 +423,8 @@ pub enum Observable {
     Acceptance,
     /// ΔH = H_end − H_start of the last HMC trajectory (−ln α).
     DeltaH,
+    /// The chain's temperature at the record (its rung of the ladder when tempering).
+    Temperature,
 }
 
 /// The fixed bins of the value histogram behind [`Observable::HistogramEntropy`].
@@ -576,6 +578,7 @@ impl RunTrace {
                 self.raw(record, chain, OBS_ACCEPTED).to_bits() as f64 / proposals
             }
             Observable::DeltaH => -raw(OBS_LOG_ALPHA),
+            Observable::Temperature => raw(OBS_TEMPERATURE),
         })
     }
 
@@ -619,6 +622,42 @@ pub struct Simulation {
     seed: u32,
     histogram: Option<Histogram>,
     max_fused: u32,
+    tempering: bool,
+}
+
+/// The replica-exchange ladder as the backend left it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LadderState {
+    /// Each chain's temperature.
+    pub temperatures: Vec<f32>,
+    /// The chain at each rank, coldest first.
+    pub chain_at_rank: Vec<usize>,
+    /// Swap attempts of the pair (rank k, k + 1).
+    pub attempts: Vec<u32>,
+    /// Accepted swaps of the pair (rank k, k + 1).
+    pub accepts: Vec<u32>,
+    /// Each chain's completed round trips between the hottest and the coldest rung.
+    pub round_trips: Vec<u32>,
+}
+
+impl LadderState {
+    /// The ladder's temperatures, coldest first.
+    pub fn ladder(&self) -> Vec<f32> {
+        self.chain_at_rank
+            .iter()
+            .map(|c| self.temperatures[*c])
+            .collect()
+    }
+
+    /// Swap acceptance of each neighbouring pair (NaN where none was attempted).
+    pub fn acceptance(&self) -> Vec<f64> {
+        self.accepts
+            .iter()
+            .zip(&self.attempts)
+            .map(|(a, n)| *a as f64 / *n as f64)
+            .take(self.chain_at_rank.len().saturating_sub(1))
+            .collect()
+    }
 }
 
 impl Simulation {
@@ -652,6 +691,51 @@ impl Simulation {
             seed,
             histogram: None,
             max_fused: default_fusion(ctx),
+            tempering: false,
+        })
+    }
+
+    /// Gives every chain its own temperature (replica exchange): Langevin and Metropolis steps use
+    /// the chain's rung, and after every observation neighbouring rungs swap with probability
+    /// min(1, exp((β_i − β_j)(E_i − E_j))) on the backend. Resets the swap counters.
+    pub fn set_temperatures(&mut self, temperatures: &[f32]) -> Result<()> {
+        let c = self.shape.chains;
+        if temperatures.len() != c {
+            return Err(IdfError::invalid(
+                "temperatures",
+                format!("{} temperatures for {c} chains", temperatures.len()),
+            ));
+        }
+        if let Some(t) = temperatures.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+            return Err(IdfError::invalid(
+                "temperatures",
+                format!("{t} is not a positive temperature"),
+            ));
+        }
+        let mut ranks: Vec<usize> = (0..c).collect();
+        ranks.sort_by(|a, b| temperatures[*a].total_cmp(&temperatures[*b]));
+        let mut ladder = vec![0u32; crate::kernels::ladder_len(c)];
+        for (chain, t) in temperatures.iter().enumerate() {
+            ladder[chain] = t.to_bits();
+        }
+        for (rank, chain) in ranks.iter().enumerate() {
+            ladder[c + rank] = *chain as u32;
+        }
+        self.exec.write_ladder(&ladder);
+        self.tempering = true;
+        Ok(())
+    }
+
+    /// The replica-exchange ladder: temperatures, ranks, swap counts and round trips.
+    pub fn ladder_state(&self) -> Result<LadderState> {
+        let c = self.shape.chains;
+        let l = self.exec.read_ladder()?;
+        Ok(LadderState {
+            temperatures: l[..c].iter().map(|b| f32::from_bits(*b)).collect(),
+            chain_at_rank: l[c..2 * c].iter().map(|r| *r as usize).collect(),
+            attempts: l[2 * c..3 * c].to_vec(),
+            accepts: l[3 * c..4 * c].to_vec(),
+            round_trips: l[5 * c..6 * c].to_vec(),
         })
     }
 
@@ -745,6 +829,7 @@ impl Simulation {
             hist_lo: self.histogram.map_or(0.0, |h| h.lo),
             hist_hi: self.histogram.map_or(1.0, |h| h.hi),
             hist_bins: self.histogram.map_or(0, |h| h.bins),
+            flags: if self.tempering { FLAG_TEMPERING } else { 0 },
             ..Default::default()
         }
     }
@@ -864,6 +949,7 @@ impl Simulation {
         record_at: &dyn Fn(u64) -> bool,
     ) -> u64 {
         let fusible = self.max_fused > 1
+            && !self.tempering
             && self.exec.is_gpu()
             && self.model.kind() == EnergyKind::Phi4
             && matches!(rule, StepRule::Drift { .. });
@@ -955,6 +1041,20 @@ impl Simulation {
                 dst: sim.current.other(),
                 aux: Aux::Trace,
             });
+            // Replica exchange swaps after every observation, from the energies just recorded.
+            if sim.tempering {
+                out.push(Dispatch {
+                    kernel: Kernel::ReplicaSwap,
+                    params: StepParams {
+                        record,
+                        parity: record % 2,
+                        ..sim.base_params(rule)
+                    },
+                    src: sim.current,
+                    dst: sim.current.other(),
+                    aux: Aux::Trace,
+                });
+            }
             record += 1;
         };
         if record_at(0) {
@@ -1002,6 +1102,12 @@ impl Simulation {
     /// Runs burn-in and sampling with one of the equilibrium integrators.
     pub fn run(&mut self, cfg: &RunConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<RunTrace> {
         cfg.check(&self.model, self.shape)?;
+        if self.tempering && matches!(cfg.method, Method::Mala | Method::Hmc) {
+            return Err(IdfError::invalid(
+                "integrator",
+                "replica exchange runs Langevin or Metropolis replicas; MALA and HMC take one temperature",
+            ));
+        }
         let total = cfg.burn_in + cfg.steps;
         let model = self.model.clone();
         let rule_of = |i: u64| cfg.step_rule(&model, i);

@@ -71,6 +71,22 @@ impl Executor {
         }
     }
 
+    /// Overwrites the ladder buffer (replica exchange).
+    pub fn write_ladder(&mut self, ladder: &[u32]) {
+        match self {
+            Executor::Cpu(c) => c.write_ladder(ladder),
+            Executor::Gpu(g) => g.write_ladder(ladder),
+        }
+    }
+
+    /// Reads the ladder buffer.
+    pub fn read_ladder(&self) -> Result<Vec<u32>> {
+        match self {
+            Executor::Cpu(c) => Ok(c.ladder().to_vec()),
+            Executor::Gpu(g) => g.read_ladder(),
+        }
+    }
+
     /// Overwrites the status buffer.
     pub fn write_status(&mut self, status: &[u32]) {
         match self {

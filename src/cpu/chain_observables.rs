@@ -125,5 +125,6 @@ pub fn run(e: &EnergyEval, trace: &mut [f32], status: &[AtomicU32]) {
         trace[out + 7] = entropy;
         trace[out + 8] = f32::from_bits(status[1 + 2 * chains + chain].load(Ordering::Relaxed));
         trace[out + 9] = f32::from_bits(nonpositive as u32);
+        trace[out + 10] = e.temperature_of(chain);
     }
 }

@@ -145,6 +145,7 @@ fn row(
     out: &mut [f32],
     site0: u32,
     chain: u32,
+    temperature: f32,
 ) {
     let w = mid.len();
     let t = |x: usize| if s.lambda != 0.0 { target[x] } else { 0.0 };
@@ -181,14 +182,19 @@ fn row(
             }
         }
     }
-    if s.c_noise != 0.0 {
+    let c_noise = if p.flags & crate::kernels::FLAG_TEMPERING != 0 {
+        (2.0 * s.c_grad * temperature).sqrt()
+    } else {
+        s.c_noise
+    };
+    if c_noise != 0.0 {
         let key = p.seed ^ STREAM_NOISE.wrapping_mul(0x9e37_79b9);
         let mut x = 0;
         while x < w {
             let z = gaussians(site0 + x as u32, chain, p.step, key);
             let n = LANES.min(w - x);
             for l in 0..n {
-                out[x + l] += s.c_noise * z[l];
+                out[x + l] += c_noise * z[l];
             }
             x += LANES;
         }
@@ -208,8 +214,9 @@ unsafe fn row_avx512(
     out: &mut [f32],
     site0: u32,
     chain: u32,
+    temperature: f32,
 ) {
-    row(s, p, mid, up, down, target, out, site0, chain)
+    row(s, p, mid, up, down, target, out, site0, chain, temperature)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -225,8 +232,9 @@ unsafe fn row_avx2(
     out: &mut [f32],
     site0: u32,
     chain: u32,
+    temperature: f32,
 ) {
-    row(s, p, mid, up, down, target, out, site0, chain)
+    row(s, p, mid, up, down, target, out, site0, chain, temperature)
 }
 
 /// Runs `langevin_step` for φ⁴ over every site.
@@ -266,18 +274,19 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
                 &[][..]
             };
             let (site0, chain) = ((base % per_chain) as u32, (base / per_chain) as u32);
+            let t = e.temperature_of(chain as usize);
             #[cfg(target_arch = "x86_64")]
             if avx512 {
                 // SAFETY: the CPU was checked for AVX-512F just above.
-                unsafe { row_avx512(&s, p, mid, up, down, target, out, site0, chain) };
+                unsafe { row_avx512(&s, p, mid, up, down, target, out, site0, chain, t) };
             } else if avx2 {
                 // SAFETY: the CPU was checked for AVX2 and FMA just above.
-                unsafe { row_avx2(&s, p, mid, up, down, target, out, site0, chain) };
+                unsafe { row_avx2(&s, p, mid, up, down, target, out, site0, chain, t) };
             } else {
-                row(&s, p, mid, up, down, target, out, site0, chain);
+                row(&s, p, mid, up, down, target, out, site0, chain, t);
             }
             #[cfg(not(target_arch = "x86_64"))]
-            row(&s, p, mid, up, down, target, out, site0, chain);
+            row(&s, p, mid, up, down, target, out, site0, chain, t);
             if p.flags & FLAG_PROPOSAL == 0 && out.iter().any(|v| !v.is_finite()) {
                 status[STATUS_DIVERGED].fetch_min(p.step, Ordering::Relaxed);
             }

@@ -19,7 +19,12 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
             if p.c_grad != 0.0 {
                 x -= p.c_grad * e.energy_gradient(i);
             }
-            if p.c_noise != 0.0 {
+            let c_noise = if p.flags & crate::kernels::FLAG_TEMPERING != 0 {
+                (2.0 * p.c_grad * e.temperature_of(e.lattice.chain_of(i))).sqrt()
+            } else {
+                p.c_noise
+            };
+            if c_noise != 0.0 {
                 let r = rng_draw(
                     e.lattice.index_in_chain(i) as u32,
                     e.lattice.chain_of(i) as u32,
@@ -27,7 +32,7 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
                     p.seed,
                     STREAM_NOISE,
                 );
-                x += p.c_noise * gaussian(r);
+                x += c_noise * gaussian(r);
             }
             *out = x;
             if !x.is_finite() && p.flags & FLAG_PROPOSAL == 0 {

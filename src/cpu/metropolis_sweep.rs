@@ -28,9 +28,10 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
                 );
                 let proposed = e.metropolis_proposal(current, r);
                 let d_energy = e.local_energy_change(i, proposed);
+                let t = e.temperature_of(chain);
                 let mut accept = d_energy <= 0.0;
-                if !accept && p.temperature > 0.0 {
-                    accept = unit_closed_open(r[2]) < (-d_energy / p.temperature).exp();
+                if !accept && t > 0.0 {
+                    accept = unit_closed_open(r[2]) < (-d_energy / t).exp();
                 }
                 if accept {
                     next = proposed;

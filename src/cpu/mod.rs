@@ -16,6 +16,7 @@ pub mod mala_accept;
 pub mod mala_select;
 pub mod mala_terms;
 pub mod metropolis_sweep;
+pub mod replica_swap;
 pub mod resample_chains;
 pub mod shared;
 
@@ -32,6 +33,7 @@ pub struct CpuExecutor {
     field: [Vec<f32>; 3],
     scratch: Vec<f32>,
     momentum: Vec<f32>,
+    ladder: Vec<u32>,
     status: Vec<AtomicU32>,
     trace: Vec<f32>,
     chains: usize,
@@ -52,6 +54,7 @@ impl CpuExecutor {
             field: [vec![0.0; sites], vec![0.0; sites], Vec::new()],
             scratch: vec![0.0; scratch_len(chains, sites)],
             momentum: Vec::new(),
+            ladder: vec![0; crate::kernels::ladder_len(chains)],
             status: crate::kernels::initial_status(chains)
                 .into_iter()
                 .map(AtomicU32::new)
@@ -79,6 +82,16 @@ impl CpuExecutor {
     /// The first `len` scratch values.
     pub fn scratch(&self, len: usize) -> &[f32] {
         &self.scratch[..len]
+    }
+
+    /// Overwrites the ladder buffer.
+    pub fn write_ladder(&mut self, ladder: &[u32]) {
+        self.ladder.copy_from_slice(ladder);
+    }
+
+    /// The ladder buffer.
+    pub fn ladder(&self) -> &[u32] {
+        &self.ladder
     }
 
     /// Overwrites the status buffer.
@@ -120,7 +133,8 @@ impl CpuExecutor {
                 self.momentum = vec![0.0; sites];
             }
             let (src, dst) = src_dst(&mut self.field, d.src, d.dst);
-            let e = EnergyEval::new(self.energy, &self.energy_params, &d.params, src);
+            let e = EnergyEval::new(self.energy, &self.energy_params, &d.params, src)
+                .with_ladder(&self.ladder);
             let aux = match d.aux {
                 Aux::Scratch => &mut self.scratch,
                 Aux::Trace => &mut self.trace,
@@ -150,6 +164,7 @@ impl CpuExecutor {
                 Kernel::HmcLeapfrog => hmc_leapfrog::run(&e, dst, &mut self.momentum, aux),
                 Kernel::BoltzmannWeight => boltzmann_weight::run(&d.params, src, dst, aux),
                 Kernel::ResampleChains => resample_chains::run(&d.params, src, dst, aux),
+                Kernel::ReplicaSwap => replica_swap::run(&d.params, aux, &mut self.ladder),
             }
         }
     }

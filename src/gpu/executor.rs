@@ -21,6 +21,7 @@ pub struct GpuExecutor {
     field: [wgpu::Buffer; 3],
     scratch: wgpu::Buffer,
     momentum: wgpu::Buffer,
+    ladder: wgpu::Buffer,
     hmc_buffers: bool,
     status: wgpu::Buffer,
     trace: wgpu::Buffer,
@@ -83,6 +84,11 @@ impl GpuExecutor {
                 (crate::cpu::scratch_len(chains, sites) * 4) as u64,
             ),
             momentum: storage_buffer(device, "idf momentum (HMC, allocated on use)", 0),
+            ladder: storage_buffer(
+                device,
+                "idf ladder",
+                (crate::kernels::ladder_len(chains) * 4) as u64,
+            ),
             hmc_buffers: false,
             status: storage_buffer(
                 device,
@@ -171,6 +177,10 @@ impl GpuExecutor {
                                 binding: 6,
                                 resource: self.momentum.as_entire_binding(),
                             },
+                            wgpu::BindGroupEntry {
+                                binding: 7,
+                                resource: self.ladder.as_entire_binding(),
+                            },
                         ],
                     });
                 self.bind_groups.insert((src, dst, aux), bind_group);
@@ -221,6 +231,22 @@ impl GpuExecutor {
     /// Reads the first `len` scratch values back.
     pub fn read_scratch(&self, len: usize) -> Result<Vec<f32>> {
         let bytes = self.read(&self.scratch, (len * 4) as u64)?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
+    /// Overwrites the ladder buffer.
+    pub fn write_ladder(&self, ladder: &[u32]) {
+        self.gpu
+            .queue
+            .write_buffer(&self.ladder, 0, bytemuck::cast_slice(ladder));
+    }
+
+    /// Reads the ladder buffer back.
+    pub fn read_ladder(&self) -> Result<Vec<u32>> {
+        let bytes = self.read(
+            &self.ladder,
+            (crate::kernels::ladder_len(self.chains) * 4) as u64,
+        )?;
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 

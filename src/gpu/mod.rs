@@ -92,6 +92,7 @@ impl GpuContext {
                 storage(4, false),
                 storage(5, false),
                 storage(6, false),
+                storage(7, false),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

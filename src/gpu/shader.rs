@@ -81,6 +81,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/boltzmann_weight.wgsl"),
     ),
     (
+        "replica_swap",
+        include_str!("../../shaders/replica_swap.wgsl"),
+    ),
+    (
         "resample_chains",
         include_str!("../../shaders/resample_chains.wgsl"),
     ),

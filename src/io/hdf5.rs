@@ -25,6 +25,7 @@ pub const OBSERVABLE_NAMES: [&str; OBSERVABLES] = [
     "histogram_entropy",
     "log_alpha",
     "nonpositive_u32",
+    "temperature",
 ];
 
 fn h5err(path: &Path, e: hdf5::Error) -> IdfError {

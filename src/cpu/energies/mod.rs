@@ -22,6 +22,8 @@ pub struct EnergyEval<'a> {
     pub src: &'a [f32],
     /// Its layout.
     pub lattice: Lattice,
+    /// The replica-exchange ladder (empty unless tempering).
+    pub ladder: &'a [u32],
 }
 
 impl<'a> EnergyEval<'a> {
@@ -38,6 +40,21 @@ impl<'a> EnergyEval<'a> {
             params,
             src,
             lattice: Lattice::of(params),
+            ladder: &[],
+        }
+    }
+
+    /// The same with the replica-exchange ladder bound.
+    pub fn with_ladder(self, ladder: &'a [u32]) -> Self {
+        EnergyEval { ladder, ..self }
+    }
+
+    /// The temperature of `chain`: its rung when tempering, else the dispatch's.
+    pub fn temperature_of(&self, chain: usize) -> f32 {
+        if self.params.flags & crate::kernels::FLAG_TEMPERING != 0 {
+            f32::from_bits(self.ladder[chain])
+        } else {
+            self.params.temperature
         }
     }
 
