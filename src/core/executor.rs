@@ -11,7 +11,7 @@ use crate::kernels::{Dispatch, Slot};
 /// The buffers of one simulation on its backend.
 pub enum Executor {
     /// CPU twin.
-    Cpu(CpuExecutor),
+    Cpu(Box<CpuExecutor>),
     /// wgpu.
     Gpu(Box<GpuExecutor>),
 }
@@ -29,13 +29,13 @@ impl Executor {
                 shape.len(),
                 1,
             )?)),
-            None => Executor::Cpu(CpuExecutor::new(
+            None => Executor::Cpu(Box::new(CpuExecutor::new(
                 model.kind(),
                 &packed,
                 shape.chains,
                 shape.len(),
                 1,
-            )),
+            ))),
         })
     }
 
