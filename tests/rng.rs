@@ -79,3 +79,20 @@ fn streams_sites_and_steps_are_distinct_keys() {
     );
     assert!(gaussian(base).is_finite());
 }
+
+#[test]
+fn random_spins_are_unbiased_and_uncorrelated() {
+    // Mean spin and nearest-neighbour correlation of 2^16 spins: both 0 within 4.5/√n.
+    let shape = idf::Shape::new(16, 1, 64, 64).unwrap();
+    let f = Field::random_spins(shape, 3);
+    let n = f.data().len() as f64;
+    let mean = f.data().iter().map(|s| *s as f64).sum::<f64>() / n;
+    let corr = f
+        .data()
+        .windows(2)
+        .map(|w| (w[0] * w[1]) as f64)
+        .sum::<f64>()
+        / (n - 1.0);
+    common::assert_within_stderr("mean spin", mean, 1.0 / n.sqrt(), 0.0, 4.5);
+    common::assert_within_stderr("neighbour correlation", corr, 1.0 / n.sqrt(), 0.0, 4.5);
+}

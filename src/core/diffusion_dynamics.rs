@@ -726,6 +726,34 @@ impl Simulation {
         Ok(())
     }
 
+    /// Gives rung `k` (coldest first) the temperature `ladder[k]`, keeping which chain holds
+    /// which rung and the swap counters.
+    pub fn retune_ladder(&mut self, ladder: &[f32]) -> Result<()> {
+        let c = self.shape.chains;
+        if !self.tempering || ladder.len() != c {
+            return Err(IdfError::invalid(
+                "ladder",
+                format!("need a running ladder of {c} rungs"),
+            ));
+        }
+        if ladder
+            .windows(2)
+            .any(|w| !(w[0] > 0.0 && w[0] < w[1] && w[1].is_finite()))
+        {
+            return Err(IdfError::invalid(
+                "ladder",
+                "temperatures must be positive and increasing",
+            ));
+        }
+        let mut state = self.exec.read_ladder()?;
+        for (k, t) in ladder.iter().enumerate() {
+            let chain = state[c + k] as usize;
+            state[chain] = t.to_bits();
+        }
+        self.exec.write_ladder(&state);
+        Ok(())
+    }
+
     /// The replica-exchange ladder: temperatures, ranks, swap counts and round trips.
     pub fn ladder_state(&self) -> Result<LadderState> {
         let c = self.shape.chains;

@@ -114,9 +114,10 @@ impl Field {
         Self::generate(shape, seed, |r| std * gaussian(r))
     }
 
-    /// Independent ±1 spins with equal probability.
+    /// Independent ±1 spins with equal probability, from the top bit of a hashed word (the low
+    /// bits of a multiplicative hash are correlated between neighbouring counters).
     pub fn random_spins(shape: Shape, seed: u32) -> Self {
-        Self::generate(shape, seed, |r| if r[2] & 1 == 0 { 1.0 } else { -1.0 })
+        Self::generate(shape, seed, |r| if r[0] >> 31 == 0 { 1.0 } else { -1.0 })
     }
 
     fn generate(shape: Shape, seed: u32, f: impl Fn([u32; 4]) -> f32) -> Self {

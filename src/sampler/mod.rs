@@ -1,3 +1,6 @@
-//! Samplers built on the engine: Boltzmann weighting and importance resampling of chains.
+//! Samplers and optimizers built on the engine: Boltzmann weighting and resampling, replica
+//! exchange with adaptive temperatures (`ACEAgent`), and population annealing.
 
+pub mod ace;
+pub mod annealing;
 pub mod boltzmann;
