@@ -1,6 +1,7 @@
-// Half a checkerboard Metropolis sweep: every site of colour `params.parity` proposes a local move
-// (the energy's `metropolis_proposal`) and accepts it with min(1, exp(-dE/T)); the other colour is
-// copied. Sites of one colour share no bond, so all of them update at once.
+// One colour of a Metropolis sweep: every site of colour `params.parity` (the energy's
+// `site_color`: the checkerboard on lattices, a graph colouring on graphs) proposes a local move
+// (`metropolis_proposal`) and accepts it with min(1, exp(-dE/T)); the other sites are copied.
+// Sites of one colour share no bond, so all of them update at once.
 // CPU twin: src/cpu/metropolis_sweep.rs.
 #import shared/lattice
 #import shared/rng
@@ -14,7 +15,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     let current = src[i];
     var next = current;
-    if (parity_of(i) == params.parity) {
+    if (site_color(i) == params.parity) {
         let chain = chain_of(i);
         let r = rng_draw(index_in_chain(i), chain, params.step, params.seed, STREAM_METROPOLIS);
         let proposed = metropolis_proposal(i, current, r);

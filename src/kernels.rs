@@ -198,9 +198,14 @@ impl Kernel {
         )
     }
 
-    /// Whether the kernel needs a nearest-neighbour energy (local moves or `local_gradient`).
+    /// Whether the kernel needs an energy with local moves and a colouring (Metropolis).
     pub fn needs_local_moves(self) -> bool {
-        matches!(self, Kernel::MetropolisSweep | Kernel::LangevinFused)
+        self == Kernel::MetropolisSweep
+    }
+
+    /// Whether the kernel needs a 5-point stencil gradient (`local_gradient`).
+    pub fn needs_stencil(self) -> bool {
+        self == Kernel::LangevinFused
     }
 
     /// How the kernel is dispatched.

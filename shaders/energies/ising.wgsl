@@ -23,3 +23,7 @@ fn local_energy_change(i: u32, proposed: f32) -> f32 {
 fn metropolis_proposal(i: u32, current: f32, r: vec4<u32>) -> f32 {
     return -current;
 }
+
+fn site_color(i: u32) -> u32 {
+    return parity_of(i);
+}

@@ -917,14 +917,17 @@ impl Simulation {
                 self.current = y;
             }
             StepRule::Metropolis { .. } => {
-                let other = cur.other();
-                out.push(dispatch(Kernel::MetropolisSweep, base, cur, other));
-                out.push(dispatch(
-                    Kernel::MetropolisSweep,
-                    StepParams { parity: 1, ..base },
-                    other,
-                    cur,
-                ));
+                // One dispatch per colour, ping-ponging; an odd count leaves the state in `other`.
+                let mut at = cur;
+                for colour in 0..self.model.colors() {
+                    let p = StepParams {
+                        parity: colour,
+                        ..base
+                    };
+                    out.push(dispatch(Kernel::MetropolisSweep, p, at, at.other()));
+                    at = at.other();
+                }
+                self.current = at;
             }
             StepRule::Hmc {
                 step_size,

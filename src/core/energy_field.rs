@@ -23,15 +23,18 @@ pub enum EnergyKind {
     Gmm,
     /// Swift–Hohenberg pattern energy.
     SwiftHohenberg,
+    /// Ising, Max-Cut or QUBO on a weighted graph.
+    Graph,
 }
 
 impl EnergyKind {
     /// Every energy kind.
-    pub const ALL: [EnergyKind; 4] = [
+    pub const ALL: [EnergyKind; 5] = [
         EnergyKind::Phi4,
         EnergyKind::Ising,
         EnergyKind::Gmm,
         EnergyKind::SwiftHohenberg,
+        EnergyKind::Graph,
     ];
 
     /// The WGSL module's import name.
@@ -41,11 +44,20 @@ impl EnergyKind {
             EnergyKind::Ising => "energies/ising",
             EnergyKind::Gmm => "energies/gmm",
             EnergyKind::SwiftHohenberg => "energies/swift_hohenberg",
+            EnergyKind::Graph => "energies/graph",
         }
     }
 
-    /// Whether the energy is a sum of nearest-neighbour terms (checkerboard Metropolis applies).
+    /// Whether single sites have local moves and a colouring into independent sets (Metropolis).
     pub fn is_local(self) -> bool {
+        matches!(
+            self,
+            EnergyKind::Phi4 | EnergyKind::Ising | EnergyKind::Graph
+        )
+    }
+
+    /// Whether the gradient is a 5-point lattice stencil (`local_gradient`, the fused kernel).
+    pub fn has_stencil_gradient(self) -> bool {
         matches!(self, EnergyKind::Phi4 | EnergyKind::Ising)
     }
 }
@@ -226,6 +238,8 @@ pub enum EnergyModel {
     SwiftHohenberg(SwiftHohenberg),
     /// φ⁴ with a guidance term towards a target image.
     GuidedPhi4(Phi4, Guidance),
+    /// Ising, Max-Cut or QUBO on a weighted graph.
+    Graph(crate::core::graph::GraphEnergy),
 }
 
 fn parse_f32(name: &str, value: &str) -> Result<f32> {
@@ -286,6 +300,7 @@ impl EnergyModel {
                 "h" => p.h = parse_f32(key, value)?,
                 _ => return Err(self.unknown_param(key)),
             },
+            EnergyModel::Graph(_) => return Err(self.unknown_param(key)),
             EnergyModel::SwiftHohenberg(p) => match key {
                 "epsilon" => p.epsilon = parse_f32(key, value)?,
                 "g" => p.g = parse_f32(key, value)?,
@@ -321,6 +336,19 @@ impl EnergyModel {
             EnergyModel::Ising(_) => "ising",
             EnergyModel::Gmm(_) => "gmm",
             EnergyModel::SwiftHohenberg(_) => "swift_hohenberg",
+            EnergyModel::Graph(g) => match g.kind {
+                crate::core::graph::GraphKind::Ising => "graph_ising",
+                crate::core::graph::GraphKind::MaxCut => "maxcut",
+                crate::core::graph::GraphKind::Qubo => "qubo",
+            },
+        }
+    }
+
+    /// Colours of a Metropolis sweep: the checkerboard's two, or the graph colouring's.
+    pub fn colors(&self) -> u32 {
+        match self {
+            EnergyModel::Graph(g) => g.num_colors,
+            _ => 2,
         }
     }
 
@@ -351,6 +379,7 @@ impl EnergyModel {
         match self {
             EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) => &["kappa", "a", "b", "h"],
             EnergyModel::SwiftHohenberg(_) => &["epsilon", "g"],
+            EnergyModel::Graph(_) => &[],
             EnergyModel::Ising(_) => &["J", "h"],
             EnergyModel::Gmm(_) => &["weights", "means", "stds"],
         }
@@ -361,6 +390,7 @@ impl EnergyModel {
         match self {
             EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) => EnergyKind::Phi4,
             EnergyModel::SwiftHohenberg(_) => EnergyKind::SwiftHohenberg,
+            EnergyModel::Graph(_) => EnergyKind::Graph,
             EnergyModel::Ising(_) => EnergyKind::Ising,
             EnergyModel::Gmm(_) => EnergyKind::Gmm,
         }
@@ -373,6 +403,9 @@ impl EnergyModel {
             EnergyModel::GuidedPhi4(p, g) => json!({"kappa": p.kappa, "a": p.a, "b": p.b, "h": p.h,
                 "guidance": {"lambda": g.lambda, "height": g.height, "width": g.width}}),
             EnergyModel::SwiftHohenberg(p) => json!({"epsilon": p.epsilon, "g": p.g}),
+            EnergyModel::Graph(g) => {
+                json!({"nodes": g.nodes, "edges": g.edges.len(), "colors": g.num_colors})
+            }
             EnergyModel::Ising(p) => json!({"J": p.j, "h": p.h}),
             EnergyModel::Gmm(g) => json!({"weights": g.weights, "means": g.means, "stds": g.stds}),
         }
@@ -388,6 +421,7 @@ impl EnergyModel {
                 out
             }
             EnergyModel::SwiftHohenberg(p) => vec![p.epsilon, p.g],
+            EnergyModel::Graph(g) => g.packed(),
             EnergyModel::Ising(p) => vec![p.j, p.h],
             EnergyModel::Gmm(g) => {
                 let mut out = vec![g.weights.len() as f32, g.dim() as f32];
@@ -406,6 +440,10 @@ impl EnergyModel {
     pub fn shape(&self, chains: usize, size: Option<[usize; 2]>) -> Result<Shape> {
         match (self, size) {
             (EnergyModel::Gmm(g), None) => Shape::new(chains, 1, 1, g.dim()),
+            (EnergyModel::Graph(g), None) => Shape::new(chains, 1, 1, g.nodes),
+            (EnergyModel::Graph(_), Some(_)) => Err(IdfError::InvalidShape(
+                "a graph's size is its number of nodes; it takes no --size or --shape".into(),
+            )),
             (EnergyModel::Gmm(_), Some(_)) => Err(IdfError::InvalidShape(
                 "gmm samples points; their dimension comes from the means, so it takes no --size or --shape".into(),
             )),
@@ -422,6 +460,12 @@ impl EnergyModel {
                 Field::random_normal(shape, seed, 0.1)
             }
             EnergyModel::Ising(_) => Field::random_spins(shape, seed),
+            EnergyModel::Graph(g) if g.kind == crate::core::graph::GraphKind::Qubo => {
+                let mut f = Field::random_spins(shape, seed);
+                f.data_mut().iter_mut().for_each(|s| *s = (*s + 1.0) / 2.0);
+                f
+            }
+            EnergyModel::Graph(_) => Field::random_spins(shape, seed),
             EnergyModel::Gmm(_) => Field::random_normal(shape, seed, 1.0),
         }
     }
@@ -453,6 +497,14 @@ impl EnergyModel {
             // L² has eigenvalues up to (1 − 8)² = 49; the local terms add |ε| + 2|g|ψ + 3ψ² at |ψ| ≲ 1.
             EnergyModel::SwiftHohenberg(p) => 49.0 + p.epsilon.abs() + 2.0 * p.g.abs() + 3.0,
             EnergyModel::Ising(p) => 8.0 * p.j.abs(),
+            EnergyModel::Graph(g) => {
+                let mut degree = vec![0.0f32; g.nodes];
+                for &(i, j, w) in &g.edges {
+                    degree[i] += w.abs();
+                    degree[j] += w.abs();
+                }
+                2.0 * degree.iter().fold(0.0, |a: f32, b| a.max(*b))
+            }
             EnergyModel::Gmm(g) => g.stds.iter().map(|s| 1.0 / (s * s)).fold(0.0, f32::max),
         }
     }
@@ -487,6 +539,12 @@ impl EnergyModel {
             reason: reason.to_string(),
         };
         match (self, method) {
+            (
+                EnergyModel::Graph(_),
+                Method::Langevin | Method::Mala | Method::Hmc | Method::Ddpm | Method::Ddim,
+            ) => Err(unsupported(
+                "graph states are discrete (spins or 0/1); use metropolis, anneal or tempering",
+            )),
             (EnergyModel::Ising(_), Method::Langevin | Method::Mala | Method::Hmc) => Err(unsupported(
                 "Ising spins are discrete (±1); use --integrator metropolis or anneal",
             )),
@@ -529,6 +587,7 @@ impl EnergyModel {
     /// Whether `method` advances this model by Metropolis sweeps (annealing Ising does).
     pub fn uses_metropolis(&self, method: Method) -> bool {
         method == Method::Metropolis
-            || (method == Method::Anneal && self.kind() == EnergyKind::Ising)
+            || (method == Method::Anneal
+                && matches!(self.kind(), EnergyKind::Ising | EnergyKind::Graph))
     }
 }

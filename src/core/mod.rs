@@ -7,3 +7,4 @@ pub mod entropy_metrics;
 pub mod estimates;
 pub mod executor;
 pub mod field;
+pub mod graph;

@@ -17,7 +17,7 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
         .for_each(|(i, out)| {
             let current = e.src[i];
             let mut next = current;
-            if e.lattice.parity_of(i) == p.parity {
+            if e.site_color(i) == p.parity {
                 let chain = e.lattice.chain_of(i);
                 let r = rng_draw(
                     e.lattice.index_in_chain(i) as u32,

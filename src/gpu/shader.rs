@@ -36,6 +36,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/energies/gmm.wgsl"),
     ),
     (
+        "energies/graph",
+        include_str!("../../shaders/energies/graph.wgsl"),
+    ),
+    (
         "energies/swift_hohenberg",
         include_str!("../../shaders/energies/swift_hohenberg.wgsl"),
     ),

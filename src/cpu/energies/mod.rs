@@ -2,6 +2,7 @@
 //! energies, the Metropolis energy change and proposal.
 
 pub mod gmm;
+pub mod graph;
 pub mod ising;
 pub mod phi4;
 pub mod swift_hohenberg;
@@ -65,6 +66,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Ising => ising::energy_gradient(self, i),
             EnergyKind::Gmm => gmm::energy_gradient(self, i),
             EnergyKind::SwiftHohenberg => swift_hohenberg::energy_gradient(self, i),
+            EnergyKind::Graph => graph::energy_gradient(self, i),
         }
     }
 
@@ -75,6 +77,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Ising => ising::site_energy(self, i),
             EnergyKind::Gmm => gmm::site_energy(self, i),
             EnergyKind::SwiftHohenberg => swift_hohenberg::site_energy(self, i),
+            EnergyKind::Graph => graph::site_energy(self, i),
         }
     }
 
@@ -83,9 +86,18 @@ impl<'a> EnergyEval<'a> {
         match self.kind {
             EnergyKind::Phi4 => phi4::local_energy_change(self, i, proposed),
             EnergyKind::Ising => ising::local_energy_change(self, i, proposed),
+            EnergyKind::Graph => graph::local_energy_change(self, i, proposed),
             EnergyKind::Gmm | EnergyKind::SwiftHohenberg => {
                 unreachable!("only local energies have Metropolis moves; checked before dispatch")
             }
+        }
+    }
+
+    /// The colour of site `i` in a Metropolis sweep: the checkerboard, or the graph colouring.
+    pub fn site_color(&self, i: usize) -> u32 {
+        match self.kind {
+            EnergyKind::Graph => graph::site_color(self, i),
+            _ => self.lattice.parity_of(i),
         }
     }
 
@@ -94,6 +106,7 @@ impl<'a> EnergyEval<'a> {
         match self.kind {
             EnergyKind::Phi4 => phi4::metropolis_proposal(self, current, r),
             EnergyKind::Ising => -current,
+            EnergyKind::Graph => graph::metropolis_proposal(self, current),
             EnergyKind::Gmm | EnergyKind::SwiftHohenberg => {
                 unreachable!("only local energies have Metropolis moves; checked before dispatch")
             }
