@@ -38,6 +38,7 @@ pub mod error;
 pub mod gpu;
 pub mod io;
 pub mod kernels;
+pub mod optimize;
 pub mod render;
 pub mod sample;
 pub mod sampler;

@@ -113,3 +113,128 @@ on_both! {
         assert!(report.ess.iter().all(|e| *e > 1.0 && *e <= 2000.0 + 1e-6));
     }
 }
+
+fn idf(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
+        .args(args)
+        .env("NODEVICE_SELECT", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn optimize_command_reports_in_json() {
+    let dir = std::env::temp_dir().join(format!("idf-opt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let graph = dir.join("square.gset");
+    std::fs::write(&graph, "4 4\n1 2 1\n2 3 1\n3 4 1\n4 1 1\n").unwrap();
+    let out = dir.join("best.npy");
+    let result = idf(&[
+        "optimize",
+        "--graph",
+        graph.to_str().unwrap(),
+        "--replicas",
+        "6",
+        "--steps",
+        "200",
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    for key in [
+        "best_energy",
+        "best_energy_per_site",
+        "best_configuration",
+        "energy_trace",
+        "time_to_best_ms",
+        "method",
+        "ladder",
+        "swap_acceptance",
+        "cut",
+    ] {
+        assert!(!v[key].is_null(), "missing {key}: {v}");
+    }
+    assert_eq!(
+        v["cut"], 4.0,
+        "a 4-cycle's maximum cut takes all four edges"
+    );
+    assert_eq!(v["method"], "tempering");
+    assert!(idf::io::read_field(&out).unwrap().data().len() == 4);
+    for method in ["anneal", "population", "baseline-greedy"] {
+        let r = idf(&[
+            "optimize",
+            "--graph",
+            graph.to_str().unwrap(),
+            "--replicas",
+            "6",
+            "--steps",
+            "200",
+            "--backend",
+            "cpu",
+            "--method",
+            method,
+            "--json",
+        ]);
+        assert!(
+            r.status.success(),
+            "{method}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        assert_eq!(v["cut"], 4.0, "{method}");
+    }
+    let gd = idf(&[
+        "optimize",
+        "--model",
+        "phi4",
+        "--size",
+        "8",
+        "--method",
+        "baseline-gd",
+        "--steps",
+        "100",
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
+    assert!(
+        gd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gd.stderr)
+    );
+    let bad = dir.join("bad.gset");
+    std::fs::write(&bad, "3 2\n1 2 1\n2 9 1\n").unwrap();
+    let r = idf(&[
+        "optimize",
+        "--graph",
+        bad.to_str().unwrap(),
+        "--backend",
+        "cpu",
+    ]);
+    assert!(!r.status.success());
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("line 3"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let r = idf(&[
+        "optimize",
+        "--model",
+        "phi4",
+        "--size",
+        "8",
+        "--method",
+        "baseline-greedy",
+        "--backend",
+        "cpu",
+    ]);
+    assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains("baseline-gd"));
+}
