@@ -168,3 +168,24 @@ fn gset_files_read_and_malformed_ones_name_the_line() {
         .to_string()
         .contains("bad.json"));
 }
+
+on_both! {
+    fn annealing_finds_the_exact_qubo_optimum(ctx: &Context) {
+        // A random QUBO on 14 variables with couplings and diagonal in [−1, 1].
+        let n = 14;
+        let base = random_graph(n, 0.5, 7);
+        let diag: Vec<f32> = (0..n)
+            .map(|i| 2.0 * idf::cpu::shared::rng::unit_closed_open(idf::cpu::shared::rng::rng_draw(i as u32, 0, 1, 7, 9)[0]) - 1.0)
+            .collect();
+        let g = GraphEnergy::new(GraphKind::Qubo, n, base.edges.clone(), diag).unwrap();
+        let exact = (0u32..1 << n)
+            .map(|state| {
+                let x: Vec<f32> = (0..n).map(|k| (state >> k & 1) as f32).collect();
+                g.energy(&x)
+            })
+            .fold(f64::INFINITY, f64::min);
+        let (found, x) = anneal_best(ctx, &g, 32, 800);
+        assert!(x.iter().all(|v| *v == 0.0 || *v == 1.0), "QUBO states stay binary");
+        assert!((found - exact).abs() < 1e-4, "found {found}, optimum {exact}");
+    }
+}
