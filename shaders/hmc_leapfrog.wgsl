@@ -12,7 +12,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (i >= total_sites()) {
         return;
     }
-    let t = params.temperature;
+    let t = chain_temperature(chain_of(i));
     let p = momentum[i] - params.c_grad * energy_gradient(i) / t;
     momentum[i] = p;
     if ((params.flags & FLAG_FINAL_KICK) != 0u) {

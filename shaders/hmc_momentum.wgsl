@@ -14,5 +14,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     let p = gaussian(rng_draw(index_in_chain(i), chain_of(i), params.step, params.seed, STREAM_NOISE));
     momentum[i] = p;
-    aux[i] = site_energy(i) / params.temperature + 0.5 * p * p;
+    aux[i] = site_energy(i) / chain_temperature(chain_of(i)) + 0.5 * p * p;
 }

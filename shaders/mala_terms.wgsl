@@ -13,7 +13,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         return;
     }
     let eta = params.step_size;
-    let t = params.temperature;
+    let t = chain_temperature(chain_of(i));
     let r = dst[i] - src[i] + eta * energy_gradient(i);
     let term = site_energy(i) / t + r * r / (4.0 * eta * t);
     if (params.sign > 0.0) {

@@ -105,3 +105,39 @@ fn bad_ladders_are_errors() {
     assert!(sim.set_temperatures(&[1.0, f32::NAN, 2.0]).is_err());
     assert!(sim.set_temperatures(&[1.0, 0.0, 2.0]).is_err());
 }
+
+on_both! {
+    /// Replicas of any integrator: MALA and HMC rungs on E = x²/2 per site each reproduce ⟨x²⟩ = T.
+    fn mala_and_hmc_replicas_sample_their_rungs(ctx: &Context) {
+        let ladder = [0.5f32, 1.0, 2.0, 4.0];
+        let model = EnergyModel::from_params("phi4", &[("kappa".into(), "0".into()), ("a".into(), "1".into()), ("b".into(), "0".into())]).unwrap();
+        for (method, step_size) in [(Method::Mala, 0.3f32), (Method::Hmc, 0.4)] {
+            let shape = model.shape(4, Some([4, 4])).unwrap();
+            let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, 2, 1.0), 8).unwrap();
+            sim.set_temperatures(&ladder).unwrap();
+            let cfg = RunConfig {
+                method,
+                step_size,
+                schedule: TemperatureSchedule::constant(1.0),
+                burn_in: 100,
+                steps: 1500,
+                record_every: 1,
+                leapfrog_steps: 5,
+            };
+            let trace = sim.run(&cfg, &mut |_, _| {}).unwrap();
+            let mut series = vec![Vec::new(); ladder.len()];
+            for r in 1..trace.records.len() {
+                for c in 0..trace.chains {
+                    let t = trace.value(Observable::Temperature, r, c).unwrap() as f32;
+                    let k = ladder.iter().position(|x| *x == t).unwrap();
+                    series[k].push(trace.value(Observable::MeanSquare, r, c).unwrap());
+                }
+            }
+            for (k, t) in ladder.iter().enumerate() {
+                let e = idf::batch_means(&[series[k].clone()]);
+                assert_within_stderr(&format!("{method:?} <x^2> at T = {t}"), e.mean, e.stderr.unwrap(), *t as f64, 4.5);
+            }
+            assert!(sim.ladder_state().unwrap().accepts.iter().sum::<u32>() > 0, "{method:?}: some swaps happen");
+        }
+    }
+}

@@ -896,7 +896,7 @@ impl Simulation {
                 let propose = StepParams {
                     c_grad: step_size,
                     c_noise: (2.0 * step_size * temperature).sqrt(),
-                    flags: FLAG_PROPOSAL,
+                    flags: base.flags | FLAG_PROPOSAL,
                     ..base
                 };
                 out.push(dispatch(Kernel::LangevinStep, propose, x, y));
@@ -943,7 +943,7 @@ impl Simulation {
                     let next = if at == a { b } else { a };
                     let p = StepParams {
                         c_grad: kick,
-                        flags: FLAG_PROPOSAL,
+                        flags: base.flags | FLAG_PROPOSAL,
                         ..base
                     };
                     out.push(dispatch(Kernel::HmcLeapfrog, p, at, next));
@@ -951,7 +951,7 @@ impl Simulation {
                 }
                 let closing = StepParams {
                     c_grad: 0.5 * step_size,
-                    flags: FLAG_FINAL_KICK,
+                    flags: base.flags | FLAG_FINAL_KICK,
                     ..base
                 };
                 out.push(dispatch(Kernel::HmcLeapfrog, closing, at, cur));
@@ -1133,12 +1133,7 @@ impl Simulation {
     /// Runs burn-in and sampling with one of the equilibrium integrators.
     pub fn run(&mut self, cfg: &RunConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<RunTrace> {
         cfg.check(&self.model, self.shape)?;
-        if self.tempering && matches!(cfg.method, Method::Mala | Method::Hmc) {
-            return Err(IdfError::invalid(
-                "integrator",
-                "replica exchange runs Langevin or Metropolis replicas; MALA and HMC take one temperature",
-            ));
-        }
+
         let total = cfg.burn_in + cfg.steps;
         let model = self.model.clone();
         let rule_of = |i: u64| cfg.step_rule(&model, i);

@@ -8,7 +8,6 @@ use crate::kernels::FLAG_FINAL_KICK;
 /// Runs the kernel over every site.
 pub fn run(e: &EnergyEval, dst: &mut [f32], momentum: &mut [f32], aux: &mut [f32]) {
     let p = e.params;
-    let t = p.temperature;
     let final_kick = p.flags & FLAG_FINAL_KICK != 0;
     dst.par_iter_mut()
         .zip(momentum.par_iter_mut())
@@ -16,6 +15,7 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], momentum: &mut [f32], aux: &mut [f32
         .enumerate()
         .with_min_len(1024)
         .for_each(|(i, ((out, m), a))| {
+            let t = e.temperature_of(e.lattice.chain_of(i));
             let q = *m - p.c_grad * e.energy_gradient(i) / t;
             *m = q;
             if final_kick {

@@ -23,6 +23,6 @@ pub fn run(e: &EnergyEval, momentum: &mut [f32], aux: &mut [f32]) {
             );
             let q = gaussian(r);
             *m = q;
-            *a = e.site_energy(i) / p.temperature + 0.5 * q * q;
+            *a = e.site_energy(i) / e.temperature_of(e.lattice.chain_of(i)) + 0.5 * q * q;
         });
 }

@@ -125,7 +125,9 @@ impl AceAgent {
             }
             ladder = next;
             sim.retune_ladder(&ladder)?;
-            if let (Some(target), Method::Metropolis) = (self.target_acceptance, cfg.method) {
+            if let (Some(target), Method::Metropolis | Method::Mala) =
+                (self.target_acceptance, cfg.method)
+            {
                 let series = trace.series(Observable::Acceptance, 1).unwrap_or_default();
                 let values: Vec<f64> = series.into_iter().flatten().collect();
                 if !values.is_empty() {
