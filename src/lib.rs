@@ -27,6 +27,8 @@
 //!
 //! See `ARCHITECTURE.md` for the layers and where to add an energy, an integrator or a capsule.
 
+#[cfg(feature = "server")]
+pub mod api;
 pub mod baseline;
 pub mod capsules;
 pub mod config;

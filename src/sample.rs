@@ -51,6 +51,8 @@ pub struct SampleSpec {
     pub noise_schedule: NoiseSchedule,
     /// Leapfrog steps per HMC trajectory.
     pub leapfrog_steps: u32,
+    /// A starting field (default: the model's own initial field).
+    pub initial: Option<Field>,
 }
 
 /// Summary of the final samples.
@@ -175,6 +177,7 @@ impl SampleSpec {
             timesteps: config.diffusion.timesteps,
             noise_schedule: config.noise_schedule(),
             leapfrog_steps: 10,
+            initial: None,
         })
     }
 
@@ -244,7 +247,10 @@ pub fn sample(
     model.check_method(spec.method, shape)?;
     let temperature = spec.temperature()?;
     let step_size = spec.step_size()?;
-    let initial = model.initial_field(shape, spec.seed);
+    let initial = match &spec.initial {
+        Some(field) => field.clone(),
+        None => model.initial_field(shape, spec.seed),
+    };
     let started = Instant::now();
     let (field, trace, steps, first_record) = match spec.method {
         Method::Ddpm | Method::Ddim => {

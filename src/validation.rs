@@ -8,7 +8,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::core::diffusion_dynamics::{Observable, RunTrace};
+use crate::config::Config;
+use crate::core::diffusion_dynamics::{Observable, RunConfig, RunTrace};
+use crate::core::energy_field::EnergyModel;
 
 /// Where and by how much a law failed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -262,4 +264,29 @@ impl Validator for EnergyDescent {
         }
         LawOutcome::Held
     }
+}
+
+/// The laws that apply to a run: energy descent at zero temperature; for heat flow (φ⁴ with
+/// a = b = h = 0 at T = 0) also mass conservation and the second law.
+pub fn laws_for_run(
+    model: &EnergyModel,
+    run: &RunConfig,
+    config: &Config,
+) -> Vec<Box<dyn Validator>> {
+    let tol = config.validation.energy_tolerance;
+    let mut laws: Vec<Box<dyn Validator>> = Vec::new();
+    let cold = run.schedule.start == 0.0 && run.schedule.end == 0.0;
+    if cold {
+        laws.push(Box::new(EnergyDescent { tolerance: tol }));
+    }
+    if let EnergyModel::Phi4(p) = model {
+        if cold && p.a == 0.0 && p.b == 0.0 && p.h == 0.0 {
+            laws.push(Box::new(MassConservation { tolerance: tol }));
+            laws.push(Box::new(SecondLaw {
+                entropy: Observable::DensityEntropy,
+                drift_max: config.validation.entropy_drift_max,
+            }));
+        }
+    }
+    laws
 }

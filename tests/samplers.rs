@@ -31,6 +31,7 @@ fn spec(model: &str, params: &[(&str, &str)], method: Method) -> SampleSpec {
         timesteps: 1000,
         noise_schedule: NoiseSchedule::Cosine,
         leapfrog_steps: 10,
+        initial: None,
     }
 }
 

@@ -37,6 +37,22 @@ enum Command {
     Render(RenderArgs),
     /// Find the lowest-energy configuration: tempering, annealing, population annealing or a baseline.
     Optimize(Box<OptimizeArgs>),
+    /// Serve the HTTP API (/diffuse, /optimize, /predict, /healthz, /metrics, /openapi.yaml).
+    #[cfg(feature = "server")]
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
+        #[arg(long)]
+        backend: Option<String>,
+        /// Print the OpenAPI document and exit.
+        #[arg(long)]
+        openapi: bool,
+    },
     /// Run the energy-law validation suite and write its ELF report as JSON.
     Validate(ValidateArgs),
     /// Write the physics baseline (HDF5), or check a fresh run against one.
@@ -237,6 +253,13 @@ fn main() -> ExitCode {
         Command::Info { json } => info(json),
         Command::Sample(args) => run_sample(*args),
         Command::Validate(args) => run_validate(args),
+        #[cfg(feature = "server")]
+        Command::Serve {
+            addr,
+            config,
+            backend,
+            openapi,
+        } => serve(&addr, config.as_deref(), backend.as_deref(), openapi),
         Command::Optimize(args) => run_optimize(*args),
         Command::Render(args) => run_render(args),
         Command::Baseline {
@@ -606,6 +629,40 @@ fn run_optimize(args: OptimizeArgs) -> Result<()> {
         println!("  wrote {}", out.display());
     }
     Ok(())
+}
+
+#[cfg(feature = "server")]
+fn serve(addr: &str, config: Option<&Path>, backend: Option<&str>, openapi: bool) -> Result<()> {
+    if openapi {
+        print!("{}", idf::api::openapi_yaml());
+        return Ok(());
+    }
+    if let Some(path) = config {
+        Config::load(path)?;
+    }
+    let ctx = context(backend)?;
+    // IDF_API_TOKEN, when set, is the bearer token every route but /healthz requires.
+    let token = std::env::var("IDF_API_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        eprintln!(
+            "idf serve: listening on http://{} ({})",
+            listener.local_addr()?,
+            ctx.describe()
+        );
+        let state = idf::api::ApiState::new(ctx, idf::api::Limits::default(), token);
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("idf serve: shutting down after the requests in flight");
+        };
+        idf::api::serve(listener, state, shutdown).await?;
+        Ok(())
+    })
 }
 
 fn run_validate(args: ValidateArgs) -> Result<()> {

@@ -13,7 +13,7 @@ use crate::error::{IdfError, Result};
 use crate::render::colormap::{ColorRange, Colormap};
 use crate::sample::SampleSpec;
 use crate::scene::Scene;
-use crate::validation::{EnergyDescent, MassConservation, SecondLaw, Validator};
+use crate::validation::{laws_for_run, Validator};
 
 /// How the frames of a render look.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,26 +123,9 @@ impl RenderJob {
         Histogram { lo, hi, bins: 64 }
     }
 
-    /// The energy laws that apply to this run: energy descent at zero temperature; for heat flow
-    /// (φ⁴ with a = b = h = 0 at T = 0) also mass conservation and the second law.
+    /// The energy laws that apply to this run (see [`laws_for_run`]).
     pub fn laws(&self) -> Vec<Box<dyn Validator>> {
-        let cfg = Config::default();
-        let tol = cfg.validation.energy_tolerance;
-        let mut laws: Vec<Box<dyn Validator>> = Vec::new();
-        let cold = self.run.schedule.start == 0.0 && self.run.schedule.end == 0.0;
-        if cold {
-            laws.push(Box::new(EnergyDescent { tolerance: tol }));
-        }
-        if let EnergyModel::Phi4(p) = &self.model {
-            if cold && p.a == 0.0 && p.b == 0.0 && p.h == 0.0 {
-                laws.push(Box::new(MassConservation { tolerance: tol }));
-                laws.push(Box::new(SecondLaw {
-                    entropy: crate::core::diffusion_dynamics::Observable::DensityEntropy,
-                    drift_max: cfg.validation.entropy_drift_max,
-                }));
-            }
-        }
-        laws
+        laws_for_run(&self.model, &self.run, &Config::default())
     }
 }
 

@@ -1,0 +1,384 @@
+//! The endpoints: each checks its request (4xx naming the field), runs the job on the device
+//! behind the queue, and answers JSON.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::json;
+
+use super::types::*;
+use super::{ApiError, ApiState};
+use crate::config::Config;
+use crate::core::diffusion_dynamics::{Histogram, Method, Simulation, StepRule};
+use crate::core::energy_field::{EnergyKind, EnergyModel};
+use crate::core::field::{Field, Shape};
+use crate::core::graph::{GraphEnergy, GraphKind};
+use crate::optimize::{optimize as run_optimize, OptimizeSpec};
+use crate::sample::{sample, SampleSpec};
+use crate::validation::{laws_for_run, validate, Validator};
+
+/// The value histogram behind the entropies the API reports.
+const ENTROPY_HISTOGRAM: Histogram = Histogram {
+    lo: -3.0,
+    hi: 3.0,
+    bins: 64,
+};
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| ApiError::new(e.status(), None, e.body_text()))
+}
+
+fn params(map: &BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, String)>, ApiError> {
+    map.iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::Number(n) => Ok((k.clone(), n.to_string())),
+            serde_json::Value::String(s) => Ok((k.clone(), s.clone())),
+            _ => Err(ApiError::bad(
+                &format!("params.{k}"),
+                "expected a number or a string",
+            )),
+        })
+        .collect()
+}
+
+fn check_size(state: &ApiState, sites: usize, steps: u64) -> Result<(), ApiError> {
+    let l = &state.limits;
+    if sites > l.max_sites {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("shape"),
+            format!("{sites} sites is over the limit of {}", l.max_sites),
+        ));
+    }
+    if sites as u64 * steps > l.max_work {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("steps"),
+            format!(
+                "{sites} sites × {steps} steps is over the budget of {} site updates",
+                l.max_work
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Sample a model.
+#[utoipa::path(post, path = "/diffuse", request_body = DiffuseRequest,
+    responses((status = 200, body = DiffuseResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn diffuse(
+    State(state): State<Arc<ApiState>>,
+    payload: Result<Json<DiffuseRequest>, JsonRejection>,
+) -> Result<Json<DiffuseResponse>, ApiError> {
+    let req = body(payload)?;
+    let model = EnergyModel::from_params(&req.model, &params(&req.params)?)?;
+    let chains = req.chains.unwrap_or(4);
+    let shape = model.shape(chains, req.shape)?;
+    let method: Method = req.integrator.as_deref().unwrap_or("langevin").parse()?;
+    let steps = req.steps.unwrap_or(500);
+    let burn_in = req.burn_in.unwrap_or(0);
+    check_size(&state, shape.len(), steps + burn_in)?;
+    let gate = match req.validate.as_deref() {
+        None => None,
+        Some(g @ ("flag" | "reject")) => Some(g.to_string()),
+        Some(other) => {
+            return Err(ApiError::bad(
+                "validate",
+                format!("`{other}` is not flag or reject"),
+            ))
+        }
+    };
+    let initial = match &req.initial {
+        None => None,
+        Some(values) => {
+            let plane = shape.sites_per_chain();
+            if values.len() != plane {
+                return Err(ApiError::bad(
+                    "initial",
+                    format!("{} values for a {plane}-value field", values.len()),
+                ));
+            }
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(ApiError::bad("initial", "values must be finite"));
+            }
+            Some(Field::from_vec(
+                shape,
+                values.iter().copied().cycle().take(shape.len()).collect(),
+            )?)
+        }
+    };
+    let spec = SampleSpec {
+        model,
+        size: req.shape,
+        chains,
+        method,
+        steps: Some(steps),
+        burn_in,
+        record_every: req.record_every.unwrap_or(10),
+        step_size: req.step_size,
+        temperature: req.temperature,
+        schedule: req.schedule.as_deref().map(str::parse).transpose()?,
+        t_start: None,
+        seed: req.seed.unwrap_or(0),
+        timesteps: Config::default().diffusion.timesteps,
+        noise_schedule: Config::default().noise_schedule(),
+        leapfrog_steps: 10,
+        initial,
+    };
+    let return_samples = req.return_samples.unwrap_or(true);
+    let out = state
+        .run(move |ctx| {
+            let started = Instant::now();
+            let report = sample(ctx, &spec, &mut |_, _| {})?;
+            let start_field = spec
+                .initial
+                .clone()
+                .unwrap_or_else(|| spec.model.initial_field(shape, spec.seed));
+            let entropy_of = |field: &Field| -> crate::error::Result<Vec<f64>> {
+                let mut sim = Simulation::new(ctx, &spec.model, field, spec.seed)?;
+                Ok(sim
+                    .chain_stats(Some(ENTROPY_HISTOGRAM))?
+                    .iter()
+                    .map(|s| s.histogram_entropy)
+                    .collect())
+            };
+            let (s0, s1) = (entropy_of(&start_field)?, entropy_of(&report.field)?);
+            let laws: Vec<Box<dyn Validator>> = match method {
+                Method::Ddpm | Method::Ddim => Vec::new(),
+                _ => laws_for_run(&spec.model, &spec.run_config(steps)?, &Config::default()),
+            };
+            let refs: Vec<&dyn Validator> = laws.iter().map(|l| l.as_ref()).collect();
+            let verdicts = validate(&report.trace, &refs);
+            Ok((
+                report,
+                s0,
+                s1,
+                verdicts,
+                started.elapsed().as_secs_f64() * 1e3,
+            ))
+        })
+        .await?;
+    let (report, s0, s1, verdicts, wall_ms) = out;
+    let last = report.trace.records.len() - 1;
+    let energies = report.trace.energies(last);
+    let first = report.trace.energies(0);
+    let n_steps = report.steps.max(1) as f64;
+    let delta_e = energies.iter().zip(&first).map(|(a, b)| a - b).sum::<f64>()
+        / (energies.len() as f64 * n_steps);
+    let delta_s = s1.iter().zip(&s0).map(|(a, b)| a - b).sum::<f64>() / (s1.len() as f64 * n_steps);
+    let applied = verdicts.iter().any(|v| !v.checked.is_empty());
+    let elf = applied
+        .then(|| verdicts.iter().filter(|v| v.passed()).count() as f64 / verdicts.len() as f64);
+    let verdict = VerdictOut {
+        elf,
+        laws: verdicts
+            .first()
+            .map(|v| v.checked.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default(),
+        violations: verdicts
+            .iter()
+            .flat_map(|v| v.violations.iter().map(|x| x.to_string()))
+            .collect(),
+    };
+    state.metrics.delta_e.set(delta_e);
+    state.metrics.delta_s.set(delta_s);
+    if let Some(e) = elf {
+        state.metrics.elf.set(e);
+    }
+    if gate.as_deref() == Some("reject") && !verdict.violations.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("validate"),
+            format!("rejected: {}", verdict.violations.join("; ")),
+        ));
+    }
+    Ok(Json(DiffuseResponse {
+        shape: report.field.shape().dims().to_vec(),
+        samples: return_samples.then(|| report.field.data().to_vec()),
+        energies,
+        entropy: s1,
+        estimates: report
+            .estimates
+            .iter()
+            .map(|(k, e)| {
+                (
+                    k.to_string(),
+                    EstimateOut {
+                        mean: e.mean,
+                        stderr: e.stderr,
+                    },
+                )
+            })
+            .collect(),
+        delta_e,
+        delta_s,
+        verdict,
+        backend: report.backend,
+        wall_ms,
+    }))
+}
+
+/// Anneal or temper towards the lowest-energy configuration.
+#[utoipa::path(post, path = "/optimize", request_body = OptimizeRequest,
+    responses((status = 200, body = OptimizeResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn optimize(
+    State(state): State<Arc<ApiState>>,
+    payload: Result<Json<OptimizeRequest>, JsonRejection>,
+) -> Result<Json<OptimizeResponse>, ApiError> {
+    let req = body(payload)?;
+    let model = match (&req.graph, &req.model) {
+        (Some(g), _) => {
+            let kind = match g.objective.as_deref().unwrap_or("maxcut") {
+                "maxcut" => GraphKind::MaxCut,
+                "ising" => GraphKind::Ising,
+                "qubo" => GraphKind::Qubo,
+                other => {
+                    return Err(ApiError::bad(
+                        "graph.objective",
+                        format!("`{other}` is not maxcut, ising or qubo"),
+                    ))
+                }
+            };
+            let graph = GraphEnergy::new(kind, g.nodes, g.edges.clone(), vec![0.0; g.nodes])
+                .map_err(|e| ApiError::bad("graph", e.to_string()))?;
+            EnergyModel::Graph(graph)
+        }
+        (None, Some(name)) => EnergyModel::from_params(name, &params(&req.params)?)?,
+        (None, None) => return Err(ApiError::bad("model", "give a model or a graph")),
+    };
+    let size = match model.kind() {
+        EnergyKind::Graph | EnergyKind::Gmm => None,
+        _ => Some(req.shape.unwrap_or([32, 32])),
+    };
+    let replicas = req.replicas.unwrap_or(8);
+    let steps = req.steps.unwrap_or(1000);
+    check_size(&state, model.shape(replicas, size)?.len(), steps)?;
+    let spec = OptimizeSpec {
+        model,
+        size,
+        replicas,
+        steps,
+        method: req.method.as_deref().unwrap_or("tempering").parse()?,
+        schedule: crate::core::diffusion_dynamics::ScheduleKind::Cosine,
+        t_start: 3.0,
+        t_end: 0.05,
+        step_size: None,
+        seed: req.seed.unwrap_or(0),
+    };
+    let r = state
+        .run(move |ctx| run_optimize(ctx, &spec, &mut |_, _| {}))
+        .await?;
+    Ok(Json(OptimizeResponse {
+        method: r.method.to_string(),
+        best_energy: r.best_energy,
+        best_energy_per_site: r.best_energy_per_site,
+        best_configuration: r.best.data().to_vec(),
+        energy_trace: r.energy_trace,
+        ladder: r.ladder,
+        swap_acceptance: r.swap_acceptance,
+        cut: r.cut,
+        wall_ms: r.wall_ms,
+    }))
+}
+
+/// The next-state forecast of a map: advance it k steps as an ensemble.
+#[utoipa::path(post, path = "/predict", request_body = PredictRequest,
+    responses((status = 200, body = PredictResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn predict(
+    State(state): State<Arc<ApiState>>,
+    payload: Result<Json<PredictRequest>, JsonRejection>,
+) -> Result<Json<PredictResponse>, ApiError> {
+    let req = body(payload)?;
+    let model = EnergyModel::from_params(&req.model, &params(&req.params)?)?;
+    if !matches!(model.kind(), EnergyKind::Phi4 | EnergyKind::SwiftHohenberg) {
+        return Err(ApiError::bad(
+            "model",
+            "predict advances continuous maps: phi4 or swift_hohenberg",
+        ));
+    }
+    let [h, w] = req.shape;
+    let ensemble = req.ensemble.unwrap_or(16);
+    let shape = Shape::new(ensemble, 1, h, w)?;
+    if req.field.len() != h * w {
+        return Err(ApiError::bad(
+            "field",
+            format!("{} values for a {h}x{w} map", req.field.len()),
+        ));
+    }
+    if req.field.iter().any(|v| !v.is_finite()) {
+        return Err(ApiError::bad("field", "values must be finite"));
+    }
+    check_size(&state, shape.len(), req.steps)?;
+    let t = req
+        .temperature
+        .unwrap_or_else(|| model.default_temperature());
+    if !(t.is_finite() && t >= 0.0) {
+        return Err(ApiError::bad(
+            "temperature",
+            "must be a finite, non-negative number",
+        ));
+    }
+    let eta = req
+        .step_size
+        .unwrap_or_else(|| model.default_step_size(Method::Langevin, t));
+    if !(eta.is_finite() && eta > 0.0) {
+        return Err(ApiError::bad(
+            "step_size",
+            "must be a finite, positive number",
+        ));
+    }
+    let start = Field::from_vec(
+        shape,
+        req.field
+            .iter()
+            .copied()
+            .cycle()
+            .take(shape.len())
+            .collect(),
+    )?;
+    let (steps, seed) = (req.steps, req.seed.unwrap_or(0));
+    let started = Instant::now();
+    let field = state
+        .run(move |ctx| {
+            let mut sim = Simulation::new(ctx, &model, &start, seed)?;
+            let rule = StepRule::langevin(eta, t);
+            sim.advance(steps, &|_| rule, &|_| false, &mut |_, _| {})?;
+            sim.field()
+        })
+        .await?;
+    let k = ensemble as f64;
+    let mut mean = vec![0.0f64; h * w];
+    let mut square = vec![0.0f64; h * w];
+    for c in 0..ensemble {
+        for (i, v) in field.chain(c).iter().enumerate() {
+            mean[i] += *v as f64 / k;
+            square[i] += (*v as f64).powi(2) / k;
+        }
+    }
+    Ok(Json(PredictResponse {
+        shape: req.shape,
+        std: mean
+            .iter()
+            .zip(&square)
+            .map(|(m, s)| (s - m * m).max(0.0).sqrt() as f32)
+            .collect(),
+        mean: mean.iter().map(|m| *m as f32).collect(),
+        wall_ms: started.elapsed().as_secs_f64() * 1e3,
+    }))
+}
+
+/// Liveness and the backend in use.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "the service is up")))]
+pub async fn healthz(State(state): State<Arc<ApiState>>) -> Json<serde_json::Value> {
+    Json(
+        json!({"status": "ok", "backend": state.ctx.backend().to_string(), "adapter": state.ctx.adapter_name()}),
+    )
+}

@@ -1,0 +1,197 @@
+//! Request and response bodies of the HTTP API (JSON), with their OpenAPI schemas.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /diffuse`: sample a model.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiffuseRequest {
+    /// phi4, ising, gmm or swift_hohenberg.
+    pub model: String,
+    /// Model parameters (numbers, or strings such as gmm's `means`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// `[height, width]` of lattice models.
+    pub shape: Option<[usize; 2]>,
+    /// Independent chains (default 4).
+    pub chains: Option<usize>,
+    /// langevin, mala, metropolis, hmc, ddpm, ddim or anneal (default langevin).
+    pub integrator: Option<String>,
+    /// constant, linear, geometric or cosine.
+    pub schedule: Option<String>,
+    /// Steps after burn-in (default 500).
+    pub steps: Option<u64>,
+    /// Steps before recording (default 0).
+    pub burn_in: Option<u64>,
+    /// Record every K steps (default 10).
+    pub record_every: Option<u64>,
+    /// Step size (default: the model's).
+    pub step_size: Option<f32>,
+    /// Temperature (default: the model's).
+    pub temperature: Option<f32>,
+    /// Seed (default 0).
+    pub seed: Option<u32>,
+    /// A starting field for every chain: height × width values.
+    pub initial: Option<Vec<f32>>,
+    /// Return the samples themselves (default true); false returns only statistics.
+    pub return_samples: Option<bool>,
+    /// Energy-law gating: `flag` reports the verdict, `reject` answers 422 when a law fails.
+    pub validate: Option<String>,
+}
+
+/// One estimate with its batch-means standard error.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EstimateOut {
+    /// Mean over recorded steps and chains.
+    pub mean: f64,
+    /// Batch-means standard error (null with too few records).
+    pub stderr: Option<f64>,
+}
+
+/// The energy-law verdict of a run.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct VerdictOut {
+    /// Fraction of chains for which every applicable law held (null: no law applies).
+    pub elf: Option<f64>,
+    /// Laws checked.
+    pub laws: Vec<String>,
+    /// Failures: law, chain, step, value and limit, as text.
+    pub violations: Vec<String>,
+}
+
+/// `POST /diffuse`'s answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DiffuseResponse {
+    /// `[chains, channels, height, width]`.
+    pub shape: Vec<usize>,
+    /// The final samples, chain after chain (absent when not asked for).
+    pub samples: Option<Vec<f32>>,
+    /// Each chain's final energy.
+    pub energies: Vec<f64>,
+    /// Each chain's final value-histogram entropy.
+    pub entropy: Vec<f64>,
+    /// Estimates over recorded steps and chains.
+    #[schema(value_type = Object)]
+    pub estimates: BTreeMap<String, EstimateOut>,
+    /// Mean energy change and entropy change per step over the run.
+    pub delta_e: f64,
+    /// Mean entropy change per step.
+    pub delta_s: f64,
+    /// Energy-law verdict.
+    pub verdict: VerdictOut,
+    /// Backend that computed it.
+    pub backend: String,
+    /// Wall time.
+    pub wall_ms: f64,
+}
+
+/// A graph in a request: 0-based edges `[i, j, w]`.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraphIn {
+    /// Nodes.
+    pub nodes: usize,
+    /// Edges.
+    pub edges: Vec<(usize, usize, f32)>,
+    /// maxcut (default), ising or qubo.
+    pub objective: Option<String>,
+}
+
+/// `POST /optimize`: anneal or temper towards the lowest energy.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizeRequest {
+    /// A lattice model (or give `graph`).
+    pub model: Option<String>,
+    /// Its parameters.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// A graph instead of a lattice model.
+    pub graph: Option<GraphIn>,
+    /// `[height, width]` of lattice models (default 32 × 32).
+    pub shape: Option<[usize; 2]>,
+    /// Replicas (default 8).
+    pub replicas: Option<usize>,
+    /// Steps (default 1000).
+    pub steps: Option<u64>,
+    /// tempering (default), anneal, population, baseline-greedy or baseline-gd.
+    pub method: Option<String>,
+    /// Seed.
+    pub seed: Option<u32>,
+}
+
+/// `POST /optimize`'s answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OptimizeResponse {
+    /// The method used.
+    pub method: String,
+    /// The lowest energy found.
+    pub best_energy: f64,
+    /// Per site.
+    pub best_energy_per_site: f64,
+    /// The configuration with that energy.
+    pub best_configuration: Vec<f32>,
+    /// (step, best so far).
+    pub energy_trace: Vec<(u64, f64)>,
+    /// The adapted ladder (tempering).
+    pub ladder: Option<Vec<f32>>,
+    /// Swap acceptances (tempering).
+    pub swap_acceptance: Option<Vec<f64>>,
+    /// Cut value (Max-Cut graphs).
+    pub cut: Option<f64>,
+    /// Wall time.
+    pub wall_ms: f64,
+}
+
+/// `POST /predict`: the next-state forecast of a map, advanced as an ensemble.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictRequest {
+    /// phi4 or swift_hohenberg.
+    pub model: String,
+    /// Its parameters.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// `[height, width]` of the map.
+    pub shape: [usize; 2],
+    /// The map, height × width values.
+    pub field: Vec<f32>,
+    /// Steps ahead (k).
+    pub steps: u64,
+    /// Ensemble members (default 16).
+    pub ensemble: Option<usize>,
+    /// Step size (default: the model's).
+    pub step_size: Option<f32>,
+    /// Temperature (default: the model's).
+    pub temperature: Option<f32>,
+    /// Seed.
+    pub seed: Option<u32>,
+}
+
+/// `POST /predict`'s answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PredictResponse {
+    /// `[height, width]`.
+    pub shape: [usize; 2],
+    /// Ensemble mean of the map after k steps.
+    pub mean: Vec<f32>,
+    /// Per-site ensemble standard deviation.
+    pub std: Vec<f32>,
+    /// Wall time.
+    pub wall_ms: f64,
+}
+
+/// Every error: the field that was wrong (if one was) and why.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+    /// The request field at fault.
+    pub field: Option<String>,
+}

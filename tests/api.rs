@@ -1,0 +1,347 @@
+//! The HTTP API end to end over real HTTP on 127.0.0.1: every endpoint and alias, every bad input
+//! a 4xx naming the field (and the server still answering), the queue limit under a burst,
+//! bearer auth, energy-law gating, and the checked-in OpenAPI spec matching the generated one.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use idf::api::{serve, ApiState, Limits};
+use idf::Context;
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn start(limits: Limits, token: Option<&str>) -> Server {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let token = token.map(str::to_string);
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let state = ApiState::new(Context::cpu(), limits, token);
+            serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    Server {
+        addr: rx.recv().unwrap(),
+        stop: Some(stop),
+        thread: Some(thread),
+    }
+}
+
+/// One HTTP/1.1 request; returns (status, headers, body).
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    // A server that refuses an oversized body may answer and close before it is all sent.
+    let _ = write!(s, "{method} {path} HTTP/1.1\r\nHost: idf\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, head.to_string(), body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn post(addr: SocketAddr, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let (status, _, body) = request(addr, "POST", path, body, None);
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[test]
+fn endpoints_and_aliases_answer() {
+    let server = start(Limits::default(), None);
+    let a = server.addr;
+    for path in ["/diffuse", "/diffusion/sample"] {
+        let (status, v) = post(
+            a,
+            path,
+            r#"{"model": "phi4", "shape": [8, 8], "chains": 2, "steps": 40, "seed": 3}"#,
+        );
+        assert_eq!(status, 200, "{path}: {v}");
+        assert_eq!(v["shape"], serde_json::json!([2, 1, 8, 8]));
+        assert_eq!(v["samples"].as_array().unwrap().len(), 128);
+        assert_eq!(v["energies"].as_array().unwrap().len(), 2);
+        assert!(
+            v["estimates"]["energy_per_site"]["mean"].is_number()
+                && v["delta_e"].is_number()
+                && v["delta_s"].is_number()
+        );
+    }
+    let (_, v) = post(
+        a,
+        "/diffuse",
+        r#"{"model": "gmm", "chains": 64, "integrator": "ddim", "steps": 50, "return_samples": false}"#,
+    );
+    assert!(
+        v["samples"].is_null() && v["energies"].as_array().unwrap().len() == 64,
+        "{v}"
+    );
+    for path in ["/optimize", "/diffusion/optimize"] {
+        let (status, v) = post(
+            a,
+            path,
+            r#"{"graph": {"nodes": 4, "edges": [[0,1,1],[1,2,1],[2,3,1],[3,0,1]]}, "replicas": 4, "steps": 100, "method": "anneal"}"#,
+        );
+        assert_eq!(status, 200, "{path}: {v}");
+        assert_eq!(v["cut"], 4.0);
+    }
+    let field: Vec<f32> = (0..36).map(|i| (i as f32 * 0.3).sin()).collect();
+    let (status, v) = post(a, "/predict", &serde_json::json!({"model": "phi4", "shape": [6, 6], "field": field, "steps": 20, "ensemble": 8, "temperature": 0.5}).to_string());
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["mean"].as_array().unwrap().len(), 36);
+    assert!(
+        v["std"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s.as_f64().unwrap() > 0.0),
+        "noise spreads the ensemble"
+    );
+    let (status, _, body) = request(a, "GET", "/healthz", "", None);
+    assert!(status == 200 && body.contains("\"ok\""));
+    let (status, _, metrics) = request(a, "GET", "/metrics", "", None);
+    assert_eq!(status, 200);
+    for name in [
+        "idf_requests_total",
+        "idf_request_duration_seconds",
+        "idf_queue_depth",
+        "idf_last_delta_e",
+        "idf_last_delta_s",
+        "idf_backend",
+    ] {
+        assert!(metrics.contains(name), "missing {name}");
+    }
+    assert!(metrics.contains("route=\"/diffuse\""));
+    let (status, _, spec) = request(a, "GET", "/openapi.yaml", "", None);
+    assert!(status == 200 && spec.contains("/optimize"));
+}
+
+#[test]
+fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
+    let server = start(
+        Limits {
+            max_sites: 1 << 16,
+            ..Limits::default()
+        },
+        None,
+    );
+    let a = server.addr;
+    let cases: [(&str, &str, u16, &str); 10] = [
+        ("/diffuse", "{not json", 400, ""),
+        ("/diffuse", r#"{"model": "potts"}"#, 400, "model"),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "params": {"kappa": "nan"}}"#,
+            400,
+            "kappa",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "params": {"zeta": 1}}"#,
+            400,
+            "params.zeta",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [-4, 4]}"#,
+            422,
+            "",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [4096, 4096]}"#,
+            413,
+            "shape",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [0, 4]}"#,
+            400,
+            "shape",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [4, 4], "initial": [1, 2, 3]}"#,
+            400,
+            "initial",
+        ),
+        ("/diffuse", r#"{"model": "phi4", "colour": 3}"#, 422, ""),
+        (
+            "/predict",
+            r#"{"model": "phi4", "shape": [4, 4], "field": [1, 2], "steps": 3}"#,
+            400,
+            "field",
+        ),
+    ];
+    for (path, body, expected, field) in cases {
+        let (status, v) = post(a, path, body);
+        assert_eq!(status, expected, "{body}: {v}");
+        assert!(
+            v["error"].is_string() || status == 400 && v.is_null() || status == 422,
+            "{body}: {v}"
+        );
+        if !field.is_empty() {
+            let named = v["field"].as_str().unwrap_or("").contains(field)
+                || v["error"].as_str().unwrap_or("").contains(field);
+            assert!(named, "{body}: the answer must name `{field}`: {v}");
+        }
+        let (ok, _, _) = request(a, "GET", "/healthz", "", None);
+        assert_eq!(ok, 200, "the server still answers after {body}");
+    }
+    let (status, v) = post(
+        a,
+        "/diffuse",
+        r#"{"model": "phi4", "shape": [64, 64], "chains": 4, "steps": 100000000}"#,
+    );
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["field"], "steps");
+    let (status, _, _) = request(a, "POST", "/diffuse", &"x".repeat(9 << 20), None);
+    assert_eq!(status, 413, "oversized body");
+}
+
+#[test]
+fn a_burst_past_the_queue_gets_503_and_every_accepted_request_an_answer() {
+    let server = start(
+        Limits {
+            queue: 1,
+            ..Limits::default()
+        },
+        None,
+    );
+    let a = server.addr;
+    let handles: Vec<_> = (0..6)
+        .map(|_| std::thread::spawn(move || post(a, "/diffuse", r#"{"model": "phi4", "shape": [64, 64], "chains": 4, "steps": 3000, "return_samples": false}"#).0))
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&200) && statuses.contains(&503),
+        "{statuses:?}"
+    );
+    // A refused request says when to come back.
+    let busy = std::thread::spawn(move || {
+        post(
+            a,
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [64, 64], "chains": 4, "steps": 3000}"#,
+        )
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    let (status, head, _) = request(
+        a,
+        "POST",
+        "/diffuse",
+        r#"{"model": "phi4", "shape": [8, 8]}"#,
+        None,
+    );
+    if status == 503 {
+        assert!(
+            head.to_ascii_lowercase().contains("retry-after: 1"),
+            "{head}"
+        );
+    }
+    assert_eq!(busy.join().unwrap().0, 200);
+}
+
+#[test]
+fn bearer_token_is_required_when_set() {
+    let server = start(Limits::default(), Some("s3cret"));
+    let a = server.addr;
+    let body = r#"{"model": "phi4", "shape": [4, 4], "steps": 5}"#;
+    assert_eq!(request(a, "POST", "/diffuse", body, None).0, 401);
+    assert_eq!(request(a, "POST", "/diffuse", body, Some("wrong")).0, 401);
+    assert_eq!(request(a, "POST", "/diffuse", body, Some("s3cret")).0, 200);
+    assert_eq!(request(a, "GET", "/healthz", "", None).0, 200);
+}
+
+#[test]
+fn energy_law_gating_rejects_or_flags() {
+    let server = start(Limits::default(), None);
+    // Heat flow past its stability limit (r = 0.3) breaks the second law.
+    let body = |gate: &str| {
+        format!(
+            r#"{{"model": "phi4", "params": {{"kappa": 1, "a": 0, "b": 0}}, "shape": [16, 16], "chains": 1,
+        "temperature": 0, "step_size": 0.3, "steps": 60, "record_every": 1, "validate": "{gate}"}}"#
+        )
+    };
+    let (status, v) = post(server.addr, "/diffuse", &body("reject"));
+    assert_eq!(status, 422, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("failed"), "{v}");
+    let (status, v) = post(server.addr, "/diffuse", &body("flag"));
+    assert_eq!(status, 200);
+    assert!(
+        !v["verdict"]["violations"].as_array().unwrap().is_empty() && v["verdict"]["elf"] == 0.0,
+        "{v}"
+    );
+}
+
+#[test]
+fn checked_in_openapi_matches_the_code() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/api_docs/diffusion_openapi.yaml"
+    );
+    let checked_in = std::fs::read_to_string(path).unwrap();
+    assert!(
+        checked_in == idf::api::openapi_yaml(),
+        "api_docs/diffusion_openapi.yaml is stale: regenerate it with `idf serve --openapi > api_docs/diffusion_openapi.yaml`"
+    );
+}
