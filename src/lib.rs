@@ -35,6 +35,7 @@ pub mod config;
 pub mod context;
 pub mod core;
 pub mod cpu;
+pub mod deploy;
 pub mod elf;
 pub mod error;
 pub mod gpu;

@@ -53,6 +53,15 @@ enum Command {
         #[arg(long)]
         openapi: bool,
     },
+    /// Render the Helm chart's values (deploy/helm/idf) from the EIL section of idf.yaml.
+    Deploy {
+        /// Configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Folder to write values.yaml into.
+        #[arg(long, default_value = "deploy/rendered")]
+        out: PathBuf,
+    },
     /// Run the energy-law validation suite and write its ELF report as JSON.
     Validate(ValidateArgs),
     /// Write the physics baseline (HDF5), or check a fresh run against one.
@@ -253,6 +262,22 @@ fn main() -> ExitCode {
         Command::Info { json } => info(json),
         Command::Sample(args) => run_sample(*args),
         Command::Validate(args) => run_validate(args),
+        Command::Deploy { config, out } => {
+            let config = match &config {
+                Some(path) => Config::load(path),
+                None => Ok(Config::default()),
+            };
+            config.map_err(anyhow::Error::from).and_then(|c| {
+                let path = out.join("values.yaml");
+                idf::io::write_atomic(&path, idf::deploy::helm_values(&c).as_bytes())?;
+                println!(
+                    "wrote {}; install with: helm install idf deploy/helm/idf -f {}",
+                    path.display(),
+                    path.display()
+                );
+                Ok(())
+            })
+        }
         #[cfg(feature = "server")]
         Command::Serve {
             addr,
