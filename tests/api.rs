@@ -345,3 +345,24 @@ fn checked_in_openapi_matches_the_code() {
         "api_docs/diffusion_openapi.yaml is stale: regenerate it with `idf serve --openapi > api_docs/diffusion_openapi.yaml`"
     );
 }
+
+#[test]
+fn shutdown_finishes_accepted_requests() {
+    let mut server = start(Limits::default(), None);
+    let a = server.addr;
+    let slow = std::thread::spawn(move || {
+        post(a, "/diffuse", r#"{"model": "phi4", "shape": [64, 64], "chains": 4, "steps": 3000, "return_samples": false}"#).0
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = server.stop.take().unwrap().send(());
+    assert_eq!(
+        slow.join().unwrap(),
+        200,
+        "the request in flight is answered"
+    );
+    server.thread.take().unwrap().join().unwrap();
+    assert!(
+        TcpStream::connect(a).is_err(),
+        "the server has stopped listening"
+    );
+}

@@ -193,6 +193,11 @@ pub async fn diffuse(
     if let Some(e) = elf {
         state.metrics.elf.set(e);
     }
+    state.completed(json!({
+        "route": "/diffuse", "model": report.model.name(), "shape": report.field.shape().dims(),
+        "steps": report.steps, "delta_e": delta_e, "delta_s": delta_s, "elf": verdict.elf,
+        "violations": verdict.violations, "latency_ms": wall_ms,
+    }));
     if gate.as_deref() == Some("reject") && !verdict.violations.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -273,9 +278,14 @@ pub async fn optimize(
         step_size: None,
         seed: req.seed.unwrap_or(0),
     };
+    let (model_name, dims) = (spec.model.name(), spec.model.shape(replicas, size)?.dims());
     let r = state
         .run(move |ctx| run_optimize(ctx, &spec, &mut |_, _| {}))
         .await?;
+    state.completed(json!({
+        "route": "/optimize", "model": model_name, "shape": dims, "steps": steps,
+        "best_energy": r.best_energy, "latency_ms": r.wall_ms,
+    }));
     Ok(Json(OptimizeResponse {
         method: r.method.to_string(),
         best_energy: r.best_energy,
@@ -354,6 +364,10 @@ pub async fn predict(
             sim.field()
         })
         .await?;
+    state.completed(json!({
+        "route": "/predict", "model": req.model, "shape": [ensemble, 1, h, w], "steps": steps,
+        "latency_ms": started.elapsed().as_secs_f64() * 1e3,
+    }));
     let k = ensemble as f64;
     let mut mean = vec![0.0f64; h * w];
     let mut square = vec![0.0f64; h * w];

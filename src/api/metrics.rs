@@ -23,6 +23,12 @@ pub struct Metrics {
     pub elf: Gauge,
     /// 1 for the backend in use.
     pub backend: IntGaugeVec,
+    /// 1 while events reach Kafka, 0 while the broker is down.
+    pub kafka_up: IntGauge,
+    /// Failed Kafka connections and productions.
+    pub kafka_errors: prometheus::IntCounter,
+    /// Events dropped because Kafka could not take them.
+    pub kafka_dropped: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -61,6 +67,18 @@ impl Metrics {
         let backend_gauge =
             IntGaugeVec::new(Opts::new("idf_backend", "the backend in use"), &["backend"])
                 .expect("valid metric");
+        let kafka_up =
+            IntGauge::new("idf_kafka_up", "1 while events reach Kafka").expect("valid metric");
+        let kafka_errors = prometheus::IntCounter::new(
+            "idf_kafka_errors_total",
+            "failed Kafka connections and productions",
+        )
+        .expect("valid metric");
+        let kafka_dropped = prometheus::IntCounter::new(
+            "idf_kafka_dropped_events_total",
+            "events Kafka could not take",
+        )
+        .expect("valid metric");
         for m in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -69,6 +87,9 @@ impl Metrics {
             Box::new(delta_s.clone()),
             Box::new(elf.clone()),
             Box::new(backend_gauge.clone()),
+            Box::new(kafka_up.clone()),
+            Box::new(kafka_errors.clone()),
+            Box::new(kafka_dropped.clone()),
         ] {
             registry.register(m).expect("unique metric names");
         }
@@ -82,6 +103,9 @@ impl Metrics {
             delta_s,
             elf,
             backend: backend_gauge,
+            kafka_up,
+            kafka_errors,
+            kafka_dropped,
         }
     }
 

@@ -4,6 +4,8 @@
 //! in front of the device (a full queue answers 503 with Retry-After, never hangs); bodies, grids
 //! and sites × steps are limited; every bad input is a 4xx JSON error naming the field.
 
+#[cfg(feature = "kafka")]
+pub mod events;
 pub mod handlers;
 pub mod metrics;
 pub mod types;
@@ -60,6 +62,9 @@ pub struct ApiState {
     device: std::sync::Mutex<()>,
     metrics: Metrics,
     token: Option<String>,
+    #[cfg(feature = "kafka")]
+    events: std::sync::OnceLock<events::EventSink>,
+    next_request: std::sync::atomic::AtomicU64,
 }
 
 impl ApiState {
@@ -73,7 +78,39 @@ impl ApiState {
             device: std::sync::Mutex::new(()),
             metrics,
             token,
+            #[cfg(feature = "kafka")]
+            events: std::sync::OnceLock::new(),
+            next_request: std::sync::atomic::AtomicU64::new(1),
         })
+    }
+
+    /// Publishes completed requests to Kafka at `brokers` (host:port, comma-separated); call
+    /// from inside the server's runtime.
+    #[cfg(feature = "kafka")]
+    pub fn enable_kafka(&self, brokers: &str) {
+        let m = &self.metrics;
+        let sink = events::EventSink::start(
+            brokers,
+            m.kafka_up.clone(),
+            m.kafka_errors.clone(),
+            m.kafka_dropped.clone(),
+        );
+        let _ = self.events.set(sink);
+    }
+
+    /// Records a completed request: an id, and an event on Kafka when that is enabled.
+    fn completed(&self, event: serde_json::Value) {
+        let id = self
+            .next_request
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        #[cfg(feature = "kafka")]
+        if let Some(sink) = self.events.get() {
+            let mut event = event;
+            event["request_id"] = serde_json::json!(id);
+            sink.publish(event);
+        }
+        #[cfg(not(feature = "kafka"))]
+        let _ = (id, event);
     }
 
     /// Runs `job` on the device behind the queue: 503 when the queue is full, 504 past the timeout.

@@ -52,6 +52,11 @@ enum Command {
         /// Print the OpenAPI document and exit.
         #[arg(long)]
         openapi: bool,
+        /// Kafka brokers (host:port, comma-separated) to publish request events to (default:
+        /// IDF_KAFKA_BROKERS; none: no events).
+        #[cfg(feature = "kafka")]
+        #[arg(long)]
+        kafka: Option<String>,
     },
     /// Render the Helm chart's values (deploy/helm/idf) from the EIL section of idf.yaml.
     Deploy {
@@ -284,7 +289,21 @@ fn main() -> ExitCode {
             config,
             backend,
             openapi,
-        } => serve(&addr, config.as_deref(), backend.as_deref(), openapi),
+            #[cfg(feature = "kafka")]
+            kafka,
+        } => {
+            #[cfg(feature = "kafka")]
+            let brokers = kafka.or_else(|| std::env::var("IDF_KAFKA_BROKERS").ok());
+            #[cfg(not(feature = "kafka"))]
+            let brokers: Option<String> = None;
+            serve(
+                &addr,
+                config.as_deref(),
+                backend.as_deref(),
+                openapi,
+                brokers,
+            )
+        }
         Command::Optimize(args) => run_optimize(*args),
         Command::Render(args) => run_render(args),
         Command::Baseline {
@@ -657,7 +676,13 @@ fn run_optimize(args: OptimizeArgs) -> Result<()> {
 }
 
 #[cfg(feature = "server")]
-fn serve(addr: &str, config: Option<&Path>, backend: Option<&str>, openapi: bool) -> Result<()> {
+fn serve(
+    addr: &str,
+    config: Option<&Path>,
+    backend: Option<&str>,
+    openapi: bool,
+    brokers: Option<String>,
+) -> Result<()> {
     if openapi {
         print!("{}", idf::api::openapi_yaml());
         return Ok(());
@@ -681,6 +706,16 @@ fn serve(addr: &str, config: Option<&Path>, backend: Option<&str>, openapi: bool
             ctx.describe()
         );
         let state = idf::api::ApiState::new(ctx, idf::api::Limits::default(), token);
+        #[cfg(feature = "kafka")]
+        if let Some(brokers) = &brokers {
+            state.enable_kafka(brokers);
+            eprintln!(
+                "idf serve: publishing request events to Kafka at {brokers} ({})",
+                idf::api::events::TOPIC
+            );
+        }
+        #[cfg(not(feature = "kafka"))]
+        let _ = brokers;
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("idf serve: shutting down after the requests in flight");
