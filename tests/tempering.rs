@@ -141,3 +141,20 @@ on_both! {
         }
     }
 }
+
+#[test]
+fn looking_at_the_state_does_not_swap() {
+    let model = EnergyModel::from_params("ising", &[]).unwrap();
+    let shape = model.shape(4, Some([8, 8])).unwrap();
+    let mut sim =
+        Simulation::new(&Context::cpu(), &model, &Field::random_spins(shape, 1), 1).unwrap();
+    sim.set_temperatures(&[1.0, 1.5, 2.0, 2.5]).unwrap();
+    let before = sim.ladder_state().unwrap();
+    sim.energies().unwrap();
+    sim.chain_stats(None).unwrap();
+    assert_eq!(
+        sim.ladder_state().unwrap(),
+        before,
+        "observing the state must not attempt swaps"
+    );
+}

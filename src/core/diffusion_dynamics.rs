@@ -1072,8 +1072,9 @@ impl Simulation {
                 dst: sim.current.other(),
                 aux: Aux::Trace,
             });
-            // Replica exchange swaps after every observation, from the energies just recorded.
-            if sim.tempering {
+            // Replica exchange swaps after every observation of a run (not after a look at the
+            // state, such as `chain_stats`), from the energies just recorded.
+            if sim.tempering && n > 0 {
                 out.push(Dispatch {
                     kernel: Kernel::ReplicaSwap,
                     params: StepParams {
