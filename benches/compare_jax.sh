@@ -6,16 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=benches/.venv
+target="${CARGO_TARGET_DIR:-target}"
 if ! "$venv/bin/python" -c "import jax, numpy" 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "jax[cpu]" numpy
 fi
 if [ "${1:-}" = "--quick" ]; then
     cargo build --quiet --example phi4_trajectory
-    "$venv/bin/python" benches/compare_jax.py --idf target/debug/examples/phi4_trajectory \
+    "$venv/bin/python" benches/compare_jax.py --idf "$target/debug/examples/phi4_trajectory" \
         --size 32 --steps 20 --repeats 2
 else
     cargo build --quiet --release --example phi4_trajectory
-    "$venv/bin/python" benches/compare_jax.py --idf target/release/examples/phi4_trajectory \
+    "$venv/bin/python" benches/compare_jax.py --idf "$target/release/examples/phi4_trajectory" \
         --size 256 --steps 1000 --repeats 7 --numpy-steps 200
 fi
