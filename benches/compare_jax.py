@@ -90,12 +90,16 @@ def main():
     np_ms = median_ms(numpy_trajectory(a.size, np_steps, a.eta, a.temperature), max(1, a.repeats // 2))
     np_ms *= a.steps / np_steps
 
+    def versus(other_ms):
+        ratio = other_ms / idf["median_ms"]
+        return f"IDF is {ratio:.2f}x faster" if ratio >= 1 else f"IDF is {1 / ratio:.2f}x slower"
+
     import jax
     print(f"phi4 Langevin, {a.size}x{a.size}, {a.steps} steps, one chain, CPU ({jax.__version__=})")
     print(f"  IDF (cpu)  median {idf['median_ms']:10.2f} ms   peak RSS {peak_kib / 1024:.1f} MiB")
-    print(f"  JAX        median {jax_ms:10.2f} ms   IDF is {jax_ms / idf['median_ms']:.2f}x faster")
+    print(f"  JAX        median {jax_ms:10.2f} ms   {versus(jax_ms)}")
     scaled = "" if np_steps == a.steps else f" (timed {np_steps} steps, scaled)"
-    print(f"  NumPy      median {np_ms:10.2f} ms   IDF is {np_ms / idf['median_ms']:.2f}x faster{scaled}")
+    print(f"  NumPy      median {np_ms:10.2f} ms   {versus(np_ms)}{scaled}")
     print(json.dumps({"idf_ms": idf["median_ms"], "jax_ms": jax_ms, "numpy_ms": np_ms,
                       "jax_over_idf": jax_ms / idf["median_ms"], "numpy_over_idf": np_ms / idf["median_ms"],
                       "idf_peak_rss_mib": peak_kib / 1024, "size": a.size, "steps": a.steps}))
