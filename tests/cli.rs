@@ -1,15 +1,9 @@
 //! The `idf` binary end to end: JSON output, files, and every bad input a clear error with a
 //! non-zero exit.
 
-use std::process::{Command, Output};
+mod common;
 
-fn idf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_idf"))
-        .args(args)
-        .env("NODEVICE_SELECT", "1")
-        .output()
-        .expect("idf runs")
-}
+use common::idf;
 
 fn fails_with(args: &[&str], needle: &str) {
     let out = idf(args);

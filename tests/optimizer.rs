@@ -114,13 +114,7 @@ on_both! {
     }
 }
 
-fn idf(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
-        .args(args)
-        .env("NODEVICE_SELECT", "1")
-        .output()
-        .unwrap()
-}
+use common::idf;
 
 #[test]
 fn optimize_command_reports_in_json() {

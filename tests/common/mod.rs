@@ -47,6 +47,15 @@ macro_rules! on_both {
     };
 }
 
+/// Runs the `idf` binary (headless) and returns its output.
+pub fn idf(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
+        .args(args)
+        .env("NODEVICE_SELECT", "1")
+        .output()
+        .expect("idf runs")
+}
+
 /// Asserts `|estimate − exact| ≤ z·stderr`, the statistical tolerance used throughout.
 pub fn assert_within_stderr(what: &str, estimate: f64, stderr: f64, exact: f64, z: f64) {
     assert!(
