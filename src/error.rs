@@ -60,6 +60,16 @@ pub enum IdfError {
         /// Why, and what to use instead.
         reason: String,
     },
+    /// The model has no implementation on the chosen backend.
+    #[error("model `{model}` does not run on the {backend} backend: {reason}")]
+    BackendUnsupported {
+        /// The model.
+        model: String,
+        /// The backend.
+        backend: String,
+        /// Why, and what to use instead.
+        reason: String,
+    },
     /// The field became NaN or infinite.
     #[error(
         "the run diverged at step {step}: the field became NaN or infinite with step size {step_size}; \

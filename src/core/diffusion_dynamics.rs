@@ -823,6 +823,53 @@ impl Simulation {
         Field::from_vec(self.shape, self.exec.read_field(self.current)?)
     }
 
+    /// Swaps the energy under the running trajectory: the field, the step count and the random
+    /// stream carry on. New parameters of the same energy module are written in place (cheap
+    /// enough for every frame of a slider drag); another module (a custom energy's edit) gets
+    /// new buffers, with the current field copied over.
+    pub fn set_model(&mut self, ctx: &Context, model: &EnergyModel) -> Result<()> {
+        let packed = model.packed_params();
+        if model.kind() == self.model.kind() && packed.len() == self.model.packed_params().len() {
+            self.exec.write_energy_params(&packed);
+        } else {
+            if self.tempering {
+                return Err(IdfError::invalid(
+                    "model",
+                    "a replica-exchange run keeps its energy module; change its parameters only",
+                ));
+            }
+            if let EnergyModel::Gmm(g) = model {
+                if self.shape.sites_per_chain() != g.dim() {
+                    return Err(IdfError::InvalidShape(format!(
+                        "the mixture lives in {} dimensions but each chain holds {} values",
+                        g.dim(),
+                        self.shape.sites_per_chain()
+                    )));
+                }
+            }
+            let field = self.exec.read_field(self.current)?;
+            let mut exec = Executor::new(ctx, model, self.shape)?;
+            exec.write_field(Slot::A, &field);
+            exec.write_status(&initial_status(self.shape.chains));
+            self.exec = exec;
+            self.current = Slot::A;
+        }
+        self.model = model.clone();
+        Ok(())
+    }
+
+    /// The current value at flat index `index` (`[chain, channel, y, x]` row-major), read
+    /// alone: what a cursor read-out needs, without copying the field.
+    pub fn value_at(&self, index: usize) -> Result<f32> {
+        if index >= self.shape.len() {
+            return Err(IdfError::invalid(
+                "index",
+                format!("{index} is past the field's {} values", self.shape.len()),
+            ));
+        }
+        self.exec.read_value(self.current, index)
+    }
+
     /// Replaces the current field.
     pub fn set_field(&mut self, field: &Field) -> Result<()> {
         if field.shape() != self.shape {

@@ -8,6 +8,7 @@
 
 use serde_json::json;
 
+use crate::core::custom_energy::CustomEnergy;
 use crate::core::diffusion_dynamics::Method;
 use crate::core::field::{Field, Shape};
 use crate::error::{IdfError, Result};
@@ -15,6 +16,8 @@ use crate::error::{IdfError, Result};
 /// Which energy module a kernel is composed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EnergyKind {
+    /// A user's WGSL module, by [`CustomEnergy::id`] (GPU only).
+    Custom(u64),
     /// φ⁴ lattice field.
     Phi4,
     /// Ising spins.
@@ -45,6 +48,7 @@ impl EnergyKind {
             EnergyKind::Gmm => "energies/gmm",
             EnergyKind::SwiftHohenberg => "energies/swift_hohenberg",
             EnergyKind::Graph => "energies/graph",
+            EnergyKind::Custom(_) => crate::core::custom_energy::CUSTOM_MODULE,
         }
     }
 
@@ -240,6 +244,8 @@ pub enum EnergyModel {
     GuidedPhi4(Phi4, Guidance),
     /// Ising, Max-Cut or QUBO on a weighted graph.
     Graph(crate::core::graph::GraphEnergy),
+    /// A user's WGSL energy (GPU only, gradient integrators).
+    Custom(CustomEnergy),
 }
 
 fn parse_f32(name: &str, value: &str) -> Result<f32> {
@@ -301,6 +307,10 @@ impl EnergyModel {
                 _ => return Err(self.unknown_param(key)),
             },
             EnergyModel::Graph(_) => return Err(self.unknown_param(key)),
+            EnergyModel::Custom(c) => {
+                let v = parse_f32(key, value)?;
+                c.set(key, v).map_err(|m| IdfError::invalid(key, m))?
+            }
             EnergyModel::SwiftHohenberg(p) => match key {
                 "epsilon" => p.epsilon = parse_f32(key, value)?,
                 "g" => p.g = parse_f32(key, value)?,
@@ -341,6 +351,7 @@ impl EnergyModel {
                 crate::core::graph::GraphKind::MaxCut => "maxcut",
                 crate::core::graph::GraphKind::Qubo => "qubo",
             },
+            EnergyModel::Custom(_) => "custom",
         }
     }
 
@@ -379,7 +390,7 @@ impl EnergyModel {
         match self {
             EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) => &["kappa", "a", "b", "h"],
             EnergyModel::SwiftHohenberg(_) => &["epsilon", "g"],
-            EnergyModel::Graph(_) => &[],
+            EnergyModel::Graph(_) | EnergyModel::Custom(_) => &[],
             EnergyModel::Ising(_) => &["J", "h"],
             EnergyModel::Gmm(_) => &["weights", "means", "stds"],
         }
@@ -393,6 +404,7 @@ impl EnergyModel {
             EnergyModel::Graph(_) => EnergyKind::Graph,
             EnergyModel::Ising(_) => EnergyKind::Ising,
             EnergyModel::Gmm(_) => EnergyKind::Gmm,
+            EnergyModel::Custom(c) => EnergyKind::Custom(c.id()),
         }
     }
 
@@ -408,6 +420,12 @@ impl EnergyModel {
             }
             EnergyModel::Ising(p) => json!({"J": p.j, "h": p.h}),
             EnergyModel::Gmm(g) => json!({"weights": g.weights, "means": g.means, "stds": g.stds}),
+            EnergyModel::Custom(c) => serde_json::Value::Object(
+                c.params
+                    .iter()
+                    .map(|p| (p.name.clone(), json!(p.value)))
+                    .collect(),
+            ),
         }
     }
 
@@ -423,6 +441,7 @@ impl EnergyModel {
             EnergyModel::SwiftHohenberg(p) => vec![p.epsilon, p.g],
             EnergyModel::Graph(g) => g.packed(),
             EnergyModel::Ising(p) => vec![p.j, p.h],
+            EnergyModel::Custom(c) => c.packed(),
             EnergyModel::Gmm(g) => {
                 let mut out = vec![g.weights.len() as f32, g.dim() as f32];
                 for ((w, s), m) in g.weights.iter().zip(&g.stds).zip(&g.means) {
@@ -456,9 +475,10 @@ impl EnergyModel {
     /// (the diffusion prior) for the mixture.
     pub fn initial_field(&self, shape: Shape, seed: u32) -> Field {
         match self {
-            EnergyModel::Phi4(_) | EnergyModel::GuidedPhi4(..) | EnergyModel::SwiftHohenberg(_) => {
-                Field::random_normal(shape, seed, 0.1)
-            }
+            EnergyModel::Phi4(_)
+            | EnergyModel::GuidedPhi4(..)
+            | EnergyModel::SwiftHohenberg(_)
+            | EnergyModel::Custom(_) => Field::random_normal(shape, seed, 0.1),
             EnergyModel::Ising(_) => Field::random_spins(shape, seed),
             EnergyModel::Graph(g) if g.kind == crate::core::graph::GraphKind::Qubo => {
                 let mut f = Field::random_spins(shape, seed);
@@ -506,6 +526,7 @@ impl EnergyModel {
                 2.0 * degree.iter().fold(0.0, |a: f32, b| a.max(*b))
             }
             EnergyModel::Gmm(g) => g.stds.iter().map(|s| 1.0 / (s * s)).fold(0.0, f32::max),
+            EnergyModel::Custom(c) => c.curvature,
         }
     }
 
@@ -548,6 +569,12 @@ impl EnergyModel {
             (EnergyModel::Ising(_), Method::Langevin | Method::Mala | Method::Hmc) => Err(unsupported(
                 "Ising spins are discrete (±1); use --integrator metropolis or anneal",
             )),
+            (EnergyModel::Custom(_), Method::Metropolis | Method::Ddpm | Method::Ddim) => {
+                Err(unsupported(
+                    "a custom WGSL energy defines site_energy and energy_gradient only; \
+                     use langevin, mala, hmc or anneal",
+                ))
+            }
             (EnergyModel::Gmm(_), Method::Metropolis) => Err(unsupported(
                 "the mixture is not a nearest-neighbour energy; use langevin, mala, ddpm or ddim",
             )),

@@ -20,6 +20,19 @@ impl Executor {
     /// Allocates buffers for `shape` on the context's backend.
     pub fn new(ctx: &Context, model: &EnergyModel, shape: Shape) -> Result<Self> {
         let packed = model.packed_params();
+        if let EnergyModel::Custom(custom) = model {
+            match ctx.gpu_context() {
+                Some(gpu) => gpu.register_custom(custom),
+                None => {
+                    return Err(crate::error::IdfError::BackendUnsupported {
+                        model: model.name().into(),
+                        backend: "CPU".into(),
+                        reason: "a custom WGSL energy has no CPU twin; run it on a GPU adapter"
+                            .into(),
+                    })
+                }
+            }
+        }
         Ok(match ctx.gpu_context() {
             Some(gpu) => Executor::Gpu(Box::new(GpuExecutor::new(
                 gpu.clone(),
@@ -39,6 +52,14 @@ impl Executor {
         })
     }
 
+    /// Replaces the energy's parameters with as many new values (the same energy module).
+    pub fn write_energy_params(&mut self, params: &[f32]) {
+        match self {
+            Executor::Cpu(c) => c.write_energy_params(params),
+            Executor::Gpu(g) => g.write_energy_params(params),
+        }
+    }
+
     /// Uploads a field into `slot`.
     pub fn write_field(&mut self, slot: Slot, data: &[f32]) {
         match self {
@@ -52,6 +73,14 @@ impl Executor {
         match self {
             Executor::Cpu(c) => Ok(c.field(slot).to_vec()),
             Executor::Gpu(g) => g.read_field(slot),
+        }
+    }
+
+    /// One value of the field in `slot`.
+    pub fn read_value(&self, slot: Slot, index: usize) -> Result<f32> {
+        match self {
+            Executor::Cpu(c) => Ok(c.field(slot)[index]),
+            Executor::Gpu(g) => g.read_value(slot, index),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The engine: fields, energies, integrators and diffusion, and estimators over their traces.
 
+pub mod custom_energy;
 pub mod diffusion;
 pub mod diffusion_dynamics;
 pub mod energy_field;

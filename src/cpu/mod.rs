@@ -74,6 +74,11 @@ impl CpuExecutor {
         self.field[slot.index()].copy_from_slice(data);
     }
 
+    /// Replaces the energy's parameters.
+    pub fn write_energy_params(&mut self, params: &[f32]) {
+        self.energy_params.copy_from_slice(params);
+    }
+
     /// Overwrites the start of the scratch buffer.
     pub fn write_scratch(&mut self, values: &[f32]) {
         self.scratch[..values.len()].copy_from_slice(values);

@@ -221,6 +221,13 @@ impl GpuExecutor {
             .write_buffer(self.slot(slot), 0, bytemuck::cast_slice(data));
     }
 
+    /// Replaces the energy's parameters (as many values as the buffer holds).
+    pub fn write_energy_params(&self, params: &[f32]) {
+        self.gpu
+            .queue
+            .write_buffer(&self.energy_params, 0, bytemuck::cast_slice(params));
+    }
+
     /// Overwrites the start of the scratch buffer.
     pub fn write_scratch(&self, values: &[f32]) {
         self.gpu
@@ -360,6 +367,12 @@ impl GpuExecutor {
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
+    /// One value of the field in `slot` (a 4-byte copy).
+    pub fn read_value(&self, slot: Slot, index: usize) -> Result<f32> {
+        let bytes = read_buffer_range(&self.gpu, self.slot(slot), (index * 4) as u64, 4)?;
+        Ok(f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
     fn read(&self, buffer: &wgpu::Buffer, len: u64) -> Result<Vec<u8>> {
         read_buffer(&self.gpu, buffer, len)
     }
@@ -367,6 +380,16 @@ impl GpuExecutor {
 
 /// Copies the first `len` bytes of `buffer` to the host (one submit and a blocking map).
 pub fn read_buffer(gpu: &GpuContext, buffer: &wgpu::Buffer, len: u64) -> Result<Vec<u8>> {
+    read_buffer_range(gpu, buffer, 0, len)
+}
+
+/// Copies `len` bytes of `buffer` from `offset` (both multiples of 4) back to the host.
+pub fn read_buffer_range(
+    gpu: &GpuContext,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+    len: u64,
+) -> Result<Vec<u8>> {
     let device = &gpu.device;
     let staging = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("idf read-back"),
@@ -377,7 +400,7 @@ pub fn read_buffer(gpu: &GpuContext, buffer: &wgpu::Buffer, len: u64) -> Result<
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("idf read-back"),
     });
-    encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, len);
+    encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, len);
     gpu.queue.submit([encoder.finish()]);
     let (tx, rx) = std::sync::mpsc::channel();
     staging.map_async(wgpu::MapMode::Read, .., move |r| {

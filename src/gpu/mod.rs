@@ -23,6 +23,7 @@ pub struct GpuContext {
     pub(crate) bind_group_layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<(Kernel, EnergyKind), Arc<wgpu::ComputePipeline>>>,
+    custom_sources: Mutex<HashMap<u64, Arc<str>>>,
     colormap: OnceLock<colormap::ColormapPipeline>,
 }
 
@@ -107,6 +108,7 @@ impl GpuContext {
             bind_group_layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
+            custom_sources: Mutex::new(HashMap::new()),
             colormap: OnceLock::new(),
         }
     }
@@ -118,6 +120,14 @@ impl GpuContext {
         }
         let built = colormap::ColormapPipeline::new(&self.device)?;
         Ok(self.colormap.get_or_init(|| built))
+    }
+
+    /// Makes a user's energy module known to the pipeline registry under its id.
+    pub fn register_custom(&self, energy: &crate::core::custom_energy::CustomEnergy) {
+        self.custom_sources
+            .lock()
+            .expect("custom energy registry poisoned")
+            .insert(energy.id(), energy.source().clone());
     }
 
     /// The compiled pipeline of `kernel` composed with `energy`, built on first use.
@@ -136,7 +146,22 @@ impl GpuContext {
         if let Some(p) = cache.get(&(kernel, energy)) {
             return Ok(p.clone());
         }
-        let shader = shader::compose(kernel, energy)?;
+        let shader = match energy {
+            EnergyKind::Custom(id) => {
+                let source = self
+                    .custom_sources
+                    .lock()
+                    .expect("custom energy registry poisoned")
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| IdfError::Shader {
+                        name: kernel.name().to_string(),
+                        message: "a custom energy that was never registered on this device".into(),
+                    })?;
+                shader::compose_with(kernel.name(), (energy.module(), &source))?
+            }
+            _ => shader::compose(kernel, energy)?,
+        };
         let module = shader.validate()?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let shader_module = self

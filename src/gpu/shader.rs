@@ -99,6 +99,30 @@ pub fn module_source(name: &str) -> Option<&'static str> {
     MODULES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
+/// Where a shader error points and what naga said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShaderDiagnostic {
+    /// The module the error is in (`energies/custom`, `langevin_step`, …).
+    pub module: String,
+    /// Its line in that module, 1-based (0 where naga gave no location).
+    pub line: usize,
+    /// Its column, 1-based (0 where naga gave no location).
+    pub column: usize,
+    /// naga's message in one line.
+    pub message: String,
+    /// naga's full report with the source excerpt.
+    pub rendered: String,
+}
+
+impl std::fmt::Display for ShaderDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}.wgsl:{}:{}: ", self.module, self.line, self.column)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
 /// A kernel with its imports resolved into one WGSL source.
 #[derive(Clone, Debug)]
 pub struct ComposedShader {
@@ -111,19 +135,25 @@ pub struct ComposedShader {
 }
 
 impl ComposedShader {
-    /// Where composed line `line` (1-based) came from, as `module:line`.
-    fn origin(&self, line: usize) -> String {
-        match self.origins.get(line.wrapping_sub(1)) {
-            Some((module, l)) => format!("{module}.wgsl:{l}"),
-            None => format!("line {line}"),
-        }
-    }
-
     /// Parses and validates the composed module with naga.
     pub fn validate(&self) -> Result<naga::Module> {
+        self.check().map_err(|d| {
+            let at = if d.line > 0 {
+                format!("at {}.wgsl:{}:{} ", d.module, d.line, d.column)
+            } else {
+                String::new()
+            };
+            self.error(format!("{at}{}", d.rendered))
+        })
+    }
+
+    /// Parses and validates with naga, answering a failure with where it points (the module
+    /// and its own line and column) and naga's message: what an editor shows inline.
+    pub fn check(&self) -> std::result::Result<naga::Module, ShaderDiagnostic> {
         let module = naga::front::wgsl::parse_str(&self.source).map_err(|e| {
             self.diagnostic(
                 e.location(&self.source),
+                e.message().to_string(),
                 e.emit_to_string_with_path(&self.source, &self.name),
             )
         })?;
@@ -133,26 +163,39 @@ impl ComposedShader {
         )
         .validate(&module)
         .map_err(|e| {
+            let mut message = e.as_inner().to_string();
+            let mut cause = std::error::Error::source(e.as_inner());
+            while let Some(c) = cause {
+                message.push_str(": ");
+                message.push_str(&c.to_string());
+                cause = c.source();
+            }
             self.diagnostic(
                 e.location(&self.source),
+                message,
                 e.emit_to_string_with_path(&self.source, &self.name),
             )
         })?;
         Ok(module)
     }
 
-    /// naga's rendered message, led by the module, line and column it points at.
-    fn diagnostic(&self, at: Option<naga::SourceLocation>, rendered: String) -> IdfError {
-        let at = at
-            .map(|l| {
-                format!(
-                    "at {}:{} ",
-                    self.origin(l.line_number as usize),
-                    l.line_position
-                )
-            })
-            .unwrap_or_default();
-        self.error(format!("{at}{rendered}"))
+    fn diagnostic(
+        &self,
+        at: Option<naga::SourceLocation>,
+        message: String,
+        rendered: String,
+    ) -> ShaderDiagnostic {
+        let (module, line) = at
+            .and_then(|l| self.origins.get((l.line_number as usize).wrapping_sub(1)))
+            .cloned()
+            .unwrap_or_else(|| (self.name.clone(), 0));
+        ShaderDiagnostic {
+            module,
+            line,
+            column: at.map_or(0, |l| l.line_position as usize),
+            message,
+            rendered,
+        }
     }
 
     fn error(&self, message: String) -> IdfError {

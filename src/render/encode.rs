@@ -173,21 +173,20 @@ impl Sink {
     }
 }
 
-/// Writes one frame as an 8-bit RGB PNG.
+/// Writes one frame as an 8-bit RGB PNG, atomically (a temporary file, then a rename).
 pub fn write_png(path: &Path, frame: &RgbFrame) -> Result<()> {
-    let file = File::create(path).map_err(|e| IdfError::io(path, e))?;
-    let mut enc = png::Encoder::new(
-        BufWriter::new(file),
-        frame.width as u32,
-        frame.height as u32,
-    );
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| encode_error(path, e))?;
-    writer
-        .write_image_data(&frame.data)
-        .map_err(|e| encode_error(path, e))?;
-    writer.finish().map_err(|e| encode_error(path, e))
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, frame.width as u32, frame.height as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| encode_error(path, e))?;
+        writer
+            .write_image_data(&frame.data)
+            .map_err(|e| encode_error(path, e))?;
+        writer.finish().map_err(|e| encode_error(path, e))?;
+    }
+    crate::io::write_atomic(path, &bytes)
 }
 
 /// What a decoded video holds.

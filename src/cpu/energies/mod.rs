@@ -27,6 +27,10 @@ pub struct EnergyEval<'a> {
     pub ladder: &'a [u32],
 }
 
+/// Custom WGSL energies have no twin: `Executor::new` refuses them on the CPU backend.
+const NO_CUSTOM_TWIN: &str =
+    "custom energies run on the GPU only; Executor::new refuses them on the CPU";
+
 impl<'a> EnergyEval<'a> {
     /// Binds an energy to a field.
     pub fn new(
@@ -67,6 +71,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Gmm => gmm::energy_gradient(self, i),
             EnergyKind::SwiftHohenberg => swift_hohenberg::energy_gradient(self, i),
             EnergyKind::Graph => graph::energy_gradient(self, i),
+            EnergyKind::Custom(_) => unreachable!("{NO_CUSTOM_TWIN}"),
         }
     }
 
@@ -78,6 +83,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Gmm => gmm::site_energy(self, i),
             EnergyKind::SwiftHohenberg => swift_hohenberg::site_energy(self, i),
             EnergyKind::Graph => graph::site_energy(self, i),
+            EnergyKind::Custom(_) => unreachable!("{NO_CUSTOM_TWIN}"),
         }
     }
 
@@ -87,7 +93,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Phi4 => phi4::local_energy_change(self, i, proposed),
             EnergyKind::Ising => ising::local_energy_change(self, i, proposed),
             EnergyKind::Graph => graph::local_energy_change(self, i, proposed),
-            EnergyKind::Gmm | EnergyKind::SwiftHohenberg => {
+            EnergyKind::Gmm | EnergyKind::SwiftHohenberg | EnergyKind::Custom(_) => {
                 unreachable!("only local energies have Metropolis moves; checked before dispatch")
             }
         }
@@ -107,7 +113,7 @@ impl<'a> EnergyEval<'a> {
             EnergyKind::Phi4 => phi4::metropolis_proposal(self, current, r),
             EnergyKind::Ising => -current,
             EnergyKind::Graph => graph::metropolis_proposal(self, current),
-            EnergyKind::Gmm | EnergyKind::SwiftHohenberg => {
+            EnergyKind::Gmm | EnergyKind::SwiftHohenberg | EnergyKind::Custom(_) => {
                 unreachable!("only local energies have Metropolis moves; checked before dispatch")
             }
         }

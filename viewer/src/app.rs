@@ -1,0 +1,600 @@
+//! The viewer application: panels around the live field (controls on the left, plots on the
+//! right, the custom-energy editor below), the toolbar, files, recording and screenshots, and
+//! the headless screenshot mode.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use eframe::egui;
+use eframe::egui_wgpu::RenderState;
+use idf::capsules::creative::{RenderJob, RenderOverrides};
+use idf::core::diffusion_dynamics::{Method, ScheduleKind};
+use idf::core::energy_field::EnergyModel;
+use idf::{Context, Scene};
+
+use crate::controls;
+use crate::editor::EnergyEditor;
+use crate::field_view::{self, FieldTexture, Tool, ViewState};
+use crate::files::{self, Recording};
+use crate::live::{Live, Settings};
+
+/// How the viewer starts.
+#[derive(Clone, Debug, Default)]
+pub struct ViewerOptions {
+    /// A scene to open instead of the embedded default.
+    pub scene: Option<PathBuf>,
+    /// Headless mode: frames to run before the screenshot.
+    pub frames: Option<u64>,
+    /// Headless mode: where the screenshot of the whole window goes; the viewer then exits.
+    pub screenshot: Option<PathBuf>,
+    /// Start playing at once.
+    pub play: bool,
+}
+
+/// The energies the picker offers besides the scenes.
+pub const ENERGIES: [&str; 4] = ["phi4", "ising", "swift_hohenberg", "custom"];
+
+/// A screenshot on its way: where it goes, whether the app exits after it, and the channel the
+/// renderer answers on.
+struct PendingScreenshot {
+    path: PathBuf,
+    then_exit: bool,
+    image: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
+}
+
+/// The viewer.
+pub struct ViewerApp {
+    render_state: RenderState,
+    live: Live,
+    texture: FieldTexture,
+    title: String,
+    playing: bool,
+    step_once: bool,
+    view: ViewState,
+    editor: EnergyEditor,
+    show_editor: bool,
+    path: String,
+    recording: Option<Recording>,
+    message: Option<(String, bool)>,
+    headless: Option<(u64, PathBuf)>,
+    frames_run: u64,
+    screenshot: Option<PendingScreenshot>,
+    next_seed: u32,
+}
+
+fn load_job(scene: &Scene) -> idf::Result<RenderJob> {
+    RenderJob::from_scene(scene, &RenderOverrides::default())
+}
+
+impl ViewerApp {
+    /// Builds the app on eframe's wgpu device, which the simulation shares.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: ViewerOptions) -> anyhow::Result<Self> {
+        let render_state = cc.wgpu_render_state.clone().ok_or_else(|| {
+            anyhow::anyhow!("idf-viewer needs eframe's wgpu renderer (no wgpu render state)")
+        })?;
+        let ctx = Context::from_wgpu(
+            &render_state.adapter,
+            render_state.device.clone(),
+            render_state.queue.clone(),
+        );
+        let scene = match &options.scene {
+            Some(path) => Scene::load(path)?,
+            None => Scene::default_scene(),
+        };
+        let job = load_job(&scene)?;
+        let live = Live::new(ctx, &job)?;
+        let shape = live.initial_shape();
+        let texture = FieldTexture::new(&render_state, (shape.width as u32, shape.height as u32));
+        let mut app = ViewerApp {
+            render_state,
+            live,
+            texture,
+            title: job.title.clone(),
+            playing: options.play || options.screenshot.is_some(),
+            step_once: false,
+            view: ViewState::default(),
+            editor: EnergyEditor::default(),
+            show_editor: false,
+            path: "idf-scene.yaml".to_string(),
+            recording: None,
+            message: None,
+            headless: options
+                .screenshot
+                .map(|p| (options.frames.unwrap_or(60), p)),
+            frames_run: 0,
+            screenshot: None,
+            next_seed: job.seed.wrapping_add(1),
+        };
+        app.redraw();
+        Ok(app)
+    }
+
+    /// The running trajectory.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    /// The running trajectory, mutably.
+    pub fn live_mut(&mut self) -> &mut Live {
+        &mut self.live
+    }
+
+    /// Whether the trajectory advances every frame.
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
+    /// Frames the simulation has advanced since start.
+    pub fn frames_run(&self) -> u64 {
+        self.frames_run
+    }
+
+    /// The editor pane.
+    pub fn editor(&self) -> &EnergyEditor {
+        &self.editor
+    }
+
+    /// The status line: the last message and whether it is an error.
+    pub fn message(&self) -> Option<&(String, bool)> {
+        self.message.as_ref()
+    }
+
+    /// Shows or hides the custom-energy editor.
+    pub fn set_editor_open(&mut self, open: bool) {
+        self.show_editor = open;
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), false));
+    }
+
+    fn fail(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), true));
+    }
+
+    fn redraw(&mut self) {
+        let shape = self.live.simulation().shape();
+        let size = (shape.width as u32, shape.height as u32);
+        if self.texture.size() != size {
+            self.texture.free(&self.render_state);
+            self.texture = FieldTexture::new(&self.render_state, size);
+            self.view = ViewState {
+                tool: self.view.tool,
+                ..ViewState::default()
+            };
+        }
+        let map = self.live.settings.colormap;
+        if let Err(e) = self.texture.update(&mut self.live, map) {
+            self.fail(format!("drawing the field failed: {e}"));
+        }
+    }
+
+    /// Opens a scene file: a new trajectory with its model, run and look.
+    pub fn open_scene(&mut self, path: &Path) -> idf::Result<()> {
+        let scene = Scene::load(path)?;
+        let job = load_job(&scene)?;
+        let live = Live::new(self.live.context().clone(), &job)?;
+        self.live = live;
+        self.title = job.title;
+        self.next_seed = job.seed.wrapping_add(1);
+        self.redraw();
+        Ok(())
+    }
+
+    /// Starts a trajectory of a built-in energy (or the editor's custom one) with its defaults,
+    /// on a field of the current size.
+    pub fn switch_energy(&mut self, name: &str) -> idf::Result<()> {
+        let model = if name == "custom" {
+            let ctx = self.live.context().clone();
+            let energy = match self.editor.energy() {
+                Some(e) => e.clone(),
+                None => self.editor.validate(&ctx).ok_or_else(|| {
+                    idf::IdfError::invalid("custom", "the editor's WGSL does not validate")
+                })?,
+            };
+            self.show_editor = true;
+            EnergyModel::Custom(energy)
+        } else {
+            EnergyModel::from_params(name, &[])?
+        };
+        let shape = self.live.initial_shape();
+        let method = controls::methods_for(&model)
+            .into_iter()
+            .next()
+            .unwrap_or(Method::Langevin);
+        let temperature = model.default_temperature();
+        let settings = Settings {
+            step_size: model.default_step_size(method, temperature),
+            method,
+            temperature,
+            schedule: ScheduleKind::Constant,
+            t_start: 10.0 * temperature.max(0.1),
+            schedule_steps: 5000,
+            model: model.clone(),
+            ..self.live.settings.clone()
+        };
+        let seed = self.live.seed();
+        let initial = model.initial_field(shape, seed);
+        self.live = Live::with_settings(self.live.context().clone(), settings, initial, seed)?;
+        self.title = name.to_string();
+        self.redraw();
+        Ok(())
+    }
+
+    /// Applies changed settings to the running trajectory.
+    pub fn apply_settings(&mut self, settings: Settings) {
+        if let Err(e) = self.live.apply(settings) {
+            self.fail(e.to_string());
+        }
+        self.redraw();
+    }
+
+    /// Loads a custom energy into the running trajectory, keeping the field and the values of
+    /// parameters that keep their names.
+    pub fn load_custom(&mut self, mut energy: idf::core::custom_energy::CustomEnergy) {
+        if let EnergyModel::Custom(old) = &self.live.settings.model {
+            for p in &mut energy.params {
+                if let Some(o) = old.params.iter().find(|o| o.name == p.name) {
+                    p.value = o.value.clamp(p.min, p.max);
+                }
+            }
+        }
+        let mut settings = self.live.settings.clone();
+        settings.model = EnergyModel::Custom(energy);
+        if !controls::methods_for(&settings.model).contains(&settings.method) {
+            settings.method = Method::Langevin;
+        }
+        match self.live.apply(settings) {
+            Ok(()) => self.say("custom energy loaded into the running trajectory"),
+            Err(e) => self.fail(format!("custom energy not loaded: {e}")),
+        }
+    }
+
+    /// Advances one frame (and records it when recording).
+    pub fn advance_frame(&mut self) {
+        match self.live.advance_frame() {
+            Ok(()) => {
+                self.frames_run += 1;
+                if let Some(rec) = &mut self.recording {
+                    if let Err(e) = rec.push(&mut self.live) {
+                        self.recording = None;
+                        self.fail(format!("recording stopped: {e}"));
+                    }
+                }
+            }
+            Err(e) => {
+                self.playing = false;
+                self.fail(format!("paused: {e}"));
+                if self.headless.is_some() {
+                    eprintln!("idf-viewer: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        self.redraw();
+    }
+
+    /// Opens the file named in the path field by its extension.
+    fn open_path(&mut self) {
+        let path = PathBuf::from(self.path.trim());
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let result = match ext {
+            "yaml" | "yml" => self.open_scene(&path).map(|_| "scene opened".to_string()),
+            "npy" | "h5" | "hdf5" => idf::io::read_field(&path).and_then(|field| {
+                let seed = self.live.seed();
+                self.live.restart(field, seed)?;
+                self.redraw();
+                Ok("field opened".to_string())
+            }),
+            "wgsl" => std::fs::read_to_string(&path)
+                .map_err(|e| idf::IdfError::io(&path, e))
+                .map(|text| {
+                    let ctx = self.live.context().clone();
+                    self.show_editor = true;
+                    if let Some(energy) = self.editor.set_source(&ctx, &text) {
+                        self.load_custom(energy);
+                    }
+                    "energy opened in the editor".to_string()
+                }),
+            _ => Err(idf::IdfError::invalid(
+                "path",
+                "open takes a scene (.yaml), a field (.npy, .h5) or an energy (.wgsl)",
+            )),
+        };
+        match result {
+            Ok(m) => self.say(format!("{m}: {}", path.display())),
+            Err(e) => self.fail(e.to_string()),
+        }
+    }
+
+    /// Saves to the path field by its extension.
+    fn save_path(&mut self) {
+        let path = PathBuf::from(self.path.trim());
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let result = match ext {
+            "yaml" | "yml" => files::save_scene(&path, &self.live, &self.title),
+            "npy" | "h5" | "hdf5" => self
+                .live
+                .simulation()
+                .field()
+                .and_then(|f| idf::io::write_field(&path, &f)),
+            "wgsl" => idf::io::write_atomic(&path, self.editor.source.as_bytes()),
+            "png" => {
+                self.request_screenshot(path.clone(), false);
+                return;
+            }
+            _ => Err(idf::IdfError::invalid(
+                "path",
+                "save takes a scene (.yaml), a field (.npy, .h5), an energy (.wgsl) or a screenshot (.png)",
+            )),
+        };
+        match result {
+            Ok(()) => self.say(format!("saved {}", path.display())),
+            Err(e) => self.fail(e.to_string()),
+        }
+    }
+
+    fn toggle_recording(&mut self) {
+        if let Some(rec) = self.recording.take() {
+            let frames = rec.frames();
+            match rec.finish() {
+                Ok(p) => self.say(format!("recorded {frames} frames to {}", p.display())),
+                Err(e) => self.fail(format!("recording failed: {e}")),
+            }
+            return;
+        }
+        let path = PathBuf::from(self.path.trim());
+        let shape = self.live.simulation().shape();
+        match Recording::start(&path, (shape.width, shape.height), 30) {
+            Ok(rec) => {
+                self.say(format!("recording to {}", rec.path().display()));
+                self.recording = Some(rec);
+            }
+            Err(e) => self.fail(format!("cannot record: {e}")),
+        }
+    }
+
+    /// Asks the renderer for an image of the whole window, saved to `path` when it arrives.
+    pub fn request_screenshot(&mut self, path: PathBuf, then_exit: bool) {
+        self.screenshot = Some(PendingScreenshot {
+            path,
+            then_exit,
+            image: None,
+        });
+    }
+
+    /// Sends a pending screenshot request, and saves the image once it has come back.
+    fn handle_screenshot(&mut self, ctx: &egui::Context) {
+        let Some(pending) = &mut self.screenshot else {
+            return;
+        };
+        match &pending.image {
+            None => {
+                let (tx, rx) = mpsc::channel();
+                let repaint = ctx.clone();
+                ctx.request_screenshot(move |image| {
+                    let _ = tx.send(image);
+                    repaint.request_repaint();
+                });
+                pending.image = Some(rx);
+                ctx.request_repaint();
+            }
+            Some(rx) => {
+                let Ok(image) = rx.try_recv() else {
+                    ctx.request_repaint();
+                    return;
+                };
+                let pending = self.screenshot.take().expect("pending screenshot");
+                let saved = files::save_screenshot(&pending.path, &image);
+                match (&saved, pending.then_exit) {
+                    (Ok(()), true) => {
+                        println!("{}", pending.path.display());
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                    (Err(e), true) => {
+                        eprintln!("idf-viewer: {e}");
+                        std::process::exit(1);
+                    }
+                    (Ok(()), false) => {
+                        self.say(format!("screenshot saved to {}", pending.path.display()))
+                    }
+                    (Err(e), false) => self.fail(format!("screenshot failed: {e}")),
+                }
+            }
+        }
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let play = if self.playing { "Pause" } else { "Play" };
+            if ui.button(play).clicked() {
+                self.playing = !self.playing;
+            }
+            if ui.button("Step").clicked() {
+                self.step_once = true;
+            }
+            if ui.button("Reset").clicked() {
+                if let Err(e) = self.live.reset() {
+                    self.fail(e.to_string());
+                }
+                self.redraw();
+            }
+            if ui.button("Reseed").clicked() {
+                let seed = self.next_seed;
+                self.next_seed = seed.wrapping_add(1);
+                if let Err(e) = self.live.reseed(seed) {
+                    self.fail(e.to_string());
+                }
+                self.redraw();
+            }
+            ui.separator();
+            let mut pick = None;
+            egui::ComboBox::from_label("scene")
+                .selected_text(self.title.clone())
+                .width(180.0)
+                .show_ui(ui, |ui| {
+                    ui.label("Scenes");
+                    for path in files::shipped_scenes() {
+                        let name = path.file_stem().map(|s| s.to_string_lossy().to_string());
+                        if ui
+                            .selectable_label(false, name.unwrap_or_default())
+                            .clicked()
+                        {
+                            pick = Some(Err(path));
+                        }
+                    }
+                    ui.separator();
+                    ui.label("Energies");
+                    for name in ENERGIES {
+                        if ui.selectable_label(false, name).clicked() {
+                            pick = Some(Ok(name));
+                        }
+                    }
+                });
+            match pick {
+                Some(Err(path)) => {
+                    if let Err(e) = self.open_scene(&path) {
+                        self.fail(e.to_string());
+                    }
+                }
+                Some(Ok(name)) => {
+                    if let Err(e) = self.switch_energy(name) {
+                        self.fail(e.to_string());
+                    }
+                }
+                None => {}
+            }
+            ui.separator();
+            ui.selectable_value(&mut self.view.tool, Tool::Raise, "Raise");
+            ui.selectable_value(&mut self.view.tool, Tool::Lower, "Lower");
+            ui.selectable_value(&mut self.view.tool, Tool::Pan, "Pan");
+            ui.add(egui::Slider::new(&mut self.view.brush_radius, 1.0..=40.0).text("brush"));
+            ui.add(egui::Slider::new(&mut self.view.brush_strength, 0.05..=2.0).text("strength"));
+            ui.separator();
+            ui.toggle_value(&mut self.show_editor, "WGSL editor");
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("file");
+            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0))
+                .labelled_by(label.id);
+            if ui.button("Open").clicked() {
+                self.open_path();
+            }
+            if ui.button("Save").clicked() {
+                self.save_path();
+            }
+            let record = if self.recording.is_some() { "Stop recording" } else { "Record" };
+            if ui.button(record).clicked() {
+                self.toggle_recording();
+            }
+            if ui.button("Screenshot").clicked() {
+                let path = PathBuf::from(format!("idf-screenshot-{}.png", self.live.step()));
+                self.request_screenshot(path, false);
+            }
+            ui.weak(".yaml scene · .npy/.h5 field · .wgsl energy · .png screenshot · .mp4/.gif/folder to record");
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let dt = ui.input(|i| i.stable_dt).max(1e-3);
+            ui.label(format!(
+                "step {} · {} steps/frame · {:.0} fps · {}",
+                self.live.step(),
+                self.live.steps_per_frame(),
+                1.0 / dt,
+                self.live.context().describe()
+            ));
+            if let Some((x, y, v)) = self.view.readout {
+                ui.separator();
+                ui.monospace(format!("({x}, {y}) = {v:.5}"));
+            }
+            if let Some(rec) = &self.recording {
+                ui.separator();
+                ui.colored_label(
+                    egui::Color32::from_rgb(235, 90, 80),
+                    format!("REC {} frames", rec.frames()),
+                );
+            }
+        });
+        let error = self.live.last_error().map(str::to_string);
+        if let Some(e) = error {
+            ui.colored_label(egui::Color32::from_rgb(235, 90, 80), e);
+        } else if let Some((m, is_error)) = &self.message {
+            let color = if *is_error {
+                egui::Color32::from_rgb(235, 90, 80)
+            } else {
+                ui.visuals().text_color()
+            };
+            ui.colored_label(color, m.as_str());
+        }
+    }
+}
+
+impl eframe::App for ViewerApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        if ctx.input(|i| i.key_pressed(egui::Key::Space)) && !ctx.egui_wants_keyboard_input() {
+            self.playing = !self.playing;
+        }
+        let headless_done = self
+            .headless
+            .as_ref()
+            .is_some_and(|(frames, _)| self.frames_run >= *frames);
+        if (self.playing && !headless_done) || std::mem::take(&mut self.step_once) {
+            self.advance_frame();
+        }
+        if headless_done && self.screenshot.is_none() {
+            if let Some((_, path)) = self.headless.take() {
+                self.playing = false;
+                self.request_screenshot(path, true);
+            }
+        }
+        self.handle_screenshot(&ctx);
+
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        let mut settings = self.live.settings.clone();
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(270.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| controls::ui(ui, &mut settings));
+            });
+        if settings.method != self.live.settings.method {
+            settings.step_size = settings
+                .model
+                .default_step_size(settings.method, settings.temperature);
+        }
+        if settings != self.live.settings {
+            self.apply_settings(settings);
+        }
+        egui::Panel::right("plots")
+            .resizable(true)
+            .default_size(330.0)
+            .show(ui, |ui| crate::plots::ui(ui, &self.live));
+        if self.show_editor {
+            let gpu = self.live.context().clone();
+            let mut load = None;
+            egui::Panel::bottom("editor")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| load = self.editor.ui(ui, &gpu));
+            if let Some(energy) = load {
+                self.load_custom(energy);
+            }
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(e) = field_view::show(ui, &self.texture, &mut self.live, &mut self.view) {
+                self.fail(format!("painting failed: {e}"));
+            }
+        });
+        if self.view.readout.is_some() && !self.playing {
+            self.redraw();
+        }
+        if self.playing || self.headless.is_some() || self.screenshot.is_some() {
+            ctx.request_repaint();
+        }
+    }
+}

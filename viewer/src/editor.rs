@@ -1,0 +1,208 @@
+//! The custom-energy editor: a WGSL pane whose every edit is validated with naga (the error's
+//! line and column show inline, and the running simulation is left alone), hot-reloaded into
+//! the running trajectory when valid, and checked against finite differences of its energy.
+
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use idf::core::custom_energy::{gradient_check, CustomEnergy, GradientCheck, TEMPLATE};
+use idf::gpu::shader::ShaderDiagnostic;
+use idf::Context;
+
+/// Quiet time after the last keystroke before an edit is validated.
+const DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// What the editor knows of its current text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EditorStatus {
+    /// Not validated yet.
+    Pending,
+    /// naga (or a directive) refused it.
+    Invalid(ShaderDiagnostic),
+    /// Valid; with the gradient check, when it ran.
+    Valid {
+        /// Parameters declared.
+        params: usize,
+        /// Gradient against finite differences.
+        check: Option<GradientCheck>,
+        /// Why the check could not run.
+        check_error: Option<String>,
+    },
+}
+
+/// The editor's state.
+pub struct EnergyEditor {
+    /// The WGSL text.
+    pub source: String,
+    /// Whether a valid edit goes straight into the running simulation.
+    pub hot_reload: bool,
+    status: EditorStatus,
+    edited_at: Option<Instant>,
+    valid: Option<CustomEnergy>,
+}
+
+impl Default for EnergyEditor {
+    fn default() -> Self {
+        EnergyEditor {
+            source: TEMPLATE.to_string(),
+            hot_reload: true,
+            status: EditorStatus::Pending,
+            edited_at: Some(Instant::now() - DEBOUNCE),
+            valid: None,
+        }
+    }
+}
+
+impl EnergyEditor {
+    /// The status of the current text.
+    pub fn status(&self) -> &EditorStatus {
+        &self.status
+    }
+
+    /// Replaces the text (as if typed) and validates it at once.
+    pub fn set_source(&mut self, ctx: &Context, source: &str) -> Option<CustomEnergy> {
+        self.source = source.to_string();
+        self.validate(ctx)
+    }
+
+    /// Validates the text now: naga first, then the gradient check on `ctx`. Returns the energy
+    /// when it is valid.
+    pub fn validate(&mut self, ctx: &Context) -> Option<CustomEnergy> {
+        self.edited_at = None;
+        match CustomEnergy::parse(&self.source) {
+            Err(d) => {
+                self.status = EditorStatus::Invalid(d);
+                self.valid = None;
+                None
+            }
+            Ok(energy) => {
+                let (check, check_error) = match gradient_check(ctx, &energy) {
+                    Ok(c) => (Some(c), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                self.status = EditorStatus::Valid {
+                    params: energy.params.len(),
+                    check,
+                    check_error,
+                };
+                self.valid = Some(energy.clone());
+                Some(energy)
+            }
+        }
+    }
+
+    /// The last valid energy.
+    pub fn energy(&self) -> Option<&CustomEnergy> {
+        self.valid.as_ref()
+    }
+
+    /// Draws the pane. Returns an energy to load into the simulation: a valid edit under hot
+    /// reload, or a press of "Apply".
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &Context) -> Option<CustomEnergy> {
+        let mut load = None;
+        let title = ui
+            .horizontal(|ui| {
+                let title = ui.strong("Custom energy (WGSL)");
+                ui.checkbox(&mut self.hot_reload, "hot reload");
+                if ui
+                    .add_enabled(self.valid.is_some(), egui::Button::new("Apply"))
+                    .clicked()
+                {
+                    load = self.valid.clone();
+                }
+                if ui.button("Template").clicked() {
+                    self.source = TEMPLATE.to_string();
+                    self.edited_at = Some(Instant::now() - DEBOUNCE);
+                }
+                title.id
+            })
+            .inner;
+        self.status_line(ui);
+        let edit = egui::ScrollArea::vertical()
+            .max_height(ui.available_height())
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.source)
+                        .code_editor()
+                        .desired_width(f32::INFINITY)
+                        .desired_rows(14)
+                        .id_salt("custom-energy-source"),
+                )
+                .labelled_by(title)
+            })
+            .inner;
+        if edit.changed() {
+            self.edited_at = Some(Instant::now());
+            self.status = EditorStatus::Pending;
+        }
+        if let Some(at) = self.edited_at {
+            if at.elapsed() >= DEBOUNCE {
+                let energy = self.validate(ctx);
+                if self.hot_reload {
+                    load = load.or(energy);
+                }
+            } else {
+                ui.ctx().request_repaint_after(DEBOUNCE);
+            }
+        }
+        load
+    }
+
+    fn status_line(&self, ui: &mut egui::Ui) {
+        let red = egui::Color32::from_rgb(235, 90, 80);
+        let amber = egui::Color32::from_rgb(230, 180, 60);
+        let green = egui::Color32::from_rgb(110, 200, 120);
+        match &self.status {
+            EditorStatus::Pending => {
+                ui.weak("validating…");
+            }
+            EditorStatus::Invalid(d) => {
+                let text = if d.line > 0 {
+                    let line = if d.module == idf::core::custom_energy::CUSTOM_MODULE {
+                        self.source.lines().nth(d.line - 1).unwrap_or("").trim()
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "naga: {}.wgsl line {}, column {}: {}\n  {}",
+                        d.module, d.line, d.column, d.message, line
+                    )
+                } else {
+                    format!("naga: {}", d.message)
+                };
+                ui.colored_label(red, text);
+            }
+            EditorStatus::Valid {
+                params,
+                check,
+                check_error,
+            } => {
+                ui.colored_label(green, format!("valid WGSL, {params} parameter(s)"));
+                match (check, check_error) {
+                    (Some(c), _) if c.passed() => {
+                        ui.colored_label(
+                            green,
+                            format!(
+                                "gradient matches finite differences (worst relative error {:.1e})",
+                                c.error
+                            ),
+                        );
+                    }
+                    (Some(c), _) => {
+                        ui.colored_label(
+                            amber,
+                            format!(
+                                "warning: energy_gradient does not match the energy: at site {} it gives {:.4}, finite differences {:.4}",
+                                c.site, c.gradient, c.finite_difference
+                            ),
+                        );
+                    }
+                    (None, Some(e)) => {
+                        ui.colored_label(amber, format!("gradient check did not run: {e}"));
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+    }
+}

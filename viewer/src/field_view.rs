@@ -1,0 +1,293 @@
+//! The field on screen: the colormap kernel writes the simulation's current field, on the GPU,
+//! into a pixel buffer that is copied into a texture egui draws (nothing passes through the
+//! CPU per frame), plus zoom, pan, painting with the mouse and a read-out under the cursor.
+
+use eframe::egui;
+use eframe::egui_wgpu::RenderState;
+use eframe::wgpu;
+
+use idf::core::energy_field::EnergyKind;
+use idf::render::colormap::Colormap;
+
+use crate::live::Live;
+
+/// The field's texture on eframe's device.
+pub struct FieldTexture {
+    size: (u32, u32),
+    pixels: wgpu::Buffer,
+    texture: wgpu::Texture,
+    id: egui::TextureId,
+}
+
+impl FieldTexture {
+    /// A texture for a `width × height` field, registered with egui's renderer.
+    pub fn new(render_state: &RenderState, (width, height): (u32, u32)) -> Self {
+        let device = &render_state.device;
+        let pixels = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("idf-viewer pixels"),
+            size: (width * height * 4) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("idf-viewer field"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&Default::default());
+        let id = render_state.renderer.write().register_native_texture(
+            device,
+            &view,
+            wgpu::FilterMode::Nearest,
+        );
+        FieldTexture {
+            size: (width, height),
+            pixels,
+            texture,
+            id,
+        }
+    }
+
+    /// The texture's id for egui.
+    pub fn id(&self) -> egui::TextureId {
+        self.id
+    }
+
+    /// The field size it draws.
+    pub fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    /// Frees the texture in egui's renderer.
+    pub fn free(&self, render_state: &RenderState) {
+        render_state.renderer.write().free_texture(&self.id);
+    }
+
+    /// Colours chain 0 of the current field into the texture, on the GPU.
+    pub fn update(&self, live: &mut Live, map: Colormap) -> idf::Result<()> {
+        let (lo, hi) = live.color_range();
+        let ctx = live.context().clone();
+        let gpu = ctx.gpu_context().ok_or_else(|| {
+            idf::IdfError::Gpu("the viewer draws from a GPU buffer; the context has none".into())
+        })?;
+        let pipeline = gpu.colormap_pipeline()?;
+        let buffer = live
+            .simulation()
+            .gpu_buffer()
+            .ok_or_else(|| idf::IdfError::Gpu("the simulation is not on the GPU".into()))?;
+        let (w, h) = self.size;
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        pipeline.record(
+            &gpu.device,
+            &mut encoder,
+            buffer,
+            0,
+            (w, h),
+            (lo, hi),
+            map,
+            &self.pixels,
+        );
+        // Rows of a buffer-to-texture copy are 256-byte aligned: one copy when the width allows
+        // it, one per row otherwise.
+        let row_bytes = w * 4;
+        let rows: Vec<(u32, u32)> = if row_bytes % wgpu::COPY_BYTES_PER_ROW_ALIGNMENT == 0 {
+            vec![(0, h)]
+        } else {
+            (0..h).map(|y| (y, 1)).collect()
+        };
+        for (y, count) in rows {
+            encoder.copy_buffer_to_texture(
+                wgpu::TexelCopyBufferInfo {
+                    buffer: &self.pixels,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: (y * row_bytes) as u64,
+                        bytes_per_row: Some(row_bytes.next_multiple_of(256)),
+                        rows_per_image: Some(count),
+                    },
+                },
+                wgpu::TexelCopyTextureInfo {
+                    texture: &self.texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x: 0, y, z: 0 },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                wgpu::Extent3d {
+                    width: w,
+                    height: count,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+        gpu.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+}
+
+/// What a drag with the primary button does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// Move the view.
+    Pan,
+    /// Raise values under the brush (spins to +1).
+    Raise,
+    /// Lower values under the brush (spins to −1).
+    Lower,
+}
+
+/// Zoom, pan, brush and the last read-out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewState {
+    /// Magnification, 1 (the whole field) to 32.
+    pub zoom: f32,
+    /// The field coordinate (0..1) at the centre of the view.
+    pub center: egui::Vec2,
+    /// The primary button's tool.
+    pub tool: Tool,
+    /// Brush radius in sites.
+    pub brush_radius: f32,
+    /// Change at the brush's centre per frame of painting.
+    pub brush_strength: f32,
+    /// The site under the cursor and its value.
+    pub readout: Option<(usize, usize, f32)>,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            zoom: 1.0,
+            center: egui::vec2(0.5, 0.5),
+            tool: Tool::Raise,
+            brush_radius: 6.0,
+            brush_strength: 0.5,
+            readout: None,
+        }
+    }
+}
+
+impl ViewState {
+    fn uv_rect(&self) -> egui::Rect {
+        let half = 0.5 / self.zoom;
+        egui::Rect::from_center_size(self.center.to_pos2(), egui::vec2(2.0 * half, 2.0 * half))
+    }
+
+    fn clamp_center(&mut self) {
+        let half = 0.5 / self.zoom;
+        self.center.x = self.center.x.clamp(half, 1.0 - half);
+        self.center.y = self.center.y.clamp(half, 1.0 - half);
+    }
+
+    /// The field coordinate (0..1) under a screen position in `rect`.
+    fn uv_at(&self, rect: egui::Rect, pos: egui::Pos2) -> egui::Vec2 {
+        let uv = self.uv_rect();
+        let t = (pos - rect.min) / rect.size();
+        egui::vec2(uv.min.x + t.x * uv.width(), uv.min.y + t.y * uv.height())
+    }
+}
+
+/// Draws the field and handles zoom (scroll), pan (middle drag, or the pan tool), painting and
+/// the read-out. Returns an error message when painting failed.
+pub fn show(
+    ui: &mut egui::Ui,
+    texture: &FieldTexture,
+    live: &mut Live,
+    view: &mut ViewState,
+) -> Option<String> {
+    let (w, h) = texture.size();
+    let available = ui.available_size();
+    let scale = (available.x / w as f32)
+        .min(available.y / h as f32)
+        .max(0.1);
+    let size = egui::vec2(w as f32 * scale, h as f32 * scale);
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
+    ui.painter()
+        .image(texture.id(), rect, view.uv_rect(), egui::Color32::WHITE);
+
+    let mut error = None;
+    if let Some(pos) = response.hover_pos() {
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+        if scroll != 0.0 {
+            let before = view.uv_at(rect, pos);
+            view.zoom = (view.zoom * (scroll * 0.003).exp()).clamp(1.0, 32.0);
+            view.clamp_center();
+            let after = view.uv_at(rect, pos);
+            view.center += before - after;
+            view.clamp_center();
+        }
+        let uv = view.uv_at(rect, pos);
+        let x = ((uv.x * w as f32) as usize).min(w as usize - 1);
+        let y = ((uv.y * h as f32) as usize).min(h as usize - 1);
+        view.readout = live
+            .simulation()
+            .value_at(y * w as usize + x)
+            .ok()
+            .map(|v| (x, y, v));
+        let painting = view.tool != Tool::Pan
+            && (response.dragged_by(egui::PointerButton::Primary)
+                || response.clicked_by(egui::PointerButton::Primary));
+        if painting {
+            let sign = if view.tool == Tool::Raise { 1.0 } else { -1.0 };
+            if let Err(e) = paint(live, (x, y), view.brush_radius, sign * view.brush_strength) {
+                error = Some(e.to_string());
+            }
+        }
+        let brush = view.brush_radius * rect.width() / (w as f32) * view.zoom;
+        if view.tool != Tool::Pan {
+            ui.painter().circle_stroke(
+                pos,
+                brush,
+                egui::Stroke::new(1.0, egui::Color32::from_white_alpha(160)),
+            );
+        }
+    } else {
+        view.readout = None;
+    }
+    let panning = response.dragged_by(egui::PointerButton::Middle)
+        || (view.tool == Tool::Pan && response.dragged_by(egui::PointerButton::Primary));
+    if panning {
+        let delta = response.drag_delta() / rect.size() / view.zoom;
+        view.center -= delta;
+        view.clamp_center();
+    }
+    error
+}
+
+/// Adds a Gaussian bump of height `amount` and width `radius` at site `(x, y)` of chain 0
+/// (periodic); spins are set to the sign of `amount` within the radius instead.
+pub fn paint(live: &mut Live, (x, y): (usize, usize), radius: f32, amount: f32) -> idf::Result<()> {
+    let spins = matches!(
+        live.settings.model.kind(),
+        EnergyKind::Ising | EnergyKind::Graph
+    );
+    let mut field = live.simulation().field()?;
+    let shape = field.shape();
+    let (w, h) = (shape.width as isize, shape.height as isize);
+    let r = radius.ceil() as isize;
+    let sigma2 = (radius / 2.0).max(0.5).powi(2);
+    let data = field.data_mut();
+    for dy in -r..=r {
+        for dx in -r..=r {
+            let d2 = (dx * dx + dy * dy) as f32;
+            if d2 > radius * radius {
+                continue;
+            }
+            let yy = (y as isize + dy).rem_euclid(h) as usize;
+            let xx = (x as isize + dx).rem_euclid(w) as usize;
+            let v = &mut data[yy * w as usize + xx];
+            if spins {
+                *v = amount.signum();
+            } else {
+                *v += amount * (-d2 / (2.0 * sigma2)).exp();
+            }
+        }
+    }
+    live.set_field(&field)
+}

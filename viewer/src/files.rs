@@ -1,0 +1,175 @@
+//! Files the viewer reads and writes: scenes (YAML, the same keys `idf render` reads), fields
+//! (`.npy`, `.h5`), recordings of the field (`.mp4`, `.gif` or a folder of PNG frames, through
+//! IDF's encoder) and screenshots (PNG). Every write is atomic: a temporary file, then a rename.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
+use idf::core::diffusion_dynamics::ScheduleKind;
+use idf::core::energy_field::EnergyModel;
+use idf::render::colormap::ColorRange;
+use idf::render::encode::{Output, Sink};
+use idf::render::frame::RgbFrame;
+
+use crate::live::{Live, Settings};
+
+/// The scenes shipped in `assets/scenes/`, found from the working directory or from the source
+/// tree the viewer was built in.
+pub fn shipped_scenes() -> Vec<PathBuf> {
+    let candidates = [
+        PathBuf::from("assets/scenes"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/scenes"),
+    ];
+    for dir in candidates {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            let mut scenes: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .collect();
+            scenes.sort();
+            return scenes;
+        }
+    }
+    Vec::new()
+}
+
+/// The scene YAML of the running trajectory: model, parameters, size, integrator, step size,
+/// temperature and schedule, seed and look. A custom energy is not a scene model; its WGSL is
+/// saved beside the scene by the editor, so the scene keeps the last built-in model.
+pub fn scene_yaml(settings: &Settings, size: (usize, usize), seed: u32, title: &str) -> String {
+    use serde_yaml::{Mapping, Value};
+    let mut m = Mapping::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(Value::from(k), v);
+    };
+    put("title", Value::from(title));
+    let mut params = Mapping::new();
+    let model_name = match &settings.model {
+        EnergyModel::Custom(_) => "phi4",
+        other => other.name(),
+    };
+    if let Some(obj) = settings.model.params_json().as_object() {
+        if !matches!(settings.model, EnergyModel::Custom(_)) {
+            for (k, v) in obj {
+                if let Some(x) = v.as_f64() {
+                    params.insert(Value::from(k.as_str()), Value::from(x));
+                }
+            }
+        }
+    }
+    put("model", Value::from(model_name));
+    put("params", Value::Mapping(params));
+    put(
+        "size",
+        Value::Sequence(vec![Value::from(size.1 as u64), Value::from(size.0 as u64)]),
+    );
+    put("integrator", Value::from(settings.method.name()));
+    put("step_size", Value::from(settings.step_size as f64));
+    put("temperature", Value::from(settings.temperature as f64));
+    if settings.schedule != ScheduleKind::Constant {
+        put("schedule", Value::from(settings.schedule.name()));
+        put("t_start", Value::from(settings.t_start as f64));
+    }
+    put(
+        "steps_per_frame",
+        Value::from(settings.steps_per_frame as u64),
+    );
+    put("seed", Value::from(seed as u64));
+    put("colormap", Value::from(settings.colormap.name()));
+    match settings.range {
+        ColorRange::PerFrame => put("range", Value::from("auto")),
+        ColorRange::Symmetric => put("range", Value::from("symmetric")),
+        ColorRange::Fixed(lo, hi) => put(
+            "range",
+            Value::Sequence(vec![Value::from(lo as f64), Value::from(hi as f64)]),
+        ),
+    }
+    format!(
+        "# Saved by idf-viewer; `idf render` and `idf sample --scene` read it.\n{}",
+        serde_yaml::to_string(&Value::Mapping(m)).expect("a mapping of plain values serialises")
+    )
+}
+
+/// Writes the running trajectory's scene to `path`.
+pub fn save_scene(path: &Path, live: &Live, title: &str) -> idf::Result<()> {
+    let shape = live.initial_shape();
+    let text = scene_yaml(
+        &live.settings,
+        (shape.width, shape.height),
+        live.seed(),
+        title,
+    );
+    idf::io::write_atomic(path, text.as_bytes())
+}
+
+/// A recording in progress: every frame of the field, coloured, into IDF's encoder.
+pub struct Recording {
+    sink: Sink,
+    path: PathBuf,
+    frames: u64,
+}
+
+impl Recording {
+    /// Starts recording to `path`: `.mp4` or `.gif` makes a video, any other path a folder of
+    /// PNG frames.
+    pub fn start(path: &Path, (width, height): (usize, usize), fps: u32) -> idf::Result<Self> {
+        let output = match path.extension().and_then(|e| e.to_str()) {
+            Some("mp4") | Some("gif") => Output::File(path.to_path_buf()),
+            _ => Output::PngDir(path.to_path_buf()),
+        };
+        // Video encoders want even sizes; a field of odd size is drawn at twice its size.
+        let scale = if width % 2 == 1 || height % 2 == 1 {
+            2
+        } else {
+            1
+        };
+        let sink = Sink::create(&output, width * scale, height * scale, fps)?;
+        Ok(Recording {
+            sink,
+            path: path.to_path_buf(),
+            frames: 0,
+        })
+    }
+
+    /// Adds the current field as a frame.
+    pub fn push(&mut self, live: &mut Live) -> idf::Result<()> {
+        let ctx = live.context().clone();
+        let map = live.settings.colormap;
+        let range =
+            idf::render::colormap::ColorRange::Fixed(live.color_range().0, live.color_range().1);
+        let (pixels, _) = idf::render::colormap::colorize(&ctx, live.simulation(), 0, map, range)?;
+        let shape = live.simulation().shape();
+        let (w, h) = (shape.width, shape.height);
+        let scale = if w % 2 == 1 || h % 2 == 1 { 2 } else { 1 };
+        let mut frame = RgbFrame::filled(w * scale, h * scale, [0, 0, 0]);
+        frame.blit_field(&pixels, w, h, scale);
+        self.sink.push(&frame)?;
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Frames so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Where it goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Finishes the file (renamed into place) and returns its path.
+    pub fn finish(self) -> idf::Result<PathBuf> {
+        self.sink.finish()
+    }
+}
+
+/// Writes a screenshot (egui's image of the whole window) as PNG.
+pub fn save_screenshot(path: &Path, image: &egui::ColorImage) -> idf::Result<()> {
+    let [w, h] = image.size;
+    let mut frame = RgbFrame::filled(w, h, [0, 0, 0]);
+    for (i, c) in image.pixels.iter().enumerate() {
+        frame.put((i % w) as isize, (i / w) as isize, [c.r(), c.g(), c.b()]);
+    }
+    idf::render::encode::write_png(path, &frame)
+}

@@ -1,0 +1,444 @@
+//! The live trajectory: an IDF [`Simulation`] on eframe's device, advanced a few steps per
+//! frame under settings that the controls change while it runs, with the observables of every
+//! frame kept for the plots and the energy-law verdict.
+
+use std::time::{Duration, Instant};
+
+use idf::capsules::creative::RenderJob;
+use idf::config::Config;
+use idf::core::diffusion_dynamics::{
+    Histogram, Method, Observable, RunConfig, RunTrace, ScheduleKind, Simulation,
+    TemperatureSchedule,
+};
+use idf::core::energy_field::{EnergyKind, EnergyModel};
+use idf::core::field::Field;
+use idf::render::colormap::{ColorRange, Colormap};
+use idf::validation::{laws_for_run, validate};
+use idf::Context;
+
+/// Frame time the simulation may use, so that the interface keeps about 30 frames per second.
+const STEP_BUDGET: Duration = Duration::from_millis(20);
+/// Most points kept per plotted series.
+const HISTORY: usize = 4000;
+
+/// What the controls change while the trajectory runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// The energy and its parameters.
+    pub model: EnergyModel,
+    /// The integrator.
+    pub method: Method,
+    /// η, or the Metropolis proposal width.
+    pub step_size: f32,
+    /// The target temperature.
+    pub temperature: f32,
+    /// The temperature schedule from `t_start` to `temperature`.
+    pub schedule: ScheduleKind,
+    /// The schedule's starting temperature.
+    pub t_start: f32,
+    /// Steps the schedule takes; it holds `temperature` afterwards.
+    pub schedule_steps: u64,
+    /// Leapfrog steps of an HMC trajectory.
+    pub leapfrog_steps: u32,
+    /// Steps per frame, when not adapted.
+    pub steps_per_frame: u32,
+    /// Whether steps per frame adapt to keep the interface responsive.
+    pub adaptive: bool,
+    /// The colormap.
+    pub colormap: Colormap,
+    /// The colour range.
+    pub range: ColorRange,
+}
+
+impl Settings {
+    /// The run these settings describe, for the step rules and the energy laws.
+    pub fn run_config(&self) -> idf::Result<RunConfig> {
+        let schedule = if self.schedule == ScheduleKind::Constant {
+            TemperatureSchedule::constant(self.temperature)
+        } else {
+            TemperatureSchedule::new(self.schedule, self.t_start, self.temperature)?
+        };
+        Ok(RunConfig {
+            method: self.method,
+            step_size: self.step_size,
+            schedule,
+            burn_in: 0,
+            steps: self.schedule_steps.max(1),
+            record_every: 1,
+            leapfrog_steps: self.leapfrog_steps,
+        })
+    }
+}
+
+/// One frame's observables of chain 0.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    /// Steps taken.
+    pub step: u64,
+    /// Energy per site.
+    pub energy: f64,
+    /// Entropy of the value histogram.
+    pub entropy: f64,
+    /// Change of energy per site since the previous frame.
+    pub delta_energy: f64,
+    /// Change of entropy since the previous frame.
+    pub delta_entropy: f64,
+    /// Acceptance since the previous frame (NaN for unadjusted dynamics).
+    pub acceptance: f64,
+    /// Mean of the field.
+    pub magnetization: f64,
+    /// The temperature of the last step.
+    pub temperature: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// The energy-law verdict of the run since its settings last changed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LawVerdict {
+    /// No law applies to these settings.
+    NoLaw,
+    /// Every applicable law held; the fraction of laws checked.
+    Held {
+        /// The laws checked.
+        laws: Vec<String>,
+    },
+    /// A law failed.
+    Failed {
+        /// The energy-law fidelity (fraction of laws that held).
+        elf: f64,
+        /// The first violation, naming the law, step and value.
+        violation: String,
+    },
+}
+
+/// The running trajectory.
+pub struct Live {
+    ctx: Context,
+    sim: Simulation,
+    /// The settings in force.
+    pub settings: Settings,
+    run: RunConfig,
+    seed: u32,
+    initial: Field,
+    history: Vec<Sample>,
+    trace: Option<RunTrace>,
+    trace_steps: Vec<u64>,
+    segment_start: u64,
+    verdict: LawVerdict,
+    steps_per_frame: u32,
+    last_error: Option<String>,
+}
+
+/// The histogram whose entropy is plotted: a fixed range around the values the field takes.
+fn entropy_histogram(model: &EnergyModel, range: ColorRange) -> Histogram {
+    let (lo, hi) = match range {
+        ColorRange::Fixed(lo, hi) => (lo, hi),
+        _ if model.kind() == EnergyKind::Ising => (-1.5, 1.5),
+        _ => (-2.0, 2.0),
+    };
+    Histogram { lo, hi, bins: 64 }
+}
+
+impl Live {
+    /// Starts the trajectory of a scene's job on `ctx`.
+    pub fn new(ctx: Context, job: &RenderJob) -> idf::Result<Self> {
+        let settings = Settings {
+            model: job.model.clone(),
+            method: job.run.method,
+            step_size: job.run.step_size,
+            temperature: job.run.schedule.end,
+            schedule: job.run.schedule.kind,
+            t_start: job.run.schedule.start,
+            schedule_steps: job.run.steps,
+            leapfrog_steps: job.run.leapfrog_steps,
+            steps_per_frame: job.settings.steps_per_frame as u32,
+            adaptive: true,
+            colormap: job.settings.colormap,
+            range: job.settings.range,
+        };
+        Self::with_settings(ctx, settings, job.initial.clone(), job.seed)
+    }
+
+    /// Starts a trajectory from `initial` under `settings`.
+    pub fn with_settings(
+        ctx: Context,
+        settings: Settings,
+        initial: Field,
+        seed: u32,
+    ) -> idf::Result<Self> {
+        let run = settings.run_config()?;
+        run.check(&settings.model, initial.shape())?;
+        let mut sim = Simulation::new(&ctx, &settings.model, &initial, seed)?;
+        sim.set_histogram(Some(entropy_histogram(&settings.model, settings.range)));
+        let mut live = Live {
+            ctx,
+            sim,
+            steps_per_frame: settings.steps_per_frame.max(1),
+            settings,
+            run,
+            seed,
+            initial,
+            history: Vec::new(),
+            trace: None,
+            trace_steps: Vec::new(),
+            segment_start: 0,
+            verdict: LawVerdict::NoLaw,
+            last_error: None,
+        };
+        live.observe_start()?;
+        Ok(live)
+    }
+
+    fn observe_start(&mut self) -> idf::Result<()> {
+        let model = self.settings.model.clone();
+        let run = self.run.clone();
+        let offset = self.sim.steps_taken() - self.segment_start;
+        let start = self.sim.steps_taken();
+        let trace = self.sim.advance(
+            0,
+            &|i| run.step_rule(&model, offset + i),
+            &|k| k == 0,
+            &mut |_, _| {},
+        )?;
+        self.push_trace(trace, start);
+        Ok(())
+    }
+
+    /// The context the simulation runs on.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// The simulation.
+    pub fn simulation(&mut self) -> &mut Simulation {
+        &mut self.sim
+    }
+
+    /// Steps taken.
+    pub fn step(&self) -> u64 {
+        self.sim.steps_taken()
+    }
+
+    /// The seed of the random stream.
+    pub fn seed(&self) -> u32 {
+        self.seed
+    }
+
+    /// The shape of the field the trajectory started from.
+    pub fn initial_shape(&self) -> idf::Shape {
+        self.initial.shape()
+    }
+
+    /// Steps the next frame takes.
+    pub fn steps_per_frame(&self) -> u32 {
+        if self.settings.adaptive {
+            self.steps_per_frame
+        } else {
+            self.settings.steps_per_frame.max(1)
+        }
+    }
+
+    /// Observables of every frame so far (the latest [`HISTORY`]).
+    pub fn history(&self) -> &[Sample] {
+        &self.history
+    }
+
+    /// The energy-law verdict since the settings last changed.
+    pub fn verdict(&self) -> &LawVerdict {
+        &self.verdict
+    }
+
+    /// The step from which the verdict counts.
+    pub fn verdict_since(&self) -> u64 {
+        self.segment_start
+    }
+
+    /// The last error (a divergence, a refused setting), until the next successful change.
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// Applies new settings to the running trajectory: the field and the step count carry on.
+    /// A setting that does not apply (an integrator the energy lacks, a bad value) is refused and
+    /// the previous settings stay.
+    pub fn apply(&mut self, settings: Settings) -> idf::Result<()> {
+        if settings == self.settings {
+            return Ok(());
+        }
+        let result = (|| -> idf::Result<()> {
+            let run = settings.run_config()?;
+            run.check(&settings.model, self.sim.shape())?;
+            if settings.model != self.settings.model {
+                self.sim.set_model(&self.ctx, &settings.model)?;
+            }
+            if settings.range != self.settings.range
+                || settings.model.kind() != self.settings.model.kind()
+            {
+                self.sim
+                    .set_histogram(Some(entropy_histogram(&settings.model, settings.range)));
+            }
+            self.run = run;
+            self.settings = settings;
+            Ok(())
+        })();
+        match &result {
+            Ok(()) => {
+                self.last_error = None;
+                self.trace = None;
+                self.trace_steps.clear();
+                self.segment_start = self.sim.steps_taken();
+                self.verdict = LawVerdict::NoLaw;
+                self.observe_start()?;
+            }
+            Err(e) => self.last_error = Some(e.to_string()),
+        }
+        result
+    }
+
+    /// Advances one frame's worth of steps, adapting the count to the time budget when
+    /// adaptive. On divergence the trajectory stops and the error names a stable step size.
+    pub fn advance_frame(&mut self) -> idf::Result<()> {
+        let n = self.steps_per_frame();
+        let started = Instant::now();
+        self.advance(n as u64)?;
+        if self.settings.adaptive {
+            let took = started.elapsed();
+            self.steps_per_frame = if took < STEP_BUDGET / 2 {
+                (n * 2).min(1 << 14)
+            } else if took > STEP_BUDGET {
+                (n / 2).max(1)
+            } else {
+                n
+            };
+        }
+        Ok(())
+    }
+
+    /// Advances `n` steps and records one observation at their end.
+    pub fn advance(&mut self, n: u64) -> idf::Result<()> {
+        let model = self.settings.model.clone();
+        let run = self.run.clone();
+        let start = self.sim.steps_taken();
+        // The schedule counts from the last change of settings.
+        let offset = start - self.segment_start;
+        let result = self.sim.advance(
+            n,
+            &|i| run.step_rule(&model, offset + i),
+            &|k| k == n,
+            &mut |_, _| {},
+        );
+        match result {
+            Ok(trace) => {
+                self.push_trace(trace, start + n);
+                Ok(())
+            }
+            Err(e) => {
+                self.last_error = Some(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    fn push_trace(&mut self, trace: RunTrace, step: u64) {
+        let value = |obs| trace.value(obs, 0, 0).unwrap_or(f64::NAN);
+        let previous = self.history.last().copied();
+        let energy = value(Observable::EnergyPerSite);
+        let entropy = value(Observable::HistogramEntropy);
+        let sample = Sample {
+            step,
+            energy,
+            entropy,
+            delta_energy: previous.map_or(0.0, |p| energy - p.energy),
+            delta_entropy: previous.map_or(0.0, |p| entropy - p.entropy),
+            acceptance: value(Observable::Acceptance),
+            magnetization: value(Observable::Mean),
+            temperature: trace
+                .records
+                .first()
+                .map_or(f64::NAN, |r| r.temperature as f64),
+            min: value(Observable::Min),
+            max: value(Observable::Max),
+        };
+        if self.history.len() == HISTORY {
+            self.history.remove(0);
+        }
+        self.history.push(sample);
+        self.trace_steps.push(step);
+        let joined = match self.trace.take() {
+            Some(acc) => RunTrace::join(vec![acc, trace], &self.trace_steps),
+            None => trace,
+        };
+        self.trace = Some(joined);
+        self.judge();
+    }
+
+    fn judge(&mut self) {
+        let Some(trace) = &self.trace else { return };
+        let laws = laws_for_run(&self.settings.model, &self.run, &Config::default());
+        if laws.is_empty() {
+            self.verdict = LawVerdict::NoLaw;
+            return;
+        }
+        let refs: Vec<&dyn idf::validation::Validator> = laws.iter().map(|l| l.as_ref()).collect();
+        let verdicts = validate(trace, &refs);
+        let violation = verdicts.iter().flat_map(|v| &v.violations).next();
+        self.verdict = match violation {
+            None => LawVerdict::Held {
+                laws: laws.iter().map(|l| l.name().to_string()).collect(),
+            },
+            Some(v) => LawVerdict::Failed {
+                elf: verdicts.iter().filter(|v| v.passed()).count() as f64
+                    / verdicts.len().max(1) as f64,
+                violation: v.to_string(),
+            },
+        };
+    }
+
+    /// The colour range of the current frame.
+    pub fn color_range(&self) -> (f32, f32) {
+        let last = self.history.last();
+        let (lo, hi) = match self.settings.range {
+            ColorRange::Fixed(lo, hi) => (lo, hi),
+            ColorRange::PerFrame => last.map_or((-1.0, 1.0), |s| (s.min as f32, s.max as f32)),
+            ColorRange::Symmetric => {
+                let m = last.map_or(1.0, |s| s.min.abs().max(s.max.abs()) as f32);
+                (-m, m)
+            }
+        };
+        if hi > lo && lo.is_finite() && hi.is_finite() {
+            (lo, hi)
+        } else {
+            (lo - 0.5, lo + 0.5)
+        }
+    }
+
+    /// Starts again from the initial field with the same seed.
+    pub fn reset(&mut self) -> idf::Result<()> {
+        self.restart(self.initial.clone(), self.seed)
+    }
+
+    /// Starts again from a fresh random field with a new seed.
+    pub fn reseed(&mut self, seed: u32) -> idf::Result<()> {
+        let initial = self
+            .settings
+            .model
+            .initial_field(self.initial.shape(), seed);
+        self.initial = initial.clone();
+        self.restart(initial, seed)
+    }
+
+    /// Starts again from `field` (its shape may differ from the current one).
+    pub fn restart(&mut self, field: Field, seed: u32) -> idf::Result<()> {
+        let fresh = Live::with_settings(self.ctx.clone(), self.settings.clone(), field, seed)?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Replaces the current field, keeping the trajectory's step count and settings.
+    pub fn set_field(&mut self, field: &Field) -> idf::Result<()> {
+        self.sim.set_field(field)
+    }
+}

@@ -1,0 +1,134 @@
+//! The viewer driven through its interface with egui_kittest on lavapipe: a slider changes the
+//! running simulation's parameter, Play changes the field, the default view matches a snapshot,
+//! and a broken custom energy shows naga's error while the simulation runs on.
+
+use std::time::Duration;
+
+use eframe::egui;
+use eframe::egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, SnapshotOptions};
+use idf::core::energy_field::EnergyModel;
+use idf_viewer::editor::EditorStatus;
+use idf_viewer::{ViewerApp, ViewerOptions};
+
+fn harness(size: egui::Vec2) -> Harness<'static, ViewerApp> {
+    std::env::set_var("NODEVICE_SELECT", "1");
+    Harness::builder()
+        .with_size(size)
+        .wgpu()
+        .build_eframe(|cc| ViewerApp::new(cc, ViewerOptions::default()).expect("the viewer starts"))
+}
+
+fn kappa(app: &mut ViewerApp) -> f32 {
+    match app.live_mut().simulation().model() {
+        EnergyModel::Phi4(p) => p.kappa,
+        other => panic!("expected phi4, got {}", other.name()),
+    }
+}
+
+#[test]
+fn a_slider_changes_the_running_simulation() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.get_by_label("Play").click();
+    h.run_steps(3);
+    let steps_before = h.state().live().step();
+    assert!(steps_before > 0, "Play advanced the trajectory");
+    assert_eq!(kappa(h.state_mut()), 1.0);
+
+    h.get_by_role_and_label(Role::Slider, "kappa")
+        .set_value_accesskit(0.5);
+    h.run_steps(2);
+    assert_eq!(
+        kappa(h.state_mut()),
+        0.5,
+        "the simulation's own model changed"
+    );
+    assert!(
+        h.state().live().step() >= steps_before,
+        "the trajectory carried on instead of restarting"
+    );
+}
+
+#[test]
+fn play_changes_the_field() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    assert!(!h.state().is_playing());
+    let before = h.state_mut().live_mut().simulation().field().unwrap();
+    assert_eq!(h.state().live().step(), 0, "paused at start");
+    h.get_by_label("Play").click();
+    h.run_steps(4);
+    assert!(h.state().is_playing());
+    let after = h.state_mut().live_mut().simulation().field().unwrap();
+    let changed = before
+        .data()
+        .iter()
+        .zip(after.data())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(changed > before.data().len() / 2, "{changed} sites changed");
+    h.get_by_label("Pause").click();
+    h.run_steps(1);
+    let paused_at = h.state().live().step();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().live().step(),
+        paused_at,
+        "Pause stops the trajectory"
+    );
+}
+
+/// The default scene before its first step, drawn through eframe's wgpu renderer on lavapipe.
+/// Colours may differ slightly between drivers (egui's default per-pixel threshold); a few
+/// anti-aliased text pixels may too.
+#[test]
+fn the_default_view_matches_its_snapshot() {
+    let mut h = harness(egui::vec2(1100.0, 760.0));
+    h.run_steps(3);
+    h.snapshot_options(
+        "viewer_default",
+        &SnapshotOptions::new().max_failed_pixels(20),
+    );
+}
+
+#[test]
+fn a_broken_custom_energy_shows_nagas_error_and_the_simulation_runs_on() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.state_mut().switch_energy("custom").unwrap();
+    h.get_by_label("Play").click();
+    h.run_steps(3);
+    let running = h.state().live().settings.model.clone();
+    assert!(matches!(running, EnergyModel::Custom(_)));
+    let step = h.state().live().step();
+
+    let editor = h.get_by_role(Role::MultilineTextInput);
+    editor.focus();
+    editor.type_text("fn broken( {\n");
+    h.run_steps(1);
+    std::thread::sleep(Duration::from_millis(450));
+    h.run_steps(3);
+
+    match h.state().editor().status() {
+        EditorStatus::Invalid(d) => {
+            assert_eq!(d.module, idf::core::custom_energy::CUSTOM_MODULE);
+            assert!(d.line >= 1 && d.column >= 1, "{d}");
+        }
+        other => panic!("expected naga's error, got {other:?}"),
+    }
+    assert!(
+        h.query_by_label_contains("naga: energies/custom.wgsl line")
+            .is_some(),
+        "the error shows in the editor"
+    );
+    assert_eq!(
+        h.state().live().settings.model,
+        running,
+        "the running energy was kept"
+    );
+    assert!(h.state().live().last_error().is_none());
+    assert!(
+        h.state().live().step() > step,
+        "the simulation kept running"
+    );
+}
