@@ -110,12 +110,20 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Starts recording to `path`: `.mp4` or `.gif` makes a video, any other path a folder of
-    /// PNG frames.
+    /// Starts recording to `path`: `.mp4` or `.gif` makes a video, a path without an extension
+    /// a folder of PNG frames; anything else is refused.
     pub fn start(path: &Path, (width, height): (usize, usize), fps: u32) -> idf::Result<Self> {
         let output = match path.extension().and_then(|e| e.to_str()) {
             Some("mp4") | Some("gif") => Output::File(path.to_path_buf()),
-            _ => Output::PngDir(path.to_path_buf()),
+            None => Output::PngDir(path.to_path_buf()),
+            Some(other) => {
+                return Err(idf::IdfError::invalid(
+                    "path",
+                    format!(
+                        "cannot record to a .{other} file: name an .mp4 or .gif file, or a folder (no extension) for PNG frames"
+                    ),
+                ))
+            }
         };
         // Video encoders want even sizes; a field of odd size is drawn at twice its size.
         let scale = if width % 2 == 1 || height % 2 == 1 {

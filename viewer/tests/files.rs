@@ -59,4 +59,8 @@ fn a_recording_holds_every_pushed_frame() {
     let info = idf::render::encode::probe(&path).unwrap();
     assert_eq!(info.codec, "h264");
     assert_eq!((info.width, info.height, info.frames), (64, 64, 6));
+    let refused = Recording::start(&temp("scene.yaml"), (64, 64), 30)
+        .err()
+        .unwrap();
+    assert!(refused.to_string().contains(".mp4"), "{refused}");
 }
