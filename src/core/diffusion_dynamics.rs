@@ -187,10 +187,10 @@ impl TemperatureSchedule {
         Ok(TemperatureSchedule { kind, start, end })
     }
 
-    /// The temperature at step `i` of `n`.
+    /// The temperature at step `i` of `n`; past the last step it holds the end temperature.
     pub fn at(&self, i: u64, n: u64) -> f32 {
         let s = if n > 1 {
-            i as f64 / (n - 1) as f64
+            (i as f64 / (n - 1) as f64).min(1.0)
         } else {
             1.0
         };

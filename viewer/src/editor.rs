@@ -39,6 +39,7 @@ pub struct EnergyEditor {
     status: EditorStatus,
     edited_at: Option<Instant>,
     valid: Option<CustomEnergy>,
+    user_edited: bool,
 }
 
 impl Default for EnergyEditor {
@@ -49,6 +50,7 @@ impl Default for EnergyEditor {
             status: EditorStatus::Pending,
             edited_at: Some(Instant::now() - DEBOUNCE),
             valid: None,
+            user_edited: false,
         }
     }
 }
@@ -132,13 +134,15 @@ impl EnergyEditor {
             })
             .inner;
         if edit.changed() {
+            self.user_edited = true;
             self.edited_at = Some(Instant::now());
             self.status = EditorStatus::Pending;
         }
         if let Some(at) = self.edited_at {
             if at.elapsed() >= DEBOUNCE {
                 let energy = self.validate(ctx);
-                if self.hot_reload {
+                // Opening the pane validates the text but loads nothing until the user edits.
+                if self.hot_reload && self.user_edited {
                     load = load.or(energy);
                 }
             } else {
