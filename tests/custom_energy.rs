@@ -87,6 +87,10 @@ fn directives_are_checked() {
     assert_eq!(CustomEnergy::parse(&curvature).unwrap_err().line, 6);
     let import = format!("#import shared/nothing\n{PHI4}");
     assert_eq!(CustomEnergy::parse(&import).unwrap_err().line, 1);
+    let twice = PHI4.replace("// @param h = 0.0", "// @param a = 0.0");
+    let d = CustomEnergy::parse(&twice).expect_err("a parameter declared twice is refused");
+    assert_eq!(d.line, 5);
+    assert!(d.message.contains("declared twice"), "{d}");
     let mut e = custom(PHI4);
     assert!(e.set("kappa", 5.0).is_err(), "outside its declared range");
     assert!(e.set("nope", 1.0).is_err());

@@ -514,23 +514,32 @@ impl RunTrace {
     /// Joins traces of the same chains into one, renumbering the records' steps with `steps`
     /// (one per record, in order).
     pub fn join(parts: Vec<RunTrace>, steps: &[u64]) -> RunTrace {
-        let chains = parts.first().map_or(0, |p| p.chains);
-        let sites_per_chain = parts.first().map_or(0, |p| p.sites_per_chain);
-        let mut records = Vec::new();
-        let mut values = Vec::new();
+        let mut parts = parts.into_iter();
+        let mut joined = parts.next().unwrap_or(RunTrace {
+            chains: 0,
+            sites_per_chain: 0,
+            records: Vec::new(),
+            values: Vec::new(),
+        });
         for part in parts {
-            records.extend(part.records);
-            values.extend(part.values);
+            joined.append(part);
         }
-        for (r, step) in records.iter_mut().zip(steps) {
+        for (r, step) in joined.records.iter_mut().zip(steps) {
             r.step = *step;
         }
-        RunTrace {
-            chains,
-            sites_per_chain,
-            records,
-            values,
-        }
+        joined
+    }
+
+    /// Appends the records of `other`, a trace of the same chains, after this trace's own,
+    /// keeping their steps. Amortised, it costs only the appended records.
+    pub fn append(&mut self, other: RunTrace) {
+        debug_assert_eq!(
+            (self.chains, self.sites_per_chain),
+            (other.chains, other.sites_per_chain),
+            "appended traces must hold the same chains"
+        );
+        self.records.extend(other.records);
+        self.values.extend(other.values);
     }
 
     fn raw(&self, record: usize, chain: usize, k: usize) -> f32 {

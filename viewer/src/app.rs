@@ -83,9 +83,13 @@ impl ViewerApp {
             None => Scene::default_scene(),
         };
         let job = load_job(&scene)?;
-        let live = Live::new(ctx, &job)?;
-        let shape = live.initial_shape();
-        let texture = FieldTexture::new(&render_state, (shape.width as u32, shape.height as u32));
+        let shape = job.initial.shape();
+        let texture = FieldTexture::new(&render_state, (shape.width as u32, shape.height as u32))?;
+        let mut live = Live::new(ctx, &job)?;
+        // Scripts and docs get the same picture on every machine: the scene's own pace.
+        if options.screenshot.is_some() {
+            live.settings.adaptive = false;
+        }
         let mut app = ViewerApp {
             render_state,
             live,
@@ -153,12 +157,23 @@ impl ViewerApp {
         self.message = Some((text.into(), true));
     }
 
+    /// Refuses a field this device cannot show, before it replaces the running one.
+    fn check_fits(&self, shape: idf::Shape) -> idf::Result<()> {
+        field_view::check_fits(&self.render_state.device, (shape.width, shape.height))
+    }
+
     fn redraw(&mut self) {
         let shape = self.live.simulation().shape();
         let size = (shape.width as u32, shape.height as u32);
         if self.texture.size() != size {
-            self.texture.free(&self.render_state);
-            self.texture = FieldTexture::new(&self.render_state, size);
+            // Sizes are checked against the device before a field is opened.
+            match FieldTexture::new(&self.render_state, size) {
+                Ok(texture) => {
+                    self.texture.free(&self.render_state);
+                    self.texture = texture;
+                }
+                Err(e) => return self.fail(format!("cannot show the field: {e}")),
+            }
             self.view = ViewState {
                 tool: self.view.tool,
                 ..ViewState::default()
@@ -174,6 +189,7 @@ impl ViewerApp {
     pub fn open_scene(&mut self, path: &Path) -> idf::Result<()> {
         let scene = Scene::load(path)?;
         let job = load_job(&scene)?;
+        self.check_fits(job.initial.shape())?;
         let live = Live::new(self.live.context().clone(), &job)?;
         self.live = live;
         self.title = job.title;
@@ -231,9 +247,12 @@ impl ViewerApp {
     }
 
     /// Loads a custom energy into the running trajectory, keeping the field and the values of
-    /// parameters that keep their names.
+    /// parameters that keep their names. The step size stays through edits of one energy and
+    /// becomes the new energy's stable default when its declared curvature changes.
     pub fn load_custom(&mut self, mut energy: idf::core::custom_energy::CustomEnergy) {
+        let mut same_curvature = false;
         if let EnergyModel::Custom(old) = &self.live.settings.model {
+            same_curvature = old.curvature == energy.curvature;
             for p in &mut energy.params {
                 if let Some(o) = old.params.iter().find(|o| o.name == p.name) {
                     p.value = o.value.clamp(p.min, p.max);
@@ -242,8 +261,14 @@ impl ViewerApp {
         }
         let mut settings = self.live.settings.clone();
         settings.model = EnergyModel::Custom(energy);
-        if !controls::methods_for(&settings.model).contains(&settings.method) {
+        let supported = controls::methods_for(&settings.model).contains(&settings.method);
+        if !supported {
             settings.method = Method::Langevin;
+        }
+        if !supported || !same_curvature {
+            settings.step_size = settings
+                .model
+                .default_step_size(settings.method, settings.temperature);
         }
         match self.live.apply(settings) {
             Ok(()) => self.say("custom energy loaded into the running trajectory"),
@@ -258,8 +283,7 @@ impl ViewerApp {
                 self.frames_run += 1;
                 if let Some(rec) = &mut self.recording {
                     if let Err(e) = rec.push(&mut self.live) {
-                        self.recording = None;
-                        self.fail(format!("recording stopped: {e}"));
+                        self.finish_recording(Some(e));
                     }
                 }
             }
@@ -282,6 +306,7 @@ impl ViewerApp {
         let result = match ext {
             "yaml" | "yml" => self.open_scene(&path).map(|_| "scene opened".to_string()),
             "npy" | "h5" | "hdf5" => idf::io::read_field(&path).and_then(|field| {
+                self.check_fits(field.shape())?;
                 let seed = self.live.seed();
                 self.live.restart(field, seed)?;
                 self.redraw();
@@ -335,14 +360,26 @@ impl ViewerApp {
         }
     }
 
-    fn toggle_recording(&mut self) {
-        if let Some(rec) = self.recording.take() {
-            let frames = rec.frames();
-            match rec.finish() {
-                Ok(p) => self.say(format!("recorded {frames} frames to {}", p.display())),
-                Err(e) => self.fail(format!("recording failed: {e}")),
-            }
+    /// Finishes the recording in progress, keeping the frames so far; `stopped_by` is the
+    /// error that ended it, if one did.
+    fn finish_recording(&mut self, stopped_by: Option<idf::IdfError>) {
+        let Some(rec) = self.recording.take() else {
             return;
+        };
+        let frames = rec.frames();
+        match (rec.finish(), stopped_by) {
+            (Ok(p), None) => self.say(format!("recorded {frames} frames to {}", p.display())),
+            (Ok(p), Some(e)) => self.fail(format!(
+                "recording stopped after {frames} frames, saved to {}: {e}",
+                p.display()
+            )),
+            (Err(e), _) => self.fail(format!("recording failed: {e}")),
+        }
+    }
+
+    fn toggle_recording(&mut self) {
+        if self.recording.is_some() {
+            return self.finish_recording(None);
         }
         let path = PathBuf::from(self.path.trim());
         let shape = self.live.simulation().shape();
@@ -533,6 +570,16 @@ impl ViewerApp {
 }
 
 impl eframe::App for ViewerApp {
+    fn on_exit(&mut self) {
+        // Closing the window with a recording running keeps what was recorded.
+        if self.recording.is_some() {
+            self.finish_recording(None);
+            if let Some((message, _)) = &self.message {
+                eprintln!("idf-viewer: {message}");
+            }
+        }
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         if ctx.input(|i| i.key_pressed(egui::Key::Space)) && !ctx.egui_wants_keyboard_input() {

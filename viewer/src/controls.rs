@@ -1,5 +1,7 @@
 //! The controls pane: a slider for every parameter of the energy, the temperature, the step
-//! size, the integrator, the schedule and the look. It edits a copy of the settings; the app
+//! size, the integrator, the schedule and the look. Sliders do not clamp (but for a custom
+//! energy's declared ranges): a scene's value outside a slider's range stays as it is, and a
+//! typed value is checked when applied. It edits a copy of the settings; the app
 //! applies the copy to the running trajectory when it differs.
 
 use eframe::egui;
@@ -87,15 +89,30 @@ fn log_slider(
     range: std::ops::RangeInclusive<f32>,
     text: &str,
 ) {
-    ui.add(egui::Slider::new(value, range).logarithmic(true).text(text));
+    ui.add(
+        egui::Slider::new(value, range)
+            .logarithmic(true)
+            .clamping(egui::SliderClamping::Never)
+            .text(text),
+    );
 }
 
 /// Draws the controls over `settings`.
 pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
     ui.strong(format!("Energy: {}", settings.model.name()));
+    // A custom energy declares its parameters' ranges: those hold. Built-in ranges are a guide.
+    let clamping = if matches!(settings.model, EnergyModel::Custom(_)) {
+        egui::SliderClamping::Always
+    } else {
+        egui::SliderClamping::Never
+    };
     for slider in energy_sliders(&settings.model) {
         if let Some(v) = param_mut(&mut settings.model, &slider.name) {
-            ui.add(egui::Slider::new(v, slider.range).text(slider.name.as_str()));
+            ui.add(
+                egui::Slider::new(v, slider.range)
+                    .clamping(clamping)
+                    .text(slider.name.as_str()),
+            );
         }
     }
     ui.separator();
@@ -107,10 +124,18 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
                 ui.selectable_value(&mut settings.method, m, m.name());
             }
         });
-    ui.add(egui::Slider::new(&mut settings.temperature, 0.0..=5.0).text("temperature T"));
+    ui.add(
+        egui::Slider::new(&mut settings.temperature, 0.0..=5.0)
+            .clamping(egui::SliderClamping::Never)
+            .text("temperature T"),
+    );
     log_slider(ui, &mut settings.step_size, 1e-4..=2.0, "step size η");
     if settings.method == Method::Hmc {
-        ui.add(egui::Slider::new(&mut settings.leapfrog_steps, 1..=50).text("leapfrog steps"));
+        ui.add(
+            egui::Slider::new(&mut settings.leapfrog_steps, 1..=50)
+                .clamping(egui::SliderClamping::Never)
+                .text("leapfrog steps"),
+        );
     }
     egui::ComboBox::from_label("schedule")
         .selected_text(settings.schedule.name())
@@ -125,10 +150,15 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
             }
         });
     if settings.schedule != ScheduleKind::Constant {
-        ui.add(egui::Slider::new(&mut settings.t_start, 0.01..=20.0).text("start T"));
+        ui.add(
+            egui::Slider::new(&mut settings.t_start, 0.01..=20.0)
+                .clamping(egui::SliderClamping::Never)
+                .text("start T"),
+        );
         ui.add(
             egui::Slider::new(&mut settings.schedule_steps, 10..=100_000)
                 .logarithmic(true)
+                .clamping(egui::SliderClamping::Never)
                 .text("schedule steps"),
         );
     }
@@ -137,6 +167,7 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
         !settings.adaptive,
         egui::Slider::new(&mut settings.steps_per_frame, 1..=4096)
             .logarithmic(true)
+            .clamping(egui::SliderClamping::Never)
             .text("steps per frame"),
     );
     ui.separator();
@@ -165,8 +196,16 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
             }
         });
     if let ColorRange::Fixed(lo, hi) = &mut settings.range {
-        ui.add(egui::Slider::new(lo, -5.0..=5.0).text("low"));
-        ui.add(egui::Slider::new(hi, -5.0..=5.0).text("high"));
+        ui.add(
+            egui::Slider::new(lo, -5.0..=5.0)
+                .clamping(egui::SliderClamping::Never)
+                .text("low"),
+        );
+        ui.add(
+            egui::Slider::new(hi, -5.0..=5.0)
+                .clamping(egui::SliderClamping::Never)
+                .text("high"),
+        );
         if *hi <= *lo {
             *hi = *lo + 0.01;
         }

@@ -19,13 +19,43 @@ pub struct FieldTexture {
     id: egui::TextureId,
 }
 
+/// Checks that a `width × height` field fits this device's largest texture and pixel buffer,
+/// so that a field too big to show is refused before it replaces the running one.
+pub fn check_fits(device: &wgpu::Device, (width, height): (usize, usize)) -> idf::Result<()> {
+    let limits = device.limits();
+    let side = limits.max_texture_dimension_2d as usize;
+    if width > side || height > side {
+        return Err(idf::IdfError::invalid(
+            "size",
+            format!(
+                "a {width}×{height} field is larger than this GPU's largest texture, {side}×{side}"
+            ),
+        ));
+    }
+    let bytes = width as u64 * height as u64 * 4;
+    let max_bytes = limits
+        .max_buffer_size
+        .min(limits.max_storage_buffer_binding_size);
+    if bytes > max_bytes {
+        return Err(idf::IdfError::invalid(
+            "size",
+            format!(
+                "a {width}×{height} field needs {bytes} bytes of pixels; this GPU binds at most {max_bytes}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl FieldTexture {
-    /// A texture for a `width × height` field, registered with egui's renderer.
-    pub fn new(render_state: &RenderState, (width, height): (u32, u32)) -> Self {
+    /// A texture for a `width × height` field, registered with egui's renderer; refused when
+    /// the field does not fit the device (see [`check_fits`]).
+    pub fn new(render_state: &RenderState, (width, height): (u32, u32)) -> idf::Result<Self> {
         let device = &render_state.device;
+        check_fits(device, (width as usize, height as usize))?;
         let pixels = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("idf-viewer pixels"),
-            size: (width * height * 4) as u64,
+            size: width as u64 * height as u64 * 4,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
@@ -49,12 +79,12 @@ impl FieldTexture {
             &view,
             wgpu::FilterMode::Nearest,
         );
-        FieldTexture {
+        Ok(FieldTexture {
             size: (width, height),
             pixels,
             texture,
             id,
-        }
+        })
     }
 
     /// The texture's id for egui.
@@ -109,7 +139,7 @@ impl FieldTexture {
                 wgpu::TexelCopyBufferInfo {
                     buffer: &self.pixels,
                     layout: wgpu::TexelCopyBufferLayout {
-                        offset: (y * row_bytes) as u64,
+                        offset: y as u64 * row_bytes as u64,
                         bytes_per_row: Some(row_bytes.next_multiple_of(256)),
                         rows_per_image: Some(count),
                     },

@@ -34,8 +34,9 @@ pub fn shipped_scenes() -> Vec<PathBuf> {
 }
 
 /// The scene YAML of the running trajectory: model, parameters, size, integrator, step size,
-/// temperature and schedule, seed and look. A custom energy is not a scene model; its WGSL is
-/// saved beside the scene by the editor, so the scene keeps the last built-in model.
+/// temperature and schedule (its length as `frames` × `steps_per_frame`, rounded up to whole
+/// frames), seed and look. A custom energy is not a scene model: the scene names φ⁴ in its
+/// place, and the energy itself is saved from the editor as a `.wgsl` file.
 pub fn scene_yaml(settings: &Settings, size: (usize, usize), seed: u32, title: &str) -> String {
     use serde_yaml::{Mapping, Value};
     let mut m = Mapping::new();
@@ -66,14 +67,17 @@ pub fn scene_yaml(settings: &Settings, size: (usize, usize), seed: u32, title: &
     put("integrator", Value::from(settings.method.name()));
     put("step_size", Value::from(settings.step_size as f64));
     put("temperature", Value::from(settings.temperature as f64));
+    let steps_per_frame = settings.steps_per_frame.max(1) as u64;
     if settings.schedule != ScheduleKind::Constant {
         put("schedule", Value::from(settings.schedule.name()));
         put("t_start", Value::from(settings.t_start as f64));
+        // A render's schedule spans frames × steps_per_frame steps.
+        put(
+            "frames",
+            Value::from(settings.schedule_steps.max(1).div_ceil(steps_per_frame)),
+        );
     }
-    put(
-        "steps_per_frame",
-        Value::from(settings.steps_per_frame as u64),
-    );
+    put("steps_per_frame", Value::from(steps_per_frame));
     put("seed", Value::from(seed as u64));
     put("colormap", Value::from(settings.colormap.name()));
     match settings.range {
@@ -107,6 +111,17 @@ pub struct Recording {
     sink: Sink,
     path: PathBuf,
     frames: u64,
+    /// The field size it was started for; frames of another size are refused.
+    size: (usize, usize),
+}
+
+/// Video encoders want even sizes: a field of odd size is drawn at twice its size.
+fn pixel_scale((width, height): (usize, usize)) -> usize {
+    if width % 2 == 1 || height % 2 == 1 {
+        2
+    } else {
+        1
+    }
 }
 
 impl Recording {
@@ -125,30 +140,36 @@ impl Recording {
                 ))
             }
         };
-        // Video encoders want even sizes; a field of odd size is drawn at twice its size.
-        let scale = if width % 2 == 1 || height % 2 == 1 {
-            2
-        } else {
-            1
-        };
+        let scale = pixel_scale((width, height));
         let sink = Sink::create(&output, width * scale, height * scale, fps)?;
         Ok(Recording {
             sink,
             path: path.to_path_buf(),
             frames: 0,
+            size: (width, height),
         })
     }
 
-    /// Adds the current field as a frame.
+    /// Adds the current field as a frame; a field of another size than the recording's is
+    /// refused (a video has one size), and the frames so far stay for [`Recording::finish`].
     pub fn push(&mut self, live: &mut Live) -> idf::Result<()> {
+        let shape = live.simulation().shape();
+        let (w, h) = (shape.width, shape.height);
+        if (w, h) != self.size {
+            return Err(idf::IdfError::invalid(
+                "recording",
+                format!(
+                    "the field is now {w}×{h}, the recording is {}×{}: a video keeps one size",
+                    self.size.0, self.size.1
+                ),
+            ));
+        }
         let ctx = live.context().clone();
         let map = live.settings.colormap;
         let range =
             idf::render::colormap::ColorRange::Fixed(live.color_range().0, live.color_range().1);
         let (pixels, _) = idf::render::colormap::colorize(&ctx, live.simulation(), 0, map, range)?;
-        let shape = live.simulation().shape();
-        let (w, h) = (shape.width, shape.height);
-        let scale = if w % 2 == 1 || h % 2 == 1 { 2 } else { 1 };
+        let scale = pixel_scale((w, h));
         let mut frame = RgbFrame::filled(w * scale, h * scale, [0, 0, 0]);
         frame.blit_field(&pixels, w, h, scale);
         self.sink.push(&frame)?;

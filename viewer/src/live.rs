@@ -51,6 +51,19 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Whether `other` runs the same dynamics: same energy, integrator, step size,
+    /// temperatures and schedule. The look and the pace of the interface do not count.
+    pub fn same_dynamics(&self, other: &Settings) -> bool {
+        self.model == other.model
+            && self.method == other.method
+            && self.step_size == other.step_size
+            && self.temperature == other.temperature
+            && self.schedule == other.schedule
+            && self.t_start == other.t_start
+            && self.schedule_steps == other.schedule_steps
+            && self.leapfrog_steps == other.leapfrog_steps
+    }
+
     /// The run these settings describe, for the step rules and the energy laws.
     pub fn run_config(&self) -> idf::Result<RunConfig> {
         let schedule = if self.schedule == ScheduleKind::Constant {
@@ -95,7 +108,7 @@ pub struct Sample {
     pub max: f64,
 }
 
-/// The energy-law verdict of the run since its settings last changed.
+/// The energy-law verdict of the run since its dynamics last changed or the field was painted.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LawVerdict {
     /// No law applies to these settings.
@@ -124,9 +137,12 @@ pub struct Live {
     seed: u32,
     initial: Field,
     history: Vec<Sample>,
+    /// The trace the verdict judges, from `verdict_start` on.
     trace: Option<RunTrace>,
-    trace_steps: Vec<u64>,
-    segment_start: u64,
+    /// The step the temperature schedule counts from: the last change of dynamics.
+    schedule_start: u64,
+    /// The step the verdict counts from: the last change of dynamics or of the field.
+    verdict_start: u64,
     verdict: LawVerdict,
     steps_per_frame: u32,
     last_error: Option<String>,
@@ -183,8 +199,8 @@ impl Live {
             initial,
             history: Vec::new(),
             trace: None,
-            trace_steps: Vec::new(),
-            segment_start: 0,
+            schedule_start: 0,
+            verdict_start: 0,
             verdict: LawVerdict::NoLaw,
             last_error: None,
         };
@@ -192,19 +208,13 @@ impl Live {
         Ok(live)
     }
 
+    /// Starts a new verdict segment at the current step: the laws judge the run from here on,
+    /// beginning with an observation of the current state.
     fn observe_start(&mut self) -> idf::Result<()> {
-        let model = self.settings.model.clone();
-        let run = self.run.clone();
-        let offset = self.sim.steps_taken() - self.segment_start;
-        let start = self.sim.steps_taken();
-        let trace = self.sim.advance(
-            0,
-            &|i| run.step_rule(&model, offset + i),
-            &|k| k == 0,
-            &mut |_, _| {},
-        )?;
-        self.push_trace(trace, start);
-        Ok(())
+        self.trace = None;
+        self.verdict = LawVerdict::NoLaw;
+        self.verdict_start = self.sim.steps_taken();
+        self.advance(0)
     }
 
     /// The context the simulation runs on.
@@ -246,14 +256,14 @@ impl Live {
         &self.history
     }
 
-    /// The energy-law verdict since the settings last changed.
+    /// The energy-law verdict since the dynamics last changed or the field was painted.
     pub fn verdict(&self) -> &LawVerdict {
         &self.verdict
     }
 
     /// The step from which the verdict counts.
     pub fn verdict_since(&self) -> u64 {
-        self.segment_start
+        self.verdict_start
     }
 
     /// The last error (a divergence, a refused setting), until the next successful change.
@@ -263,20 +273,22 @@ impl Live {
 
     /// Applies new settings to the running trajectory: the field and the step count carry on.
     /// A setting that does not apply (an integrator the energy lacks, a bad value) is refused and
-    /// the previous settings stay.
+    /// the previous settings stay. New dynamics restart the temperature schedule and the
+    /// verdict; a new look or pace restarts neither.
     pub fn apply(&mut self, settings: Settings) -> idf::Result<()> {
         if settings == self.settings {
             return Ok(());
         }
+        let new_dynamics = !settings.same_dynamics(&self.settings);
+        let new_histogram = settings.range != self.settings.range
+            || settings.model.kind() != self.settings.model.kind();
         let result = (|| -> idf::Result<()> {
             let run = settings.run_config()?;
             run.check(&settings.model, self.sim.shape())?;
             if settings.model != self.settings.model {
                 self.sim.set_model(&self.ctx, &settings.model)?;
             }
-            if settings.range != self.settings.range
-                || settings.model.kind() != self.settings.model.kind()
-            {
+            if new_histogram {
                 self.sim
                     .set_histogram(Some(entropy_histogram(&settings.model, settings.range)));
             }
@@ -287,11 +299,14 @@ impl Live {
         match &result {
             Ok(()) => {
                 self.last_error = None;
-                self.trace = None;
-                self.trace_steps.clear();
-                self.segment_start = self.sim.steps_taken();
-                self.verdict = LawVerdict::NoLaw;
-                self.observe_start()?;
+                if new_dynamics {
+                    self.schedule_start = self.sim.steps_taken();
+                }
+                // The entropy is measured on the colour range's histogram, so a new range
+                // starts a new segment as new dynamics do.
+                if new_dynamics || new_histogram {
+                    self.observe_start()?;
+                }
             }
             Err(e) => self.last_error = Some(e.to_string()),
         }
@@ -322,8 +337,8 @@ impl Live {
         let model = self.settings.model.clone();
         let run = self.run.clone();
         let start = self.sim.steps_taken();
-        // The schedule counts from the last change of settings.
-        let offset = start - self.segment_start;
+        // The schedule counts from the last change of dynamics.
+        let offset = start - self.schedule_start;
         let result = self.sim.advance(
             n,
             &|i| run.step_rule(&model, offset + i),
@@ -342,7 +357,7 @@ impl Live {
         }
     }
 
-    fn push_trace(&mut self, trace: RunTrace, step: u64) {
+    fn push_trace(&mut self, mut trace: RunTrace, step: u64) {
         let value = |obs| trace.value(obs, 0, 0).unwrap_or(f64::NAN);
         let previous = self.history.last().copied();
         let energy = value(Observable::EnergyPerSite);
@@ -366,12 +381,13 @@ impl Live {
             self.history.remove(0);
         }
         self.history.push(sample);
-        self.trace_steps.push(step);
-        let joined = match self.trace.take() {
-            Some(acc) => RunTrace::join(vec![acc, trace], &self.trace_steps),
-            None => trace,
-        };
-        self.trace = Some(joined);
+        for record in &mut trace.records {
+            record.step = step;
+        }
+        match &mut self.trace {
+            Some(acc) => acc.append(trace),
+            None => self.trace = Some(trace),
+        }
         self.judge();
     }
 
@@ -437,8 +453,10 @@ impl Live {
         Ok(())
     }
 
-    /// Replaces the current field, keeping the trajectory's step count and settings.
+    /// Replaces the current field, keeping the trajectory's step count, settings and schedule.
+    /// The verdict starts again from the new field: an edit is not a step of the dynamics.
     pub fn set_field(&mut self, field: &Field) -> idf::Result<()> {
-        self.sim.set_field(field)
+        self.sim.set_field(field)?;
+        self.observe_start()
     }
 }

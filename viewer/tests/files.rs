@@ -1,19 +1,15 @@
 //! The viewer's files on lavapipe: a saved scene reads back into the same trajectory settings,
-//! and a recording of the live field is an H.264 video with one frame per pushed frame.
+//! a recording of the live field is an H.264 video with one frame per pushed frame, and a
+//! recording refuses a field of another size while keeping the frames it has.
 
+mod common;
+
+use common::default_live;
 use idf::capsules::creative::{RenderJob, RenderOverrides};
-use idf::{Context, Scene};
+use idf::core::diffusion_dynamics::ScheduleKind;
+use idf::{Field, Scene, Shape};
 use idf_viewer::files::{save_scene, Recording};
 use idf_viewer::live::Live;
-
-fn live() -> Live {
-    std::env::set_var("NODEVICE_SELECT", "1");
-    let ctx = Context::gpu().expect("a GPU adapter (lavapipe in CI)");
-    let mut scene = Scene::default_scene();
-    scene.size = Some([64, 64]);
-    let job = RenderJob::from_scene(&scene, &RenderOverrides::default()).unwrap();
-    Live::new(ctx, &job).unwrap()
-}
 
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("idf-viewer-files-{}", std::process::id()));
@@ -23,13 +19,17 @@ fn temp(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn a_saved_scene_reads_back_into_the_same_settings() {
-    let mut live = live();
+    let mut live = default_live();
     let mut settings = live.settings.clone();
     if let idf::EnergyModel::Phi4(p) = &mut settings.model {
         p.kappa = 0.75;
     }
     settings.temperature = 0.3;
     settings.step_size = 0.05;
+    settings.schedule = ScheduleKind::Geometric;
+    settings.t_start = 2.0;
+    settings.schedule_steps = 3000;
+    settings.steps_per_frame = 10;
     live.apply(settings).unwrap();
     let path = temp("scene.yaml");
     save_scene(&path, &live, "saved").unwrap();
@@ -42,13 +42,17 @@ fn a_saved_scene_reads_back_into_the_same_settings() {
         (a.method, a.step_size, a.temperature, a.colormap, a.range),
         (b.method, b.step_size, b.temperature, b.colormap, b.range)
     );
+    assert_eq!(
+        (a.schedule, a.t_start, a.schedule_steps, a.steps_per_frame),
+        (b.schedule, b.t_start, b.schedule_steps, b.steps_per_frame)
+    );
     assert_eq!(reread.initial_shape(), live.initial_shape());
     assert_eq!(reread.seed(), live.seed());
 }
 
 #[test]
 fn a_recording_holds_every_pushed_frame() {
-    let mut live = live();
+    let mut live = default_live();
     let path = temp("recording.mp4");
     let mut rec = Recording::start(&path, (64, 64), 30).unwrap();
     for _ in 0..6 {
@@ -63,4 +67,26 @@ fn a_recording_holds_every_pushed_frame() {
         .err()
         .unwrap();
     assert!(refused.to_string().contains(".mp4"), "{refused}");
+}
+
+#[test]
+fn a_recording_refuses_a_field_of_another_size_and_keeps_its_frames() {
+    let mut live = default_live();
+    let path = temp("resized.mp4");
+    let mut rec = Recording::start(&path, (64, 64), 30).unwrap();
+    for _ in 0..2 {
+        live.advance(5).unwrap();
+        rec.push(&mut live).unwrap();
+    }
+    let smaller = Field::random_normal(Shape::new(1, 1, 32, 32).unwrap(), 3, 0.1);
+    let seed = live.seed();
+    live.restart(smaller, seed).unwrap();
+    let refused = rec.push(&mut live).unwrap_err().to_string();
+    assert!(
+        refused.contains("32×32") && refused.contains("64×64"),
+        "{refused}"
+    );
+    assert_eq!(rec.finish().unwrap(), path);
+    let info = idf::render::encode::probe(&path).unwrap();
+    assert_eq!((info.width, info.height, info.frames), (64, 64, 2));
 }
