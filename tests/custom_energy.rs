@@ -162,6 +162,14 @@ fn gradient_check_passes_right_gradients_and_catches_wrong_ones() {
         let check = gradient_check(ctx, &custom(&wrong)).unwrap();
         assert!(!check.passed(), "{check:?}");
         assert!(check.error > 10.0 * check.tolerance, "{check:?}");
+        // An energy that overflows f32 has no derivative to compare: the check fails.
+        let overflowing = PHI4.replace(
+            "fn site_energy(i: u32) -> f32 {\n    let phi = src[i];",
+            "fn site_energy(i: u32) -> f32 {\n    let phi = src[i] * 1e30;",
+        );
+        assert_ne!(overflowing, PHI4);
+        let check = gradient_check(ctx, &custom(&overflowing)).unwrap();
+        assert!(!check.passed(), "{check:?}");
     });
 }
 

@@ -25,6 +25,14 @@ fn schedules_run_from_start_to_end() {
             (1..n).all(|i| s.at(i, n) <= s.at(i - 1, n)),
             "{kind:?} is not monotone"
         );
+        // Past the last step the end temperature holds (a run that goes on, as the viewer's).
+        assert!(
+            [n, n + 5, 10 * n]
+                .iter()
+                .all(|&i| s.at(i, n) == s.at(n - 1, n)),
+            "{kind:?} past its end: {}",
+            s.at(n + 5, n)
+        );
     }
     let c = TemperatureSchedule::constant(2.0);
     assert!((0..10).all(|i| c.at(i, 10) == 2.0));

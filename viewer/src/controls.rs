@@ -1,7 +1,7 @@
 //! The controls pane: a slider for every parameter of the energy, the temperature, the step
-//! size, the integrator, the schedule and the look. Sliders do not clamp (but for a custom
-//! energy's declared ranges): a scene's value outside a slider's range stays as it is, and a
-//! typed value is checked when applied. It edits a copy of the settings; the app
+//! size, the integrator, the schedule and the look. Sliders clamp only what the user enters
+//! (but for a custom energy's declared ranges, which always hold): a scene's value outside a
+//! slider's range stays as it is. It edits a copy of the settings; the app
 //! applies the copy to the running trajectory when it differs.
 
 use eframe::egui;
@@ -92,7 +92,7 @@ fn log_slider(
     ui.add(
         egui::Slider::new(value, range)
             .logarithmic(true)
-            .clamping(egui::SliderClamping::Never)
+            .clamping(egui::SliderClamping::Edits)
             .text(text),
     );
 }
@@ -100,11 +100,11 @@ fn log_slider(
 /// Draws the controls over `settings`.
 pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
     ui.strong(format!("Energy: {}", settings.model.name()));
-    // A custom energy declares its parameters' ranges: those hold. Built-in ranges are a guide.
+    // A custom energy declares its parameters' ranges: those always hold.
     let clamping = if matches!(settings.model, EnergyModel::Custom(_)) {
         egui::SliderClamping::Always
     } else {
-        egui::SliderClamping::Never
+        egui::SliderClamping::Edits
     };
     for slider in energy_sliders(&settings.model) {
         if let Some(v) = param_mut(&mut settings.model, &slider.name) {
@@ -126,14 +126,14 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
         });
     ui.add(
         egui::Slider::new(&mut settings.temperature, 0.0..=5.0)
-            .clamping(egui::SliderClamping::Never)
+            .clamping(egui::SliderClamping::Edits)
             .text("temperature T"),
     );
     log_slider(ui, &mut settings.step_size, 1e-4..=2.0, "step size η");
     if settings.method == Method::Hmc {
         ui.add(
             egui::Slider::new(&mut settings.leapfrog_steps, 1..=50)
-                .clamping(egui::SliderClamping::Never)
+                .clamping(egui::SliderClamping::Edits)
                 .text("leapfrog steps"),
         );
     }
@@ -152,13 +152,13 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
     if settings.schedule != ScheduleKind::Constant {
         ui.add(
             egui::Slider::new(&mut settings.t_start, 0.01..=20.0)
-                .clamping(egui::SliderClamping::Never)
+                .clamping(egui::SliderClamping::Edits)
                 .text("start T"),
         );
         ui.add(
             egui::Slider::new(&mut settings.schedule_steps, 10..=100_000)
                 .logarithmic(true)
-                .clamping(egui::SliderClamping::Never)
+                .clamping(egui::SliderClamping::Edits)
                 .text("schedule steps"),
         );
     }
@@ -167,7 +167,7 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
         !settings.adaptive,
         egui::Slider::new(&mut settings.steps_per_frame, 1..=4096)
             .logarithmic(true)
-            .clamping(egui::SliderClamping::Never)
+            .clamping(egui::SliderClamping::Edits)
             .text("steps per frame"),
     );
     ui.separator();
@@ -198,12 +198,12 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
     if let ColorRange::Fixed(lo, hi) = &mut settings.range {
         ui.add(
             egui::Slider::new(lo, -5.0..=5.0)
-                .clamping(egui::SliderClamping::Never)
+                .clamping(egui::SliderClamping::Edits)
                 .text("low"),
         );
         ui.add(
             egui::Slider::new(hi, -5.0..=5.0)
-                .clamping(egui::SliderClamping::Never)
+                .clamping(egui::SliderClamping::Edits)
                 .text("high"),
         );
         if *hi <= *lo {

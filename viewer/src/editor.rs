@@ -114,6 +114,7 @@ impl EnergyEditor {
                 }
                 if ui.button("Template").clicked() {
                     self.source = TEMPLATE.to_string();
+                    self.user_edited = true;
                     self.edited_at = Some(Instant::now() - DEBOUNCE);
                 }
                 title.id

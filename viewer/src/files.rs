@@ -34,8 +34,8 @@ pub fn shipped_scenes() -> Vec<PathBuf> {
 }
 
 /// The scene YAML of the running trajectory: model, parameters, size, integrator, step size,
-/// temperature and schedule (its length as `frames` × `steps_per_frame`, rounded up to whole
-/// frames), seed and look. A custom energy is not a scene model: the scene names φ⁴ in its
+/// temperature and schedule, the run's length (`steps`, and `frames` × `steps_per_frame`
+/// rounded up to whole frames), seed and look. A custom energy is not a scene model: the scene names φ⁴ in its
 /// place, and the energy itself is saved from the editor as a `.wgsl` file.
 pub fn scene_yaml(settings: &Settings, size: (usize, usize), seed: u32, title: &str) -> String {
     use serde_yaml::{Mapping, Value};
@@ -67,16 +67,16 @@ pub fn scene_yaml(settings: &Settings, size: (usize, usize), seed: u32, title: &
     put("integrator", Value::from(settings.method.name()));
     put("step_size", Value::from(settings.step_size as f64));
     put("temperature", Value::from(settings.temperature as f64));
-    let steps_per_frame = settings.steps_per_frame.max(1) as u64;
     if settings.schedule != ScheduleKind::Constant {
         put("schedule", Value::from(settings.schedule.name()));
         put("t_start", Value::from(settings.t_start as f64));
-        // A render's schedule spans frames × steps_per_frame steps.
-        put(
-            "frames",
-            Value::from(settings.schedule_steps.max(1).div_ceil(steps_per_frame)),
-        );
     }
+    // The run's length: `idf sample` reads `steps`, a render (and the viewer) spans
+    // frames × steps_per_frame steps.
+    let steps = settings.schedule_steps.max(1);
+    let steps_per_frame = settings.steps_per_frame.max(1) as u64;
+    put("steps", Value::from(steps));
+    put("frames", Value::from(steps.div_ceil(steps_per_frame)));
     put("steps_per_frame", Value::from(steps_per_frame));
     put("seed", Value::from(seed as u64));
     put("colormap", Value::from(settings.colormap.name()));

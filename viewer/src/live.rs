@@ -66,11 +66,13 @@ impl Settings {
 
     /// The run these settings describe, for the step rules and the energy laws.
     pub fn run_config(&self) -> idf::Result<RunConfig> {
-        let schedule = if self.schedule == ScheduleKind::Constant {
-            TemperatureSchedule::constant(self.temperature)
+        // Checked either way: a constant schedule refuses a negative or NaN temperature too.
+        let start = if self.schedule == ScheduleKind::Constant {
+            self.temperature
         } else {
-            TemperatureSchedule::new(self.schedule, self.t_start, self.temperature)?
+            self.t_start
         };
+        let schedule = TemperatureSchedule::new(self.schedule, start, self.temperature)?;
         Ok(RunConfig {
             method: self.method,
             step_size: self.step_size,
@@ -208,12 +210,17 @@ impl Live {
         Ok(live)
     }
 
-    /// Starts a new verdict segment at the current step: the laws judge the run from here on,
-    /// beginning with an observation of the current state.
-    fn observe_start(&mut self) -> idf::Result<()> {
+    /// Starts a new verdict segment at the current step: the laws judge the run from here on.
+    /// Its first record, the current state, is taken by the next [`Live::advance`].
+    fn new_segment(&mut self) {
         self.trace = None;
         self.verdict = LawVerdict::NoLaw;
         self.verdict_start = self.sim.steps_taken();
+    }
+
+    /// Starts a new verdict segment and records the current state at once.
+    fn observe_start(&mut self) -> idf::Result<()> {
+        self.new_segment();
         self.advance(0)
     }
 
@@ -274,7 +281,8 @@ impl Live {
     /// Applies new settings to the running trajectory: the field and the step count carry on.
     /// A setting that does not apply (an integrator the energy lacks, a bad value) is refused and
     /// the previous settings stay. New dynamics restart the temperature schedule and the
-    /// verdict; a new look or pace restarts neither.
+    /// verdict; a new look or pace restarts neither (the laws do not read the colour range's
+    /// histogram entropy, which is only plotted).
     pub fn apply(&mut self, settings: Settings) -> idf::Result<()> {
         if settings == self.settings {
             return Ok(());
@@ -301,10 +309,6 @@ impl Live {
                 self.last_error = None;
                 if new_dynamics {
                     self.schedule_start = self.sim.steps_taken();
-                }
-                // The entropy is measured on the colour range's histogram, so a new range
-                // starts a new segment as new dynamics do.
-                if new_dynamics || new_histogram {
                     self.observe_start()?;
                 }
             }
@@ -332,8 +336,12 @@ impl Live {
         Ok(())
     }
 
-    /// Advances `n` steps and records one observation at their end.
+    /// Advances `n` steps and records one observation at their end (and one before them when
+    /// a verdict segment starts here).
     pub fn advance(&mut self, n: u64) -> idf::Result<()> {
+        if n > 0 && self.trace.is_none() {
+            self.advance(0)?;
+        }
         let model = self.settings.model.clone();
         let run = self.run.clone();
         let start = self.sim.steps_taken();
@@ -454,9 +462,11 @@ impl Live {
     }
 
     /// Replaces the current field, keeping the trajectory's step count, settings and schedule.
-    /// The verdict starts again from the new field: an edit is not a step of the dynamics.
+    /// The verdict starts again from the new field: an edit is not a step of the dynamics. A
+    /// stroke of many edits records nothing until the trajectory moves on.
     pub fn set_field(&mut self, field: &Field) -> idf::Result<()> {
         self.sim.set_field(field)?;
-        self.observe_start()
+        self.new_segment();
+        Ok(())
     }
 }

@@ -34,6 +34,7 @@ fn a_saved_scene_reads_back_into_the_same_settings() {
     let path = temp("scene.yaml");
     save_scene(&path, &live, "saved").unwrap();
     let scene = Scene::load(&path).unwrap();
+    assert_eq!((scene.steps, scene.frames), (Some(3000), Some(300)));
     let job = RenderJob::from_scene(&scene, &RenderOverrides::default()).unwrap();
     let reread = Live::new(live.context().clone(), &job).unwrap();
     let (a, b) = (&live.settings, &reread.settings);

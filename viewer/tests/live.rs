@@ -1,11 +1,12 @@
 //! The live trajectory on lavapipe: a new look or pace keeps the verdict and the schedule while
 //! new dynamics restart both, and painting restarts the verdict only, so that a brush stroke at
-//! T = 0 is not judged as a rise of energy by the dynamics.
+//! T = 0 is not judged as a rise of energy by the dynamics; a stroke records nothing while paused.
 
 mod common;
 
 use common::default_live;
-use idf::render::colormap::Colormap;
+use idf::core::diffusion_dynamics::ScheduleKind;
+use idf::render::colormap::{ColorRange, Colormap};
 use idf_viewer::field_view::paint;
 use idf_viewer::live::{LawVerdict, Live};
 
@@ -36,20 +37,60 @@ fn the_look_keeps_the_verdict_and_new_dynamics_restart_it() {
 fn painting_starts_a_new_verdict() {
     let mut live = default_live();
     live.advance(40).unwrap();
-    paint(&mut live, (32, 32), 8.0, 2.0).unwrap();
+    let samples = live.history().len();
+    // A stroke: several edits while paused record nothing.
+    for x in [30, 32, 34] {
+        paint(&mut live, (x, 32), 8.0, 1.0).unwrap();
+    }
+    assert_eq!(live.history().len(), samples);
     assert_eq!(live.verdict_since(), 40);
+    live.advance(10).unwrap();
     let history = live.history();
-    let (before, after) = (history[history.len() - 2], history[history.len() - 1]);
+    assert_eq!(history.len(), samples + 2, "the new start, then step 50");
+    let (before, after) = (history[samples - 1], history[samples]);
+    assert_eq!((before.step, after.step), (40, 40));
     assert!(
         after.energy > before.energy,
         "the stroke raises the energy: {} → {}",
         before.energy,
         after.energy
     );
-    live.advance(10).unwrap();
     assert!(
         held(&live),
         "the dynamics after the stroke still descend: {:?}",
         live.verdict()
     );
+}
+
+#[test]
+fn only_new_dynamics_restart_the_schedule() {
+    let mut live = default_live();
+    let mut annealing = live.settings.clone();
+    annealing.schedule = ScheduleKind::Linear;
+    annealing.t_start = 2.0;
+    annealing.temperature = 0.0;
+    annealing.schedule_steps = 101;
+    live.apply(annealing).unwrap();
+    let temperature = |live: &Live| live.history().last().unwrap().temperature;
+    live.advance(50).unwrap();
+    // Step 50 of 101 from 2 to 0 (steps count from 0, so the 50th step is i = 49).
+    assert!((temperature(&live) - 2.0 * (1.0 - 49.0 / 100.0)).abs() < 1e-5);
+    let mut look = live.settings.clone();
+    look.colormap = Colormap::Magma;
+    look.range = ColorRange::PerFrame;
+    live.apply(look).unwrap();
+    live.advance(1).unwrap();
+    assert!((temperature(&live) - 2.0 * (1.0 - 50.0 / 100.0)).abs() < 1e-5);
+    assert_eq!(live.verdict_since(), 0, "a new look is not a new run");
+    let mut dynamics = live.settings.clone();
+    dynamics.step_size = 0.05;
+    live.apply(dynamics).unwrap();
+    live.advance(1).unwrap();
+    assert!(
+        (temperature(&live) - 2.0).abs() < 1e-5,
+        "{}",
+        temperature(&live)
+    );
+    live.advance(200).unwrap();
+    assert_eq!(temperature(&live), 0.0, "past its end the schedule holds");
 }
