@@ -246,13 +246,13 @@ pub fn gradient_check(ctx: &Context, energy: &CustomEnergy) -> Result<GradientCh
         let g = gradient.data()[site] as f64;
         let scale = fd.abs().max(1.0);
         // Energies that overflow or turn NaN make no derivative: that is a failure, not a pass.
-        let error = Some((g - fd).abs() / scale)
-            .filter(|e| e.is_finite() && plus.is_finite() && minus.is_finite())
-            .unwrap_or(f64::INFINITY);
-        let rounding = if error.is_finite() {
-            16.0 * f32::EPSILON as f64 / 2.0 * (plus.abs() + minus.abs()) / (2.0 * H as f64)
+        let (error, rounding) = if plus.is_finite() && minus.is_finite() && g.is_finite() {
+            // ε = 2⁻²⁴ is half of f32::EPSILON.
+            let eps = f32::EPSILON as f64 / 2.0;
+            let rounding = 16.0 * eps * (plus.abs() + minus.abs()) / (2.0 * H as f64);
+            ((g - fd).abs() / scale, rounding)
         } else {
-            0.0
+            (f64::INFINITY, 0.0)
         };
         let check = GradientCheck {
             site,

@@ -114,10 +114,17 @@ pub struct ShaderDiagnostic {
     pub rendered: String,
 }
 
+impl ShaderDiagnostic {
+    /// `module.wgsl:line:column`, where naga gave a location.
+    pub fn location(&self) -> Option<String> {
+        (self.line > 0).then(|| format!("{}.wgsl:{}:{}", self.module, self.line, self.column))
+    }
+}
+
 impl std::fmt::Display for ShaderDiagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line > 0 {
-            write!(f, "{}.wgsl:{}:{}: ", self.module, self.line, self.column)?;
+        if let Some(at) = self.location() {
+            write!(f, "{at}: ")?;
         }
         f.write_str(&self.message)
     }
@@ -138,11 +145,7 @@ impl ComposedShader {
     /// Parses and validates the composed module with naga.
     pub fn validate(&self) -> Result<naga::Module> {
         self.check().map_err(|d| {
-            let at = if d.line > 0 {
-                format!("at {}.wgsl:{}:{} ", d.module, d.line, d.column)
-            } else {
-                String::new()
-            };
+            let at = d.location().map(|l| format!("at {l} ")).unwrap_or_default();
             self.error(format!("{at}{}", d.rendered))
         })
     }

@@ -633,13 +633,13 @@ impl eframe::App for ViewerApp {
             }
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(e) = field_view::show(ui, &self.texture, &mut self.live, &mut self.view) {
-                self.fail(format!("painting failed: {e}"));
+            match field_view::show(ui, &self.texture, &mut self.live, &mut self.view) {
+                // Playing redraws every frame anyway.
+                Ok(true) if !self.playing => self.redraw(),
+                Ok(_) => {}
+                Err(e) => self.fail(format!("painting failed: {e}")),
             }
         });
-        if self.view.readout.is_some() && !self.playing {
-            self.redraw();
-        }
         if self.playing || self.headless.is_some() || self.screenshot.is_some() {
             ctx.request_repaint();
         }

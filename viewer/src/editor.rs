@@ -12,6 +12,12 @@ use idf::Context;
 /// Quiet time after the last keystroke before an edit is validated.
 const DEBOUNCE: Duration = Duration::from_millis(400);
 
+/// An edit time whose quiet time is already over: the text is validated on the next frame.
+fn quiet_already() -> Option<Instant> {
+    let now = Instant::now();
+    Some(now.checked_sub(DEBOUNCE).unwrap_or(now))
+}
+
 /// What the editor knows of its current text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EditorStatus {
@@ -48,7 +54,7 @@ impl Default for EnergyEditor {
             source: TEMPLATE.to_string(),
             hot_reload: true,
             status: EditorStatus::Pending,
-            edited_at: Some(Instant::now() - DEBOUNCE),
+            edited_at: quiet_already(),
             valid: None,
             user_edited: false,
         }
@@ -115,7 +121,7 @@ impl EnergyEditor {
                 if ui.button("Template").clicked() {
                     self.source = TEMPLATE.to_string();
                     self.user_edited = true;
-                    self.edited_at = Some(Instant::now() - DEBOUNCE);
+                    self.edited_at = quiet_already();
                 }
                 title.id
             })

@@ -224,13 +224,13 @@ impl ViewState {
 }
 
 /// Draws the field and handles zoom (scroll), pan (middle drag, or the pan tool), painting and
-/// the read-out. Returns an error message when painting failed.
+/// the read-out. Returns whether the field was painted, so that the caller redraws it.
 pub fn show(
     ui: &mut egui::Ui,
     texture: &FieldTexture,
     live: &mut Live,
     view: &mut ViewState,
-) -> Option<String> {
+) -> idf::Result<bool> {
     let (w, h) = texture.size();
     let available = ui.available_size();
     let scale = (available.x / w as f32)
@@ -241,7 +241,7 @@ pub fn show(
     ui.painter()
         .image(texture.id(), rect, view.uv_rect(), egui::Color32::WHITE);
 
-    let mut error = None;
+    let mut painted = Ok(false);
     if let Some(pos) = response.hover_pos() {
         let scroll = ui.input(|i| i.smooth_scroll_delta.y);
         if scroll != 0.0 {
@@ -265,9 +265,8 @@ pub fn show(
                 || response.clicked_by(egui::PointerButton::Primary));
         if painting {
             let sign = if view.tool == Tool::Raise { 1.0 } else { -1.0 };
-            if let Err(e) = paint(live, (x, y), view.brush_radius, sign * view.brush_strength) {
-                error = Some(e.to_string());
-            }
+            painted =
+                paint(live, (x, y), view.brush_radius, sign * view.brush_strength).map(|_| true);
         }
         let brush = view.brush_radius * rect.width() / (w as f32) * view.zoom;
         if view.tool != Tool::Pan {
@@ -287,7 +286,7 @@ pub fn show(
         view.center -= delta;
         view.clamp_center();
     }
-    error
+    painted
 }
 
 /// Adds a Gaussian bump of height `amount` and width `radius` at site `(x, y)` of chain 0

@@ -166,8 +166,8 @@ impl Recording {
         }
         let ctx = live.context().clone();
         let map = live.settings.colormap;
-        let range =
-            idf::render::colormap::ColorRange::Fixed(live.color_range().0, live.color_range().1);
+        let (lo, hi) = live.color_range();
+        let range = ColorRange::Fixed(lo, hi);
         let (pixels, _) = idf::render::colormap::colorize(&ctx, live.simulation(), 0, map, range)?;
         let scale = pixel_scale((w, h));
         let mut frame = RgbFrame::filled(w * scale, h * scale, [0, 0, 0]);
