@@ -4,9 +4,9 @@
 //! Max-Cut graph, and a φ⁴ field. `cargo bench --bench optimize_comparison` prints the table;
 //! under `cargo test` it runs tiny budgets so it stays working.
 
-use idf::core::graph::{GraphEnergy, GraphKind};
 use idf::cpu::shared::rng::{rng_draw, unit_closed_open};
-use idf::optimize::{optimize, OptMethod, OptimizeSpec};
+use idf::engine::energies::{GraphEnergy, GraphKind};
+use idf::jobs::optimize::{optimize, OptMethod, OptimizeSpec};
 use idf::{Context, EnergyModel, ScheduleKind};
 
 fn spin_glass(l: usize, seed: u32) -> GraphEnergy {

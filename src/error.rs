@@ -27,8 +27,13 @@ pub enum IdfError {
     #[error("GPU error: {0}")]
     Gpu(String),
     /// The model name is not one IDF knows.
-    #[error("unknown model `{0}`; known models: phi4, ising, gmm")]
-    UnknownModel(String),
+    #[error("unknown model `{model}`; known models: {known}")]
+    UnknownModel {
+        /// The name given.
+        model: String,
+        /// The registered models built by name.
+        known: String,
+    },
     /// The model has no parameter of that name.
     #[error("model `{model}` has no parameter `{param}`; its parameters are: {known}")]
     UnknownParam {

@@ -29,41 +29,36 @@
 
 #[cfg(feature = "server")]
 pub mod api;
-pub mod baseline;
 pub mod capsules;
-pub mod config;
 pub mod context;
-pub mod core;
 pub mod cpu;
-pub mod deploy;
-pub mod elf;
+pub mod engine;
 pub mod error;
+pub mod executor;
 pub mod gpu;
 pub mod io;
+pub mod jobs;
 pub mod kernels;
-pub mod optimize;
-pub mod render;
-pub mod sample;
-pub mod sampler;
-pub mod scene;
-pub mod validation;
 
-pub use crate::config::Config;
 pub use crate::context::{Backend, BackendChoice, Context};
-pub use crate::core::diffusion::{
+pub use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
+pub use crate::engine::diffusion::{
     EnergyDiffusionModel, EnergyScheduler, NoiseSchedule, ReverseMethod,
 };
-pub use crate::core::diffusion_dynamics::{
-    Histogram, LadderState, Method, Observable, RunConfig, RunTrace, ScheduleKind, Simulation,
-    StepRule, TemperatureSchedule,
+pub use crate::engine::energies::{
+    EnergyModel, EnergySpec, GaussianMixture, Guidance, Ising, Phi4, SwiftHohenberg, REGISTRY,
 };
-pub use crate::core::energy_field::{EnergyKind, EnergyModel, GaussianMixture, Ising, Phi4};
-pub use crate::core::entropy_metrics::{
-    effective_sample_size, integrated_autocorrelation_time, ChainStats,
+pub use crate::engine::estimates::{
+    batch_means, effective_sample_size, integrated_autocorrelation_time, Estimate,
 };
-pub use crate::core::estimates::{batch_means, Estimate};
-pub use crate::core::field::{Field, Shape};
+pub use crate::engine::field::{Field, Shape};
+pub use crate::engine::method::Method;
+pub use crate::engine::schedule::{ScheduleKind, TemperatureSchedule};
+pub use crate::engine::simulation::Simulation;
+pub use crate::engine::step_rule::{RunConfig, StepRule};
+pub use crate::engine::tempering::LadderState;
+pub use crate::engine::trace::{ChainStats, Histogram, Observable, RunTrace};
+pub use crate::engine::validation::{validate, LawOutcome, Validator, Verdict, Violation};
 pub use crate::error::{IdfError, Result};
-pub use crate::sampler::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
-pub use crate::scene::Scene;
-pub use crate::validation::{validate, LawOutcome, Validator, Verdict, Violation};
+pub use crate::jobs::config::Config;
+pub use crate::jobs::scene::Scene;

@@ -2,7 +2,7 @@
 //! with the same seed; Metropolis sweeps and MALA steps likewise. Needs a GPU adapter (lavapipe
 //! in CI); without one, the GPU side is reported and skipped (and CI fails in `adapter.rs`).
 
-mod common;
+use crate::common;
 
 use idf::{
     Context, EnergyModel, Field, Method, RunConfig, Simulation, StepRule, TemperatureSchedule,
@@ -35,22 +35,33 @@ fn run_both(
     (results.pop().unwrap(), gpu_field)
 }
 
-fn models() -> Vec<(EnergyModel, idf::Shape)> {
-    let phi4 = EnergyModel::from_params("phi4", &[]).unwrap();
-    let gmm = EnergyModel::from_params("gmm", &[]).unwrap();
-    let (s1, s2) = (
-        phi4.shape(3, Some([16, 24])).unwrap(),
-        gmm.shape(64, None).unwrap(),
-    );
-    let sh = EnergyModel::from_params("swift_hohenberg", &[("g".into(), "0.5".into())]).unwrap();
-    let s3 = sh.shape(2, Some([16, 16])).unwrap();
-    vec![(phi4, s1), (gmm, s2), (sh, s3)]
+/// Every registered energy with a CPU twin, on a shape that exercises the lattice wrap-around
+/// (3 chains of 16×24) or many points: those with continuous states for the gradient steps,
+/// those with local moves for the Metropolis sweeps.
+fn models(keep: impl Fn(&EnergyModel) -> bool) -> Vec<(EnergyModel, idf::Shape)> {
+    idf::REGISTRY
+        .iter()
+        .map(|spec| (spec.example)().model)
+        .filter(|m| m.energy().twin().is_some() && keep(m))
+        .map(|m| {
+            let shape = if m.state().is_lattice() {
+                m.shape(3, Some([16, 24]))
+            } else {
+                m.shape(64, None)
+            };
+            (m, shape.unwrap())
+        })
+        .collect()
+}
+
+fn continuous(m: &EnergyModel) -> bool {
+    !m.state().is_discrete()
 }
 
 #[test]
 fn one_noiseless_step_agrees_to_1e6() {
     common::on_gpu(|gpu| {
-        for (model, shape) in models() {
+        for (model, shape) in models(continuous) {
             let (cpu, gpu) = run_both(gpu, &model, shape, 1, StepRule::langevin(0.02, 0.0));
             let d = max_abs_diff(&cpu, &gpu);
             assert!(d <= 1e-6, "{}: one step differs by {d:e}", model.name());
@@ -61,7 +72,7 @@ fn one_noiseless_step_agrees_to_1e6() {
 #[test]
 fn hundred_noisy_steps_agree_to_1e4() {
     common::on_gpu(|gpu| {
-        for (model, shape) in models() {
+        for (model, shape) in models(continuous) {
             let (cpu, gpu) = run_both(gpu, &model, shape, 100, StepRule::langevin(0.02, 1.0));
             let d = max_abs_diff(&cpu, &gpu);
             assert!(
@@ -76,23 +87,25 @@ fn hundred_noisy_steps_agree_to_1e4() {
 #[test]
 fn metropolis_sweeps_agree() {
     common::on_gpu(|gpu| {
-        let ising = EnergyModel::from_params("ising", &[]).unwrap();
-        let shape = ising.shape(2, Some([16, 16])).unwrap();
-        let rule = StepRule::Metropolis {
-            step_size: 1.0,
-            temperature: 2.3,
-        };
-        let (cpu, gpu_field) = run_both(gpu, &ising, shape, 20, rule);
-        assert_eq!(cpu, gpu_field, "Ising: 20 sweeps differ");
-        let phi4 = EnergyModel::from_params("phi4", &[]).unwrap();
-        let shape = phi4.shape(2, Some([16, 16])).unwrap();
-        let rule = StepRule::Metropolis {
-            step_size: 0.5,
-            temperature: 1.0,
-        };
-        let (cpu, gpu_field) = run_both(gpu, &phi4, shape, 1, rule);
-        let d = max_abs_diff(&cpu, &gpu_field);
-        assert!(d <= 1e-6, "phi4: one Metropolis sweep differs by {d:e}");
+        for (model, shape) in models(|m| m.module().local_moves) {
+            let rule = StepRule::Metropolis {
+                step_size: 0.5,
+                temperature: 2.3,
+            };
+            if model.state().is_discrete() {
+                // Flips of ±1 or 0/1 from the same random integers: the same states exactly.
+                let (cpu, gpu_field) = run_both(gpu, &model, shape, 20, rule);
+                assert_eq!(cpu, gpu_field, "{}: 20 sweeps differ", model.name());
+            } else {
+                let (cpu, gpu_field) = run_both(gpu, &model, shape, 1, rule);
+                let d = max_abs_diff(&cpu, &gpu_field);
+                assert!(
+                    d <= 1e-6,
+                    "{}: one Metropolis sweep differs by {d:e}",
+                    model.name()
+                );
+            }
+        }
     });
 }
 

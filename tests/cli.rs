@@ -1,9 +1,7 @@
 //! The `idf` binary end to end: JSON output, files, and every bad input a clear error with a
 //! non-zero exit.
 
-mod common;
-
-use common::idf;
+use crate::common::idf;
 
 fn fails_with(args: &[&str], needle: &str) {
     let out = idf(args);

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use idf::config::{Config, TEMPLATE};
+use idf::jobs::config::{Config, TEMPLATE};
 
 #[test]
 fn template_parses_to_the_documented_defaults() {

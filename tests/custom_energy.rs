@@ -3,11 +3,11 @@
 //! finite-difference check passes a right gradient and catches a wrong one, the CPU refuses
 //! custom energies with a clear error, and a hot reload keeps the running trajectory.
 
-mod common;
-
-use common::on_gpu;
-use idf::core::custom_energy::{gradient_check, CustomEnergy, CUSTOM_MODULE, TEMPLATE};
-use idf::core::energy_field::{EnergyModel, Phi4};
+use crate::common::on_gpu;
+use idf::engine::energies::custom::{CustomEnergy, CUSTOM_MODULE, TEMPLATE};
+use idf::engine::energies::Energy;
+use idf::engine::energies::{EnergyModel, Phi4};
+use idf::engine::gradient_check::gradient_check;
 use idf::{Context, Field, Method, RunConfig, Shape, Simulation, TemperatureSchedule};
 
 /// φ⁴ written as a user would: the same energy as `shaders/energies/phi4.wgsl` without guidance.
@@ -92,9 +92,12 @@ fn directives_are_checked() {
     assert_eq!(d.line, 5);
     assert!(d.message.contains("declared twice"), "{d}");
     let mut e = custom(PHI4);
-    assert!(e.set("kappa", 5.0).is_err(), "outside its declared range");
-    assert!(e.set("nope", 1.0).is_err());
-    assert!(e.set("kappa", 0.5).is_ok());
+    assert!(
+        e.set_value("kappa", 5.0).is_err(),
+        "outside its declared range"
+    );
+    assert!(e.set_value("nope", 1.0).is_err());
+    assert!(e.set_value("kappa", 0.5).is_ok());
 }
 
 #[test]
@@ -129,6 +132,7 @@ fn custom_phi4_matches_the_shipped_phi4_on_the_gpu() {
             a: -1.0,
             b: 1.0,
             h: 0.0,
+            guidance: None,
         });
         let mut a = Simulation::new(ctx, &shipped, &initial, 9).unwrap();
         a.set_fusion(1);
@@ -199,7 +203,7 @@ fn hot_reload_keeps_the_trajectory() {
         for p in &mut flat.params {
             p.value = 0.0;
         }
-        flat.set("b", 0.1).unwrap();
+        flat.set_value("b", 0.1).unwrap();
         sim.set_model(ctx, &EnergyModel::Custom(flat)).unwrap();
         let g = sim.energy_gradient(1.0).unwrap();
         for (x, gx) in before.data().iter().zip(g.data()) {

@@ -13,7 +13,7 @@ fn values_come_from_the_eil_section_and_the_chart_uses_them() {
     )
     .unwrap();
     let values: serde_yaml::Value =
-        serde_yaml::from_str(&idf::deploy::helm_values(&config)).unwrap();
+        serde_yaml::from_str(&idf::jobs::deploy::helm_values(&config)).unwrap();
     assert_eq!(values["cluster"], "eu-1");
     assert_eq!(values["namespace"], "prod");
     assert_eq!(values["serviceAccount"], "idf-runner");
@@ -39,7 +39,7 @@ fn values_come_from_the_eil_section_and_the_chart_uses_them() {
     )
     .unwrap();
     let default_values: serde_yaml::Value =
-        serde_yaml::from_str(&idf::deploy::helm_values(&idf::Config::default())).unwrap();
+        serde_yaml::from_str(&idf::jobs::deploy::helm_values(&idf::Config::default())).unwrap();
     assert_eq!(
         chart_values, default_values,
         "the chart's default values.yaml is what `idf deploy` renders for the default config"

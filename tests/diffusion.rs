@@ -1,9 +1,7 @@
 //! Diffusion against closed forms: the cosine schedule, forward marginals, and DDPM/DDIM with the
 //! exact mixture score turning N(0, I) noise back into the mixture.
 
-mod common;
-
-use common::assert_within_stderr;
+use crate::common::assert_within_stderr;
 use idf::{
     Context, EnergyDiffusionModel, EnergyModel, EnergyScheduler, Field, GaussianMixture,
     ReverseMethod, Shape,

@@ -1,8 +1,6 @@
 //! Divergence is an error, not garbage: the run stops at the first step whose field is not
 //! finite, names that step, and suggests a step size inside the stability limit.
 
-mod common;
-
 use idf::{Context, EnergyModel, IdfError, Simulation, StepRule};
 
 fn first_non_finite_step(model: &EnergyModel, init: &idf::Field, rule: StepRule) -> u64 {

@@ -1,10 +1,8 @@
 //! The ELF suite: ≥ 99.9 % on stable settings, violations reported past the heat-flow stability
 //! limit; and the `idf validate` report.
 
-mod common;
-
-use idf::config::Config;
-use idf::elf::{run_suite, ElfConfig};
+use idf::jobs::config::Config;
+use idf::jobs::elf::{run_suite, ElfConfig};
 
 on_both! {
     fn stable_suite_reaches_target(ctx: &Context) {

@@ -1,7 +1,7 @@
 //! The fused GPU kernel (several Langevin steps per dispatch, tiles in workgroup memory) agrees
 //! with the plain kernel and with the CPU path for the same seed.
 
-mod common;
+use crate::common;
 
 use idf::{Context, EnergyModel, Field, Simulation, StepRule};
 
@@ -36,7 +36,7 @@ fn fused_matches_plain_and_cpu() {
             .collect();
         let guided = EnergyModel::from_params("phi4", &[])
             .unwrap()
-            .with_guidance(idf::core::energy_field::Guidance {
+            .with_guidance(idf::engine::energies::Guidance {
                 lambda: 0.5,
                 target,
                 height: 24,
@@ -111,7 +111,7 @@ fn fast_cpu_path_matches_the_generic_twin() {
             c_noise,
             ..Default::default()
         };
-        let e = EnergyEval::new(model.kind(), &packed, &p, src.data());
+        let e = EnergyEval::new(&idf::cpu::energies::phi4::Phi4Twin, &packed, &p, src.data());
         let (mut fast, mut generic) = (vec![0.0; shape.len()], vec![0.0; shape.len()]);
         idf::cpu::fast_phi4::run(&e, &mut fast, &status);
         idf::cpu::langevin_step::run(&e, &mut generic, &status);

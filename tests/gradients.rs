@@ -1,8 +1,6 @@
-//! Every energy's gradient (GPU kernel and CPU twin) against central finite differences of its
-//! energy. The tolerance is the finite-difference error bound: truncation h²/6·max|E'''| plus
+//! Every registered energy's gradient (GPU kernel and CPU twin) against central finite
+//! differences of its energy, with the example and third-derivative bound its host file gives. The tolerance is the finite-difference error bound: truncation h²/6·max|E'''| plus
 //! f32 round-off 2·ε·Σ|site energies|/h, doubled.
-
-mod common;
 
 use idf::{Context, EnergyModel, Simulation};
 
@@ -40,41 +38,21 @@ fn check_gradient(
 }
 
 on_both! {
-    fn phi4_gradient(ctx: &Context) {
-        let model = EnergyModel::from_params("phi4", &[("kappa".into(), "0.7".into()), ("h".into(), "0.3".into())]).unwrap();
-        // E''' = 6bφ per site; |φ| < 4 for these draws.
-        check_gradient(ctx, &model, Some([4, 6]), 6.0 * 4.0);
-    }
-}
-
-on_both! {
-    fn ising_gradient(ctx: &Context) {
-        let model = EnergyModel::from_params("ising", &[("h".into(), "0.4".into())]).unwrap();
-        // The multilinear extension has no curvature along one coordinate.
-        check_gradient(ctx, &model, Some([4, 4]), 0.0);
-    }
-}
-
-on_both! {
-    fn gmm_gradient(ctx: &Context) {
-        let model = EnergyModel::from_params("gmm", &[]).unwrap();
-        // |E'''| of −ln of a mixture is bounded by a few /σ_min³ = 8; take 8·8.
-        check_gradient(ctx, &model, None, 64.0);
-    }
-}
-
-on_both! {
-    fn swift_hohenberg_gradient(ctx: &Context) {
-        let model = EnergyModel::from_params("swift_hohenberg", &[("epsilon".into(), "0.2".into()), ("g".into(), "0.5".into())]).unwrap();
-        // The third derivative is 6ψ − 2g per site (the (1+Δ)² part is quadratic); |ψ| < 4 here.
-        check_gradient(ctx, &model, Some([6, 6]), 6.0 * 4.0 + 1.0);
+    fn every_registered_energy_gradient(ctx: &Context) {
+        for spec in idf::REGISTRY {
+            let example = (spec.example)();
+            if ctx.backend() == idf::Backend::Cpu && example.model.energy().twin().is_none() {
+                continue; // GPU only (a custom WGSL energy)
+            }
+            check_gradient(ctx, &example.model, example.size, example.third_derivative);
+        }
     }
 }
 
 on_both! {
     fn guided_phi4_gradient(ctx: &Context) {
         let target: Vec<f32> = (0..24).map(|i| (i as f32 * 0.37).sin()).collect();
-        let guidance = idf::core::energy_field::Guidance { lambda: 0.8, target, height: 4, width: 6 };
+        let guidance = idf::engine::energies::Guidance { lambda: 0.8, target, height: 4, width: 6 };
         let model = EnergyModel::from_params("phi4", &[]).unwrap().with_guidance(guidance).unwrap();
         // The guidance term is quadratic: the third derivative is φ⁴'s 6bφ.
         check_gradient(ctx, &model, Some([4, 6]), 6.0 * 4.0);

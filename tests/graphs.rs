@@ -2,11 +2,11 @@
 //! force), cuts every edge of a bipartite torus, colours graphs properly, agrees between GPU and
 //! CPU, and names the line of a malformed graph file.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
-use idf::core::graph::{GraphEnergy, GraphKind};
+use idf::engine::energies::{GraphEnergy, GraphKind};
 use idf::{
     Context, EnergyModel, Method, Observable, RunConfig, ScheduleKind, Simulation,
     TemperatureSchedule,

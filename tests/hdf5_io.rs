@@ -1,13 +1,11 @@
 //! Fields and traces round-trip through HDF5 (and .npy); a fresh run matches the physics baseline
 //! in assets/, and a tampered baseline is caught.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use hdf5_metno as hdf5;
-use idf::baseline::{check_baseline, Scenario};
 use idf::io::hdf5::{put_trace, read_trace, write_trace, write_with};
+use idf::jobs::baseline::{check_baseline, Scenario};
 use idf::{Context, EnergyModel, Field, RunConfig, RunTrace, Simulation};
 
 const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/baselines/physics.h5");

@@ -2,8 +2,6 @@
 //! A Fourier mode decays by the discrete amplification factor; mass is conserved; for r ≤ 1/4
 //! the update is a doubly stochastic average, so the density entropy never decreases.
 
-mod common;
-
 use idf::{
     EnergyModel, Field, Method, Observable, RunConfig, Shape, Simulation, TemperatureSchedule,
 };

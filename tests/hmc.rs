@@ -1,9 +1,9 @@
 //! HMC on a Gaussian: the mean energy error ⟨ΔH⟩ of leapfrog on a harmonic oscillator has a closed
 //! form, and the sampler reproduces the exact moments; GPU and CPU agree.
 
-mod common;
+use crate::common;
 
-use common::assert_within_stderr;
+use crate::common::assert_within_stderr;
 use idf::{
     Context, EnergyModel, Field, Method, Observable, RunConfig, Simulation, TemperatureSchedule,
 };

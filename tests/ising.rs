@@ -3,9 +3,7 @@
 //! Tolerances are 4.5 batch-means standard errors; finite-size corrections at these temperatures
 //! decay like exp(−L/ξ) with ξ of a few sites, far below the statistical error.
 
-mod common;
-
-use common::assert_within_stderr;
+use crate::common::assert_within_stderr;
 use idf::{
     Context, EnergyModel, Field, Method, Observable, RunConfig, Simulation, TemperatureSchedule,
 };

@@ -1,9 +1,9 @@
 //! Reductions and entropies on both backends against f64 sums and exact values; Boltzmann weights
 //! and resampling; the autocorrelation estimators.
 
-mod common;
+use crate::common;
 
-use idf::core::entropy_metrics::{density_entropy, histogram_entropy, shannon_entropy};
+use idf::engine::entropy::{density_entropy, histogram_entropy, shannon_entropy};
 use idf::{
     boltzmann_weight, effective_sample_size, integrated_autocorrelation_time, systematic_resample,
     Context, EnergyModel, Field, Histogram, Shape, Simulation,

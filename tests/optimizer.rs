@@ -1,10 +1,10 @@
 //! Annealing, tempering and population annealing: ground states, the adaptive ladder, and free
 //! energies against exact enumeration.
 
-mod common;
+use crate::common;
 
-use idf::sampler::ace::AceAgent;
-use idf::sampler::annealing::population_anneal;
+use idf::engine::ace::AceAgent;
+use idf::engine::population_annealing::population_anneal;
 use idf::{
     Context, EnergyModel, Field, Method, RunConfig, ScheduleKind, Simulation, StepRule,
     TemperatureSchedule,
@@ -114,7 +114,7 @@ on_both! {
     }
 }
 
-use common::idf;
+use crate::common::idf;
 
 #[test]
 fn optimize_command_reports_in_json() {

@@ -2,15 +2,13 @@
 //! frames change; the overlay's entropy curve is the run's trace; renders are reproducible;
 //! broken scenes and failed runs leave no output; colormaps agree between GPU and CPU.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use idf::capsules::creative::{RenderJob, RenderOverrides};
-use idf::render::colormap::{colorize, ColorRange, Colormap};
-use idf::render::encode::{decode_frames, probe, Output};
-use idf::render::overlay::{curve_points, plot_rect, ENTROPY_COLOUR};
-use idf::render::pipeline::render;
+use idf::jobs::render::colormap::{colorize, ColorRange, Colormap};
+use idf::jobs::render::encode::{decode_frames, probe, Output};
+use idf::jobs::render::overlay::{curve_points, plot_rect, ENTROPY_COLOUR};
+use idf::jobs::render::pipeline::render;
 use idf::{Context, EnergyModel, Field, Observable, Scene, Simulation};
 
 fn temp(name: &str) -> PathBuf {
@@ -34,14 +32,14 @@ fn small_job(frames: u64) -> RenderJob {
     job
 }
 
-fn read_png(path: &Path) -> idf::render::frame::RgbFrame {
+fn read_png(path: &Path) -> idf::jobs::render::frame::RgbFrame {
     let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()))
         .read_info()
         .unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
     buf.truncate(info.buffer_size());
-    idf::render::frame::RgbFrame {
+    idf::jobs::render::frame::RgbFrame {
         width: info.width as usize,
         height: info.height as usize,
         data: buf,
@@ -177,7 +175,7 @@ fn a_failed_run_leaves_no_file() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-use common::idf;
+use crate::common::idf;
 
 #[test]
 fn broken_scenes_fail_clearly_and_write_nothing() {

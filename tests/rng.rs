@@ -1,7 +1,7 @@
 //! The counter-based generator: the GPU draws the same numbers as the CPU, the draws are standard
 //! normal, and runs are reproducible by seed.
 
-mod common;
+use crate::common;
 
 use idf::cpu::shared::rng::{gaussian, pcg4d, rng_draw, unit_closed_open};
 use idf::{Context, EnergyModel, Field, Simulation, StepRule};

@@ -2,10 +2,8 @@
 //! one-dimensional integrals. Tolerances are 4.5 batch-means standard errors (false alarm
 //! probability ~7e-6 per comparison).
 
-mod common;
-
-use common::{assert_within_stderr, boltzmann_second_moment};
-use idf::sample::{sample, SampleSpec};
+use crate::common::{assert_within_stderr, boltzmann_second_moment};
+use idf::jobs::sample::{sample, SampleSpec};
 use idf::{Context, EnergyModel, Method, NoiseSchedule};
 
 const Z: f64 = 4.5;

@@ -50,7 +50,7 @@ fn shapes_differ_as_documented() {
         "geometric midpoint is the geometric mean"
     );
     // Cosine follows the noise schedule: T = T_end + (T_start − T_end)(1 − ᾱ(1 − s)).
-    let ab = idf::core::diffusion_dynamics::cosine_alpha_bar(0.5);
+    let ab = idf::engine::schedule::cosine_alpha_bar(0.5);
     assert!((cosine.at(50, n) as f64 - (0.5 + 7.5 * (1.0 - ab))).abs() < 1e-5);
 }
 

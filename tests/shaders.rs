@@ -1,28 +1,28 @@
-//! Every composed shader parses and validates with naga; a broken one reports line and column.
+//! Every composed shader parses and validates with naga, for every registered energy; a broken
+//! one reports line and column.
 
 use idf::gpu::shader::{compose, compose_with};
 use idf::kernels::Kernel;
-use idf::EnergyKind;
+use idf::REGISTRY;
 
 #[test]
-fn every_composed_kernel_validates() {
+fn every_kernel_validates_with_every_registered_energy() {
     let mut checked = 0;
-    for kernel in Kernel::ALL {
-        let energies: &[EnergyKind] = if kernel.uses_energy() {
-            &EnergyKind::ALL
-        } else {
-            &[EnergyKind::Phi4]
-        };
-        for &energy in energies {
-            if (kernel.needs_local_moves() && !energy.is_local())
-                || (kernel.needs_stencil() && !energy.has_stencil_gradient())
+    let mut expected = 0;
+    for spec in REGISTRY {
+        let module = (spec.example)().model.module();
+        // Five kernels take any energy; Metropolis needs local moves, the fused step a stencil.
+        expected += 5 + module.local_moves as usize + module.stencil_gradient as usize;
+        for kernel in Kernel::ALL.into_iter().filter(|k| k.uses_energy()) {
+            if (kernel.needs_local_moves() && !module.local_moves)
+                || (kernel.needs_stencil() && !module.stencil_gradient)
             {
                 continue;
             }
-            let shader = compose(kernel, energy).unwrap();
+            let shader = compose(kernel, &module).unwrap();
             shader
                 .validate()
-                .unwrap_or_else(|e| panic!("{}: {e}", shader.name));
+                .unwrap_or_else(|e| panic!("{} ({}): {e}", shader.name, spec.name));
             assert!(
                 !shader.source.contains("#import"),
                 "{}: unresolved import",
@@ -31,12 +31,24 @@ fn every_composed_kernel_validates() {
             checked += 1;
         }
     }
-    // Seven kernels take an energy (five each; Metropolis needs local moves, which gmm and
-    // Swift-Hohenberg lack, and the fused step a 5-point stencil, which only phi4 and Ising have);
-    // the rest take none.
-    let energy_free = Kernel::ALL.iter().filter(|k| !k.uses_energy()).count();
-    assert_eq!(energy_free, 6);
-    assert_eq!(checked, 7 * 5 - 2 - 3 + energy_free);
+    assert_eq!(checked, expected);
+    assert_eq!(Kernel::ALL.iter().filter(|k| k.uses_energy()).count(), 7);
+}
+
+#[test]
+fn every_kernel_without_an_energy_validates() {
+    let any = idf::EnergyModel::default().module();
+    let free: Vec<Kernel> = Kernel::ALL
+        .into_iter()
+        .filter(|k| !k.uses_energy())
+        .collect();
+    assert_eq!(free.len(), 6);
+    for kernel in free {
+        let shader = compose(kernel, &any).unwrap();
+        shader
+            .validate()
+            .unwrap_or_else(|e| panic!("{}: {e}", shader.name));
+    }
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! Replica exchange: with the ladder fixed the sampler is exact, so each rung reproduces
 //! Onsager's energy below and above T_c; swaps and round trips are counted; GPU and CPU agree.
 
-mod common;
+use crate::common;
 
-use common::assert_within_stderr;
+use crate::common::assert_within_stderr;
 use idf::{
     Context, EnergyModel, Field, Method, Observable, RunConfig, Simulation, TemperatureSchedule,
 };

@@ -13,14 +13,17 @@ use serde_json::json;
 
 use super::types::*;
 use super::{ApiError, ApiState};
-use crate::config::Config;
-use crate::core::diffusion_dynamics::{Histogram, Method, Simulation, StepRule};
-use crate::core::energy_field::{EnergyKind, EnergyModel};
-use crate::core::field::{Field, Shape};
-use crate::core::graph::{GraphEnergy, GraphKind};
-use crate::optimize::{optimize as run_optimize, OptimizeSpec};
-use crate::sample::{sample, SampleSpec};
-use crate::validation::{laws_for_run, validate, Validator};
+use crate::engine::energies::{EnergyModel, StateKind};
+use crate::engine::energies::{GraphEnergy, GraphKind};
+use crate::engine::field::{Field, Shape};
+use crate::engine::method::Method;
+use crate::engine::simulation::Simulation;
+use crate::engine::step_rule::StepRule;
+use crate::engine::trace::Histogram;
+use crate::engine::validation::{laws_for_run, validate, Validator};
+use crate::jobs::config::Config;
+use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
+use crate::jobs::sample::{sample, SampleSpec};
 
 /// The value histogram behind the entropies the API reports.
 const ENTROPY_HISTOGRAM: Histogram = Histogram {
@@ -153,7 +156,11 @@ pub async fn diffuse(
             let (s0, s1) = (entropy_of(&start_field)?, entropy_of(&report.field)?);
             let laws: Vec<Box<dyn Validator>> = match method {
                 Method::Ddpm | Method::Ddim => Vec::new(),
-                _ => laws_for_run(&spec.model, &spec.run_config(steps)?, &Config::default()),
+                _ => laws_for_run(
+                    &spec.model,
+                    &spec.run_config(steps)?,
+                    &Config::default().validation,
+                ),
             };
             let refs: Vec<&dyn Validator> = laws.iter().map(|l| l.as_ref()).collect();
             let verdicts = validate(&report.trace, &refs);
@@ -259,10 +266,10 @@ pub async fn optimize(
         (None, Some(name)) => EnergyModel::from_params(name, &params(&req.params)?)?,
         (None, None) => return Err(ApiError::bad("model", "give a model or a graph")),
     };
-    let size = match model.kind() {
-        EnergyKind::Graph | EnergyKind::Gmm => None,
-        _ => Some(req.shape.unwrap_or([32, 32])),
-    };
+    let size = model
+        .state()
+        .is_lattice()
+        .then(|| req.shape.unwrap_or([32, 32]));
     let replicas = req.replicas.unwrap_or(8);
     let steps = req.steps.unwrap_or(1000);
     check_size(&state, model.shape(replicas, size)?.len(), steps)?;
@@ -272,7 +279,7 @@ pub async fn optimize(
         replicas,
         steps,
         method: req.method.as_deref().unwrap_or("tempering").parse()?,
-        schedule: crate::core::diffusion_dynamics::ScheduleKind::Cosine,
+        schedule: crate::engine::schedule::ScheduleKind::Cosine,
         t_start: 3.0,
         t_end: 0.05,
         step_size: None,
@@ -308,7 +315,7 @@ pub async fn predict(
 ) -> Result<Json<PredictResponse>, ApiError> {
     let req = body(payload)?;
     let model = EnergyModel::from_params(&req.model, &params(&req.params)?)?;
-    if !matches!(model.kind(), EnergyKind::Phi4 | EnergyKind::SwiftHohenberg) {
+    if model.state() != StateKind::Field {
         return Err(ApiError::bad(
             "model",
             "predict advances continuous maps: phi4 or swift_hohenberg",

@@ -187,7 +187,7 @@ impl ApiError {
 impl From<IdfError> for ApiError {
     fn from(e: IdfError) -> Self {
         let field = match &e {
-            IdfError::UnknownModel(_) => Some("model".to_string()),
+            IdfError::UnknownModel { .. } => Some("model".to_string()),
             IdfError::UnknownParam { param, .. } => Some(format!("params.{param}")),
             IdfError::InvalidParam { name, .. } => Some(name.clone()),
             IdfError::InvalidShape(_) => Some("shape".to_string()),

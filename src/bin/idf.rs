@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use idf::config::{Config, TEMPLATE};
-use idf::sample::{sample, SampleReport, SampleSpec};
+use idf::jobs::config::{Config, TEMPLATE};
+use idf::jobs::sample::{sample, SampleReport, SampleSpec};
 use idf::{BackendChoice, Context, Scene};
 
 #[derive(Parser)]
@@ -274,7 +274,7 @@ fn main() -> ExitCode {
             };
             config.map_err(anyhow::Error::from).and_then(|c| {
                 let path = out.join("values.yaml");
-                idf::io::write_atomic(&path, idf::deploy::helm_values(&c).as_bytes())?;
+                idf::io::write_atomic(&path, idf::jobs::deploy::helm_values(&c).as_bytes())?;
                 println!(
                     "wrote {}; install with: helm install idf deploy/helm/idf -f {}",
                     path.display(),
@@ -510,7 +510,7 @@ fn print_summary(r: &SampleReport, ctx: &Context, out: Option<&Path>) {
 
 fn run_render(args: RenderArgs) -> Result<()> {
     use idf::capsules::creative::{RenderJob, RenderOverrides};
-    use idf::render::encode::Output;
+    use idf::jobs::render::encode::Output;
 
     let scenes: Vec<(String, Scene)> = if args.scenes.is_empty() {
         vec![("default".to_string(), Scene::default_scene())]
@@ -558,7 +558,7 @@ fn run_render(args: RenderArgs) -> Result<()> {
             .progress_chars("=> "),
         );
         bar.set_message(job.title.clone());
-        let report = idf::render::pipeline::render(&ctx, job, &output, &mut |done, _| {
+        let report = idf::jobs::render::pipeline::render(&ctx, job, &output, &mut |done, _| {
             bar.set_position(done)
         });
         bar.finish_and_clear();
@@ -588,8 +588,8 @@ fn run_render(args: RenderArgs) -> Result<()> {
 }
 
 fn run_optimize(args: OptimizeArgs) -> Result<()> {
-    use idf::core::graph::{GraphEnergy, GraphKind};
-    use idf::optimize::{optimize, OptimizeSpec};
+    use idf::engine::energies::{GraphEnergy, GraphKind};
+    use idf::jobs::optimize::{optimize, OptimizeSpec};
 
     let model = match (&args.graph, &args.model) {
         (Some(path), _) => {
@@ -730,11 +730,11 @@ fn run_validate(args: ValidateArgs) -> Result<()> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    let cfg = idf::elf::ElfConfig {
+    let cfg = idf::jobs::elf::ElfConfig {
         trajectories: args.trajectories,
         seed: args.seed,
         heat_flow_r: args.heat_flow_r,
-        ..idf::elf::ElfConfig::from_config(&config)
+        ..idf::jobs::elf::ElfConfig::from_config(&config)
     };
     let ctx = context(args.backend.as_deref())?;
     let bar = ProgressBar::new(0);
@@ -743,7 +743,7 @@ fn run_validate(args: ValidateArgs) -> Result<()> {
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let report = idf::elf::run_suite(&ctx, &cfg, &mut |domain, done, total| {
+    let report = idf::jobs::elf::run_suite(&ctx, &cfg, &mut |domain, done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
         bar.set_message(domain.to_string());
@@ -786,12 +786,12 @@ fn baseline(out: Option<PathBuf>, check: Option<PathBuf>, backend: Option<&str>)
     let ctx = context(backend)?;
     match (out, check) {
         (Some(path), None) => {
-            idf::baseline::write_baseline(&ctx, &path)?;
+            idf::jobs::baseline::write_baseline(&ctx, &path)?;
             println!("wrote {} on {}", path.display(), ctx.describe());
             Ok(())
         }
         (None, Some(path)) => {
-            let regressions = idf::baseline::check_baseline(&ctx, &path)?;
+            let regressions = idf::jobs::baseline::check_baseline(&ctx, &path)?;
             for r in &regressions {
                 println!(
                     "regression: {} {} record {:?}: fresh {} vs baseline {} (tolerance {:e})",
@@ -818,7 +818,7 @@ fn init(dir: &Path, force: bool) -> Result<()> {
         (dir.join("idf.yaml"), TEMPLATE),
         (
             dir.join("scenes").join("starter.yaml"),
-            idf::scene::DEFAULT_SCENE,
+            idf::jobs::scene::DEFAULT_SCENE,
         ),
     ];
     for (path, _) in &files {

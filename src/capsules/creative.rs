@@ -5,15 +5,16 @@
 
 use std::path::Path;
 
-use crate::config::Config;
-use crate::core::diffusion_dynamics::{Histogram, RunConfig};
-use crate::core::energy_field::{EnergyKind, EnergyModel};
-use crate::core::field::Field;
+use crate::engine::energies::{EnergyModel, StateKind};
+use crate::engine::field::Field;
+use crate::engine::step_rule::RunConfig;
+use crate::engine::trace::Histogram;
+use crate::engine::validation::{laws_for_run, Validator};
 use crate::error::{IdfError, Result};
-use crate::render::colormap::{ColorRange, Colormap};
-use crate::sample::SampleSpec;
-use crate::scene::Scene;
-use crate::validation::{laws_for_run, Validator};
+use crate::jobs::config::Config;
+use crate::jobs::render::colormap::{ColorRange, Colormap};
+use crate::jobs::sample::SampleSpec;
+use crate::jobs::scene::Scene;
 
 /// How the frames of a render look.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,7 +118,7 @@ impl RenderJob {
     pub fn entropy_histogram(&self) -> Histogram {
         let (lo, hi) = match self.settings.range {
             ColorRange::Fixed(lo, hi) => (lo, hi),
-            _ if self.model.kind() == EnergyKind::Ising => (-1.5, 1.5),
+            _ if self.model.state() == StateKind::Spins => (-1.5, 1.5),
             _ => (-2.0, 2.0),
         };
         Histogram { lo, hi, bins: 64 }
@@ -125,7 +126,7 @@ impl RenderJob {
 
     /// The energy laws that apply to this run (see [`laws_for_run`]).
     pub fn laws(&self) -> Vec<Box<dyn Validator>> {
-        laws_for_run(&self.model, &self.run, &Config::default())
+        laws_for_run(&self.model, &self.run, &Config::default().validation)
     }
 }
 

@@ -3,29 +3,23 @@
 
 use std::sync::atomic::AtomicU32;
 
-use super::energies::EnergyEval;
-use crate::core::energy_field::EnergyKind;
+use super::energies::{EnergyEval, EnergyTwin};
 use crate::kernels::StepParams;
 
 fn one_step(
-    kind: EnergyKind,
+    twin: &dyn EnergyTwin,
     energy_params: &[f32],
     p: &StepParams,
     src: &[f32],
     dst: &mut [f32],
     status: &[AtomicU32],
 ) {
-    let e = EnergyEval::new(kind, energy_params, p, src);
-    if kind == EnergyKind::Phi4 {
-        super::fast_phi4::run(&e, dst, status);
-    } else {
-        super::langevin_step::run(&e, dst, status);
-    }
+    EnergyEval::new(twin, energy_params, p, src).langevin_step(dst, status);
 }
 
 /// Runs the K steps.
 pub fn run(
-    kind: EnergyKind,
+    twin: &dyn EnergyTwin,
     energy_params: &[f32],
     p: &StepParams,
     src: &[f32],
@@ -42,7 +36,7 @@ pub fn run(
         (scratch, dst)
     };
     one_step(
-        kind,
+        twin,
         energy_params,
         &StepParams { step: p.step, ..*p },
         src,
@@ -51,7 +45,7 @@ pub fn run(
     );
     for j in 1..k {
         one_step(
-            kind,
+            twin,
             energy_params,
             &StepParams {
                 step: p.step + j,

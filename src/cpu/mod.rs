@@ -22,13 +22,12 @@ pub mod shared;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::core::energy_field::EnergyKind;
 use crate::kernels::{Aux, Dispatch, Kernel, Slot, OBSERVABLES};
-use energies::EnergyEval;
+use energies::{EnergyEval, EnergyTwin};
 
 /// CPU buffers of one simulation, laid out as on the GPU.
 pub struct CpuExecutor {
-    energy: EnergyKind,
+    twin: &'static dyn EnergyTwin,
     energy_params: Vec<f32>,
     field: [Vec<f32>; 3],
     scratch: Vec<f32>,
@@ -40,19 +39,20 @@ pub struct CpuExecutor {
 }
 
 impl CpuExecutor {
-    /// Allocates the buffers for `chains × sites_per_chain` sites and a trace of `records` records.
+    /// Allocates the buffers for `sites` sites in `chains` chains and a trace of `records`
+    /// records, for the energy whose twin is `twin`.
     pub fn new(
-        energy: EnergyKind,
+        twin: &'static dyn EnergyTwin,
         energy_params: &[f32],
         chains: usize,
         sites: usize,
         records: usize,
     ) -> Self {
         CpuExecutor {
-            energy,
+            twin,
             energy_params: energy_params.to_vec(),
             field: [vec![0.0; sites], vec![0.0; sites], Vec::new()],
-            scratch: vec![0.0; scratch_len(chains, sites)],
+            scratch: vec![0.0; crate::kernels::scratch_len(chains, sites)],
             momentum: Vec::new(),
             ladder: vec![0; crate::kernels::ladder_len(chains)],
             status: crate::kernels::initial_status(chains)
@@ -138,7 +138,7 @@ impl CpuExecutor {
                 self.momentum = vec![0.0; sites];
             }
             let (src, dst) = src_dst(&mut self.field, d.src, d.dst);
-            let e = EnergyEval::new(self.energy, &self.energy_params, &d.params, src)
+            let e = EnergyEval::new(self.twin, &self.energy_params, &d.params, src)
                 .with_ladder(&self.ladder);
             let aux = match d.aux {
                 Aux::Scratch => &mut self.scratch,
@@ -146,12 +146,9 @@ impl CpuExecutor {
             };
             let status = &self.status;
             match d.kernel {
-                Kernel::LangevinStep if self.energy == EnergyKind::Phi4 => {
-                    fast_phi4::run(&e, dst, status)
-                }
-                Kernel::LangevinStep => langevin_step::run(&e, dst, status),
+                Kernel::LangevinStep => e.langevin_step(dst, status),
                 Kernel::LangevinFused => langevin_fused::run(
-                    self.energy,
+                    self.twin,
                     &self.energy_params,
                     &d.params,
                     src,
@@ -173,11 +170,6 @@ impl CpuExecutor {
             }
         }
     }
-}
-
-/// Scratch holds a value per site, and at least a full histogram per chain.
-pub fn scratch_len(chains: usize, sites: usize) -> usize {
-    sites.max(chains * crate::kernels::MAX_HIST_BINS as usize)
 }
 
 /// Borrows two distinct slots: `src` to read and `dst` to write.

@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::error::Result;
 use crate::gpu::GpuContext;
-use crate::render::colormap::Colormap;
+use crate::kernels::Colormap;
 
 /// Keep in sync with `struct ColormapParams` in `shaders/colormap.wgsl`.
 #[repr(C)]

@@ -6,17 +6,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::core::energy_field::EnergyKind;
 use crate::error::{IdfError, Result};
 use crate::gpu::GpuContext;
-use crate::kernels::{Aux, Dispatch, Grid, Kernel, Slot, StepParams, FUSED_TILE, SITE_WORKGROUP};
+use crate::kernels::{
+    Aux, Dispatch, EnergyModule, Grid, Kernel, Slot, StepParams, FUSED_TILE, SITE_WORKGROUP,
+};
 
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
 /// GPU buffers and bind groups of one simulation.
 pub struct GpuExecutor {
     gpu: Arc<GpuContext>,
-    energy: EnergyKind,
+    energy: EnergyModule,
     pipelines: HashMap<Kernel, Arc<wgpu::ComputePipeline>>,
     field: [wgpu::Buffer; 3],
     scratch: wgpu::Buffer,
@@ -49,7 +50,7 @@ impl GpuExecutor {
     /// Allocates the buffers for `chains × sites_per_chain` sites and a trace of `records` records.
     pub fn new(
         gpu: Arc<GpuContext>,
-        energy: EnergyKind,
+        energy: EnergyModule,
         energy_params: &[f32],
         chains: usize,
         sites: usize,
@@ -81,7 +82,7 @@ impl GpuExecutor {
             scratch: storage_buffer(
                 device,
                 "idf scratch",
-                (crate::cpu::scratch_len(chains, sites) * 4) as u64,
+                (crate::kernels::scratch_len(chains, sites) * 4) as u64,
             ),
             momentum: storage_buffer(device, "idf momentum (HMC, allocated on use)", 0),
             ladder: storage_buffer(
@@ -277,7 +278,7 @@ impl GpuExecutor {
         }
         for d in dispatches {
             if !self.pipelines.contains_key(&d.kernel) {
-                let p = self.gpu.pipeline(d.kernel, self.energy)?;
+                let p = self.gpu.pipeline(d.kernel, &self.energy)?;
                 self.pipelines.insert(d.kernel, p);
             }
         }

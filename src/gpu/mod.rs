@@ -1,5 +1,6 @@
 //! The wgpu side: adapter and device, the one bind-group layout every kernel shares, and the
-//! pipeline registry (each kernel × energy composed, validated and compiled once per device).
+//! pipeline registry (each kernel × energy module composed, validated and compiled once per
+//! device).
 
 pub mod colormap;
 pub mod executor;
@@ -8,9 +9,8 @@ pub mod shader;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::core::energy_field::EnergyKind;
 use crate::error::{IdfError, Result};
-use crate::kernels::{Kernel, StepParams};
+use crate::kernels::{EnergyModule, Kernel, StepParams};
 
 /// A wgpu device with IDF's layouts and compiled pipelines.
 pub struct GpuContext {
@@ -22,8 +22,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub(crate) bind_group_layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
-    pipelines: Mutex<HashMap<(Kernel, EnergyKind), Arc<wgpu::ComputePipeline>>>,
-    custom_sources: Mutex<HashMap<u64, Arc<str>>>,
+    /// Compiled pipelines by kernel and energy module key (0 for kernels without an energy).
+    pipelines: Mutex<HashMap<(Kernel, u64), Arc<wgpu::ComputePipeline>>>,
     colormap: OnceLock<colormap::ColormapPipeline>,
 }
 
@@ -108,7 +108,6 @@ impl GpuContext {
             bind_group_layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
-            custom_sources: Mutex::new(HashMap::new()),
             colormap: OnceLock::new(),
         }
     }
@@ -122,46 +121,23 @@ impl GpuContext {
         Ok(self.colormap.get_or_init(|| built))
     }
 
-    /// Makes a user's energy module known to the pipeline registry under its id.
-    pub fn register_custom(&self, energy: &crate::core::custom_energy::CustomEnergy) {
-        self.custom_sources
-            .lock()
-            .expect("custom energy registry poisoned")
-            .insert(energy.id(), energy.source().clone());
-    }
-
     /// The compiled pipeline of `kernel` composed with `energy`, built on first use.
     pub(crate) fn pipeline(
         &self,
         kernel: Kernel,
-        energy: EnergyKind,
+        energy: &EnergyModule,
     ) -> Result<Arc<wgpu::ComputePipeline>> {
         // Kernels without an energy compile once, whatever energy they are asked with.
-        let energy = if kernel.uses_energy() {
-            energy
+        let key = if kernel.uses_energy() {
+            energy.key()
         } else {
-            EnergyKind::Phi4
+            0
         };
         let mut cache = self.pipelines.lock().expect("pipeline cache poisoned");
-        if let Some(p) = cache.get(&(kernel, energy)) {
+        if let Some(p) = cache.get(&(kernel, key)) {
             return Ok(p.clone());
         }
-        let shader = match energy {
-            EnergyKind::Custom(id) => {
-                let source = self
-                    .custom_sources
-                    .lock()
-                    .expect("custom energy registry poisoned")
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| IdfError::Shader {
-                        name: kernel.name().to_string(),
-                        message: "a custom energy that was never registered on this device".into(),
-                    })?;
-                shader::compose_with(kernel.name(), (energy.module(), &source))?
-            }
-            _ => shader::compose(kernel, energy)?,
-        };
+        let shader = shader::compose(kernel, energy)?;
         let module = shader.validate()?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let shader_module = self
@@ -187,7 +163,7 @@ impl GpuContext {
             });
         }
         let pipeline = Arc::new(pipeline);
-        cache.insert((kernel, energy), pipeline.clone());
+        cache.insert((kernel, key), pipeline.clone());
         Ok(pipeline)
     }
 }

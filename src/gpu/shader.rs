@@ -7,11 +7,11 @@
 
 use std::collections::HashSet;
 
-use crate::core::energy_field::EnergyKind;
 use crate::error::{IdfError, Result};
-use crate::kernels::Kernel;
+use crate::kernels::{EnergyModule, Kernel};
 
-/// The WGSL modules shipped with IDF, by import name.
+/// The kernels and shared WGSL modules shipped with IDF, by import name (energy modules come
+/// with their [`EnergyModule`]).
 const MODULES: &[(&str, &str)] = &[
     (
         "shared/bindings",
@@ -22,27 +22,7 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/shared/lattice.wgsl"),
     ),
     ("shared/rng", include_str!("../../shaders/shared/rng.wgsl")),
-    (
-        "energies/phi4",
-        include_str!("../../shaders/energies/phi4.wgsl"),
-    ),
-    (
-        "energies/ising",
-        include_str!("../../shaders/energies/ising.wgsl"),
-    ),
     ("colormap", include_str!("../../shaders/colormap.wgsl")),
-    (
-        "energies/gmm",
-        include_str!("../../shaders/energies/gmm.wgsl"),
-    ),
-    (
-        "energies/graph",
-        include_str!("../../shaders/energies/graph.wgsl"),
-    ),
-    (
-        "energies/swift_hohenberg",
-        include_str!("../../shaders/energies/swift_hohenberg.wgsl"),
-    ),
     (
         "langevin_step",
         include_str!("../../shaders/langevin_step.wgsl"),
@@ -220,11 +200,9 @@ pub fn compose_standalone(kernel: &str) -> Result<ComposedShader> {
     )
 }
 
-/// Composes a shipped kernel with a shipped energy (kernels that use no energy ignore it).
-pub fn compose(kernel: Kernel, energy: EnergyKind) -> Result<ComposedShader> {
-    let energy_name = energy.module();
-    let energy_source = module_source(energy_name).expect("every energy kind has a module");
-    compose_with(kernel.name(), (energy_name, energy_source))
+/// Composes a shipped kernel with an energy module (kernels that use no energy ignore it).
+pub fn compose(kernel: Kernel, energy: &EnergyModule) -> Result<ComposedShader> {
+    compose_with(kernel.name(), (energy.name, &energy.source))
 }
 
 /// Composes the shipped kernel `kernel` with an energy module given by name and source, which

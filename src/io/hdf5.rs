@@ -8,8 +8,8 @@ use std::path::Path;
 use hdf5::types::VarLenUnicode;
 use hdf5_metno as hdf5;
 
-use crate::core::diffusion_dynamics::{RunTrace, TraceRecord};
-use crate::core::field::{Field, Shape};
+use crate::engine::field::{Field, Shape};
+use crate::engine::trace::{RunTrace, TraceRecord};
 use crate::error::{IdfError, Result};
 use crate::kernels::OBSERVABLES;
 

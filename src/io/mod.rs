@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::error::{IdfError, Result};
 
 /// Writes a field as `.npy` or, for `.h5`/`.hdf5`, as HDF5, by the file's extension.
-pub fn write_field(path: &Path, field: &crate::core::field::Field) -> Result<()> {
+pub fn write_field(path: &Path, field: &crate::engine::field::Field) -> Result<()> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("h5" | "hdf5") => hdf5::write_field(path, field),
         Some("npy") => npy::write_field(path, field),
@@ -21,7 +21,7 @@ pub fn write_field(path: &Path, field: &crate::core::field::Field) -> Result<()>
 }
 
 /// Reads a field from `.npy` or `.h5`/`.hdf5`, by the file's extension.
-pub fn read_field(path: &Path) -> Result<crate::core::field::Field> {
+pub fn read_field(path: &Path) -> Result<crate::engine::field::Field> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("h5" | "hdf5") => hdf5::read_field(path),
         _ => npy::read_field(path),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::core::field::{Field, Shape};
+use crate::engine::field::{Field, Shape};
 use crate::error::{IdfError, Result};
 use crate::io::write_atomic;
 

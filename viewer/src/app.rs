@@ -9,8 +9,9 @@ use std::sync::Arc;
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use idf::capsules::creative::{RenderJob, RenderOverrides};
-use idf::core::diffusion_dynamics::{Method, ScheduleKind};
-use idf::core::energy_field::EnergyModel;
+use idf::engine::energies::EnergyModel;
+use idf::engine::method::Method;
+use idf::engine::schedule::ScheduleKind;
 use idf::{Context, Scene};
 
 use crate::controls;
@@ -249,7 +250,7 @@ impl ViewerApp {
     /// Loads a custom energy into the running trajectory, keeping the field and the values of
     /// parameters that keep their names. The step size stays through edits of one energy and
     /// becomes the new energy's stable default when its declared curvature changes.
-    pub fn load_custom(&mut self, mut energy: idf::core::custom_energy::CustomEnergy) {
+    pub fn load_custom(&mut self, mut energy: idf::engine::energies::custom::CustomEnergy) {
         let mut same_curvature = false;
         if let EnergyModel::Custom(old) = &self.live.settings.model {
             same_curvature = old.curvature == energy.curvature;

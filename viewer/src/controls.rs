@@ -5,81 +5,24 @@
 //! applies the copy to the running trajectory when it differs.
 
 use eframe::egui;
-use idf::core::diffusion_dynamics::{Method, ScheduleKind};
-use idf::core::energy_field::EnergyModel;
-use idf::render::colormap::{ColorRange, Colormap};
+use idf::engine::energies::EnergyModel;
+use idf::engine::method::Method;
+use idf::engine::schedule::ScheduleKind;
+use idf::jobs::render::colormap::{ColorRange, Colormap};
 
 use crate::live::Settings;
 
-/// A parameter of the energy as a slider: its label, range and a way to reach its value.
-pub struct ParamSlider {
-    /// The parameter's name.
-    pub name: String,
-    /// Slider range.
-    pub range: std::ops::RangeInclusive<f32>,
-}
-
-/// The sliders of a model's parameters.
-pub fn energy_sliders(model: &EnergyModel) -> Vec<ParamSlider> {
-    let s = |name: &str, lo: f32, hi: f32| ParamSlider {
-        name: name.to_string(),
-        range: lo..=hi,
-    };
-    match model {
-        EnergyModel::Phi4(_) => vec![
-            s("kappa", 0.0, 2.0),
-            s("a", -3.0, 3.0),
-            s("b", 0.0, 3.0),
-            s("h", -1.0, 1.0),
-        ],
-        EnergyModel::GuidedPhi4(..) => vec![
-            s("kappa", 0.0, 2.0),
-            s("a", -3.0, 3.0),
-            s("b", 0.0, 3.0),
-            s("h", -1.0, 1.0),
-            s("lambda", 0.0, 5.0),
-        ],
-        EnergyModel::Ising(_) => vec![s("J", -2.0, 2.0), s("h", -1.0, 1.0)],
-        EnergyModel::SwiftHohenberg(_) => vec![s("epsilon", -1.0, 1.0), s("g", -2.0, 2.0)],
-        EnergyModel::Custom(c) => c.params.iter().map(|p| s(&p.name, p.min, p.max)).collect(),
-        EnergyModel::Gmm(_) | EnergyModel::Graph(_) => Vec::new(),
-    }
-}
-
-/// The value of parameter `name` of `model`.
-pub fn param_mut<'m>(model: &'m mut EnergyModel, name: &str) -> Option<&'m mut f32> {
-    match (model, name) {
-        (EnergyModel::Phi4(p) | EnergyModel::GuidedPhi4(p, _), "kappa") => Some(&mut p.kappa),
-        (EnergyModel::Phi4(p) | EnergyModel::GuidedPhi4(p, _), "a") => Some(&mut p.a),
-        (EnergyModel::Phi4(p) | EnergyModel::GuidedPhi4(p, _), "b") => Some(&mut p.b),
-        (EnergyModel::Phi4(p) | EnergyModel::GuidedPhi4(p, _), "h") => Some(&mut p.h),
-        (EnergyModel::GuidedPhi4(_, g), "lambda") => Some(&mut g.lambda),
-        (EnergyModel::Ising(p), "J") => Some(&mut p.j),
-        (EnergyModel::Ising(p), "h") => Some(&mut p.h),
-        (EnergyModel::SwiftHohenberg(p), "epsilon") => Some(&mut p.epsilon),
-        (EnergyModel::SwiftHohenberg(p), "g") => Some(&mut p.g),
-        (EnergyModel::Custom(c), name) => c
-            .params
-            .iter_mut()
-            .find(|p| p.name == name)
-            .map(|p| &mut p.value),
-        _ => None,
-    }
-}
-
 /// The integrators offered for a model: those its energy supports.
 pub fn methods_for(model: &EnergyModel) -> Vec<Method> {
-    let shape = idf::Shape::new(1, 1, 8, 8).expect("8×8 is a valid shape");
-    [
-        Method::Langevin,
-        Method::Mala,
-        Method::Hmc,
-        Method::Metropolis,
-        Method::Anneal,
-    ]
-    .into_iter()
-    .filter(|m| model.check_method(*m, shape).is_ok())
-    .collect()
+    // The equilibrium integrators and annealing the energy supports; DDPM and DDIM run a
+    // whole reverse process, not a trajectory.
+    model
+        .spec()
+        .methods
+        .iter()
+        .copied()
+        .filter(|m| !matches!(m, Method::Ddpm | Method::Ddim))
+        .collect()
 }
 
 /// A logarithmic slider for a positive quantity.
@@ -100,19 +43,22 @@ fn log_slider(
 /// Draws the controls over `settings`.
 pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
     ui.strong(format!("Energy: {}", settings.model.name()));
-    // A custom energy declares its parameters' ranges: those always hold.
-    let clamping = if matches!(settings.model, EnergyModel::Custom(_)) {
-        egui::SliderClamping::Always
-    } else {
-        egui::SliderClamping::Edits
-    };
-    for slider in energy_sliders(&settings.model) {
-        if let Some(v) = param_mut(&mut settings.model, &slider.name) {
-            ui.add(
-                egui::Slider::new(v, slider.range)
-                    .clamping(clamping)
-                    .text(slider.name.as_str()),
-            );
+    // Every scalar parameter the energy's host file declares, over its slider range; a
+    // custom energy's declared ranges always hold.
+    for param in settings.model.params() {
+        let clamping = if param.strict {
+            egui::SliderClamping::Always
+        } else {
+            egui::SliderClamping::Edits
+        };
+        let mut value = param.value;
+        let (lo, hi) = param.range;
+        let slider = egui::Slider::new(&mut value, lo..=hi)
+            .clamping(clamping)
+            .text(param.name.as_str());
+        if ui.add(slider).changed() {
+            // A value the energy refuses (NaN typed in) keeps the old one.
+            let _ = settings.model.set_value(&param.name, value);
         }
     }
     ui.separator();

@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use eframe::egui;
-use idf::core::custom_energy::{gradient_check, CustomEnergy, GradientCheck, TEMPLATE};
+use idf::engine::energies::custom::{CustomEnergy, TEMPLATE};
+use idf::engine::gradient_check::{gradient_check, GradientCheck};
 use idf::gpu::shader::ShaderDiagnostic;
 use idf::Context;
 
@@ -169,7 +170,7 @@ impl EnergyEditor {
             }
             EditorStatus::Invalid(d) => {
                 let text = if d.line > 0 {
-                    let line = if d.module == idf::core::custom_energy::CUSTOM_MODULE {
+                    let line = if d.module == idf::engine::energies::custom::CUSTOM_MODULE {
                         self.source.lines().nth(d.line - 1).unwrap_or("").trim()
                     } else {
                         ""

@@ -6,8 +6,7 @@ use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use eframe::wgpu;
 
-use idf::core::energy_field::EnergyKind;
-use idf::render::colormap::Colormap;
+use idf::jobs::render::colormap::Colormap;
 
 use crate::live::Live;
 
@@ -292,10 +291,7 @@ pub fn show(
 /// Adds a Gaussian bump of height `amount` and width `radius` at site `(x, y)` of chain 0
 /// (periodic); spins are set to the sign of `amount` within the radius instead.
 pub fn paint(live: &mut Live, (x, y): (usize, usize), radius: f32, amount: f32) -> idf::Result<()> {
-    let spins = matches!(
-        live.settings.model.kind(),
-        EnergyKind::Ising | EnergyKind::Graph
-    );
+    let spins = live.settings.model.state().is_discrete();
     let mut field = live.simulation().field()?;
     let shape = field.shape();
     let (w, h) = (shape.width as isize, shape.height as isize);

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use eframe::egui;
-use idf::core::diffusion_dynamics::ScheduleKind;
-use idf::core::energy_field::EnergyModel;
-use idf::render::colormap::ColorRange;
-use idf::render::encode::{Output, Sink};
-use idf::render::frame::RgbFrame;
+use idf::engine::energies::EnergyModel;
+use idf::engine::schedule::ScheduleKind;
+use idf::jobs::render::colormap::ColorRange;
+use idf::jobs::render::encode::{Output, Sink};
+use idf::jobs::render::frame::RgbFrame;
 
 use crate::live::{Live, Settings};
 
@@ -168,7 +168,8 @@ impl Recording {
         let map = live.settings.colormap;
         let (lo, hi) = live.color_range();
         let range = ColorRange::Fixed(lo, hi);
-        let (pixels, _) = idf::render::colormap::colorize(&ctx, live.simulation(), 0, map, range)?;
+        let (pixels, _) =
+            idf::jobs::render::colormap::colorize(&ctx, live.simulation(), 0, map, range)?;
         let scale = pixel_scale((w, h));
         let mut frame = RgbFrame::filled(w * scale, h * scale, [0, 0, 0]);
         frame.blit_field(&pixels, w, h, scale);
@@ -200,5 +201,5 @@ pub fn save_screenshot(path: &Path, image: &egui::ColorImage) -> idf::Result<()>
     for (i, c) in image.pixels.iter().enumerate() {
         frame.put((i % w) as isize, (i / w) as isize, [c.r(), c.g(), c.b()]);
     }
-    idf::render::encode::write_png(path, &frame)
+    idf::jobs::render::encode::write_png(path, &frame)
 }

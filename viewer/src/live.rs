@@ -5,15 +5,16 @@
 use std::time::{Duration, Instant};
 
 use idf::capsules::creative::RenderJob;
-use idf::config::Config;
-use idf::core::diffusion_dynamics::{
-    Histogram, Method, Observable, RunConfig, RunTrace, ScheduleKind, Simulation,
-    TemperatureSchedule,
-};
-use idf::core::energy_field::{EnergyKind, EnergyModel};
-use idf::core::field::Field;
-use idf::render::colormap::{ColorRange, Colormap};
-use idf::validation::{laws_for_run, validate};
+use idf::engine::energies::{EnergyModel, StateKind};
+use idf::engine::field::Field;
+use idf::engine::method::Method;
+use idf::engine::schedule::{ScheduleKind, TemperatureSchedule};
+use idf::engine::simulation::Simulation;
+use idf::engine::step_rule::RunConfig;
+use idf::engine::trace::{Histogram, Observable, RunTrace};
+use idf::engine::validation::{laws_for_run, validate};
+use idf::jobs::config::Config;
+use idf::jobs::render::colormap::{ColorRange, Colormap};
 use idf::Context;
 
 /// Frame time the simulation may use, so that the interface keeps about 30 frames per second.
@@ -154,7 +155,7 @@ pub struct Live {
 fn entropy_histogram(model: &EnergyModel, range: ColorRange) -> Histogram {
     let (lo, hi) = match range {
         ColorRange::Fixed(lo, hi) => (lo, hi),
-        _ if model.kind() == EnergyKind::Ising => (-1.5, 1.5),
+        _ if model.state() == StateKind::Spins => (-1.5, 1.5),
         _ => (-2.0, 2.0),
     };
     Histogram { lo, hi, bins: 64 }
@@ -289,7 +290,7 @@ impl Live {
         }
         let new_dynamics = !settings.same_dynamics(&self.settings);
         let new_histogram = settings.range != self.settings.range
-            || settings.model.kind() != self.settings.model.kind();
+            || settings.model.state() != self.settings.model.state();
         let result = (|| -> idf::Result<()> {
             let run = settings.run_config()?;
             run.check(&settings.model, self.sim.shape())?;
@@ -401,12 +402,17 @@ impl Live {
 
     fn judge(&mut self) {
         let Some(trace) = &self.trace else { return };
-        let laws = laws_for_run(&self.settings.model, &self.run, &Config::default());
+        let laws = laws_for_run(
+            &self.settings.model,
+            &self.run,
+            &Config::default().validation,
+        );
         if laws.is_empty() {
             self.verdict = LawVerdict::NoLaw;
             return;
         }
-        let refs: Vec<&dyn idf::validation::Validator> = laws.iter().map(|l| l.as_ref()).collect();
+        let refs: Vec<&dyn idf::engine::validation::Validator> =
+            laws.iter().map(|l| l.as_ref()).collect();
         let verdicts = validate(trace, &refs);
         let violation = verdicts.iter().flat_map(|v| &v.violations).next();
         self.verdict = match violation {

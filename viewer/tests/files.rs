@@ -2,11 +2,9 @@
 //! a recording of the live field is an H.264 video with one frame per pushed frame, and a
 //! recording refuses a field of another size while keeping the frames it has.
 
-mod common;
-
-use common::default_live;
+use crate::common::default_live;
 use idf::capsules::creative::{RenderJob, RenderOverrides};
-use idf::core::diffusion_dynamics::ScheduleKind;
+use idf::engine::schedule::ScheduleKind;
 use idf::{Field, Scene, Shape};
 use idf_viewer::files::{save_scene, Recording};
 use idf_viewer::live::Live;
@@ -61,7 +59,7 @@ fn a_recording_holds_every_pushed_frame() {
         rec.push(&mut live).unwrap();
     }
     assert_eq!(rec.finish().unwrap(), path);
-    let info = idf::render::encode::probe(&path).unwrap();
+    let info = idf::jobs::render::encode::probe(&path).unwrap();
     assert_eq!(info.codec, "h264");
     assert_eq!((info.width, info.height, info.frames), (64, 64, 6));
     let refused = Recording::start(&temp("scene.yaml"), (64, 64), 30)
@@ -88,6 +86,6 @@ fn a_recording_refuses_a_field_of_another_size_and_keeps_its_frames() {
         "{refused}"
     );
     assert_eq!(rec.finish().unwrap(), path);
-    let info = idf::render::encode::probe(&path).unwrap();
+    let info = idf::jobs::render::encode::probe(&path).unwrap();
     assert_eq!((info.width, info.height, info.frames), (64, 64, 2));
 }

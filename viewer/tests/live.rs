@@ -2,11 +2,9 @@
 //! new dynamics restart both, and painting restarts the verdict only, so that a brush stroke at
 //! T = 0 is not judged as a rise of energy by the dynamics; a stroke records nothing while paused.
 
-mod common;
-
-use common::default_live;
-use idf::core::diffusion_dynamics::ScheduleKind;
-use idf::render::colormap::{ColorRange, Colormap};
+use crate::common::default_live;
+use idf::engine::schedule::ScheduleKind;
+use idf::jobs::render::colormap::{ColorRange, Colormap};
 use idf_viewer::field_view::paint;
 use idf_viewer::live::{LawVerdict, Live};
 

@@ -8,12 +8,12 @@ use eframe::egui;
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
-use idf::core::energy_field::EnergyModel;
+use idf::engine::energies::EnergyModel;
 use idf_viewer::editor::EditorStatus;
 use idf_viewer::{ViewerApp, ViewerOptions};
 
 fn harness(size: egui::Vec2) -> Harness<'static, ViewerApp> {
-    std::env::set_var("NODEVICE_SELECT", "1");
+    crate::common::quiet_headless_vulkan();
     Harness::builder()
         .with_size(size)
         .wgpu()
@@ -111,7 +111,7 @@ fn a_broken_custom_energy_shows_nagas_error_and_the_simulation_runs_on() {
 
     match h.state().editor().status() {
         EditorStatus::Invalid(d) => {
-            assert_eq!(d.module, idf::core::custom_energy::CUSTOM_MODULE);
+            assert_eq!(d.module, idf::engine::energies::custom::CUSTOM_MODULE);
             assert!(d.line >= 1 && d.column >= 1, "{d}");
         }
         other => panic!("expected naga's error, got {other:?}"),

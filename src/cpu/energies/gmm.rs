@@ -67,3 +67,15 @@ pub fn site_energy(e: &EnergyEval, i: usize) -> f32 {
         .sum();
     -(best + den.ln()) + 0.5 * dim as f32 * LN_TWO_PI
 }
+
+/// The Gaussian mixture's twin.
+pub struct GmmTwin;
+
+impl super::EnergyTwin for GmmTwin {
+    fn energy_gradient(&self, e: &EnergyEval, i: usize) -> f32 {
+        energy_gradient(e, i)
+    }
+    fn site_energy(&self, e: &EnergyEval, i: usize) -> f32 {
+        site_energy(e, i)
+    }
+}

@@ -70,3 +70,24 @@ pub fn site_color(e: &EnergyEval, i: usize) -> u32 {
     let (n, m2) = layout(e);
     u(e, 4 + 2 * n + 2 * m2 + e.lattice.index_in_chain(i)) as u32
 }
+
+/// The graph energies' twin.
+pub struct GraphTwin;
+
+impl super::EnergyTwin for GraphTwin {
+    fn energy_gradient(&self, e: &EnergyEval, i: usize) -> f32 {
+        energy_gradient(e, i)
+    }
+    fn site_energy(&self, e: &EnergyEval, i: usize) -> f32 {
+        site_energy(e, i)
+    }
+    fn local_energy_change(&self, e: &EnergyEval, i: usize, proposed: f32) -> f32 {
+        local_energy_change(e, i, proposed)
+    }
+    fn metropolis_proposal(&self, e: &EnergyEval, current: f32, _r: [u32; 4]) -> f32 {
+        metropolis_proposal(e, current)
+    }
+    fn site_color(&self, e: &EnergyEval, i: usize) -> u32 {
+        site_color(e, i)
+    }
+}

@@ -19,3 +19,26 @@ pub fn site_energy(e: &EnergyEval, i: usize) -> f32 {
 pub fn local_energy_change(e: &EnergyEval, i: usize, proposed: f32) -> f32 {
     (proposed - e.src[i]) * energy_gradient(e, i)
 }
+
+/// A spin flip.
+pub fn metropolis_proposal(current: f32) -> f32 {
+    -current
+}
+
+/// The Ising twin.
+pub struct IsingTwin;
+
+impl super::EnergyTwin for IsingTwin {
+    fn energy_gradient(&self, e: &EnergyEval, i: usize) -> f32 {
+        energy_gradient(e, i)
+    }
+    fn site_energy(&self, e: &EnergyEval, i: usize) -> f32 {
+        site_energy(e, i)
+    }
+    fn local_energy_change(&self, e: &EnergyEval, i: usize, proposed: f32) -> f32 {
+        local_energy_change(e, i, proposed)
+    }
+    fn metropolis_proposal(&self, _e: &EnergyEval, current: f32, _r: [u32; 4]) -> f32 {
+        metropolis_proposal(current)
+    }
+}

@@ -1,5 +1,7 @@
-//! CPU twins of `shaders/energies/`: each energy's gradient, per-site energy and, for local
-//! energies, the Metropolis energy change and proposal.
+//! CPU twins of `shaders/energies/`: each energy's gradient, per-site energy and, for energies
+//! with local moves, the Metropolis energy change, proposal and colouring. An energy's twin is a
+//! unit struct implementing [`EnergyTwin`]; the engine's host file of the energy hands it to the
+//! executor, so this module lists no energies.
 
 pub mod gmm;
 pub mod graph;
@@ -7,14 +9,52 @@ pub mod ising;
 pub mod phi4;
 pub mod swift_hohenberg;
 
+use std::sync::atomic::AtomicU32;
+
 use super::shared::lattice::Lattice;
-use crate::core::energy_field::EnergyKind;
-use crate::kernels::StepParams;
+use crate::kernels::{StepParams, FLAG_TEMPERING};
+
+/// The CPU twin of one WGSL energy module: the same functions of a site, in Rust.
+///
+/// The Metropolis functions are only called for modules with local moves; the engine refuses
+/// Metropolis for the others before anything is dispatched.
+pub trait EnergyTwin: Send + Sync {
+    /// ∂E/∂x_i.
+    fn energy_gradient(&self, e: &EnergyEval, i: usize) -> f32;
+
+    /// Site `i`'s share of the energy (the shares sum to E).
+    fn site_energy(&self, e: &EnergyEval, i: usize) -> f32;
+
+    /// E(x with x_i = proposed) − E(x).
+    fn local_energy_change(&self, _e: &EnergyEval, _i: usize, _proposed: f32) -> f32 {
+        unreachable!(
+            "only energies with local moves have Metropolis moves; checked before dispatch"
+        )
+    }
+
+    /// The Metropolis proposal for a site holding `current`, from the site's random integers.
+    fn metropolis_proposal(&self, _e: &EnergyEval, _current: f32, _r: [u32; 4]) -> f32 {
+        unreachable!(
+            "only energies with local moves have Metropolis moves; checked before dispatch"
+        )
+    }
+
+    /// The colour of site `i` in a Metropolis sweep: the checkerboard's by default.
+    fn site_color(&self, e: &EnergyEval, i: usize) -> u32 {
+        e.lattice.parity_of(i)
+    }
+
+    /// One `langevin_step` into `dst`: the generic twin, which an energy may replace by a
+    /// faster one that computes the same numbers (φ⁴ does).
+    fn langevin_step(&self, e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
+        super::langevin_step::run(e, dst, status)
+    }
+}
 
 /// An energy evaluated on one field buffer, as a kernel sees it.
 pub struct EnergyEval<'a> {
-    /// Which energy.
-    pub kind: EnergyKind,
+    /// The energy's twin.
+    pub twin: &'a dyn EnergyTwin,
     /// The packed energy parameters (`energy_params` binding).
     pub energy_params: &'a [f32],
     /// The dispatch's parameters.
@@ -27,20 +67,16 @@ pub struct EnergyEval<'a> {
     pub ladder: &'a [u32],
 }
 
-/// Custom WGSL energies have no twin: `Executor::new` refuses them on the CPU backend.
-const NO_CUSTOM_TWIN: &str =
-    "custom energies run on the GPU only; Executor::new refuses them on the CPU";
-
 impl<'a> EnergyEval<'a> {
     /// Binds an energy to a field.
     pub fn new(
-        kind: EnergyKind,
+        twin: &'a dyn EnergyTwin,
         energy_params: &'a [f32],
         params: &'a StepParams,
         src: &'a [f32],
     ) -> Self {
         EnergyEval {
-            kind,
+            twin,
             energy_params,
             params,
             src,
@@ -56,7 +92,7 @@ impl<'a> EnergyEval<'a> {
 
     /// The temperature of `chain`: its rung when tempering, else the dispatch's.
     pub fn temperature_of(&self, chain: usize) -> f32 {
-        if self.params.flags & crate::kernels::FLAG_TEMPERING != 0 {
+        if self.params.flags & FLAG_TEMPERING != 0 {
             f32::from_bits(self.ladder[chain])
         } else {
             self.params.temperature
@@ -65,57 +101,31 @@ impl<'a> EnergyEval<'a> {
 
     /// ∂E/∂x_i.
     pub fn energy_gradient(&self, i: usize) -> f32 {
-        match self.kind {
-            EnergyKind::Phi4 => phi4::energy_gradient(self, i),
-            EnergyKind::Ising => ising::energy_gradient(self, i),
-            EnergyKind::Gmm => gmm::energy_gradient(self, i),
-            EnergyKind::SwiftHohenberg => swift_hohenberg::energy_gradient(self, i),
-            EnergyKind::Graph => graph::energy_gradient(self, i),
-            EnergyKind::Custom(_) => unreachable!("{NO_CUSTOM_TWIN}"),
-        }
+        self.twin.energy_gradient(self, i)
     }
 
     /// Site `i`'s share of the energy (the shares sum to E).
     pub fn site_energy(&self, i: usize) -> f32 {
-        match self.kind {
-            EnergyKind::Phi4 => phi4::site_energy(self, i),
-            EnergyKind::Ising => ising::site_energy(self, i),
-            EnergyKind::Gmm => gmm::site_energy(self, i),
-            EnergyKind::SwiftHohenberg => swift_hohenberg::site_energy(self, i),
-            EnergyKind::Graph => graph::site_energy(self, i),
-            EnergyKind::Custom(_) => unreachable!("{NO_CUSTOM_TWIN}"),
-        }
+        self.twin.site_energy(self, i)
     }
 
-    /// E(x with x_i = proposed) − E(x), for local energies.
+    /// E(x with x_i = proposed) − E(x), for energies with local moves.
     pub fn local_energy_change(&self, i: usize, proposed: f32) -> f32 {
-        match self.kind {
-            EnergyKind::Phi4 => phi4::local_energy_change(self, i, proposed),
-            EnergyKind::Ising => ising::local_energy_change(self, i, proposed),
-            EnergyKind::Graph => graph::local_energy_change(self, i, proposed),
-            EnergyKind::Gmm | EnergyKind::SwiftHohenberg | EnergyKind::Custom(_) => {
-                unreachable!("only local energies have Metropolis moves; checked before dispatch")
-            }
-        }
+        self.twin.local_energy_change(self, i, proposed)
     }
 
-    /// The colour of site `i` in a Metropolis sweep: the checkerboard, or the graph colouring.
+    /// The colour of site `i` in a Metropolis sweep.
     pub fn site_color(&self, i: usize) -> u32 {
-        match self.kind {
-            EnergyKind::Graph => graph::site_color(self, i),
-            _ => self.lattice.parity_of(i),
-        }
+        self.twin.site_color(self, i)
     }
 
-    /// The Metropolis proposal for site `i`, for local energies.
+    /// The Metropolis proposal for a site holding `current`, for energies with local moves.
     pub fn metropolis_proposal(&self, current: f32, r: [u32; 4]) -> f32 {
-        match self.kind {
-            EnergyKind::Phi4 => phi4::metropolis_proposal(self, current, r),
-            EnergyKind::Ising => -current,
-            EnergyKind::Graph => graph::metropolis_proposal(self, current),
-            EnergyKind::Gmm | EnergyKind::SwiftHohenberg | EnergyKind::Custom(_) => {
-                unreachable!("only local energies have Metropolis moves; checked before dispatch")
-            }
-        }
+        self.twin.metropolis_proposal(self, current, r)
+    }
+
+    /// One `langevin_step` of the whole field into `dst`.
+    pub fn langevin_step(&self, dst: &mut [f32], status: &[AtomicU32]) {
+        self.twin.langevin_step(self, dst, status)
     }
 }

@@ -1,6 +1,8 @@
 //! φ⁴ (Ginzburg–Landau) lattice field with an optional guidance term `(λ/2)(φ − t_i)²`, the twin
 //! of `shaders/energies/phi4.wgsl`. `energy_params = [kappa, a, b, h, lambda, target plane…]`.
 
+use std::sync::atomic::AtomicU32;
+
 use super::EnergyEval;
 use crate::cpu::shared::rng::gaussian;
 
@@ -69,4 +71,25 @@ pub fn local_energy_change(e: &EnergyEval, i: usize, proposed: f32) -> f32 {
 /// A Gaussian move of width `step_size`.
 pub fn metropolis_proposal(e: &EnergyEval, current: f32, r: [u32; 4]) -> f32 {
     current + e.params.step_size * gaussian(r)
+}
+
+/// φ⁴'s twin; its `langevin_step` is the vectorised [`crate::cpu::fast_phi4`].
+pub struct Phi4Twin;
+
+impl super::EnergyTwin for Phi4Twin {
+    fn energy_gradient(&self, e: &EnergyEval, i: usize) -> f32 {
+        energy_gradient(e, i)
+    }
+    fn site_energy(&self, e: &EnergyEval, i: usize) -> f32 {
+        site_energy(e, i)
+    }
+    fn local_energy_change(&self, e: &EnergyEval, i: usize, proposed: f32) -> f32 {
+        local_energy_change(e, i, proposed)
+    }
+    fn metropolis_proposal(&self, e: &EnergyEval, current: f32, r: [u32; 4]) -> f32 {
+        metropolis_proposal(e, current, r)
+    }
+    fn langevin_step(&self, e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
+        crate::cpu::fast_phi4::run(e, dst, status)
+    }
 }

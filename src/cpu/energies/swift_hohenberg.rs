@@ -29,3 +29,15 @@ pub fn site_energy(e: &EnergyEval, i: usize) -> f32 {
     -0.5 * eps * psi * psi + 0.5 * li * li - g / 3.0 * psi * psi * psi
         + 0.25 * psi * psi * psi * psi
 }
+
+/// The Swift–Hohenberg twin.
+pub struct SwiftHohenbergTwin;
+
+impl super::EnergyTwin for SwiftHohenbergTwin {
+    fn energy_gradient(&self, e: &EnergyEval, i: usize) -> f32 {
+        energy_gradient(e, i)
+    }
+    fn site_energy(&self, e: &EnergyEval, i: usize) -> f32 {
+        site_energy(e, i)
+    }
+}

@@ -1,0 +1,351 @@
+//! Step rules and runs: [`StepRule`], one step of the dynamics, and the dispatches that carry it
+//! out; [`RunConfig`], a sampling run of one of the equilibrium integrators.
+//!
+//! Every step rule is one of four shapes, each a short fixed sequence of kernels: a
+//! drift-diffusion step (Langevin, forward noising, DDPM, DDIM), a MALA step, a checkerboard
+//! Metropolis sweep, or an HMC trajectory. To add an integrator: a [`StepRule`] variant and its
+//! dispatches in [`StepRule::record`].
+
+use crate::engine::energies::EnergyModel;
+use crate::engine::field::Shape;
+use crate::engine::method::Method;
+use crate::engine::schedule::TemperatureSchedule;
+use crate::error::{IdfError, Result};
+use crate::kernels::{Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_PROPOSAL};
+
+/// One step of the dynamics.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepRule {
+    /// `x ← c_x·x − c_grad·∇E_ᾱ(x) + c_noise·ξ`, the energy taken at noise level `alpha_bar`.
+    Drift {
+        /// Coefficient of x.
+        c_x: f32,
+        /// Coefficient of the gradient.
+        c_grad: f32,
+        /// Coefficient of the noise.
+        c_noise: f32,
+        /// Noise level of the energy (1: the energy itself).
+        alpha_bar: f32,
+        /// Temperature reported in the trace.
+        temperature: f32,
+    },
+    /// A MALA step.
+    Mala {
+        /// η.
+        step_size: f32,
+        /// T.
+        temperature: f32,
+    },
+    /// A full checkerboard Metropolis sweep.
+    Metropolis {
+        /// Width of continuous proposals.
+        step_size: f32,
+        /// T.
+        temperature: f32,
+    },
+    /// One HMC trajectory: fresh momenta, `leapfrog_steps` leapfrog steps of size `step_size`
+    /// for `H = E/T + |p|²/2`, and a per-chain Metropolis decision; ln α = −ΔH is recorded.
+    Hmc {
+        /// Leapfrog step ε.
+        step_size: f32,
+        /// Leapfrog steps per trajectory.
+        leapfrog_steps: u32,
+        /// T.
+        temperature: f32,
+    },
+}
+
+impl StepRule {
+    /// Forward noising to signal fraction ᾱ in one step from x₀: `x = √ᾱ x₀ + √(1−ᾱ) ξ`.
+    pub fn forward_noise(alpha_bar: f64) -> Self {
+        StepRule::Drift {
+            c_x: alpha_bar.sqrt() as f32,
+            c_grad: 0.0,
+            c_noise: (1.0 - alpha_bar).sqrt() as f32,
+            alpha_bar: alpha_bar as f32,
+            temperature: 1.0,
+        }
+    }
+
+    /// The unadjusted Langevin step `x ← x − η∇E + √(2ηT) ξ`.
+    pub fn langevin(step_size: f32, temperature: f32) -> Self {
+        StepRule::Drift {
+            c_x: 1.0,
+            c_grad: step_size,
+            c_noise: (2.0 * step_size * temperature).sqrt(),
+            alpha_bar: 1.0,
+            temperature,
+        }
+    }
+
+    /// The temperature of the step (the dispatch parameter; a chain's rung when tempering).
+    pub fn temperature(&self) -> f32 {
+        match *self {
+            StepRule::Drift { temperature, .. }
+            | StepRule::Mala { temperature, .. }
+            | StepRule::Metropolis { temperature, .. }
+            | StepRule::Hmc { temperature, .. } => temperature,
+        }
+    }
+
+    /// The noise level the energy is taken at (1: the energy itself).
+    pub fn alpha_bar(&self) -> f32 {
+        match *self {
+            StepRule::Drift { alpha_bar, .. } => alpha_bar,
+            _ => 1.0,
+        }
+    }
+
+    /// The step size: η, the proposal width, or the leapfrog step.
+    pub fn step_size(&self) -> f32 {
+        match *self {
+            StepRule::Drift { c_grad, .. } => c_grad,
+            StepRule::Mala { step_size, .. }
+            | StepRule::Metropolis { step_size, .. }
+            | StepRule::Hmc { step_size, .. } => step_size,
+        }
+    }
+
+    /// Proposals per chain per step, for acceptance rates (none for unadjusted steps).
+    pub(crate) fn proposals_per_chain(&self, sites_per_chain: usize) -> f64 {
+        match self {
+            StepRule::Drift { .. } => 0.0,
+            StepRule::Mala { .. } | StepRule::Hmc { .. } => 1.0,
+            StepRule::Metropolis { .. } => sites_per_chain as f64,
+        }
+    }
+
+    /// Records this step's dispatches on the field in `current` into `out`, with `base` the
+    /// simulation's parameters at this step and `colors` the colours of a Metropolis sweep;
+    /// returns the slot that holds the field afterwards.
+    ///
+    /// A drift step is one `langevin_step`; a MALA step proposes with `langevin_step`, sums
+    /// both directions' `mala_terms`, decides per chain (`mala_accept`) and keeps or restores
+    /// (`mala_select`); a Metropolis sweep is one `metropolis_sweep` per colour; an HMC
+    /// trajectory draws momenta, leapfrogs between the two other slots (keeping its start), and
+    /// decides like MALA.
+    pub(crate) fn record(
+        &self,
+        base: StepParams,
+        current: Slot,
+        colors: u32,
+        out: &mut Vec<Dispatch>,
+    ) -> Slot {
+        let cur = current;
+        let dispatch = |kernel, params, src: Slot, dst: Slot| Dispatch {
+            kernel,
+            params,
+            src,
+            dst,
+            aux: Aux::Scratch,
+        };
+        match *self {
+            StepRule::Drift {
+                c_x,
+                c_grad,
+                c_noise,
+                ..
+            } => {
+                let p = StepParams {
+                    c_x,
+                    c_grad,
+                    c_noise,
+                    ..base
+                };
+                out.push(dispatch(Kernel::LangevinStep, p, cur, cur.other()));
+                cur.other()
+            }
+            StepRule::Mala {
+                step_size,
+                temperature,
+            } => {
+                let (x, y) = (cur, cur.other());
+                let propose = StepParams {
+                    c_grad: step_size,
+                    c_noise: (2.0 * step_size * temperature).sqrt(),
+                    flags: base.flags | FLAG_PROPOSAL,
+                    ..base
+                };
+                out.push(dispatch(Kernel::LangevinStep, propose, x, y));
+                out.push(dispatch(
+                    Kernel::MalaTerms,
+                    StepParams { sign: 1.0, ..base },
+                    x,
+                    y,
+                ));
+                out.push(dispatch(
+                    Kernel::MalaTerms,
+                    StepParams { sign: -1.0, ..base },
+                    y,
+                    x,
+                ));
+                out.push(dispatch(Kernel::MalaAccept, base, x, y));
+                out.push(dispatch(Kernel::MalaSelect, base, x, y));
+                y
+            }
+            StepRule::Metropolis { .. } => {
+                // One dispatch per colour, ping-ponging; an odd count leaves the state in `other`.
+                let mut at = cur;
+                for colour in 0..colors {
+                    let p = StepParams {
+                        parity: colour,
+                        ..base
+                    };
+                    out.push(dispatch(Kernel::MetropolisSweep, p, at, at.other()));
+                    at = at.other();
+                }
+                at
+            }
+            StepRule::Hmc {
+                step_size,
+                leapfrog_steps,
+                ..
+            } => {
+                // x0 stays in `cur`; positions leapfrog between the two other slots.
+                let (a, b) = (cur.other(), cur.third(cur.other()));
+                out.push(dispatch(Kernel::HmcMomentum, base, cur, a));
+                let mut at = cur;
+                for k in 0..leapfrog_steps.max(1) {
+                    let kick = if k == 0 { 0.5 * step_size } else { step_size };
+                    let next = if at == a { b } else { a };
+                    let p = StepParams {
+                        c_grad: kick,
+                        flags: base.flags | FLAG_PROPOSAL,
+                        ..base
+                    };
+                    out.push(dispatch(Kernel::HmcLeapfrog, p, at, next));
+                    at = next;
+                }
+                let closing = StepParams {
+                    c_grad: 0.5 * step_size,
+                    flags: base.flags | FLAG_FINAL_KICK,
+                    ..base
+                };
+                out.push(dispatch(Kernel::HmcLeapfrog, closing, at, cur));
+                out.push(dispatch(Kernel::MalaAccept, base, cur, at));
+                out.push(dispatch(Kernel::MalaSelect, base, cur, at));
+                at
+            }
+        }
+    }
+
+    /// Records `steps` identical drift steps as one `langevin_fused` dispatch (temporal
+    /// blocking in workgroup memory); returns the slot that holds the field afterwards.
+    pub(crate) fn record_fused(
+        &self,
+        base: StepParams,
+        current: Slot,
+        steps: u32,
+        out: &mut Vec<Dispatch>,
+    ) -> Slot {
+        let StepRule::Drift {
+            c_x,
+            c_grad,
+            c_noise,
+            ..
+        } = *self
+        else {
+            unreachable!("only drift steps fuse")
+        };
+        out.push(Dispatch {
+            kernel: Kernel::LangevinFused,
+            params: StepParams {
+                c_x,
+                c_grad,
+                c_noise,
+                fused_steps: steps,
+                ..base
+            },
+            src: current,
+            dst: current.other(),
+            aux: Aux::Scratch,
+        });
+        current.other()
+    }
+}
+
+/// A sampling run of one of the equilibrium integrators.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    /// Langevin, MALA, Metropolis or HMC (annealing is a schedule on Langevin or Metropolis).
+    pub method: Method,
+    /// η for gradient steps; the proposal width for continuous Metropolis.
+    pub step_size: f32,
+    /// Temperature over the run (burn-in included).
+    pub schedule: TemperatureSchedule,
+    /// Steps before the first recorded one.
+    pub burn_in: u64,
+    /// Steps after burn-in.
+    pub steps: u64,
+    /// Observables are recorded every this many steps after burn-in.
+    pub record_every: u64,
+    /// Leapfrog steps per HMC trajectory.
+    pub leapfrog_steps: u32,
+}
+
+impl RunConfig {
+    /// Checks the run's settings and that its integrator applies to `model` on `shape`.
+    pub fn check(&self, model: &EnergyModel, shape: Shape) -> Result<()> {
+        if !self.step_size.is_finite() || self.step_size <= 0.0 {
+            return Err(IdfError::invalid(
+                "step-size",
+                format!("{} is not a finite, positive step size", self.step_size),
+            ));
+        }
+        if self.record_every == 0 {
+            return Err(IdfError::invalid("record-every", "must be at least 1"));
+        }
+        if self.steps == 0 {
+            return Err(IdfError::invalid("steps", "must be at least 1"));
+        }
+        let method = self.method;
+        model.check_method(method, shape)?;
+        if matches!(method, Method::Mala | Method::Hmc)
+            && self.schedule.start.min(self.schedule.end) <= 0.0
+        {
+            return Err(IdfError::invalid(
+                "temperature",
+                format!("{method} samples exp(−E/T) and needs T > 0"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The rule of step `i` of the run (burn-in included) for `model`: the integrator at the
+    /// schedule's temperature; annealing runs Metropolis for spins and Langevin otherwise.
+    pub fn step_rule(&self, model: &EnergyModel, i: u64) -> StepRule {
+        let t = self.schedule.at(i, self.burn_in + self.steps);
+        let eta = self.step_size;
+        match self.method {
+            Method::Hmc => StepRule::Hmc {
+                step_size: eta,
+                leapfrog_steps: self.leapfrog_steps,
+                temperature: t,
+            },
+            Method::Mala => StepRule::Mala {
+                step_size: eta,
+                temperature: t,
+            },
+            m if model.uses_metropolis(m) => StepRule::Metropolis {
+                step_size: eta,
+                temperature: t,
+            },
+            _ => StepRule::langevin(eta, t),
+        }
+    }
+}
+
+impl Default for RunConfig {
+    /// 1000 Langevin steps with η = 0.01 at T = 1, recorded every step, 10 leapfrog steps for HMC.
+    fn default() -> Self {
+        RunConfig {
+            method: Method::Langevin,
+            step_size: 0.01,
+            schedule: TemperatureSchedule::constant(1.0),
+            burn_in: 0,
+            steps: 1000,
+            record_every: 1,
+            leapfrog_steps: 10,
+        }
+    }
+}

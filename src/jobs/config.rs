@@ -1,0 +1,162 @@
+//! `idf.yaml`: the project configuration. Unknown keys are errors that name the key.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::diffusion::NoiseSchedule;
+use crate::engine::validation::ValidationConfig;
+use crate::error::{IdfError, Result};
+
+/// The whole `idf.yaml`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Deployment (the Energy Intelligence Layer).
+    #[serde(rename = "EIL")]
+    pub eil: EilConfig,
+    /// Diffusion defaults.
+    #[serde(rename = "Diffusion")]
+    pub diffusion: DiffusionConfig,
+    /// Energy-law validation tolerances.
+    #[serde(rename = "Validation")]
+    pub validation: ValidationConfig,
+}
+
+/// The `EIL` section: where and how the service is deployed.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default, rename_all = "camelCase")]
+pub struct EilConfig {
+    /// Kubernetes cluster name.
+    pub cluster: String,
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Service account the pods run as.
+    pub service_account: String,
+    /// GPUs requested per pod.
+    pub gpu: u32,
+    /// Latency budget of one request, in milliseconds.
+    pub max_latency_ms: u64,
+}
+
+impl Default for EilConfig {
+    fn default() -> Self {
+        EilConfig {
+            cluster: "local".into(),
+            namespace: "idf".into(),
+            service_account: "idf".into(),
+            gpu: 1,
+            max_latency_ms: 1000,
+        }
+    }
+}
+
+/// The `Diffusion` section.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default, rename_all = "camelCase")]
+pub struct DiffusionConfig {
+    /// Learning rate of trained scores and of gradient-descent optimisation.
+    pub learning_rate: f64,
+    /// `cosine` or `linear`.
+    pub noise_schedule: String,
+    /// Diffusion timesteps T.
+    pub timesteps: usize,
+    /// Default number of chains.
+    pub batch_size: usize,
+}
+
+impl Default for DiffusionConfig {
+    fn default() -> Self {
+        DiffusionConfig {
+            learning_rate: 1e-4,
+            noise_schedule: "cosine".into(),
+            timesteps: 1000,
+            batch_size: 32,
+        }
+    }
+}
+
+/// The commented `idf.yaml` that `idf init` writes; it parses to [`Config::default`].
+pub const TEMPLATE: &str = r#"# IDF configuration. Unknown keys are errors.
+EIL:                      # deployment (Energy Intelligence Layer)
+  cluster: local          # Kubernetes cluster name
+  namespace: idf          # namespace the service runs in
+  serviceAccount: idf     # service account of its pods
+  gpu: 1                  # GPUs requested per pod
+  maxLatencyMs: 1000      # latency budget of one request (ms)
+Diffusion:
+  learningRate: 1.0e-4    # learning rate of trained scores and gradient-descent optimisation
+  noiseSchedule: cosine   # cosine (Nichol & Dhariwal 2021) or linear (Ho et al. 2020)
+  timesteps: 1000         # diffusion timesteps T
+  batchSize: 32           # default number of chains
+Validation:
+  energyTolerance: 0.01   # largest relative drift of a conserved quantity
+  entropyDriftMax: -0.001 # most negative entropy change per step where the second law applies
+"#;
+
+impl Config {
+    /// Parses YAML text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &Path) -> Result<Self> {
+        let err = |message: String| IdfError::Config {
+            path: origin.to_path_buf(),
+            message,
+        };
+        let config: Config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?
+        };
+        config.validate().map_err(err)?;
+        Ok(config)
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| IdfError::io(path, e))?;
+        Self::parse(&text, path)
+    }
+
+    /// The noise schedule family named by `Diffusion.noiseSchedule`.
+    pub fn noise_schedule(&self) -> NoiseSchedule {
+        self.diffusion
+            .noise_schedule
+            .parse()
+            .expect("checked by validate")
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        let d = &self.diffusion;
+        if !(d.learning_rate.is_finite() && d.learning_rate > 0.0) {
+            return Err(format!(
+                "Diffusion.learningRate: expected a positive number, got {}",
+                d.learning_rate
+            ));
+        }
+        if d.noise_schedule.parse::<NoiseSchedule>().is_err() {
+            return Err(format!(
+                "Diffusion.noiseSchedule: expected cosine or linear, got `{}`",
+                d.noise_schedule
+            ));
+        }
+        if d.timesteps == 0 {
+            return Err("Diffusion.timesteps: expected at least 1".into());
+        }
+        if d.batch_size == 0 {
+            return Err("Diffusion.batchSize: expected at least 1".into());
+        }
+        let v = &self.validation;
+        if !(v.energy_tolerance.is_finite() && v.energy_tolerance > 0.0) {
+            return Err(format!(
+                "Validation.energyTolerance: expected a positive number, got {}",
+                v.energy_tolerance
+            ));
+        }
+        if !(v.entropy_drift_max.is_finite() && v.entropy_drift_max <= 0.0) {
+            return Err(format!(
+                "Validation.entropyDriftMax: expected a number ≤ 0, got {}",
+                v.entropy_drift_max
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Jobs: what `idf` and the HTTP API run end to end, each from one request type, the
+//! [`Scene`](scene::Scene): sampling, optimisation, rendering, the energy-law suite, the
+//! physics baseline; and the project configuration (`idf.yaml`) with its deployment values.
+
+pub mod baseline;
+pub mod config;
+pub mod deploy;
+pub mod elf;
+pub mod optimize;
+pub mod render;
+pub mod sample;
+pub mod scene;

@@ -1,0 +1,319 @@
+//! The kernel catalogue shared by the GPU and CPU backends: the bottom layer, which imports
+//! nothing of IDF's but its error type.
+//!
+//! A run is a list of [`Dispatch`]es: a kernel, its parameters and which ping-pong buffer it reads.
+//! The GPU backend records them into one command encoder; the CPU backend executes the twin of
+//! each kernel in the same order. Keep [`StepParams`] and the binding table in sync with
+//! `shaders/shared/bindings.wgsl`. Kernels that import an energy are composed with an
+//! [`EnergyModule`]; the colormap kernel reads a [`Colormap`]'s table.
+
+pub mod colormap;
+pub mod energy_module;
+
+use bytemuck::{Pod, Zeroable};
+
+pub use colormap::Colormap;
+pub use energy_module::EnergyModule;
+
+/// Per-dispatch parameters, the uniform `params` of every kernel.
+///
+/// Keep in sync with `struct StepParams` in `shaders/shared/bindings.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct StepParams {
+    /// Number of chains (independent fields) in the buffer.
+    pub chains: u32,
+    /// Channels per chain.
+    pub channels: u32,
+    /// Lattice height.
+    pub height: u32,
+    /// Lattice width.
+    pub width: u32,
+    /// Step counter: keys the random numbers and names the step of a divergence.
+    pub step: u32,
+    /// Seed of the run.
+    pub seed: u32,
+    /// Checkerboard colour updated by a Metropolis half sweep.
+    pub parity: u32,
+    /// Trace record written by `chain_observables`.
+    pub record: u32,
+    /// Coefficient of the state in the drift-diffusion step.
+    pub c_x: f32,
+    /// Coefficient of the energy gradient in the drift-diffusion step.
+    pub c_grad: f32,
+    /// Coefficient of the Gaussian noise in the drift-diffusion step.
+    pub c_noise: f32,
+    /// Temperature `T` (Boltzmann weight `exp(-E/T)`).
+    pub temperature: f32,
+    /// Cumulative signal fraction of the noised marginal (1 for the plain energy).
+    pub alpha_bar: f32,
+    /// Step size: MALA's `eta`, the width of a continuous Metropolis proposal.
+    pub step_size: f32,
+    /// Sign of `mala_terms`: +1 writes, -1 subtracts.
+    pub sign: f32,
+    /// Bit flags ([`FLAG_PROPOSAL`], [`FLAG_FINAL_KICK`]).
+    pub flags: u32,
+    /// Lower edge of the value histogram of `chain_observables`.
+    pub hist_lo: f32,
+    /// Upper edge of the value histogram.
+    pub hist_hi: f32,
+    /// Bins of the value histogram (0: no histogram entropy), at most [`MAX_HIST_BINS`].
+    pub hist_bins: u32,
+    /// Steps one `langevin_fused` dispatch takes, at most [`MAX_FUSED_STEPS`].
+    pub fused_steps: u32,
+}
+
+/// `flags` bit: the kernel writes a proposal, so a non-finite value is not a divergence.
+pub const FLAG_PROPOSAL: u32 = 1;
+/// `flags` bit of `hmc_leapfrog`: the closing half kick, which adds the final Hamiltonian terms
+/// instead of drifting.
+pub const FLAG_FINAL_KICK: u32 = 2;
+/// `flags` bit: each chain has its own temperature in the ladder buffer (replica exchange).
+pub const FLAG_TEMPERING: u32 = 4;
+/// Length of the ladder buffer for `chains` chains: see `shaders/shared/bindings.wgsl`.
+pub fn ladder_len(chains: usize) -> usize {
+    6 * chains
+}
+
+/// The most steps one `langevin_fused` dispatch takes (its tile halo).
+pub const MAX_FUSED_STEPS: u32 = 8;
+/// Sites per side of a `langevin_fused` tile.
+pub const FUSED_TILE: u32 = 16;
+/// The most bins a value histogram may have (one workgroup's shared counters).
+pub const MAX_HIST_BINS: u32 = 256;
+/// `status[0]` while no step has produced a non-finite value.
+pub const NOT_DIVERGED: u32 = u32::MAX;
+/// Values per chain per trace record; the slots are the `OBS_*` constants.
+pub const OBSERVABLES: usize = 11;
+/// Trace slot: the chain's energy.
+pub const OBS_ENERGY: usize = 0;
+/// Trace slot: Σx.
+pub const OBS_SUM: usize = 1;
+/// Trace slot: Σ(x − mean)² (centred, from a second pass).
+pub const OBS_M2: usize = 2;
+/// Trace slot: accepted proposals since the last record (u32 bits).
+pub const OBS_ACCEPTED: usize = 3;
+/// Trace slot: min x.
+pub const OBS_MIN: usize = 4;
+/// Trace slot: max x.
+pub const OBS_MAX: usize = 5;
+/// Trace slot: Σ x ln x over sites with x > 0.
+pub const OBS_XLNX: usize = 6;
+/// Trace slot: Shannon entropy of the value histogram (NaN without a histogram).
+pub const OBS_HIST_ENTROPY: usize = 7;
+/// Trace slot: the last accept/reject step's ln α (−ΔH for HMC).
+pub const OBS_LOG_ALPHA: usize = 8;
+/// Trace slot: sites with x ≤ 0 or NaN (u32 bits): a density entropy needs none.
+pub const OBS_NONPOSITIVE: usize = 9;
+/// Trace slot: the chain's temperature (its rung of the ladder when tempering).
+pub const OBS_TEMPERATURE: usize = 10;
+/// Threads per workgroup of per-site kernels.
+pub const SITE_WORKGROUP: u32 = 64;
+/// Threads per workgroup of per-chain reduction kernels.
+pub const REDUCE_WORKGROUP: usize = 256;
+
+/// Length of the status buffer for `chains` chains: see `shaders/shared/bindings.wgsl`.
+pub fn status_len(chains: usize) -> usize {
+    1 + 3 * chains
+}
+
+/// Length of the scratch buffer: a value per site, and at least a full histogram per chain.
+pub fn scratch_len(chains: usize, sites: usize) -> usize {
+    sites.max(chains * MAX_HIST_BINS as usize)
+}
+
+/// The status buffer's starting contents.
+pub fn initial_status(chains: usize) -> Vec<u32> {
+    let mut status = vec![0; status_len(chains)];
+    status[0] = NOT_DIVERGED;
+    status
+}
+
+/// A compute kernel: one WGSL file in `shaders/` and its CPU twin in `src/cpu/` of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// `dst = c_x·src − c_grad·∇E(src) + c_noise·ξ`.
+    LangevinStep,
+    /// Several `LangevinStep`s in one dispatch, tiles kept in workgroup memory.
+    LangevinFused,
+    /// Per-site terms of the MALA log acceptance ratio into `aux`.
+    MalaTerms,
+    /// Per-chain Metropolis decision (MALA, HMC) from the summed log-ratio terms.
+    MalaAccept,
+    /// Restores `src` into `dst` for chains that rejected.
+    MalaSelect,
+    /// Checkerboard Metropolis half sweep.
+    MetropolisSweep,
+    /// Per-chain reductions into the trace (see the `OBS_*` slots).
+    ChainObservables,
+    /// Per-chain fixed-bin value histograms into scratch.
+    ChainHistogram,
+    /// HMC momentum refresh and the initial Hamiltonian terms.
+    HmcMomentum,
+    /// One HMC leapfrog kick and drift, or the closing half kick.
+    HmcLeapfrog,
+    /// Normalised Boltzmann log-weights and ESS of per-chain energies.
+    BoltzmannWeight,
+    /// Copies each chain from its ancestor (importance resampling).
+    ResampleChains,
+    /// Replica-exchange swaps between neighbouring rungs of the temperature ladder.
+    ReplicaSwap,
+}
+
+impl Kernel {
+    /// Every kernel, for validation tests.
+    pub const ALL: [Kernel; 13] = [
+        Kernel::LangevinStep,
+        Kernel::LangevinFused,
+        Kernel::MalaTerms,
+        Kernel::MalaAccept,
+        Kernel::MalaSelect,
+        Kernel::MetropolisSweep,
+        Kernel::ChainObservables,
+        Kernel::ChainHistogram,
+        Kernel::HmcMomentum,
+        Kernel::HmcLeapfrog,
+        Kernel::BoltzmannWeight,
+        Kernel::ResampleChains,
+        Kernel::ReplicaSwap,
+    ];
+
+    /// The file name, without `.wgsl`, in `shaders/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::LangevinStep => "langevin_step",
+            Kernel::LangevinFused => "langevin_fused",
+            Kernel::MalaTerms => "mala_terms",
+            Kernel::MalaAccept => "mala_accept",
+            Kernel::MalaSelect => "mala_select",
+            Kernel::MetropolisSweep => "metropolis_sweep",
+            Kernel::ChainObservables => "chain_observables",
+            Kernel::ChainHistogram => "chain_histogram",
+            Kernel::HmcMomentum => "hmc_momentum",
+            Kernel::HmcLeapfrog => "hmc_leapfrog",
+            Kernel::BoltzmannWeight => "boltzmann_weight",
+            Kernel::ResampleChains => "resample_chains",
+            Kernel::ReplicaSwap => "replica_swap",
+        }
+    }
+
+    /// Whether the kernel imports an energy module.
+    pub fn uses_energy(self) -> bool {
+        matches!(
+            self,
+            Kernel::LangevinStep
+                | Kernel::LangevinFused
+                | Kernel::MalaTerms
+                | Kernel::MetropolisSweep
+                | Kernel::ChainObservables
+                | Kernel::HmcMomentum
+                | Kernel::HmcLeapfrog
+        )
+    }
+
+    /// Whether the kernel needs an energy with local moves and a colouring (Metropolis).
+    pub fn needs_local_moves(self) -> bool {
+        self == Kernel::MetropolisSweep
+    }
+
+    /// Whether the kernel needs a 5-point stencil gradient (`local_gradient`).
+    pub fn needs_stencil(self) -> bool {
+        self == Kernel::LangevinFused
+    }
+
+    /// How the kernel is dispatched.
+    pub fn grid(self) -> Grid {
+        match self {
+            Kernel::MalaAccept | Kernel::ChainObservables | Kernel::ChainHistogram => {
+                Grid::PerChain
+            }
+            Kernel::BoltzmannWeight | Kernel::ReplicaSwap => Grid::Single,
+            Kernel::LangevinFused => Grid::Tiles,
+            _ => Grid::PerSite,
+        }
+    }
+
+    /// Whether the kernel uses the momentum buffer.
+    pub fn uses_momentum(self) -> bool {
+        matches!(self, Kernel::HmcMomentum | Kernel::HmcLeapfrog)
+    }
+}
+
+/// How a kernel is dispatched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grid {
+    /// One thread per site, [`SITE_WORKGROUP`] per workgroup.
+    PerSite,
+    /// One workgroup of [`REDUCE_WORKGROUP`] threads per chain.
+    PerChain,
+    /// One workgroup of [`REDUCE_WORKGROUP`] threads.
+    Single,
+    /// One 16×16 workgroup per [`FUSED_TILE`]² tile of every plane.
+    Tiles,
+}
+
+/// One of the field buffers: A and B ping-pong; C is the third that HMC needs to keep its
+/// starting point while it leapfrogs (allocated on first use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// The first buffer.
+    A,
+    /// The second buffer.
+    B,
+    /// The third buffer.
+    C,
+}
+
+impl Slot {
+    /// Every slot.
+    pub const ALL: [Slot; 3] = [Slot::A, Slot::B, Slot::C];
+
+    /// The ping-pong partner (A ↔ B; C pairs with B).
+    pub fn other(self) -> Slot {
+        match self {
+            Slot::A => Slot::B,
+            Slot::B => Slot::A,
+            Slot::C => Slot::B,
+        }
+    }
+
+    /// The slot that is neither `self` nor `other`.
+    pub fn third(self, other: Slot) -> Slot {
+        Slot::ALL
+            .into_iter()
+            .find(|s| *s != self && *s != other)
+            .expect("three slots")
+    }
+
+    /// Index 0, 1 or 2.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What the `aux` binding holds for a dispatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Aux {
+    /// Per-site scratch (MALA terms).
+    Scratch,
+    /// The trace of observables.
+    Trace,
+}
+
+/// One recorded kernel launch.
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatch {
+    /// The kernel.
+    pub kernel: Kernel,
+    /// Its parameters.
+    pub params: StepParams,
+    /// The slot bound as `src`.
+    pub src: Slot,
+    /// The slot bound as `dst` (never `src`).
+    pub dst: Slot,
+    /// What is bound as `aux`.
+    pub aux: Aux,
+}
+
+/// Index of the first-diverged-step word in the status buffer.
+pub const STATUS_DIVERGED: usize = 0;

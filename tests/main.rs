@@ -1,0 +1,34 @@
+//! The integration tests of the `idf` crate, in one binary (one link of wgpu and FFmpeg instead
+//! of one per file). Each module tests one area; `common` holds the shared helpers, among them
+//! `on_both!`, which runs a test on the CPU twin and on the GPU.
+
+#[macro_use]
+mod common;
+
+mod adapter;
+mod agreement;
+#[cfg(feature = "server")]
+mod api;
+mod cli;
+mod config;
+mod custom_energy;
+mod deploy;
+mod diffusion;
+mod divergence;
+mod elf;
+mod fused;
+mod gradients;
+mod graphs;
+mod hdf5_io;
+mod heat_flow;
+mod hmc;
+mod ising;
+mod kafka;
+mod metrics;
+mod optimizer;
+mod render;
+mod rng;
+mod samplers;
+mod schedules;
+mod shaders;
+mod tempering;
