@@ -199,8 +199,8 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
         (
             "/diffuse",
             r#"{"model": "phi4", "shape": [-4, 4]}"#,
-            422,
-            "",
+            400,
+            "shape",
         ),
         (
             "/diffuse",
@@ -220,7 +220,12 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             400,
             "initial",
         ),
-        ("/diffuse", r#"{"model": "phi4", "colour": 3}"#, 422, ""),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "colour": 3}"#,
+            400,
+            "colour",
+        ),
         (
             "/predict",
             r#"{"model": "phi4", "shape": [4, 4], "field": [1, 2], "steps": 3}"#,

@@ -4,11 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use idf::capsules::creative::{RenderJob, RenderOverrides};
-use idf::jobs::render::colormap::{colorize, ColorRange, Colormap};
+use idf::jobs::render::colormap::colorize;
 use idf::jobs::render::encode::{decode_frames, probe, Output};
+use idf::jobs::render::job::render_job;
 use idf::jobs::render::overlay::{curve_points, plot_rect, ENTROPY_COLOUR};
 use idf::jobs::render::pipeline::render;
+use idf::jobs::scene::ResolvedScene;
+use idf::kernels::{ColorRange, Colormap};
 use idf::{Context, EnergyModel, Field, Observable, Scene, Simulation};
 
 fn temp(name: &str) -> PathBuf {
@@ -17,19 +19,12 @@ fn temp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-fn small_job(frames: u64) -> RenderJob {
-    let scene = Scene::default_scene();
-    let mut job = RenderJob::from_scene(
-        &scene,
-        &RenderOverrides {
-            frames: Some(frames),
-            size: Some(32),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    job.settings.scale = 4;
-    job
+fn small_job(frames: u64) -> ResolvedScene {
+    let mut scene = Scene::default_scene();
+    scene.frames = Some(frames);
+    scene.size = Some([32, 32]);
+    scene.scale = Some(4);
+    render_job(&scene).unwrap()
 }
 
 fn read_png(path: &Path) -> idf::jobs::render::frame::RgbFrame {
@@ -252,8 +247,7 @@ fn every_shipped_scene_is_valid() {
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let scene = Scene::load(&entry.path()).unwrap();
-        RenderJob::from_scene(&scene, &RenderOverrides::default())
-            .unwrap_or_else(|e| panic!("{:?}: {e}", entry.path()));
+        render_job(&scene).unwrap_or_else(|e| panic!("{:?}: {e}", entry.path()));
         count += 1;
     }
     assert!(count >= 4, "at least four scenes ship");

@@ -3,39 +3,41 @@
 //! probability ~7e-6 per comparison).
 
 use crate::common::{assert_within_stderr, boltzmann_second_moment};
-use idf::jobs::sample::{sample, SampleSpec};
-use idf::{Context, EnergyModel, Method, NoiseSchedule};
+use idf::jobs::config::Config;
+use idf::jobs::sample::{sample, SampleReport};
+use idf::jobs::scene::SceneParam;
+use idf::{Context, Method, Scene};
 
 const Z: f64 = 4.5;
 
-fn spec(model: &str, params: &[(&str, &str)], method: Method) -> SampleSpec {
-    let params: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    SampleSpec {
-        model: EnergyModel::from_params(model, &params).unwrap(),
+/// A scene of `model` with `params` sampled by `method`: 4 chains of 32×32, 100 burn-in and
+/// 1000 steps recorded every 10, at T = 1.
+fn spec(model: &str, params: &[(&str, &str)], method: Method) -> Scene {
+    Scene {
+        model: Some(model.to_string()),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), SceneParam::Text(v.to_string())))
+            .collect(),
         size: Some([32, 32]),
-        chains: 4,
-        method,
+        chains: Some(4),
+        integrator: Some(method.name().to_string()),
         steps: Some(1000),
-        burn_in: 100,
-        record_every: 10,
-        step_size: None,
+        burn_in: Some(100),
+        record_every: Some(10),
         temperature: Some(1.0),
-        schedule: None,
-        t_start: None,
-        seed: 2024,
-        timesteps: 1000,
-        noise_schedule: NoiseSchedule::Cosine,
-        leapfrog_steps: 10,
-        initial: None,
+        seed: Some(2024),
+        ..Scene::default()
     }
 }
 
-fn mean_square(ctx: &Context, s: &SampleSpec) -> idf::Estimate {
-    let report = sample(ctx, s, &mut |_, _| {}).unwrap();
-    report
+fn sampled(ctx: &Context, s: &Scene) -> SampleReport {
+    let job = s.resolve(&Config::default()).unwrap();
+    sample(ctx, &job, &mut |_, _| {}).unwrap()
+}
+
+fn mean_square(ctx: &Context, s: &Scene) -> idf::Estimate {
+    sampled(ctx, s)
         .estimates
         .iter()
         .find(|(k, _)| *k == "mean_square")
@@ -70,10 +72,10 @@ on_both! {
     fn mala_reproduces_gaussian_moments(ctx: &Context) {
         let mut s = spec("phi4", &GAUSSIAN, Method::Mala);
         s.size = Some([4, 4]);
-        s.chains = 1024;
+        s.chains = Some(1024);
         s.step_size = Some(0.4);
         s.steps = Some(600);
-        s.record_every = 5;
+        s.record_every = Some(5);
         let est = mean_square(ctx, &s);
         assert_within_stderr("MALA Gaussian <x^2>", est.mean, est.stderr.unwrap(), 1.0, Z);
     }
@@ -83,10 +85,10 @@ on_both! {
     fn mala_reproduces_double_well_moments(ctx: &Context) {
         let mut s = spec("phi4", &DOUBLE_WELL, Method::Mala);
         s.size = Some([4, 4]);
-        s.chains = 1024;
+        s.chains = Some(1024);
         s.step_size = Some(0.3);
         s.steps = Some(600);
-        s.record_every = 5;
+        s.record_every = Some(5);
         let est = mean_square(ctx, &s);
         assert_within_stderr("MALA double well <x^2>", est.mean, est.stderr.unwrap(), double_well_exact(), Z);
     }
@@ -116,8 +118,8 @@ on_both! {
         let mut s = spec("ising", &[], Method::Metropolis);
         s.temperature = Some(1e6);
         s.steps = Some(20);
-        s.record_every = 5;
-        let report = sample(ctx, &s, &mut |_, _| {}).unwrap();
+        s.record_every = Some(5);
+        let report = sampled(ctx, &s);
         let acc = report.estimates.iter().find(|(k, _)| *k == "acceptance").unwrap().1;
         assert!(acc.mean > 0.999 && acc.mean <= 1.0, "acceptance {}", acc.mean);
     }
@@ -128,10 +130,10 @@ on_both! {
     fn mala_reproduces_gaussian_mixture_moments(ctx: &Context) {
         let mut s = spec("gmm", &[("weights", "1"), ("means", "0,0"), ("stds", "0.7")], Method::Mala);
         s.size = None;
-        s.chains = 512;
+        s.chains = Some(512);
         s.step_size = Some(0.3);
         s.steps = Some(300);
-        s.record_every = 3;
+        s.record_every = Some(3);
         let est = mean_square(ctx, &s);
         assert_within_stderr("MALA mixture <x^2>", est.mean, est.stderr.unwrap(), 0.49, Z);
     }

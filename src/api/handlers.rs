@@ -23,7 +23,7 @@ use crate::engine::trace::Histogram;
 use crate::engine::validation::{laws_for_run, validate, Validator};
 use crate::jobs::config::Config;
 use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
-use crate::jobs::sample::{sample, SampleSpec};
+use crate::jobs::sample::sample;
 
 /// The value histogram behind the entropies the API reports.
 const ENTROPY_HISTOGRAM: Histogram = Histogram {
@@ -73,22 +73,24 @@ fn check_size(state: &ApiState, sites: usize, steps: u64) -> Result<(), ApiError
     Ok(())
 }
 
-/// Sample a model.
+/// Sample a scene.
 #[utoipa::path(post, path = "/diffuse", request_body = DiffuseRequest,
     responses((status = 200, body = DiffuseResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn diffuse(
     State(state): State<Arc<ApiState>>,
-    payload: Result<Json<DiffuseRequest>, JsonRejection>,
+    payload: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<DiffuseResponse>, ApiError> {
-    let req = body(payload)?;
-    let model = EnergyModel::from_params(&req.model, &params(&req.params)?)?;
-    let chains = req.chains.unwrap_or(4);
-    let shape = model.shape(chains, req.shape)?;
-    let method: Method = req.integrator.as_deref().unwrap_or("langevin").parse()?;
-    let steps = req.steps.unwrap_or(500);
-    let burn_in = req.burn_in.unwrap_or(0);
-    check_size(&state, shape.len(), steps + burn_in)?;
+    let req = DiffuseRequest::from_json(body(payload)?)?;
+    let config = Config::default();
+    // The size limit is checked before anything of that size is built.
+    if let Some([h, w]) = req.scene.size {
+        let chains = req.scene.chains.unwrap_or(config.diffusion.batch_size);
+        check_size(&state, chains.saturating_mul(h).saturating_mul(w), 0)?;
+    }
+    let mut job = req.scene.resolve(&config)?;
+    let (shape, method) = (job.shape, job.method);
+    check_size(&state, shape.len(), job.run.burn_in + job.run.steps)?;
     let gate = match req.validate.as_deref() {
         None => None,
         Some(g @ ("flag" | "reject")) => Some(g.to_string()),
@@ -99,54 +101,30 @@ pub async fn diffuse(
             ))
         }
     };
-    let initial = match &req.initial {
-        None => None,
-        Some(values) => {
-            let plane = shape.sites_per_chain();
-            if values.len() != plane {
-                return Err(ApiError::bad(
-                    "initial",
-                    format!("{} values for a {plane}-value field", values.len()),
-                ));
-            }
-            if values.iter().any(|v| !v.is_finite()) {
-                return Err(ApiError::bad("initial", "values must be finite"));
-            }
-            Some(Field::from_vec(
-                shape,
-                values.iter().copied().cycle().take(shape.len()).collect(),
-            )?)
+    if let Some(values) = &req.initial {
+        let plane = shape.sites_per_chain();
+        if values.len() != plane {
+            return Err(ApiError::bad(
+                "initial",
+                format!("{} values for a {plane}-value field", values.len()),
+            ));
         }
-    };
-    let spec = SampleSpec {
-        model,
-        size: req.shape,
-        chains,
-        method,
-        steps: Some(steps),
-        burn_in,
-        record_every: req.record_every.unwrap_or(10),
-        step_size: req.step_size,
-        temperature: req.temperature,
-        schedule: req.schedule.as_deref().map(str::parse).transpose()?,
-        t_start: None,
-        seed: req.seed.unwrap_or(0),
-        timesteps: Config::default().diffusion.timesteps,
-        noise_schedule: Config::default().noise_schedule(),
-        leapfrog_steps: 10,
-        initial,
-    };
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(ApiError::bad("initial", "values must be finite"));
+        }
+        job.initial = Some(Field::from_vec(
+            shape,
+            values.iter().copied().cycle().take(shape.len()).collect(),
+        )?);
+    }
     let return_samples = req.return_samples.unwrap_or(true);
     let out = state
         .run(move |ctx| {
             let started = Instant::now();
-            let report = sample(ctx, &spec, &mut |_, _| {})?;
-            let start_field = spec
-                .initial
-                .clone()
-                .unwrap_or_else(|| spec.model.initial_field(shape, spec.seed));
+            let report = sample(ctx, &job, &mut |_, _| {})?;
+            let start_field = job.initial_field();
             let entropy_of = |field: &Field| -> crate::error::Result<Vec<f64>> {
-                let mut sim = Simulation::new(ctx, &spec.model, field, spec.seed)?;
+                let mut sim = Simulation::new(ctx, &job.model, field, job.seed)?;
                 Ok(sim
                     .chain_stats(Some(ENTROPY_HISTOGRAM))?
                     .iter()
@@ -156,11 +134,7 @@ pub async fn diffuse(
             let (s0, s1) = (entropy_of(&start_field)?, entropy_of(&report.field)?);
             let laws: Vec<Box<dyn Validator>> = match method {
                 Method::Ddpm | Method::Ddim => Vec::new(),
-                _ => laws_for_run(
-                    &spec.model,
-                    &spec.run_config(steps)?,
-                    &Config::default().validation,
-                ),
+                _ => laws_for_run(&job.model, &job.run, &Config::default().validation),
             };
             let refs: Vec<&dyn Validator> = laws.iter().map(|l| l.as_ref()).collect();
             let verdicts = validate(&report.trace, &refs);

@@ -3,44 +3,65 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-/// `POST /diffuse`: sample a model.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+use crate::error::IdfError;
+use crate::jobs::scene::Scene;
+
+/// `POST /diffuse`: sample a scene. The body holds a scene's keys (the same as a scene file's
+/// and `idf sample`'s, with the same defaults; `size` may also be spelled `shape`) and three
+/// keys of the API's own. A scene's `guidance` (an image file) is not accepted over HTTP.
+#[derive(Clone, Debug, ToSchema)]
 pub struct DiffuseRequest {
-    /// phi4, ising, gmm or swift_hohenberg.
-    pub model: String,
-    /// Model parameters (numbers, or strings such as gmm's `means`).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub params: BTreeMap<String, serde_json::Value>,
-    /// `[height, width]` of lattice models.
-    pub shape: Option<[usize; 2]>,
-    /// Independent chains (default 4).
-    pub chains: Option<usize>,
-    /// langevin, mala, metropolis, hmc, ddpm, ddim or anneal (default langevin).
-    pub integrator: Option<String>,
-    /// constant, linear, geometric or cosine.
-    pub schedule: Option<String>,
-    /// Steps after burn-in (default 500).
-    pub steps: Option<u64>,
-    /// Steps before recording (default 0).
-    pub burn_in: Option<u64>,
-    /// Record every K steps (default 10).
-    pub record_every: Option<u64>,
-    /// Step size (default: the model's).
-    pub step_size: Option<f32>,
-    /// Temperature (default: the model's).
-    pub temperature: Option<f32>,
-    /// Seed (default 0).
-    pub seed: Option<u32>,
+    /// The scene.
+    #[serde(flatten)]
+    pub scene: Scene,
     /// A starting field for every chain: height × width values.
     pub initial: Option<Vec<f32>>,
     /// Return the samples themselves (default true); false returns only statistics.
     pub return_samples: Option<bool>,
     /// Energy-law gating: `flag` reports the verdict, `reject` answers 422 when a law fails.
     pub validate: Option<String>,
+}
+
+/// The keys of a `/diffuse` body that are not a scene's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffuseOwnKeys {
+    initial: Option<Vec<f32>>,
+    return_samples: Option<bool>,
+    validate: Option<String>,
+}
+
+impl DiffuseRequest {
+    /// Splits a JSON body into the scene and the API's own keys; an unknown key or a scene's
+    /// `guidance` is an error naming it.
+    pub fn from_json(body: Value) -> Result<Self, IdfError> {
+        let Value::Object(mut scene) = body else {
+            return Err(IdfError::invalid("body", "expected a JSON object"));
+        };
+        let mut own = serde_json::Map::new();
+        for key in ["initial", "return_samples", "validate"] {
+            if let Some(v) = scene.remove(key) {
+                own.insert(key.to_string(), v);
+            }
+        }
+        if scene.contains_key("guidance") {
+            return Err(IdfError::invalid(
+                "guidance",
+                "a guidance image is a file; the API does not read the server's files",
+            ));
+        }
+        let own: DiffuseOwnKeys = serde_json::from_value(Value::Object(own))
+            .map_err(|e| IdfError::invalid("body", e.to_string()))?;
+        Ok(DiffuseRequest {
+            scene: Scene::from_json(Value::Object(scene))?,
+            initial: own.initial,
+            return_samples: own.return_samples,
+            validate: own.validate,
+        })
+    }
 }
 
 /// One estimate with its batch-means standard error.

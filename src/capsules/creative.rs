@@ -1,133 +1,26 @@
-//! The creative capsule: energy-guided generative art that grows out of noise. A scene names an
+//! The creative capsule: energy-guided generative art that grows out of noise. Scenes name an
 //! energy (φ⁴ for spinodal decomposition, Swift–Hohenberg for Turing stripes and spots, Ising
-//! for coarsening domains, φ⁴ with a guidance image for a picture revealed by reverse annealing),
-//! a dynamics and a schedule; a [`RenderJob`] runs it frame by frame for `idf render`.
+//! for coarsening domains, φ⁴ with a guidance image for a picture revealed by reverse annealing);
+//! this capsule turns a guidance image into the target plane of the φ⁴ guidance term, and picks
+//! the value histogram whose entropy a picture's overlay shows.
 
 use std::path::Path;
 
 use crate::engine::energies::{EnergyModel, StateKind};
-use crate::engine::field::Field;
-use crate::engine::step_rule::RunConfig;
 use crate::engine::trace::Histogram;
-use crate::engine::validation::{laws_for_run, Validator};
 use crate::error::{IdfError, Result};
-use crate::jobs::config::Config;
-use crate::jobs::render::colormap::{ColorRange, Colormap};
-use crate::jobs::sample::SampleSpec;
-use crate::jobs::scene::Scene;
+use crate::kernels::ColorRange;
 
-/// How the frames of a render look.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RenderSettings {
-    /// Frames to render.
-    pub frames: u64,
-    /// Simulation steps between frames.
-    pub steps_per_frame: u64,
-    /// Frames per second of the video.
-    pub fps: u32,
-    /// Colormap.
-    pub colormap: Colormap,
-    /// Colour range.
-    pub range: ColorRange,
-    /// Whether the energy/entropy overlay is drawn.
-    pub overlay: bool,
-    /// Pixels per lattice site.
-    pub scale: u32,
-}
-
-/// Command-line overrides of a scene's keys.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct RenderOverrides {
-    /// Frames.
-    pub frames: Option<u64>,
-    /// Frames per second.
-    pub fps: Option<u32>,
-    /// Lattice size N×N.
-    pub size: Option<usize>,
-    /// Seed.
-    pub seed: Option<u32>,
-}
-
-/// A scene ready to render: the model, the starting field, the run and the look.
-#[derive(Clone, Debug)]
-pub struct RenderJob {
-    /// The scene's title.
-    pub title: String,
-    /// The energy.
-    pub model: EnergyModel,
-    /// The starting field (one chain).
-    pub initial: Field,
-    /// The run: frames × steps per frame, observed at every frame.
-    pub run: RunConfig,
-    /// Seed.
-    pub seed: u32,
-    /// The look.
-    pub settings: RenderSettings,
-}
-
-impl RenderJob {
-    /// The job a scene describes, with `overrides` applied.
-    pub fn from_scene(scene: &Scene, overrides: &RenderOverrides) -> Result<Self> {
-        let mut scene = scene.clone();
-        if let Some(n) = overrides.size {
-            scene.size = Some([n, n]);
-        }
-        scene.seed = overrides.seed.or(scene.seed);
-        scene.chains = Some(1);
-        let origin = scene.source.clone().unwrap_or_default();
-        let invalid = |message: String| IdfError::Config {
-            path: origin.clone(),
-            message,
-        };
-        if scene.model.as_deref() == Some("gmm") {
-            return Err(invalid("model: gmm samples points, which have no picture; render phi4, ising or swift_hohenberg".into()));
-        }
-        let frames = overrides.frames.or(scene.frames).unwrap_or(120);
-        let steps_per_frame = scene.steps_per_frame.unwrap_or(10);
-        let mut spec = SampleSpec::from_scene(&scene, &Config::default())?;
-        spec.burn_in = 0;
-        spec.record_every = steps_per_frame;
-        let run = spec.run_config(frames * steps_per_frame)?;
-        let shape = spec.model.shape(1, spec.size.or(Some([256, 256])))?;
-        run.check(&spec.model, shape)?;
-        let width = shape.width as u32;
-        let settings = RenderSettings {
-            frames,
-            steps_per_frame,
-            fps: overrides.fps.or(scene.fps).unwrap_or(30),
-            colormap: scene.colormap.as_deref().unwrap_or("viridis").parse()?,
-            range: scene.color_range().map_err(invalid)?,
-            overlay: scene.overlay.unwrap_or(true),
-            scale: scene.scale.unwrap_or_else(|| (512 / width).clamp(1, 8)),
-        };
-        Ok(RenderJob {
-            title: scene
-                .title
-                .clone()
-                .unwrap_or_else(|| spec.model.name().to_string()),
-            initial: spec.model.initial_field(shape, spec.seed),
-            model: spec.model,
-            run,
-            seed: spec.seed,
-            settings,
-        })
-    }
-
-    /// The value histogram whose entropy the overlay shows: a fixed range around the values the
-    /// model's fields take, so that entropies of different frames compare.
-    pub fn entropy_histogram(&self) -> Histogram {
-        let (lo, hi) = match self.settings.range {
-            ColorRange::Fixed(lo, hi) => (lo, hi),
-            _ if self.model.state() == StateKind::Spins => (-1.5, 1.5),
-            _ => (-2.0, 2.0),
-        };
-        Histogram { lo, hi, bins: 64 }
-    }
-
-    /// The energy laws that apply to this run (see [`laws_for_run`]).
-    pub fn laws(&self) -> Vec<Box<dyn Validator>> {
-        laws_for_run(&self.model, &self.run, &Config::default().validation)
-    }
+/// The value histogram whose entropy a picture's overlay (and the viewer's plot) shows: the
+/// fixed colour range, or else a fixed range around the values the model's fields take (±1.5
+/// for spins, ±2 otherwise), so that entropies of different frames compare.
+pub fn entropy_histogram(model: &EnergyModel, range: ColorRange) -> Histogram {
+    let (lo, hi) = match range {
+        ColorRange::Fixed(lo, hi) => (lo, hi),
+        _ if model.state() == StateKind::Spins => (-1.5, 1.5),
+        _ => (-2.0, 2.0),
+    };
+    Histogram { lo, hi, bins: 64 }
 }
 
 /// Reads a PNG as a target plane of `height × width` values in [−1, 1] (black −1, white 1),

@@ -1,77 +1,136 @@
-//! Scenes: a sampling or rendering job described in YAML (`assets/scenes/*.yaml`). Unknown keys
-//! and bad values are errors naming the file and the key. `idf sample --scene FILE` and
-//! `idf render FILE` run one; flags override its keys. The default scene is embedded in the binary.
+//! [`Scene`]: the one request type of IDF's sampling and rendering jobs. A scene file
+//! (`assets/scenes/*.yaml`), `idf sample` and `idf render` (whose flags override its keys), the
+//! HTTP API's `/diffuse` (a JSON body with the same keys) and the viewer (which
+//! saves one) all describe a run as a scene; [`Scene::resolve`] fills in every default, in one
+//! place, and checks the result. Unknown keys and bad values are errors naming the key (and the
+//! file, for files).
+//!
+//! Each key's doc gives its default; `resolve` is the one place that applies them. `config`
+//! (`idf.yaml`) supplies two: the chains (`Diffusion.batchSize`) and the noise schedule of
+//! DDPM and DDIM (`Diffusion.timesteps`, `noiseSchedule`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::engine::energies::EnergyModel;
+use crate::capsules::creative::load_target;
+use crate::engine::diffusion::EnergyScheduler;
+use crate::engine::energies::{EnergyModel, Guidance};
+use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
-use crate::engine::schedule::ScheduleKind;
+use crate::engine::schedule::{ScheduleKind, TemperatureSchedule};
+use crate::engine::step_rule::RunConfig;
 use crate::error::{IdfError, Result};
-use crate::jobs::render::colormap::{ColorRange, Colormap};
+use crate::jobs::config::Config;
+use crate::kernels::{ColorRange, Colormap};
 
-/// The scene `idf sample` runs when given neither `--scene` nor `--model`.
+/// The scene `idf sample` and `idf render` run when given none (`make demo` renders it).
 pub const DEFAULT_SCENE: &str = include_str!("../../assets/scenes/default.yaml");
 
-/// A scene file's contents; every key is optional.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+/// A scene: every key optional, with the default its doc gives, applied by [`Scene::resolve`].
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scene {
-    /// Human-readable title.
+    /// Human-readable title (default: the model's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Model name: phi4, ising or gmm.
+    /// A registered energy built by name (default `phi4`; `idf sample --help` lists them).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Model parameters (numbers, or strings such as gmm's `means: "-2,0;2,1"`).
-    #[serde(default)]
-    pub params: BTreeMap<String, serde_yaml::Value>,
-    /// `[height, width]`.
+    /// Parameters over the model's defaults: numbers, or text such as gmm's `means: "-2,0;2,1"` (default: none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, SceneParam>,
+    /// `[height, width]` of a lattice, also read as `shape` (default `[64, 64]`); points and graphs take none.
+    #[serde(alias = "shape", skip_serializing_if = "Option::is_none")]
     pub size: Option<[usize; 2]>,
-    /// Independent chains.
+    /// Independent chains, advanced together (default `Diffusion.batchSize`, 32).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chains: Option<usize>,
-    /// Integrator name.
+    /// langevin, mala, metropolis, hmc, ddpm, ddim or anneal (default langevin).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub integrator: Option<String>,
-    /// Steps after burn-in.
+    /// Leapfrog steps per HMC trajectory (default 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leapfrog_steps: Option<u32>,
+    /// Steps after burn-in (default 1000; ddpm: `Diffusion.timesteps`; ddim: 100 of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<u64>,
-    /// Steps before recording.
+    /// Steps before the first record (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub burn_in: Option<u64>,
-    /// Record every K steps.
+    /// Steps between records of the observables (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_every: Option<u64>,
-    /// Step size η (or Metropolis proposal width).
+    /// Step size η (default: the model's, half its stable step size), or the width of a Metropolis proposal (default: matched to the local curvature).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub step_size: Option<f32>,
-    /// Target temperature.
+    /// The target temperature T (default: the model's; ising 2, swift_hohenberg 0, the others 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
-    /// Temperature schedule.
+    /// constant, linear, geometric or cosine, from `t_start` to `temperature` (default constant; cosine for anneal).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
-    /// Starting temperature of a non-constant schedule.
+    /// The hot start of a schedule (default 10 T; 10 max(the model's T, 0.1) at T = 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub t_start: Option<f32>,
-    /// Seed.
+    /// Keys every random number of the run (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u32>,
-    /// Frames of a render.
+    /// Frames of a render, which runs frames × steps_per_frame steps (default ⌈steps / steps_per_frame⌉).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub frames: Option<u64>,
-    /// Steps between frames of a render.
+    /// Steps between frames (default 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub steps_per_frame: Option<u64>,
-    /// Frames per second of a video.
+    /// Frames per second of a video, 1 to 240 (default 30).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<u32>,
-    /// Colormap: viridis, magma, inferno, cividis or coolwarm.
+    /// viridis, magma, inferno, cividis or coolwarm (default viridis).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub colormap: Option<String>,
-    /// Colour range: `auto` (each frame's min..max), `symmetric`, or `[lo, hi]`.
+    /// Colour range: `auto` (each frame's min..max), `symmetric`, or `[lo, hi]` (default auto).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<RangeSpec>,
-    /// Whether frames carry the energy/entropy overlay.
+    /// Whether frames carry the energy/entropy curves and a line of text (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub overlay: Option<bool>,
-    /// Pixels per lattice site in the video.
+    /// Pixels per lattice site, 1 to 16 (default ⌊512 / width⌋ within 1..8).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<u32>,
-    /// A target image that guides a φ⁴ field (`λ/2 |x − target|²`).
+    /// `{image, lambda}`: φ⁴ pulled towards a PNG by `λ/2 Σ (φ − t)²` (default: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guidance: Option<GuidanceSpec>,
     /// The file the scene came from (relative paths inside it resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
 }
 
+/// A parameter's value in a scene: a number, or text (lists).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum SceneParam {
+    /// A number.
+    Number(f64),
+    /// Text, such as `0.3,0.7`.
+    Text(String),
+}
+
+impl SceneParam {
+    /// The value as the engine parses it.
+    pub fn text(&self) -> String {
+        match self {
+            SceneParam::Number(n) => n.to_string(),
+            SceneParam::Text(t) => t.clone(),
+        }
+    }
+}
+
 /// The `range` key of a scene.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum RangeSpec {
     /// `auto` or `symmetric`.
@@ -81,13 +140,81 @@ pub enum RangeSpec {
 }
 
 /// The `guidance` key of a scene.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GuidanceSpec {
     /// A PNG image (relative to the scene's folder).
+    #[cfg_attr(feature = "server", schema(value_type = String))]
     pub image: PathBuf,
     /// Strength λ of the guidance term.
     pub lambda: f32,
+}
+
+/// How the frames of a render look.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Look {
+    /// Frames to render.
+    pub frames: u64,
+    /// Simulation steps between frames.
+    pub steps_per_frame: u64,
+    /// Frames per second of the video.
+    pub fps: u32,
+    /// Colormap.
+    pub colormap: Colormap,
+    /// Colour range.
+    pub range: ColorRange,
+    /// Whether the energy/entropy overlay is drawn.
+    pub overlay: bool,
+    /// Pixels per lattice site.
+    pub scale: u32,
+}
+
+/// A scene with every default filled in and checked: what a job runs.
+#[derive(Clone, Debug)]
+pub struct ResolvedScene {
+    /// The title.
+    pub title: String,
+    /// The energy.
+    pub model: EnergyModel,
+    /// The field's shape, `[chains, 1, height, width]` (points and graphs: `[chains, 1, 1, D]`).
+    pub shape: Shape,
+    /// A starting field of that shape; `None`: the model's own at the seed (see
+    /// [`ResolvedScene::initial_field`]).
+    pub initial: Option<Field>,
+    /// The integrator.
+    pub method: Method,
+    /// The run: step size, temperature schedule, burn-in, steps and records. For DDPM and DDIM,
+    /// `steps` is the number of reverse steps.
+    pub run: RunConfig,
+    /// The noise schedule of DDPM and DDIM (`Diffusion.timesteps`, `noiseSchedule`).
+    pub scheduler: EnergyScheduler,
+    /// The seed.
+    pub seed: u32,
+    /// How a render of it looks.
+    pub look: Look,
+}
+
+impl ResolvedScene {
+    /// The starting field: the one given, or the model's own (small noise, random spins, N(0, I)
+    /// points) drawn from the seed.
+    pub fn initial_field(&self) -> Field {
+        self.initial
+            .clone()
+            .unwrap_or_else(|| self.model.initial_field(self.shape, self.seed))
+    }
+
+    /// The target temperature.
+    pub fn temperature(&self) -> f32 {
+        self.run.schedule.end
+    }
+}
+
+/// A key that is wrong, and why.
+type KeyError = (String, String);
+
+fn bad(key: &str, message: String) -> KeyError {
+    (key.to_string(), message)
 }
 
 impl Scene {
@@ -97,94 +224,29 @@ impl Scene {
             path: origin.to_path_buf(),
             message,
         };
-        let scene: Scene = serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?;
-        if let Some(m) = &scene.model {
-            if EnergyModel::spec_named(m).is_err() {
-                return Err(err(format!(
-                    "model: expected one of {}, got `{m}`",
-                    EnergyModel::names()
-                )));
-            }
-        }
-        if let Some(i) = &scene.integrator {
-            i.parse::<Method>().map_err(|_| {
-                err(format!(
-                    "integrator: expected one of {}, got `{i}`",
-                    Method::names()
-                ))
-            })?;
-        }
-        if let Some(s) = &scene.schedule {
-            s.parse::<ScheduleKind>().map_err(|_| {
-                err(format!(
-                    "schedule: expected constant, linear, geometric or cosine, got `{s}`"
-                ))
-            })?;
-        }
-        for (key, value) in &scene.params {
-            if Self::param_text(value).is_none() {
-                return Err(err(format!("params.{key}: expected a number or a string")));
-            }
-        }
-        if let Some(c) = &scene.colormap {
-            c.parse::<Colormap>().map_err(|_| {
-                err(format!(
-                    "colormap: expected viridis, magma, inferno, cividis or coolwarm, got `{c}`"
-                ))
-            })?;
-        }
-        scene.color_range().map_err(err)?;
-        for (key, value) in [
-            ("frames", scene.frames),
-            ("steps_per_frame", scene.steps_per_frame),
-        ] {
-            if value == Some(0) {
-                return Err(err(format!("{key}: expected at least 1")));
-            }
-        }
-        if matches!(scene.fps, Some(0) | Some(241..)) {
-            return Err(err("fps: expected 1 to 240".into()));
-        }
-        if matches!(scene.scale, Some(0) | Some(17..)) {
-            return Err(err("scale: expected 1 to 16 pixels per site".into()));
-        }
-        if let Some(g) = &scene.guidance {
-            if !g.lambda.is_finite() || g.lambda < 0.0 {
-                return Err(err(format!(
-                    "guidance.lambda: expected a number ≥ 0, got {}",
-                    g.lambda
-                )));
-            }
-        }
-        let mut scene = scene;
+        let mut scene: Scene = serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?;
+        scene
+            .check()
+            .map_err(|(key, message)| err(format!("{key}: {message}")))?;
         scene.source = Some(origin.to_path_buf());
         Ok(scene)
     }
 
-    /// The colour range named by `range` (default: each frame's own range).
-    pub fn color_range(&self) -> std::result::Result<ColorRange, String> {
-        match &self.range {
-            None => Ok(ColorRange::PerFrame),
-            Some(RangeSpec::Named(n)) if n == "auto" => Ok(ColorRange::PerFrame),
-            Some(RangeSpec::Named(n)) if n == "symmetric" => Ok(ColorRange::Symmetric),
-            Some(RangeSpec::Named(n)) => Err(format!(
-                "range: expected auto, symmetric or [lo, hi], got `{n}`"
-            )),
-            Some(RangeSpec::Fixed([lo, hi])) if lo.is_finite() && hi.is_finite() && lo < hi => {
-                Ok(ColorRange::Fixed(*lo, *hi))
-            }
-            Some(RangeSpec::Fixed([lo, hi])) => Err(format!(
-                "range: expected [lo, hi] with lo < hi, got [{lo}, {hi}]"
-            )),
-        }
-    }
-
-    /// A path named inside the scene, resolved against the scene file's folder.
-    pub fn resolve(&self, path: &Path) -> PathBuf {
-        match self.source.as_ref().and_then(|s| s.parent()) {
-            Some(dir) if path.is_relative() => dir.join(path),
-            _ => path.to_path_buf(),
-        }
+    /// A scene from JSON (an HTTP request body); errors name the key.
+    pub fn from_json(value: serde_json::Value) -> Result<Self> {
+        let scene: Scene = serde_path_to_error::deserialize(value).map_err(|e| {
+            let message = e.inner().to_string();
+            // An unknown key is named by serde's message; a bad value by its path.
+            let key = match message.split('`').nth(1) {
+                Some(unknown) if message.starts_with("unknown field") => unknown.to_string(),
+                _ => e.path().to_string(),
+            };
+            IdfError::invalid(key, message)
+        })?;
+        scene
+            .check()
+            .map_err(|(key, message)| IdfError::invalid(key, message))?;
+        Ok(scene)
     }
 
     /// Reads a scene file.
@@ -199,11 +261,120 @@ impl Scene {
             .expect("the embedded default scene is valid")
     }
 
-    fn param_text(value: &serde_yaml::Value) -> Option<String> {
-        match value {
-            serde_yaml::Value::Number(n) => Some(n.to_string()),
-            serde_yaml::Value::String(s) => Some(s.clone()),
-            _ => None,
+    /// The scene as YAML, with a first comment line saying what wrote it.
+    pub fn to_yaml(&self, written_by: &str) -> String {
+        format!(
+            "# {written_by}; `idf render` and `idf sample --scene` read it.\n{}",
+            serde_yaml::to_string(self).expect("a scene serialises")
+        )
+    }
+
+    /// Checks every key that can be checked without building the model.
+    fn check(&self) -> std::result::Result<(), KeyError> {
+        if let Some(m) = &self.model {
+            EnergyModel::spec_named(m).map_err(|e| bad("model", e.to_string()))?;
+        }
+        if let Some(i) = &self.integrator {
+            i.parse::<Method>().map_err(|_| {
+                bad(
+                    "integrator",
+                    format!("`{i}` is not one of {}", Method::names()),
+                )
+            })?;
+        }
+        if let Some(s) = &self.schedule {
+            s.parse::<ScheduleKind>().map_err(|_| {
+                bad(
+                    "schedule",
+                    format!("`{s}` is not one of {}", ScheduleKind::names()),
+                )
+            })?;
+        }
+        if let Some(c) = &self.colormap {
+            c.parse::<Colormap>().map_err(|_| {
+                bad(
+                    "colormap",
+                    format!("`{c}` is not one of {}", Colormap::names()),
+                )
+            })?;
+        }
+        self.color_range()?;
+        for (key, value) in [
+            ("chains", self.chains.map(|c| c as u64)),
+            ("frames", self.frames),
+            ("steps_per_frame", self.steps_per_frame),
+            ("record_every", self.record_every),
+            ("leapfrog_steps", self.leapfrog_steps.map(u64::from)),
+        ] {
+            if value == Some(0) {
+                return Err(bad(key, "expected at least 1".into()));
+            }
+        }
+        if let Some([h, w]) = self.size {
+            if h == 0 || w == 0 {
+                return Err(bad(
+                    "size",
+                    format!(
+                        "the size (shape) [height, width] needs both at least 1, got [{h}, {w}]"
+                    ),
+                ));
+            }
+        }
+        if matches!(self.fps, Some(0) | Some(241..)) {
+            return Err(bad("fps", "expected 1 to 240".into()));
+        }
+        if matches!(self.scale, Some(0) | Some(17..)) {
+            return Err(bad("scale", "expected 1 to 16 pixels per site".into()));
+        }
+        for (key, value) in [
+            ("step_size", self.step_size),
+            ("temperature", self.temperature),
+            ("t_start", self.t_start),
+        ] {
+            if let Some(v) = value {
+                if !v.is_finite() || v < 0.0 || (key == "step_size" && v == 0.0) {
+                    return Err(bad(
+                        key,
+                        format!("expected a finite number > 0 (≥ 0 for temperatures), got {v}"),
+                    ));
+                }
+            }
+        }
+        if let Some(g) = &self.guidance {
+            if !g.lambda.is_finite() || g.lambda < 0.0 {
+                return Err(bad(
+                    "guidance.lambda",
+                    format!("expected a number ≥ 0, got {}", g.lambda),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn color_range(&self) -> std::result::Result<ColorRange, KeyError> {
+        match &self.range {
+            None => Ok(ColorRange::PerFrame),
+            Some(RangeSpec::Named(n)) if n == "auto" => Ok(ColorRange::PerFrame),
+            Some(RangeSpec::Named(n)) if n == "symmetric" => Ok(ColorRange::Symmetric),
+            Some(RangeSpec::Named(n)) => Err(bad(
+                "range",
+                format!("expected auto, symmetric or [lo, hi], got `{n}`"),
+            )),
+            Some(RangeSpec::Fixed([lo, hi])) if lo.is_finite() && hi.is_finite() && lo < hi => {
+                Ok(ColorRange::Fixed(*lo, *hi))
+            }
+            Some(RangeSpec::Fixed([lo, hi])) => Err(bad(
+                "range",
+                format!("expected [lo, hi] with lo < hi, got [{lo}, {hi}]"),
+            )),
+        }
+    }
+
+    /// A path named inside the scene, resolved against the scene file's folder.
+    pub fn path_in_scene(&self, path: &Path) -> PathBuf {
+        match self.source.as_ref().and_then(|s| s.parent()) {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
         }
     }
 
@@ -211,7 +382,163 @@ impl Scene {
     pub fn param_pairs(&self) -> Vec<(String, String)> {
         self.params
             .iter()
-            .filter_map(|(k, v)| Self::param_text(v).map(|t| (k.clone(), t)))
+            .map(|(k, v)| (k.clone(), v.text()))
             .collect()
+    }
+
+    /// Names `model` and its parameters in the scene (a viewer's save); a guided φ⁴ keeps the
+    /// scene's guidance image with the model's λ. Errors for energies not built by name.
+    pub fn set_model(&mut self, model: &EnergyModel) -> Result<()> {
+        let spec = model.spec();
+        if !spec.by_name {
+            return Err(IdfError::invalid(
+                "model",
+                format!(
+                    "a {} energy is not a scene model (a scene names one of {})",
+                    model.name(),
+                    EnergyModel::names()
+                ),
+            ));
+        }
+        if self.model.as_deref() != Some(spec.name) {
+            self.guidance = None;
+        }
+        self.model = Some(spec.name.to_string());
+        self.params = model
+            .params()
+            .into_iter()
+            .filter(|p| p.name != "lambda")
+            .map(|p| (p.name, SceneParam::Number(p.value as f64)))
+            .collect();
+        if let (Some(spec), EnergyModel::Phi4(p)) = (&mut self.guidance, model) {
+            if let Some(g) = &p.guidance {
+                spec.lambda = g.lambda;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills in every default (each key's doc gives it) and checks the result: the model with its
+    /// parameters and guidance, the field's shape, the integrator's run on it, and the look.
+    /// `config` supplies the default chains (`Diffusion.batchSize`) and the noise schedule.
+    pub fn resolve(&self, config: &Config) -> Result<ResolvedScene> {
+        self.check()
+            .map_err(|(key, message)| self.error(&key, message))?;
+        let name = self.model.as_deref().unwrap_or("phi4");
+        let mut model = EnergyModel::from_params(name, &self.param_pairs())?;
+        if self.size.is_some() && !model.state().is_lattice() {
+            return Err(self.error(
+                "size",
+                format!("{name} is not a lattice: its dimension comes from its parameters"),
+            ));
+        }
+        let [height, width] = self.size.unwrap_or([64, 64]);
+        if let Some(g) = &self.guidance {
+            let target = load_target(&self.path_in_scene(&g.image), height, width)
+                .map_err(|e| self.error("guidance.image", e.to_string()))?;
+            model = model.with_guidance(Guidance {
+                lambda: g.lambda,
+                target,
+                height,
+                width,
+            })?;
+        }
+        let chains = self.chains.unwrap_or(config.diffusion.batch_size);
+        let shape = model.shape(
+            chains,
+            model.state().is_lattice().then_some([height, width]),
+        )?;
+        let method: Method = self.integrator.as_deref().unwrap_or("langevin").parse()?;
+        let temperature = self
+            .temperature
+            .unwrap_or_else(|| model.default_temperature());
+        if !(temperature.is_finite() && temperature >= 0.0) {
+            return Err(self.error(
+                "temperature",
+                format!("{temperature} is not a finite, non-negative temperature"),
+            ));
+        }
+        let kind = match &self.schedule {
+            Some(s) => s.parse()?,
+            None if method == Method::Anneal => ScheduleKind::Cosine,
+            None => ScheduleKind::Constant,
+        };
+        let schedule = if kind == ScheduleKind::Constant {
+            TemperatureSchedule::constant(temperature)
+        } else {
+            let t_start = self.t_start.unwrap_or(if temperature > 0.0 {
+                10.0 * temperature
+            } else {
+                10.0 * model.default_temperature().max(0.1)
+            });
+            TemperatureSchedule::new(kind, t_start, temperature)?
+        };
+        let timesteps = match (method, self.steps) {
+            (Method::Ddpm, Some(s)) => s as usize,
+            _ => config.diffusion.timesteps,
+        };
+        let steps = self.steps.unwrap_or(match method {
+            Method::Ddpm => timesteps as u64,
+            Method::Ddim => 100,
+            _ => 1000,
+        });
+        let run = RunConfig {
+            method,
+            step_size: self
+                .step_size
+                .unwrap_or_else(|| model.default_step_size(method, temperature)),
+            schedule,
+            burn_in: self.burn_in.unwrap_or(0),
+            steps,
+            record_every: self.record_every.unwrap_or(1),
+            leapfrog_steps: self.leapfrog_steps.unwrap_or(10),
+        };
+        if matches!(method, Method::Ddpm | Method::Ddim) {
+            model.check_method(method, shape)?;
+        } else {
+            run.check(&model, shape)?;
+        }
+        let seed = self.seed.unwrap_or(0);
+        let steps_per_frame = self.steps_per_frame.unwrap_or(10);
+        let look = Look {
+            frames: self
+                .frames
+                .unwrap_or(steps.div_ceil(steps_per_frame).max(1)),
+            steps_per_frame,
+            fps: self.fps.unwrap_or(30),
+            colormap: self.colormap.as_deref().unwrap_or("viridis").parse()?,
+            range: self
+                .color_range()
+                .map_err(|(key, message)| self.error(&key, message))?,
+            overlay: self.overlay.unwrap_or(true),
+            scale: self
+                .scale
+                .unwrap_or_else(|| (512 / shape.width as u32).clamp(1, 8)),
+        };
+        Ok(ResolvedScene {
+            title: self
+                .title
+                .clone()
+                .unwrap_or_else(|| model.name().to_string()),
+            model,
+            shape,
+            initial: None,
+            method,
+            run,
+            scheduler: EnergyScheduler::new(config.noise_schedule(), timesteps)?,
+            seed,
+            look,
+        })
+    }
+
+    /// An error about `key`: naming the file for a scene file, the key otherwise.
+    fn error(&self, key: &str, message: String) -> IdfError {
+        match &self.source {
+            Some(path) => IdfError::Config {
+                path: path.clone(),
+                message: format!("{key}: {message}"),
+            },
+            None => IdfError::invalid(key, message),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The colormap kernel's tables (`shaders/colormap.wgsl` ↔ `src/cpu/colormap.rs`): the
 //! published 256-entry tables of viridis, magma, inferno and cividis
 //! (`assets/colormaps/*.csv`, from matplotlib's CC0 data), and `coolwarm`, a diverging map for
-//! signed fields (Moreland's endpoints interpolated in CIELAB).
+//! signed fields (Moreland's endpoints interpolated in CIELAB); and [`ColorRange`], how values
+//! map to a table's ends.
 
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -32,6 +33,11 @@ impl Colormap {
         Colormap::Cividis,
         Colormap::Coolwarm,
     ];
+
+    /// Every colormap's name, comma-separated, for help texts and errors.
+    pub fn names() -> String {
+        Colormap::ALL.map(Colormap::name).join(", ")
+    }
 
     /// The colormap's name.
     pub fn name(self) -> &'static str {
@@ -84,8 +90,19 @@ impl FromStr for Colormap {
             .ok_or_else(|| {
                 IdfError::invalid(
                     "colormap",
-                    format!("`{s}` is not one of viridis, magma, inferno, cividis, coolwarm"),
+                    format!("`{s}` is not one of {}", Colormap::names()),
                 )
             })
     }
+}
+
+/// How values map to the colormap's ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ColorRange {
+    /// A fixed [lo, hi] for every frame.
+    Fixed(f32, f32),
+    /// Each frame's own [min, max].
+    PerFrame,
+    /// Each frame's [−m, m] with m its largest |value|: zero stays in the middle.
+    Symmetric,
 }

@@ -12,7 +12,7 @@ pub mod energy_module;
 
 use bytemuck::{Pod, Zeroable};
 
-pub use colormap::Colormap;
+pub use colormap::{ColorRange, Colormap};
 pub use energy_module::EnergyModule;
 
 /// Per-dispatch parameters, the uniform `params` of every kernel.

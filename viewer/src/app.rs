@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
-use idf::capsules::creative::{RenderJob, RenderOverrides};
 use idf::engine::energies::EnergyModel;
 use idf::engine::method::Method;
 use idf::engine::schedule::ScheduleKind;
+use idf::jobs::render::job::render_job;
 use idf::{Context, Scene};
 
 use crate::controls;
@@ -64,10 +64,6 @@ pub struct ViewerApp {
     next_seed: u32,
 }
 
-fn load_job(scene: &Scene) -> idf::Result<RenderJob> {
-    RenderJob::from_scene(scene, &RenderOverrides::default())
-}
-
 impl ViewerApp {
     /// Builds the app on eframe's wgpu device, which the simulation shares.
     pub fn new(cc: &eframe::CreationContext<'_>, options: ViewerOptions) -> anyhow::Result<Self> {
@@ -83,10 +79,10 @@ impl ViewerApp {
             Some(path) => Scene::load(path)?,
             None => Scene::default_scene(),
         };
-        let job = load_job(&scene)?;
-        let shape = job.initial.shape();
+        let job = render_job(&scene)?;
+        let shape = job.shape;
         let texture = FieldTexture::new(&render_state, (shape.width as u32, shape.height as u32))?;
-        let mut live = Live::new(ctx, &job)?;
+        let mut live = Live::new(ctx, &scene, &job)?;
         // Scripts and docs get the same picture on every machine: the scene's own pace.
         if options.screenshot.is_some() {
             live.settings.adaptive = false;
@@ -189,9 +185,9 @@ impl ViewerApp {
     /// Opens a scene file: a new trajectory with its model, run and look.
     pub fn open_scene(&mut self, path: &Path) -> idf::Result<()> {
         let scene = Scene::load(path)?;
-        let job = load_job(&scene)?;
-        self.check_fits(job.initial.shape())?;
-        let live = Live::new(self.live.context().clone(), &job)?;
+        let job = render_job(&scene)?;
+        self.check_fits(job.shape)?;
+        let live = Live::new(self.live.context().clone(), &scene, &job)?;
         self.live = live;
         self.title = job.title;
         self.next_seed = job.seed.wrapping_add(1);
@@ -233,7 +229,12 @@ impl ViewerApp {
         };
         let seed = self.live.seed();
         let initial = model.initial_field(shape, seed);
-        self.live = Live::with_settings(self.live.context().clone(), settings, initial, seed)?;
+        let scene = Scene {
+            title: Some(name.to_string()),
+            ..Scene::default()
+        };
+        self.live =
+            Live::with_settings(self.live.context().clone(), scene, settings, initial, seed)?;
         self.title = name.to_string();
         self.redraw();
         Ok(())

@@ -8,7 +8,7 @@ use eframe::egui;
 use idf::engine::energies::EnergyModel;
 use idf::engine::method::Method;
 use idf::engine::schedule::ScheduleKind;
-use idf::jobs::render::colormap::{ColorRange, Colormap};
+use idf::kernels::{ColorRange, Colormap};
 
 use crate::live::Settings;
 

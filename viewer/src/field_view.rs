@@ -6,7 +6,7 @@ use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use eframe::wgpu;
 
-use idf::jobs::render::colormap::Colormap;
+use idf::kernels::Colormap;
 
 use crate::live::Live;
 

@@ -5,13 +5,14 @@
 use std::path::{Path, PathBuf};
 
 use eframe::egui;
-use idf::engine::energies::EnergyModel;
 use idf::engine::schedule::ScheduleKind;
-use idf::jobs::render::colormap::ColorRange;
 use idf::jobs::render::encode::{Output, Sink};
 use idf::jobs::render::frame::RgbFrame;
+use idf::jobs::scene::RangeSpec;
+use idf::kernels::ColorRange;
+use idf::Scene;
 
-use crate::live::{Live, Settings};
+use crate::live::Live;
 
 /// The scenes shipped in `assets/scenes/`, found from the working directory or from the source
 /// tree the viewer was built in.
@@ -33,76 +34,50 @@ pub fn shipped_scenes() -> Vec<PathBuf> {
     Vec::new()
 }
 
-/// The scene YAML of the running trajectory: model, parameters, size, integrator, step size,
-/// temperature and schedule, the run's length (`steps`, and `frames` × `steps_per_frame`
-/// rounded up to whole frames), seed and look. A custom energy is not a scene model: the scene names φ⁴ in its
-/// place, and the energy itself is saved from the editor as a `.wgsl` file.
-pub fn scene_yaml(settings: &Settings, size: (usize, usize), seed: u32, title: &str) -> String {
-    use serde_yaml::{Mapping, Value};
-    let mut m = Mapping::new();
-    let mut put = |k: &str, v: Value| {
-        m.insert(Value::from(k), v);
-    };
-    put("title", Value::from(title));
-    let mut params = Mapping::new();
-    let model_name = match &settings.model {
-        EnergyModel::Custom(_) => "phi4",
-        other => other.name(),
-    };
-    if let Some(obj) = settings.model.params_json().as_object() {
-        if !matches!(settings.model, EnergyModel::Custom(_)) {
-            for (k, v) in obj {
-                if let Some(x) = v.as_f64() {
-                    params.insert(Value::from(k.as_str()), Value::from(x));
-                }
-            }
-        }
+/// The running trajectory as a scene: the scene it started from (title, guidance, look and
+/// any keys the viewer does not change), with its model and parameters, size, integrator, step
+/// size, temperature and schedule, the run's length (`steps`, and `frames` × `steps_per_frame`
+/// rounded up to whole frames), seed, colormap and range. A custom WGSL energy is not a scene
+/// model: saving it is refused (save the energy itself as `.wgsl`).
+pub fn scene_of(live: &Live, title: &str) -> idf::Result<Scene> {
+    let s = &live.settings;
+    let mut scene = live.scene().clone();
+    scene.set_model(&s.model)?;
+    // A guidance image named relative to the opened scene must still be found from the new file.
+    let base = scene.clone();
+    if let Some(g) = &mut scene.guidance {
+        let image = base.path_in_scene(&g.image);
+        g.image = std::path::absolute(&image).map_err(|e| idf::IdfError::io(&image, e))?;
     }
-    put("model", Value::from(model_name));
-    put("params", Value::Mapping(params));
-    put(
-        "size",
-        Value::Sequence(vec![Value::from(size.1 as u64), Value::from(size.0 as u64)]),
-    );
-    put("integrator", Value::from(settings.method.name()));
-    put("step_size", Value::from(settings.step_size as f64));
-    put("temperature", Value::from(settings.temperature as f64));
-    if settings.schedule != ScheduleKind::Constant {
-        put("schedule", Value::from(settings.schedule.name()));
-        put("t_start", Value::from(settings.t_start as f64));
-    }
+    let shape = live.initial_shape();
+    scene.title = Some(title.to_string());
+    scene.size = Some([shape.height, shape.width]);
+    scene.integrator = Some(s.method.name().to_string());
+    scene.leapfrog_steps = Some(s.leapfrog_steps);
+    scene.step_size = Some(s.step_size);
+    scene.temperature = Some(s.temperature);
+    scene.schedule = Some(s.schedule.name().to_string());
+    scene.t_start = (s.schedule != ScheduleKind::Constant).then_some(s.t_start);
     // The run's length: `idf sample` reads `steps`, a render (and the viewer) spans
     // frames × steps_per_frame steps.
-    let steps = settings.schedule_steps.max(1);
-    let steps_per_frame = settings.steps_per_frame.max(1) as u64;
-    put("steps", Value::from(steps));
-    put("frames", Value::from(steps.div_ceil(steps_per_frame)));
-    put("steps_per_frame", Value::from(steps_per_frame));
-    put("seed", Value::from(seed as u64));
-    put("colormap", Value::from(settings.colormap.name()));
-    match settings.range {
-        ColorRange::PerFrame => put("range", Value::from("auto")),
-        ColorRange::Symmetric => put("range", Value::from("symmetric")),
-        ColorRange::Fixed(lo, hi) => put(
-            "range",
-            Value::Sequence(vec![Value::from(lo as f64), Value::from(hi as f64)]),
-        ),
-    }
-    format!(
-        "# Saved by idf-viewer; `idf render` and `idf sample --scene` read it.\n{}",
-        serde_yaml::to_string(&Value::Mapping(m)).expect("a mapping of plain values serialises")
-    )
+    let steps = s.schedule_steps.max(1);
+    let steps_per_frame = s.steps_per_frame.max(1) as u64;
+    scene.steps = Some(steps);
+    scene.frames = Some(steps.div_ceil(steps_per_frame));
+    scene.steps_per_frame = Some(steps_per_frame);
+    scene.seed = Some(live.seed());
+    scene.colormap = Some(s.colormap.name().to_string());
+    scene.range = Some(match s.range {
+        ColorRange::PerFrame => RangeSpec::Named("auto".into()),
+        ColorRange::Symmetric => RangeSpec::Named("symmetric".into()),
+        ColorRange::Fixed(lo, hi) => RangeSpec::Fixed([lo, hi]),
+    });
+    Ok(scene)
 }
 
 /// Writes the running trajectory's scene to `path`.
 pub fn save_scene(path: &Path, live: &Live, title: &str) -> idf::Result<()> {
-    let shape = live.initial_shape();
-    let text = scene_yaml(
-        &live.settings,
-        (shape.width, shape.height),
-        live.seed(),
-        title,
-    );
+    let text = scene_of(live, title)?.to_yaml("Saved by idf-viewer");
     idf::io::write_atomic(path, text.as_bytes())
 }
 

@@ -4,18 +4,19 @@
 
 use std::time::{Duration, Instant};
 
-use idf::capsules::creative::RenderJob;
-use idf::engine::energies::{EnergyModel, StateKind};
+use idf::capsules::creative::entropy_histogram;
+use idf::engine::energies::EnergyModel;
 use idf::engine::field::Field;
 use idf::engine::method::Method;
 use idf::engine::schedule::{ScheduleKind, TemperatureSchedule};
 use idf::engine::simulation::Simulation;
 use idf::engine::step_rule::RunConfig;
-use idf::engine::trace::{Histogram, Observable, RunTrace};
+use idf::engine::trace::{Observable, RunTrace};
 use idf::engine::validation::{laws_for_run, validate};
 use idf::jobs::config::Config;
-use idf::jobs::render::colormap::{ColorRange, Colormap};
-use idf::Context;
+use idf::jobs::scene::ResolvedScene;
+use idf::kernels::{ColorRange, Colormap};
+use idf::{Context, Scene};
 
 /// Frame time the simulation may use, so that the interface keeps about 30 frames per second.
 const STEP_BUDGET: Duration = Duration::from_millis(20);
@@ -133,6 +134,7 @@ pub enum LawVerdict {
 /// The running trajectory.
 pub struct Live {
     ctx: Context,
+    scene: Scene,
     sim: Simulation,
     /// The settings in force.
     pub settings: Settings,
@@ -151,19 +153,10 @@ pub struct Live {
     last_error: Option<String>,
 }
 
-/// The histogram whose entropy is plotted: a fixed range around the values the field takes.
-fn entropy_histogram(model: &EnergyModel, range: ColorRange) -> Histogram {
-    let (lo, hi) = match range {
-        ColorRange::Fixed(lo, hi) => (lo, hi),
-        _ if model.state() == StateKind::Spins => (-1.5, 1.5),
-        _ => (-2.0, 2.0),
-    };
-    Histogram { lo, hi, bins: 64 }
-}
-
 impl Live {
-    /// Starts the trajectory of a scene's job on `ctx`.
-    pub fn new(ctx: Context, job: &RenderJob) -> idf::Result<Self> {
+    /// Starts the trajectory of `scene`, resolved as `job` (see `idf::jobs::render::job`), on
+    /// `ctx`; the scene is kept for saving.
+    pub fn new(ctx: Context, scene: &Scene, job: &ResolvedScene) -> idf::Result<Self> {
         let settings = Settings {
             model: job.model.clone(),
             method: job.run.method,
@@ -173,17 +166,18 @@ impl Live {
             t_start: job.run.schedule.start,
             schedule_steps: job.run.steps,
             leapfrog_steps: job.run.leapfrog_steps,
-            steps_per_frame: job.settings.steps_per_frame as u32,
+            steps_per_frame: job.look.steps_per_frame as u32,
             adaptive: true,
-            colormap: job.settings.colormap,
-            range: job.settings.range,
+            colormap: job.look.colormap,
+            range: job.look.range,
         };
-        Self::with_settings(ctx, settings, job.initial.clone(), job.seed)
+        Self::with_settings(ctx, scene.clone(), settings, job.initial_field(), job.seed)
     }
 
-    /// Starts a trajectory from `initial` under `settings`.
+    /// Starts a trajectory from `initial` under `settings`; `scene` is what it saves over.
     pub fn with_settings(
         ctx: Context,
+        scene: Scene,
         settings: Settings,
         initial: Field,
         seed: u32,
@@ -194,6 +188,7 @@ impl Live {
         sim.set_histogram(Some(entropy_histogram(&settings.model, settings.range)));
         let mut live = Live {
             ctx,
+            scene,
             sim,
             steps_per_frame: settings.steps_per_frame.max(1),
             settings,
@@ -223,6 +218,11 @@ impl Live {
     fn observe_start(&mut self) -> idf::Result<()> {
         self.new_segment();
         self.advance(0)
+    }
+
+    /// The scene the trajectory started from (saving writes the settings over it).
+    pub fn scene(&self) -> &Scene {
+        &self.scene
     }
 
     /// The context the simulation runs on.
@@ -462,7 +462,13 @@ impl Live {
 
     /// Starts again from `field` (its shape may differ from the current one).
     pub fn restart(&mut self, field: Field, seed: u32) -> idf::Result<()> {
-        let fresh = Live::with_settings(self.ctx.clone(), self.settings.clone(), field, seed)?;
+        let fresh = Live::with_settings(
+            self.ctx.clone(),
+            self.scene.clone(),
+            self.settings.clone(),
+            field,
+            seed,
+        )?;
         *self = fresh;
         Ok(())
     }

@@ -3,8 +3,8 @@
 //! recording refuses a field of another size while keeping the frames it has.
 
 use crate::common::default_live;
-use idf::capsules::creative::{RenderJob, RenderOverrides};
 use idf::engine::schedule::ScheduleKind;
+use idf::jobs::render::job::render_job;
 use idf::{Field, Scene, Shape};
 use idf_viewer::files::{save_scene, Recording};
 use idf_viewer::live::Live;
@@ -33,8 +33,8 @@ fn a_saved_scene_reads_back_into_the_same_settings() {
     save_scene(&path, &live, "saved").unwrap();
     let scene = Scene::load(&path).unwrap();
     assert_eq!((scene.steps, scene.frames), (Some(3000), Some(300)));
-    let job = RenderJob::from_scene(&scene, &RenderOverrides::default()).unwrap();
-    let reread = Live::new(live.context().clone(), &job).unwrap();
+    let job = render_job(&scene).unwrap();
+    let reread = Live::new(live.context().clone(), &scene, &job).unwrap();
     let (a, b) = (&live.settings, &reread.settings);
     assert_eq!(a.model, b.model);
     assert_eq!(
@@ -47,6 +47,46 @@ fn a_saved_scene_reads_back_into_the_same_settings() {
     );
     assert_eq!(reread.initial_shape(), live.initial_shape());
     assert_eq!(reread.seed(), live.seed());
+}
+
+/// The guided-image scene saved unchanged from another folder keeps its guidance block, with
+/// an image path that still resolves, so the picture still appears when it is opened again.
+#[test]
+fn a_saved_guided_scene_keeps_its_guidance() {
+    let shipped =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/scenes/guided_image.yaml");
+    let mut scene = Scene::load(&shipped).unwrap();
+    scene.size = Some([32, 32]);
+    let job = render_job(&scene).unwrap();
+    let ctx = idf::Context::gpu().expect("a GPU adapter (lavapipe in CI)");
+    let live = Live::new(ctx, &scene, &job).unwrap();
+    let path = temp("guided.yaml");
+    save_scene(&path, &live, "guided").unwrap();
+    let saved = Scene::load(&path).unwrap();
+    let guidance = saved.guidance.clone().expect("the guidance block is saved");
+    assert!(guidance.image.is_absolute(), "{:?}", guidance.image);
+    assert_eq!(guidance.lambda, scene.guidance.unwrap().lambda);
+    let reread = render_job(&saved).unwrap();
+    assert_eq!(
+        reread.model, job.model,
+        "the same guided energy, target included"
+    );
+}
+
+/// A custom WGSL energy is not a scene model: saving it is refused, not written as φ⁴.
+#[test]
+fn a_custom_energy_is_not_saved_as_a_scene() {
+    let mut live = default_live();
+    let mut settings = live.settings.clone();
+    let energy =
+        idf::engine::energies::CustomEnergy::parse(idf::engine::energies::custom::TEMPLATE)
+            .unwrap();
+    settings.model = idf::EnergyModel::Custom(energy);
+    live.apply(settings).unwrap();
+    let path = temp("custom.yaml");
+    let err = save_scene(&path, &live, "custom").unwrap_err();
+    assert!(err.to_string().contains("not a scene model"), "{err}");
+    assert!(!path.exists());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use crate::common::default_live;
 use idf::engine::schedule::ScheduleKind;
-use idf::jobs::render::colormap::{ColorRange, Colormap};
+use idf::kernels::{ColorRange, Colormap};
 use idf_viewer::field_view::paint;
 use idf_viewer::live::{LawVerdict, Live};
 

@@ -1,22 +1,10 @@
-//! Colormaps and colour ranges. The perceptual maps are the published 256-entry tables of
-//! viridis, magma, inferno and cividis (`assets/colormaps/*.csv`); `coolwarm` is a diverging map
-//! for signed fields. Colouring runs on the backend: the `colormap` kernel or its CPU twin.
+//! Colouring a simulation's field on its backend: the `colormap` kernel on the GPU (no field
+//! copy, only pixels come back) or its CPU twin, over a [`ColorRange`] of a [`Colormap`].
 
 use crate::context::Context;
 use crate::engine::simulation::Simulation;
 use crate::error::{IdfError, Result};
-pub use crate::kernels::colormap::Colormap;
-
-/// How values map to the colormap's ends.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ColorRange {
-    /// A fixed [lo, hi] for every frame.
-    Fixed(f32, f32),
-    /// Each frame's own [min, max].
-    PerFrame,
-    /// Each frame's [−m, m] with m its largest |value|: zero stays in the middle.
-    Symmetric,
-}
+use crate::kernels::colormap::{ColorRange, Colormap};
 
 /// Colours plane `plane` (chain × channel) of the simulation's current field on its backend into
 /// packed RGBA8 pixels (`r` in the low byte), and returns the range used.

@@ -5,5 +5,6 @@
 pub mod colormap;
 pub mod encode;
 pub mod frame;
+pub mod job;
 pub mod overlay;
 pub mod pipeline;

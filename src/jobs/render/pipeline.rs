@@ -11,12 +11,14 @@ use super::colormap::colorize;
 use super::encode::{Output, Sink};
 use super::frame::{RgbFrame, PANEL_BACKGROUND};
 use super::overlay::{self, OverlayPoint};
-use crate::capsules::creative::RenderJob;
+use crate::capsules::creative::entropy_histogram;
 use crate::context::Context;
 use crate::engine::simulation::Simulation;
 use crate::engine::trace::{Observable, RunTrace};
-use crate::engine::validation::{validate, Validator, Violation};
+use crate::engine::validation::{laws_for_run, validate, Validator, Violation};
 use crate::error::{IdfError, Result};
+use crate::jobs::config::Config;
+use crate::jobs::scene::ResolvedScene;
 
 /// Frames that may wait between the simulation and the encoder.
 const QUEUE: usize = 4;
@@ -42,6 +44,8 @@ pub struct RenderReport {
     pub frames_per_second: f64,
     /// The energy-law fidelity of the run, where a law applies.
     pub elf: Option<f64>,
+    /// The laws that apply to the run.
+    pub laws: Vec<&'static str>,
     /// Laws that failed.
     pub violations: Vec<Violation>,
     /// Observables at the start and at every frame.
@@ -58,13 +62,13 @@ enum Message {
 /// Renders `job` to `output` on `ctx`; `progress(frame, frames)` after each frame.
 pub fn render(
     ctx: &Context,
-    job: &RenderJob,
+    job: &ResolvedScene,
     output: &Output,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RenderReport> {
     let started = Instant::now();
-    let s = &job.settings;
-    let shape = job.initial.shape();
+    let s = &job.look;
+    let shape = job.shape;
     let (w, h, scale) = (shape.width, shape.height, s.scale as usize);
     let panel = if s.overlay {
         overlay::panel_height(w * scale)
@@ -73,8 +77,8 @@ pub fn render(
     };
     let (width, height) = RgbFrame::dimensions(w, h, scale, panel);
     let mut sink = Sink::create(output, width, height, s.fps)?;
-    let mut sim = Simulation::new(ctx, &job.model, &job.initial, job.seed)?;
-    sim.set_histogram(Some(job.entropy_histogram()));
+    let mut sim = Simulation::new(ctx, &job.model, &job.initial_field(), job.seed)?;
+    sim.set_histogram(Some(entropy_histogram(&job.model, s.range)));
 
     let (tx, rx) = mpsc::sync_channel::<Message>(QUEUE);
     let (frames, overlay_on) = (s.frames as usize, s.overlay);
@@ -126,7 +130,7 @@ pub fn render(
             ));
         }
     };
-    let laws: Vec<Box<dyn Validator>> = job.laws();
+    let laws = laws_for_run(&job.model, &job.run, &Config::default().validation);
     let law_refs: Vec<&dyn Validator> = laws.iter().map(|l| l.as_ref()).collect();
     let verdicts = validate(&trace, &law_refs);
     let applied = verdicts.iter().any(|v| !v.checked.is_empty());
@@ -142,6 +146,7 @@ pub fn render(
         wall_s,
         frames_per_second: s.frames as f64 / wall_s,
         elf: applied.then(|| passed as f64 / verdicts.len().max(1) as f64),
+        laws: laws.iter().map(|l| l.name()).collect(),
         violations: verdicts.into_iter().flat_map(|v| v.violations).collect(),
         trace,
         points,
@@ -151,12 +156,12 @@ pub fn render(
 /// Advances and colours every frame, sending them to the encoder; returns the trace.
 fn produce(
     ctx: &Context,
-    job: &RenderJob,
+    job: &ResolvedScene,
     sim: &mut Simulation,
     tx: &mpsc::SyncSender<Message>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(RunTrace, Vec<OverlayPoint>)> {
-    let s = &job.settings;
+    let s = &job.look;
     let spf = s.steps_per_frame;
     let model = job.model.clone();
     let mut parts = vec![sim.advance(

@@ -1,6 +1,6 @@
 //! Shared by the viewer's integration tests: the default scene's live trajectory on lavapipe.
 
-use idf::capsules::creative::{RenderJob, RenderOverrides};
+use idf::jobs::render::job::render_job;
 use idf::{Context, Scene};
 use idf_viewer::live::Live;
 
@@ -11,8 +11,8 @@ pub fn default_live() -> Live {
     let ctx = Context::gpu().expect("a GPU adapter (lavapipe in CI)");
     let mut scene = Scene::default_scene();
     scene.size = Some([64, 64]);
-    let job = RenderJob::from_scene(&scene, &RenderOverrides::default()).unwrap();
-    Live::new(ctx, &job).unwrap()
+    let job = render_job(&scene).unwrap();
+    Live::new(ctx, &scene, &job).unwrap()
 }
 
 /// Turns off Mesa's device-select layer, which prints Wayland errors without a display (the

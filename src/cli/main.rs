@@ -1,0 +1,121 @@
+//! The `idf` command line: one module per subcommand, each a thin layer over a library job.
+//! Subcommands that run a scene (`sample`, `render`) turn their flags into overrides of the
+//! scene's keys, so that a scene file, the flags and the HTTP API mean the same thing.
+
+mod baseline;
+mod deploy;
+mod info;
+mod init;
+mod optimize;
+mod progress;
+mod render;
+mod sample;
+#[cfg(feature = "server")]
+mod serve;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use idf::{BackendChoice, Context, IdfError};
+
+#[derive(Parser)]
+#[command(
+    name = "idf",
+    version,
+    about = "IDF: energy-based diffusion and thermodynamic sampling on any GPU"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the version, the compiled backends and the adapters found.
+    Info(info::InfoArgs),
+    /// Sample a scene (a model and a run) and report estimates with standard errors.
+    Sample(Box<sample::SampleArgs>),
+    /// Render scenes to videos (.mp4, .gif) or PNG frames, with an energy/entropy overlay.
+    Render(render::RenderArgs),
+    /// Find the lowest-energy configuration: tempering, annealing, population annealing or a baseline.
+    Optimize(Box<optimize::OptimizeArgs>),
+    /// Serve the HTTP API (/diffuse, /optimize, /predict, /healthz, /metrics, /openapi.yaml).
+    #[cfg(feature = "server")]
+    Serve(serve::ServeArgs),
+    /// Render the Helm chart's values (deploy/helm/idf) from the EIL section of idf.yaml.
+    Deploy(deploy::DeployArgs),
+    /// Run the energy-law validation suite and write its ELF report as JSON.
+    Validate(validate::ValidateArgs),
+    /// Write the physics baseline (HDF5), or check a fresh run against one.
+    Baseline(baseline::BaselineArgs),
+    /// Write a commented idf.yaml and a starter scene into DIR.
+    Init(init::InitArgs),
+}
+
+fn main() -> ExitCode {
+    quiet_headless_vulkan();
+    let result = match Cli::parse().command {
+        Command::Info(args) => info::run(args),
+        Command::Sample(args) => sample::run(*args),
+        Command::Render(args) => render::run(args),
+        Command::Optimize(args) => optimize::run(*args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Baseline(args) => baseline::run(args),
+        Command::Init(args) => init::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // IdfError messages already carry their cause; the alternate form would repeat it.
+            eprintln!("idf: error: {e}");
+            if let Some(flag) = flag_of(&e) {
+                eprintln!("  (set by --{flag} on the command line)");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command-line flag of the scene key an error names (`step_size` is `--step-size`).
+fn flag_of(e: &anyhow::Error) -> Option<String> {
+    match e.downcast_ref::<IdfError>()? {
+        IdfError::InvalidParam { name, .. } if name.contains('_') => Some(name.replace('_', "-")),
+        _ => None,
+    }
+}
+
+/// Without a display, Mesa's implicit device-select Vulkan layer prints a Wayland connection
+/// error on every run; it only orders adapters for windowed apps, so headless runs turn it off.
+fn quiet_headless_vulkan() {
+    let headless =
+        std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+    if headless && std::env::var_os("NODEVICE_SELECT").is_none() {
+        // Called first thing in main, before any thread exists.
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
+/// The context of `--backend auto|gpu|cpu`, or of `IDF_BACKEND` when the flag is absent.
+fn context(backend: Option<&str>) -> anyhow::Result<Context> {
+    Ok(match backend {
+        Some(b) => Context::with_backend(b.parse::<BackendChoice>()?)?,
+        None => Context::new()?,
+    })
+}
+
+/// `KEY=VALUE` of `--param`.
+fn parse_param(text: &str) -> anyhow::Result<(String, String)> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => anyhow::bail!("--param: expected KEY=VALUE, got `{text}`"),
+    }
+}
+
+/// The registered models built by name, for `--model`'s help.
+fn models_help() -> String {
+    format!("Model: {} (default phi4)", idf::EnergyModel::names())
+}

@@ -1,0 +1,78 @@
+//! `idf serve`: the HTTP API (feature `server`), with Kafka events (feature `kafka`).
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+
+use idf::jobs::config::Config;
+
+/// The flags of `idf serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
+    #[arg(long)]
+    backend: Option<String>,
+    /// Print the OpenAPI document and exit.
+    #[arg(long)]
+    openapi: bool,
+    /// Kafka brokers (host:port, comma-separated) to publish request events to (default:
+    /// IDF_KAFKA_BROKERS; none: no events).
+    #[cfg(feature = "kafka")]
+    #[arg(long)]
+    kafka: Option<String>,
+}
+
+/// Runs `idf serve` until Ctrl-C, then finishes the requests in flight.
+pub fn run(args: ServeArgs) -> Result<()> {
+    if args.openapi {
+        print!("{}", idf::api::openapi_yaml());
+        return Ok(());
+    }
+    if let Some(path) = &args.config {
+        Config::load(path)?;
+    }
+    #[cfg(feature = "kafka")]
+    let brokers = args
+        .kafka
+        .clone()
+        .or_else(|| std::env::var("IDF_KAFKA_BROKERS").ok());
+    let ctx = super::context(args.backend.as_deref())?;
+    // IDF_API_TOKEN, when set, is the bearer token every route but /healthz requires.
+    let token = std::env::var("IDF_API_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let addr = &args.addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        eprintln!(
+            "idf serve: listening on http://{} ({})",
+            listener.local_addr()?,
+            ctx.describe()
+        );
+        let state = idf::api::ApiState::new(ctx, idf::api::Limits::default(), token);
+        #[cfg(feature = "kafka")]
+        if let Some(brokers) = &brokers {
+            state.enable_kafka(brokers);
+            eprintln!(
+                "idf serve: publishing request events to Kafka at {brokers} ({})",
+                idf::api::events::TOPIC
+            );
+        }
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("idf serve: shutting down after the requests in flight");
+        };
+        idf::api::serve(listener, state, shutdown).await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,34 @@
+//! The run a render makes of a scene: one chain of a lattice energy, from step 0, observed at
+//! every frame, for `frames × steps_per_frame` steps.
+
+use crate::engine::energies::EnergyModel;
+use crate::error::{IdfError, Result};
+use crate::jobs::config::Config;
+use crate::jobs::scene::{ResolvedScene, Scene};
+
+/// Resolves `scene` for rendering: its look, and its run recast as one chain observed at every
+/// frame. Energies without a lattice (points, graphs) have no picture and are refused.
+pub fn render_job(scene: &Scene) -> Result<ResolvedScene> {
+    let name = scene.model.as_deref().unwrap_or("phi4");
+    if !EnergyModel::spec_named(name)?.state.is_lattice() {
+        return Err(IdfError::Config {
+            path: scene.source.clone().unwrap_or_default(),
+            message: format!(
+                "model: {name} has no lattice, so no picture; render one of {}",
+                EnergyModel::named()
+                    .filter(|s| s.state.is_lattice())
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let mut scene = scene.clone();
+    scene.chains = Some(1);
+    let mut job = scene.resolve(&Config::default())?;
+    job.run.burn_in = 0;
+    job.run.record_every = job.look.steps_per_frame;
+    job.run.steps = job.look.frames * job.look.steps_per_frame;
+    job.run.check(&job.model, job.shape)?;
+    Ok(job)
+}
