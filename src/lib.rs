@@ -25,16 +25,33 @@
 //! # Ok::<(), idf::IdfError>(())
 //! ```
 //!
-//! See `ARCHITECTURE.md` for the layers and where to add an energy, an integrator or a capsule.
+//! A scene, the request type of every sampling and rendering job, runs the same way:
+//!
+//! ```no_run
+//! use idf::jobs::sample::sample;
+//! let ctx = idf::Context::new()?;
+//! let job = idf::Scene::default_scene().resolve(&idf::Config::default())?;
+//! let report = sample(&ctx, &job, &mut |_, _| {})?;
+//! println!("{}", report.to_json());
+//! # Ok::<(), idf::IdfError>(())
+//! ```
+//!
+//! The crate root re-exports what a library user needs: contexts, energies, simulations, traces,
+//! schedules, estimates, laws, scenes and errors. The modules are the layers, each importing only
+//! those below it (see `ARCHITECTURE.md`): [`kernels`] (the catalogue), [`cpu`] and [`gpu`] (the
+//! backends, public for kernel authors: the CPU twin is the oracle), [`engine`], [`io`],
+//! [`capsules`], [`jobs`] and the HTTP front end `api`.
+
+#![warn(missing_docs)]
 
 #[cfg(feature = "server")]
 pub mod api;
 pub mod capsules;
-pub mod context;
+mod context;
 pub mod cpu;
 pub mod engine;
-pub mod error;
-pub mod executor;
+mod error;
+mod executor;
 pub mod gpu;
 pub mod io;
 pub mod jobs;

@@ -154,6 +154,16 @@ fn endpoints_and_aliases_answer() {
     );
     let (status, _, body) = request(a, "GET", "/healthz", "", None);
     assert!(status == 200 && body.contains("\"ok\""));
+    // The model catalogue is the registry: every model built by name, with its parameters.
+    let (status, _, body) = request(a, "GET", "/energies", "", None);
+    assert_eq!(status, 200);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = listed.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    let registered: Vec<&str> = idf::EnergyModel::named().map(|s| s.name).collect();
+    assert_eq!(names, registered);
+    let phi4 = &listed[0];
+    assert_eq!(phi4["params"][0]["name"], "kappa");
+    assert_eq!(phi4["params"][0]["default"], "1");
     let (status, _, metrics) = request(a, "GET", "/metrics", "", None);
     assert_eq!(status, 200);
     for name in [

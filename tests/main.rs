@@ -16,6 +16,7 @@ mod deploy;
 mod diffusion;
 mod divergence;
 mod elf;
+mod energies;
 mod fused;
 mod gradients;
 mod graphs;

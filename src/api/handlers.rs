@@ -20,7 +20,7 @@ use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::StepRule;
 use crate::engine::trace::Histogram;
-use crate::engine::validation::{laws_for_run, validate, Validator};
+use crate::engine::validation::{energy_law_fidelity, validate_run};
 use crate::jobs::config::Config;
 use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
 use crate::jobs::sample::sample;
@@ -132,12 +132,14 @@ pub async fn diffuse(
                     .collect())
             };
             let (s0, s1) = (entropy_of(&start_field)?, entropy_of(&report.field)?);
-            let laws: Vec<Box<dyn Validator>> = match method {
+            // DDPM and DDIM sample the exact marginals: no energy law speaks of their path.
+            let verdicts = match method {
                 Method::Ddpm | Method::Ddim => Vec::new(),
-                _ => laws_for_run(&job.model, &job.run, &Config::default().validation),
+                _ => {
+                    let tolerances = &Config::default().validation;
+                    validate_run(&job.model, &job.run, tolerances, &report.trace).verdicts
+                }
             };
-            let refs: Vec<&dyn Validator> = laws.iter().map(|l| l.as_ref()).collect();
-            let verdicts = validate(&report.trace, &refs);
             Ok((
                 report,
                 s0,
@@ -155,9 +157,7 @@ pub async fn diffuse(
     let delta_e = energies.iter().zip(&first).map(|(a, b)| a - b).sum::<f64>()
         / (energies.len() as f64 * n_steps);
     let delta_s = s1.iter().zip(&s0).map(|(a, b)| a - b).sum::<f64>() / (s1.len() as f64 * n_steps);
-    let applied = verdicts.iter().any(|v| !v.checked.is_empty());
-    let elf = applied
-        .then(|| verdicts.iter().filter(|v| v.passed()).count() as f64 / verdicts.len() as f64);
+    let elf = energy_law_fidelity(&verdicts);
     let verdict = VerdictOut {
         elf,
         laws: verdicts
@@ -368,6 +368,12 @@ pub async fn predict(
         mean: mean.iter().map(|m| *m as f32).collect(),
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
+}
+
+/// The registered energies built by name: what `model` and `params` of a request take.
+#[utoipa::path(get, path = "/energies", responses((status = 200, body = Vec<EnergyInfo>)))]
+pub async fn energies() -> Json<Vec<EnergyInfo>> {
+    Json(EnergyModel::named().map(EnergyInfo::of).collect())
 }
 
 /// Liveness and the backend in use.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::engine::energies::EnergySpec;
 use crate::error::IdfError;
 use crate::jobs::scene::Scene;
 
@@ -61,6 +62,56 @@ impl DiffuseRequest {
             return_samples: own.return_samples,
             validate: own.validate,
         })
+    }
+}
+
+/// A registered energy, as `GET /energies` lists it (read from the energy's host file).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EnergyInfo {
+    /// The `model` of a request.
+    pub name: String,
+    /// One line with its formula.
+    pub summary: String,
+    /// What one sample is: field, spins or points.
+    pub state: String,
+    /// Its parameters.
+    pub params: Vec<ParamInfo>,
+    /// The integrators it supports.
+    pub integrators: Vec<String>,
+}
+
+/// A parameter of a registered energy.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ParamInfo {
+    /// The key in `params`.
+    pub name: String,
+    /// What it is.
+    pub doc: String,
+    /// Its default, as text.
+    pub default: String,
+    /// The range a slider offers (scalars only; values outside it are accepted).
+    pub range: Option<[f32; 2]>,
+}
+
+impl EnergyInfo {
+    /// The description of `spec`.
+    pub fn of(spec: &EnergySpec) -> Self {
+        EnergyInfo {
+            name: spec.name.to_string(),
+            summary: spec.summary.to_string(),
+            state: format!("{:?}", spec.state).to_lowercase(),
+            params: spec
+                .params
+                .iter()
+                .map(|p| ParamInfo {
+                    name: p.name.to_string(),
+                    doc: p.doc.to_string(),
+                    default: p.default.to_string(),
+                    range: p.range.map(|(lo, hi)| [lo, hi]),
+                })
+                .collect(),
+            integrators: spec.methods.iter().map(|m| m.name().to_string()).collect(),
+        }
     }
 }
 

@@ -14,7 +14,7 @@ fn one_step(
     dst: &mut [f32],
     status: &[AtomicU32],
 ) {
-    EnergyEval::new(twin, energy_params, p, src).langevin_step(dst, status);
+    super::langevin_step::run_fastest(&EnergyEval::new(twin, energy_params, p, src), dst, status);
 }
 
 /// Runs the K steps.

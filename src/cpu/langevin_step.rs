@@ -40,3 +40,12 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
             }
         });
 }
+
+/// Runs the energy's faster twin of this kernel where it has one, and [`run`] otherwise: what
+/// the CPU executor runs for every `langevin_step` dispatch.
+pub fn run_fastest(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
+    match e.twin.fast_langevin_step() {
+        Some(fast) => fast(e, dst, status),
+        None => run(e, dst, status),
+    }
+}

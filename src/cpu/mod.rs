@@ -26,7 +26,7 @@ use crate::kernels::{Aux, Dispatch, Kernel, Slot, OBSERVABLES};
 use energies::{EnergyEval, EnergyTwin};
 
 /// CPU buffers of one simulation, laid out as on the GPU.
-pub struct CpuExecutor {
+pub(crate) struct CpuExecutor {
     twin: &'static dyn EnergyTwin,
     energy_params: Vec<f32>,
     field: [Vec<f32>; 3],
@@ -146,7 +146,7 @@ impl CpuExecutor {
             };
             let status = &self.status;
             match d.kernel {
-                Kernel::LangevinStep => e.langevin_step(dst, status),
+                Kernel::LangevinStep => langevin_step::run_fastest(&e, dst, status),
                 Kernel::LangevinFused => langevin_fused::run(
                     self.twin,
                     &self.energy_params,

@@ -117,6 +117,50 @@ pub fn validate(trace: &RunTrace, validators: &[&dyn Validator]) -> Vec<Verdict>
         .collect()
 }
 
+/// The energy-law fidelity of a set of verdicts: the fraction of chains for which every law that
+/// applied held; `None` where no law applied to any chain.
+pub fn energy_law_fidelity(verdicts: &[Verdict]) -> Option<f64> {
+    verdicts.iter().any(|v| !v.checked.is_empty()).then(|| {
+        verdicts.iter().filter(|v| v.passed()).count() as f64 / verdicts.len().max(1) as f64
+    })
+}
+
+/// The laws that apply to a run, checked on its trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunVerdict {
+    /// The laws that apply (see [`laws_for_run`]).
+    pub laws: Vec<&'static str>,
+    /// One verdict per chain.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl RunVerdict {
+    /// The energy-law fidelity (`None` where no law applies).
+    pub fn elf(&self) -> Option<f64> {
+        energy_law_fidelity(&self.verdicts)
+    }
+
+    /// Every failure, chain by chain.
+    pub fn violations(&self) -> impl Iterator<Item = &Violation> {
+        self.verdicts.iter().flat_map(|v| &v.violations)
+    }
+}
+
+/// Checks the laws that apply to `model` under `run` (see [`laws_for_run`]) on its `trace`.
+pub fn validate_run(
+    model: &EnergyModel,
+    run: &RunConfig,
+    tolerances: &ValidationConfig,
+    trace: &RunTrace,
+) -> RunVerdict {
+    let laws = laws_for_run(model, run, tolerances);
+    let refs: Vec<&dyn Validator> = laws.iter().map(|l| l.as_ref()).collect();
+    RunVerdict {
+        laws: laws.iter().map(|l| l.name()).collect(),
+        verdicts: validate(trace, &refs),
+    }
+}
+
 fn violation(law: &str, chain: usize, step: u64, value: f64, limit: f64) -> LawOutcome {
     LawOutcome::Violated(Violation {
         law: law.to_string(),

@@ -15,7 +15,7 @@ use crate::kernels::{
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
 /// GPU buffers and bind groups of one simulation.
-pub struct GpuExecutor {
+pub(crate) struct GpuExecutor {
     gpu: Arc<GpuContext>,
     energy: EnergyModule,
     pipelines: HashMap<Kernel, Arc<wgpu::ComputePipeline>>,

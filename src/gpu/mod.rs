@@ -3,7 +3,7 @@
 //! device).
 
 pub mod colormap;
-pub mod executor;
+pub(crate) mod executor;
 pub mod shader;
 
 use std::collections::HashMap;

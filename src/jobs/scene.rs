@@ -170,7 +170,7 @@ pub struct Look {
     pub scale: u32,
 }
 
-/// A scene with every default filled in and checked: what a job runs.
+/// A scene with every default filled in: what a job runs.
 #[derive(Clone, Debug)]
 pub struct ResolvedScene {
     /// The title.
@@ -418,8 +418,10 @@ impl Scene {
         Ok(())
     }
 
-    /// Fills in every default (each key's doc gives it) and checks the result: the model with its
-    /// parameters and guidance, the field's shape, the integrator's run on it, and the look.
+    /// Fills in every default (each key's doc gives it) and builds the model with its
+    /// parameters and guidance, the field's shape, the run and the look; every key and value is
+    /// checked here. Whether the integrator applies to the model is checked once, where the run
+    /// starts (`Simulation::run`, the reverse process, or the render job before it renders).
     /// `config` supplies the default chains (`Diffusion.batchSize`) and the noise schedule.
     pub fn resolve(&self, config: &Config) -> Result<ResolvedScene> {
         self.check()
@@ -493,11 +495,6 @@ impl Scene {
             record_every: self.record_every.unwrap_or(1),
             leapfrog_steps: self.leapfrog_steps.unwrap_or(10),
         };
-        if matches!(method, Method::Ddpm | Method::Ddim) {
-            model.check_method(method, shape)?;
-        } else {
-            run.check(&model, shape)?;
-        }
         let seed = self.seed.unwrap_or(0);
         let steps_per_frame = self.steps_per_frame.unwrap_or(10);
         let look = Look {

@@ -3,8 +3,6 @@
 //! the headless screenshot mode.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::Arc;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
@@ -16,9 +14,11 @@ use idf::{Context, Scene};
 
 use crate::controls;
 use crate::editor::EnergyEditor;
-use crate::field_view::{self, FieldTexture, Tool, ViewState};
+use crate::field_view::{self, FieldTexture, ViewState};
 use crate::files::{self, Recording};
 use crate::live::{Live, Settings};
+use crate::screenshot::PendingScreenshot;
+use crate::toolbar::{self, Action};
 
 /// How the viewer starts.
 #[derive(Clone, Debug, Default)]
@@ -31,17 +31,6 @@ pub struct ViewerOptions {
     pub screenshot: Option<PathBuf>,
     /// Start playing at once.
     pub play: bool,
-}
-
-/// The energies the picker offers besides the scenes.
-pub const ENERGIES: [&str; 4] = ["phi4", "ising", "swift_hohenberg", "custom"];
-
-/// A screenshot on its way: where it goes, whether the app exits after it, and the channel the
-/// renderer answers on.
-struct PendingScreenshot {
-    path: PathBuf,
-    then_exit: bool,
-    image: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
 }
 
 /// The viewer.
@@ -62,6 +51,8 @@ pub struct ViewerApp {
     frames_run: u64,
     screenshot: Option<PendingScreenshot>,
     next_seed: u32,
+    /// Headless mode: the error that ends the run (the window closes and `run` returns it).
+    exit_error: Option<String>,
 }
 
 impl ViewerApp {
@@ -105,10 +96,16 @@ impl ViewerApp {
                 .map(|p| (options.frames.unwrap_or(60), p)),
             frames_run: 0,
             screenshot: None,
+            exit_error: None,
             next_seed: job.seed.wrapping_add(1),
         };
         app.redraw();
         Ok(app)
+    }
+
+    /// Headless mode: the error that ended the run, if one did.
+    pub fn exit_error(&self) -> Option<&str> {
+        self.exit_error.as_deref()
     }
 
     /// The running trajectory.
@@ -293,8 +290,7 @@ impl ViewerApp {
                 self.playing = false;
                 self.fail(format!("paused: {e}"));
                 if self.headless.is_some() {
-                    eprintln!("idf-viewer: {e}");
-                    std::process::exit(1);
+                    self.exit_error = Some(e.to_string());
                 }
             }
         }
@@ -396,11 +392,7 @@ impl ViewerApp {
 
     /// Asks the renderer for an image of the whole window, saved to `path` when it arrives.
     pub fn request_screenshot(&mut self, path: PathBuf, then_exit: bool) {
-        self.screenshot = Some(PendingScreenshot {
-            path,
-            then_exit,
-            image: None,
-        });
+        self.screenshot = Some(PendingScreenshot::new(path, then_exit));
     }
 
     /// Sends a pending screenshot request, and saves the image once it has come back.
@@ -408,131 +400,85 @@ impl ViewerApp {
         let Some(pending) = &mut self.screenshot else {
             return;
         };
-        match &pending.image {
-            None => {
-                let (tx, rx) = mpsc::channel();
-                let repaint = ctx.clone();
-                ctx.request_screenshot(move |image| {
-                    let _ = tx.send(image);
-                    repaint.request_repaint();
-                });
-                pending.image = Some(rx);
-                ctx.request_repaint();
+        let Some(saved) = pending.poll(ctx) else {
+            return;
+        };
+        let pending = self.screenshot.take().expect("pending screenshot");
+        match (saved, pending.then_exit) {
+            (Ok(()), true) => {
+                println!("{}", pending.path.display());
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            Some(rx) => {
-                let Ok(image) = rx.try_recv() else {
-                    ctx.request_repaint();
-                    return;
-                };
-                let pending = self.screenshot.take().expect("pending screenshot");
-                let saved = files::save_screenshot(&pending.path, &image);
-                match (&saved, pending.then_exit) {
-                    (Ok(()), true) => {
-                        println!("{}", pending.path.display());
-                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                    }
-                    (Err(e), true) => {
-                        eprintln!("idf-viewer: {e}");
-                        std::process::exit(1);
-                    }
-                    (Ok(()), false) => {
-                        self.say(format!("screenshot saved to {}", pending.path.display()))
-                    }
-                    (Err(e), false) => self.fail(format!("screenshot failed: {e}")),
-                }
+            (Err(e), true) => {
+                self.exit_error = Some(e.to_string());
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
+            (Ok(()), false) => self.say(format!("screenshot saved to {}", pending.path.display())),
+            (Err(e), false) => self.fail(format!("screenshot failed: {e}")),
         }
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
-            let play = if self.playing { "Pause" } else { "Play" };
-            if ui.button(play).clicked() {
+        let mut bar = toolbar::Toolbar {
+            playing: self.playing,
+            recording: self.recording.is_some(),
+            title: &self.title,
+            view: &mut self.view,
+            show_editor: &mut self.show_editor,
+            path: &mut self.path,
+        };
+        for action in bar.ui(ui) {
+            self.act(action);
+        }
+    }
+
+    /// Carries out what the toolbar asked for.
+    fn act(&mut self, action: Action) {
+        let result = match action {
+            Action::TogglePlay => {
                 self.playing = !self.playing;
+                Ok(())
             }
-            if ui.button("Step").clicked() {
+            Action::Step => {
                 self.step_once = true;
+                Ok(())
             }
-            if ui.button("Reset").clicked() {
-                if let Err(e) = self.live.reset() {
-                    self.fail(e.to_string());
-                }
-                self.redraw();
-            }
-            if ui.button("Reseed").clicked() {
+            Action::Reset => self.live.reset(),
+            Action::Reseed => {
                 let seed = self.next_seed;
                 self.next_seed = seed.wrapping_add(1);
-                if let Err(e) = self.live.reseed(seed) {
-                    self.fail(e.to_string());
-                }
-                self.redraw();
+                self.live.reseed(seed)
             }
-            ui.separator();
-            let mut pick = None;
-            egui::ComboBox::from_label("scene")
-                .selected_text(self.title.clone())
-                .width(180.0)
-                .show_ui(ui, |ui| {
-                    ui.label("Scenes");
-                    for path in files::shipped_scenes() {
-                        let name = path.file_stem().map(|s| s.to_string_lossy().to_string());
-                        if ui
-                            .selectable_label(false, name.unwrap_or_default())
-                            .clicked()
-                        {
-                            pick = Some(Err(path));
-                        }
-                    }
-                    ui.separator();
-                    ui.label("Energies");
-                    for name in ENERGIES {
-                        if ui.selectable_label(false, name).clicked() {
-                            pick = Some(Ok(name));
-                        }
-                    }
-                });
-            match pick {
-                Some(Err(path)) => {
-                    if let Err(e) = self.open_scene(&path) {
-                        self.fail(e.to_string());
-                    }
-                }
-                Some(Ok(name)) => {
-                    if let Err(e) = self.switch_energy(name) {
-                        self.fail(e.to_string());
-                    }
-                }
-                None => {}
-            }
-            ui.separator();
-            ui.selectable_value(&mut self.view.tool, Tool::Raise, "Raise");
-            ui.selectable_value(&mut self.view.tool, Tool::Lower, "Lower");
-            ui.selectable_value(&mut self.view.tool, Tool::Pan, "Pan");
-            ui.add(egui::Slider::new(&mut self.view.brush_radius, 1.0..=40.0).text("brush"));
-            ui.add(egui::Slider::new(&mut self.view.brush_strength, 0.05..=2.0).text("strength"));
-            ui.separator();
-            ui.toggle_value(&mut self.show_editor, "WGSL editor");
-        });
-        ui.horizontal(|ui| {
-            let label = ui.label("file");
-            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0))
-                .labelled_by(label.id);
-            if ui.button("Open").clicked() {
+            Action::OpenScene(path) => self.open_scene(&path),
+            Action::SwitchEnergy(name) => self.switch_energy(name),
+            Action::Open => {
                 self.open_path();
+                Ok(())
             }
-            if ui.button("Save").clicked() {
+            Action::Save => {
                 self.save_path();
+                Ok(())
             }
-            let record = if self.recording.is_some() { "Stop recording" } else { "Record" };
-            if ui.button(record).clicked() {
+            Action::ToggleRecording => {
                 self.toggle_recording();
+                Ok(())
             }
-            if ui.button("Screenshot").clicked() {
-                let path = PathBuf::from(format!("idf-screenshot-{}.png", self.live.step()));
+            Action::Screenshot => {
+                // The file field's path when it names a PNG, else a numbered file here.
+                let typed = PathBuf::from(self.path.trim());
+                let path = if typed.extension().is_some_and(|e| e == "png") {
+                    typed
+                } else {
+                    PathBuf::from(format!("idf-screenshot-{}.png", self.live.step()))
+                };
                 self.request_screenshot(path, false);
+                Ok(())
             }
-            ui.weak(".yaml scene · .npy/.h5 field · .wgsl energy · .png screenshot · .mp4/.gif/folder to record");
-        });
+        };
+        if let Err(e) = result {
+            self.fail(e.to_string());
+        }
+        self.redraw();
     }
 
     fn status_bar(&mut self, ui: &mut egui::Ui) {
@@ -584,6 +530,10 @@ impl eframe::App for ViewerApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        if self.exit_error.is_some() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
         if ctx.input(|i| i.key_pressed(egui::Key::Space)) && !ctx.egui_wants_keyboard_input() {
             self.playing = !self.playing;
         }

@@ -12,13 +12,16 @@ pub mod field_view;
 pub mod files;
 pub mod live;
 pub mod plots;
+pub mod screenshot;
+pub mod toolbar;
 
 pub use app::{ViewerApp, ViewerOptions};
 
 /// The window's title.
 pub const WINDOW_TITLE: &str = "IDF viewer";
 
-/// Opens the viewer window and runs it until it closes.
+/// Opens the viewer window and runs it until it closes; in headless mode, an error that ended
+/// the run (a diverged trajectory, a screenshot that could not be written) is returned.
 pub fn run(options: ViewerOptions, size: [f32; 2]) -> anyhow::Result<()> {
     let native = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
@@ -27,13 +30,39 @@ pub fn run(options: ViewerOptions, size: [f32; 2]) -> anyhow::Result<()> {
         renderer: eframe::Renderer::Wgpu,
         ..Default::default()
     };
+    let failure = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let slot = failure.clone();
     eframe::run_native(
         WINDOW_TITLE,
         native,
         Box::new(move |cc| {
             let app = ViewerApp::new(cc, options)?;
-            Ok(Box::new(app))
+            Ok(Box::new(ReportOnExit { app, slot }))
         }),
     )
-    .map_err(|e| anyhow::anyhow!("the viewer window failed: {e}"))
+    .map_err(|e| anyhow::anyhow!("the viewer window failed: {e}"))?;
+    let error = failure.lock().ok().and_then(|mut f| f.take());
+    match error {
+        Some(error) => Err(anyhow::anyhow!(error)),
+        None => Ok(()),
+    }
+}
+
+/// The app, handing its headless error to [`run`] when the window closes.
+struct ReportOnExit {
+    app: ViewerApp,
+    slot: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl eframe::App for ReportOnExit {
+    fn on_exit(&mut self) {
+        self.app.on_exit();
+        if let (Some(e), Ok(mut slot)) = (self.app.exit_error(), self.slot.lock()) {
+            *slot = Some(e.to_string());
+        }
+    }
+
+    fn ui(&mut self, ui: &mut eframe::egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+    }
 }

@@ -12,7 +12,7 @@ use idf::engine::schedule::{ScheduleKind, TemperatureSchedule};
 use idf::engine::simulation::Simulation;
 use idf::engine::step_rule::RunConfig;
 use idf::engine::trace::{Observable, RunTrace};
-use idf::engine::validation::{laws_for_run, validate};
+use idf::engine::validation::validate_run;
 use idf::jobs::config::Config;
 use idf::jobs::scene::ResolvedScene;
 use idf::kernels::{ColorRange, Colormap};
@@ -402,26 +402,19 @@ impl Live {
 
     fn judge(&mut self) {
         let Some(trace) = &self.trace else { return };
-        let laws = laws_for_run(
+        let judged = validate_run(
             &self.settings.model,
             &self.run,
             &Config::default().validation,
+            trace,
         );
-        if laws.is_empty() {
-            self.verdict = LawVerdict::NoLaw;
-            return;
-        }
-        let refs: Vec<&dyn idf::engine::validation::Validator> =
-            laws.iter().map(|l| l.as_ref()).collect();
-        let verdicts = validate(trace, &refs);
-        let violation = verdicts.iter().flat_map(|v| &v.violations).next();
-        self.verdict = match violation {
-            None => LawVerdict::Held {
-                laws: laws.iter().map(|l| l.name().to_string()).collect(),
+        self.verdict = match (judged.violations().next(), judged.elf()) {
+            _ if judged.laws.is_empty() => LawVerdict::NoLaw,
+            (None, _) => LawVerdict::Held {
+                laws: judged.laws.iter().map(|l| l.to_string()).collect(),
             },
-            Some(v) => LawVerdict::Failed {
-                elf: verdicts.iter().filter(|v| v.passed()).count() as f64
-                    / verdicts.len().max(1) as f64,
+            (Some(v), elf) => LawVerdict::Failed {
+                elf: elf.unwrap_or(0.0),
                 violation: v.to_string(),
             },
         };

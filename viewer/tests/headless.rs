@@ -58,3 +58,33 @@ fn headless_screenshot_under_xvfb() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A headless run whose trajectory diverges closes its window and exits non-zero with the
+/// error (the library returns it; only the binary exits), writing no screenshot.
+#[test]
+fn a_diverging_headless_run_exits_with_the_error() {
+    let dir = std::env::temp_dir().join(format!("idf-viewer-diverge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scene = dir.join("diverges.yaml");
+    std::fs::write(
+        &scene,
+        "model: phi4\nsize: [32, 32]\nstep_size: 5.0\ntemperature: 0.0\nsteps_per_frame: 50\n",
+    )
+    .unwrap();
+    let out = dir.join("never.png");
+    let run = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_idf-viewer"))
+        .arg("--scene")
+        .arg(&scene)
+        .args(["--frames", "4", "--size", "800x600", "--screenshot"])
+        .arg(&out)
+        .env("NODEVICE_SELECT", "1")
+        .output()
+        .expect("xvfb-run is installed (apt-get install xvfb; `make setup` does it)");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "a diverged run must fail: {stderr}");
+    assert!(stderr.contains("diverged"), "{stderr}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -44,12 +44,15 @@ pub trait EnergyTwin: Send + Sync {
         e.lattice.parity_of(i)
     }
 
-    /// One `langevin_step` into `dst`: the generic twin, which an energy may replace by a
-    /// faster one that computes the same numbers (φ⁴ does).
-    fn langevin_step(&self, e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
-        super::langevin_step::run(e, dst, status)
+    /// A faster `langevin_step` that computes the same numbers as the generic twin, if the
+    /// energy has one (φ⁴ does); see [`crate::cpu::langevin_step::run_fastest`].
+    fn fast_langevin_step(&self) -> Option<LangevinStep> {
+        None
     }
 }
+
+/// A `langevin_step` twin: the whole field of `e` stepped into `dst`, divergence in `status`.
+pub type LangevinStep = fn(&EnergyEval, &mut [f32], &[AtomicU32]);
 
 /// An energy evaluated on one field buffer, as a kernel sees it.
 pub struct EnergyEval<'a> {
@@ -122,10 +125,5 @@ impl<'a> EnergyEval<'a> {
     /// The Metropolis proposal for a site holding `current`, for energies with local moves.
     pub fn metropolis_proposal(&self, current: f32, r: [u32; 4]) -> f32 {
         self.twin.metropolis_proposal(self, current, r)
-    }
-
-    /// One `langevin_step` of the whole field into `dst`.
-    pub fn langevin_step(&self, dst: &mut [f32], status: &[AtomicU32]) {
-        self.twin.langevin_step(self, dst, status)
     }
 }

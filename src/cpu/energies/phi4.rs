@@ -1,8 +1,6 @@
 //! φ⁴ (Ginzburg–Landau) lattice field with an optional guidance term `(λ/2)(φ − t_i)²`, the twin
 //! of `shaders/energies/phi4.wgsl`. `energy_params = [kappa, a, b, h, lambda, target plane…]`.
 
-use std::sync::atomic::AtomicU32;
-
 use super::EnergyEval;
 use crate::cpu::shared::rng::gaussian;
 
@@ -89,7 +87,7 @@ impl super::EnergyTwin for Phi4Twin {
     fn metropolis_proposal(&self, e: &EnergyEval, current: f32, r: [u32; 4]) -> f32 {
         metropolis_proposal(e, current, r)
     }
-    fn langevin_step(&self, e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
-        crate::cpu::fast_phi4::run(e, dst, status)
+    fn fast_langevin_step(&self) -> Option<super::LangevinStep> {
+        Some(crate::cpu::fast_phi4::run)
     }
 }

@@ -15,7 +15,7 @@ use crate::capsules::creative::entropy_histogram;
 use crate::context::Context;
 use crate::engine::simulation::Simulation;
 use crate::engine::trace::{Observable, RunTrace};
-use crate::engine::validation::{laws_for_run, validate, Validator, Violation};
+use crate::engine::validation::{validate_run, Violation};
 use crate::error::{IdfError, Result};
 use crate::jobs::config::Config;
 use crate::jobs::scene::ResolvedScene;
@@ -130,11 +130,7 @@ pub fn render(
             ));
         }
     };
-    let laws = laws_for_run(&job.model, &job.run, &Config::default().validation);
-    let law_refs: Vec<&dyn Validator> = laws.iter().map(|l| l.as_ref()).collect();
-    let verdicts = validate(&trace, &law_refs);
-    let applied = verdicts.iter().any(|v| !v.checked.is_empty());
-    let passed = verdicts.iter().filter(|v| v.passed()).count();
+    let verdict = validate_run(&job.model, &job.run, &Config::default().validation, &trace);
     let wall_s = started.elapsed().as_secs_f64();
     Ok(RenderReport {
         path: output.path().to_path_buf(),
@@ -145,9 +141,9 @@ pub fn render(
         duration_s: s.frames as f64 / s.fps as f64,
         wall_s,
         frames_per_second: s.frames as f64 / wall_s,
-        elf: applied.then(|| passed as f64 / verdicts.len().max(1) as f64),
-        laws: laws.iter().map(|l| l.name()).collect(),
-        violations: verdicts.into_iter().flat_map(|v| v.violations).collect(),
+        elf: verdict.elf(),
+        violations: verdict.violations().cloned().collect(),
+        laws: verdict.laws,
         trace,
         points,
     })

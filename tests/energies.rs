@@ -1,0 +1,80 @@
+//! The energy registry: what every front end reads about the energies. Each registered energy
+//! is named once, its documented defaults are its Rust defaults, and the CLI's help, the
+//! unknown-model error and a scene's validation list every energy built by name.
+
+use crate::common::idf;
+use idf::{EnergyModel, GaussianMixture, Ising, Phi4, SwiftHohenberg, REGISTRY};
+
+#[test]
+fn names_are_unique_and_every_parameter_is_documented() {
+    let mut names: Vec<&str> = REGISTRY.iter().map(|s| s.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), REGISTRY.len());
+    for spec in REGISTRY {
+        assert!(!spec.summary.is_empty(), "{}", spec.name);
+        assert!(!spec.methods.is_empty(), "{}", spec.name);
+        for p in spec.params {
+            assert!(
+                !p.doc.is_empty() && !p.default.is_empty(),
+                "{}.{}",
+                spec.name,
+                p.name
+            );
+        }
+        // The example is a model of this energy.
+        assert_eq!((spec.example)().model.spec().name, spec.name);
+    }
+}
+
+#[test]
+fn documented_defaults_are_the_rust_defaults() {
+    let by_name = |name: &str| EnergyModel::from_params(name, &[]).unwrap();
+    assert_eq!(by_name("phi4"), EnergyModel::Phi4(Phi4::default()));
+    assert_eq!(by_name("ising"), EnergyModel::Ising(Ising::default()));
+    assert_eq!(by_name("gmm"), EnergyModel::Gmm(GaussianMixture::default()));
+    assert_eq!(
+        by_name("swift_hohenberg"),
+        EnergyModel::SwiftHohenberg(SwiftHohenberg::default())
+    );
+    assert_eq!(
+        EnergyModel::named().count(),
+        4,
+        "a new energy: add its default here"
+    );
+}
+
+#[test]
+fn front_ends_list_every_energy_built_by_name() {
+    let help = String::from_utf8(idf(&["sample", "--help"]).stdout).unwrap();
+    let err = EnergyModel::from_params("potts", &[])
+        .unwrap_err()
+        .to_string();
+    let scene = idf::Scene::parse("model: potts\n", std::path::Path::new("s.yaml"))
+        .unwrap_err()
+        .to_string();
+    for spec in EnergyModel::named() {
+        assert!(help.contains(spec.name), "--model help lacks {}", spec.name);
+        assert!(
+            err.contains(spec.name),
+            "the error lacks {}: {err}",
+            spec.name
+        );
+        assert!(
+            scene.contains(spec.name),
+            "the scene error lacks {}",
+            spec.name
+        );
+    }
+}
+
+#[test]
+fn parameters_of_the_wrong_name_or_value_are_named() {
+    let err = EnergyModel::from_params("ising", &[("kappa".into(), "1".into())]).unwrap_err();
+    assert!(
+        err.to_string().contains("`kappa`") && err.to_string().contains("J, h"),
+        "{err}"
+    );
+    let err = EnergyModel::from_params("phi4", &[("b".into(), "inf".into())]).unwrap_err();
+    assert!(err.to_string().contains("`b`"), "{err}");
+}
