@@ -1,7 +1,7 @@
 //! The `idf` binary end to end: JSON output, files, and every bad input a clear error with a
 //! non-zero exit.
 
-use crate::common::idf;
+use crate::common::{idf, idf_json, idf_ok};
 
 fn fails_with(args: &[&str], needle: &str) {
     let out = idf(args);
@@ -34,7 +34,7 @@ fn with_small<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn sample_json_has_every_field() {
-    let out = idf(&with_small(&[
+    let v = idf_json(&with_small(&[
         "--model",
         "ising",
         "--integrator",
@@ -43,12 +43,6 @@ fn sample_json_has_every_field() {
         "2",
         "--json",
     ]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
         "backend",
         "adapter",
@@ -90,19 +84,13 @@ fn sample_json_has_every_field() {
 fn langevin_has_no_acceptance_and_out_writes_npy() {
     let dir = std::env::temp_dir().join(format!("idf-cli-{}", std::process::id()));
     let path = dir.join("field.npy");
-    let out = idf(&with_small(&[
+    let v = idf_json(&with_small(&[
         "--model",
         "phi4",
         "--json",
         "--out",
         path.to_str().unwrap(),
     ]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["estimates"]["acceptance"].is_null());
     let field = idf::io::npy::read_field(&path).unwrap();
     assert_eq!(field.shape().dims(), [2, 1, 8, 8]);
@@ -209,7 +197,7 @@ fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
     idf::Scene::load(&dir.join("scenes/starter.yaml")).unwrap();
     fails_with(&["init", d], "--force");
     assert!(idf(&["init", d, "--force"]).status.success());
-    let out = idf(&[
+    idf_ok(&[
         "sample",
         "--backend",
         "cpu",
@@ -224,11 +212,6 @@ fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
         "--size",
         "8",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     std::fs::write(dir.join("bad.yaml"), "Diffusion:\n  timestep: 10\n").unwrap();
     fails_with(
         &["sample", "--config", &format!("{d}/bad.yaml")],

@@ -101,3 +101,14 @@ pub fn summarize(series: &[Vec<f64>]) -> SeriesSummary {
         effective_samples: series.iter().map(|s| effective_sample_size(s)).sum(),
     }
 }
+
+/// The index and value of the smallest of per-chain values (the lowest energy of a population);
+/// NaN counts as larger than every number. Panics on an empty slice, which no simulation has.
+pub fn lowest(values: &[f64]) -> (usize, f64) {
+    values
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("at least one chain")
+}

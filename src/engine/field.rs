@@ -157,6 +157,17 @@ impl Field {
         &self.data[chain * n..(chain + 1) * n]
     }
 
+    /// Chain `chain` as a field of one chain.
+    pub fn chain_field(&self, chain: usize) -> Field {
+        Field {
+            shape: Shape {
+                chains: 1,
+                ..self.shape
+            },
+            data: self.chain(chain).to_vec(),
+        }
+    }
+
     /// Gives the values back.
     pub fn into_vec(self) -> Vec<f32> {
         self.data

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::cpu::shared::rng::{rng_draw, unit_closed_open};
 use crate::engine::boltzmann::{boltzmann_weight, systematic_resample};
+use crate::engine::estimates::lowest;
 use crate::engine::field::Field;
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::StepRule;
@@ -95,22 +96,10 @@ pub fn population_anneal(
         sim.advance(sweeps, &|_| rule, &|_| false, &mut |_, _| {})?;
         energies = sim.energies()?;
         report.mean_energy.push(energies.iter().sum::<f64>() / r);
-        let (best_chain, best) = energies
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(c, e)| (c, *e))
-            .expect("at least one chain");
+        let (best_chain, best) = lowest(&energies);
         if best < report.best_energy {
             report.best_energy = best;
-            let field = sim.field()?;
-            let shape = crate::engine::field::Shape::new(
-                1,
-                field.shape().channels,
-                field.shape().height,
-                field.shape().width,
-            )?;
-            report.best = Some(Field::from_vec(shape, field.chain(best_chain).to_vec())?);
+            report.best = Some(sim.field()?.chain_field(best_chain));
         }
     }
     Ok(report)

@@ -70,13 +70,7 @@ impl Scenario {
             Scenario::HeatFlow => {
                 let mut rho = Field::random_normal(Shape::new(2, 1, 32, 32)?, 11, 0.3);
                 rho.data_mut().iter_mut().for_each(|v| *v = v.exp());
-                let model = EnergyModel::Phi4(Phi4 {
-                    kappa: 1.0,
-                    a: 0.0,
-                    b: 0.0,
-                    h: 0.0,
-                    guidance: None,
-                });
+                let model = EnergyModel::Phi4(Phi4::diffusion(1.0));
                 let cfg = RunConfig {
                     step_size: 0.2,
                     schedule: TemperatureSchedule::constant(0.0),

@@ -252,13 +252,7 @@ fn run_and_validate(
 }
 
 fn heat_flow(ctx: &Context, n: usize, cfg: &ElfConfig, seed: u32) -> Result<Vec<Verdict>> {
-    let model = EnergyModel::Phi4(Phi4 {
-        kappa: 1.0,
-        a: 0.0,
-        b: 0.0,
-        h: 0.0,
-        guidance: None,
-    });
+    let model = EnergyModel::Phi4(Phi4::diffusion(1.0));
     let shape = Shape::new(n, 1, 16, 16)?;
     let mut density = Field::random_normal(shape, seed, 0.3);
     density.data_mut().iter_mut().for_each(|v| *v = v.exp());

@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::engine::ace::AceAgent;
 use crate::engine::energies::EnergyModel;
 use crate::engine::energies::GraphKind;
+use crate::engine::estimates::lowest;
 use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
 use crate::engine::population_annealing::population_anneal;
@@ -144,22 +145,11 @@ impl Tracker {
 
     /// Looks at every chain's energy after `step` steps and keeps the best configuration.
     fn observe(&mut self, sim: &mut Simulation, step: u64) -> Result<()> {
-        let energies = sim.energies()?;
-        let (chain, e) = energies
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(c, e)| (c, *e))
-            .expect("chains");
+        let (chain, e) = lowest(&sim.energies()?);
         if e < self.best {
             self.best = e;
             self.time_to_best = self.started.elapsed().as_secs_f64() * 1e3;
-            let field = sim.field()?;
-            let s = field.shape();
-            self.best_field = Some(Field::from_vec(
-                Shape::new(1, s.channels, s.height, s.width)?,
-                field.chain(chain).to_vec(),
-            )?);
+            self.best_field = Some(sim.field()?.chain_field(chain));
         }
         self.trace.push((step, self.best));
         Ok(())

@@ -56,6 +56,23 @@ pub fn idf(args: &[&str]) -> std::process::Output {
         .expect("idf runs")
 }
 
+/// Runs the `idf` binary, asserts that it succeeded (showing its stderr if not) and returns its
+/// output.
+pub fn idf_ok(args: &[&str]) -> std::process::Output {
+    let out = idf(args);
+    assert!(
+        out.status.success(),
+        "idf {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs the `idf` binary with `--json` among `args`, asserts success and parses its output.
+pub fn idf_json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_slice(&idf_ok(args).stdout).expect("idf prints one JSON object")
+}
+
 /// Asserts `|estimate − exact| ≤ z·stderr`, the statistical tolerance used throughout.
 pub fn assert_within_stderr(what: &str, estimate: f64, stderr: f64, exact: f64, z: f64) {
     assert!(

@@ -13,22 +13,33 @@ fn decode(path: &Path) -> (u32, u32, Vec<u8>, png::ColorType) {
     (info.width, info.height, data, info.color_type)
 }
 
+/// Runs `idf-viewer --scene SCENE --frames N --size WxH --screenshot OUT` under Xvfb.
+fn run_headless(scene: &Path, frames: u32, size: &str, out: &Path) -> std::process::Output {
+    Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_idf-viewer"))
+        .arg("--scene")
+        .arg(scene)
+        .args([
+            "--frames",
+            &frames.to_string(),
+            "--size",
+            size,
+            "--screenshot",
+        ])
+        .arg(out)
+        .env("NODEVICE_SELECT", "1")
+        .output()
+        .expect("xvfb-run is installed (apt-get install xvfb; `make setup` does it)")
+}
+
 #[test]
 fn headless_screenshot_under_xvfb() {
     let dir = std::env::temp_dir().join(format!("idf-viewer-headless-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("viewer.png");
     let scene = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/scenes/turing_patterns.yaml");
-    let status = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
-        .arg(env!("CARGO_BIN_EXE_idf-viewer"))
-        .arg("--scene")
-        .arg(&scene)
-        .args(["--frames", "12", "--size", "1000x700", "--screenshot"])
-        .arg(&out)
-        .env("NODEVICE_SELECT", "1")
-        .output()
-        .expect("xvfb-run is installed (apt-get install xvfb; `make setup` does it)");
+    let status = run_headless(&scene, 12, "1000x700", &out);
     assert!(
         status.status.success(),
         "idf-viewer failed: {}",
@@ -72,16 +83,7 @@ fn a_diverging_headless_run_exits_with_the_error() {
     )
     .unwrap();
     let out = dir.join("never.png");
-    let run = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
-        .arg(env!("CARGO_BIN_EXE_idf-viewer"))
-        .arg("--scene")
-        .arg(&scene)
-        .args(["--frames", "4", "--size", "800x600", "--screenshot"])
-        .arg(&out)
-        .env("NODEVICE_SELECT", "1")
-        .output()
-        .expect("xvfb-run is installed (apt-get install xvfb; `make setup` does it)");
+    let run = run_headless(&scene, 4, "800x600", &out);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "a diverged run must fail: {stderr}");
     assert!(stderr.contains("diverged"), "{stderr}");

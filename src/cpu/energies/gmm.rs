@@ -2,7 +2,7 @@
 //! `energy_params = [K, D, then per component: ln w_k, σ_k, μ_k (D values)]`, evaluated for the
 //! noised marginal at `alpha_bar` (means √ᾱ μ_k, variances ᾱσ_k² + 1 − ᾱ).
 
-use super::EnergyEval;
+use super::{EnergyEval, EnergyTwin};
 
 const LN_TWO_PI: f32 = 1.837_877_1;
 
@@ -38,44 +38,37 @@ fn sizes(e: &EnergyEval) -> (usize, usize) {
     (e.energy_params[0] as usize, e.energy_params[1] as usize)
 }
 
-/// ∂E/∂x_j = Σ_k r_k (x_j − m_kj)/v_k with responsibilities r_k.
-pub fn energy_gradient(e: &EnergyEval, i: usize) -> f32 {
-    let (count, dim) = sizes(e);
-    let j = e.lattice.index_in_chain(i);
-    let chain_start = i - j;
-    let best = max_log_density(e, count, dim, chain_start);
-    let scale = e.params.alpha_bar.sqrt();
-    let (mut num, mut den) = (0.0f32, 0.0f32);
-    for k in 0..count {
-        let weight = (log_density(e, k, dim, chain_start) - best).exp();
-        let mean = scale * e.energy_params[component_base(k, dim) + 2 + j];
-        num += weight * (e.src[i] - mean) / variance(e, k, dim);
-        den += weight;
-    }
-    num / den
-}
-
-/// The chain's energy on its first coordinate, zero on the others.
-pub fn site_energy(e: &EnergyEval, i: usize) -> f32 {
-    if e.lattice.index_in_chain(i) != 0 {
-        return 0.0;
-    }
-    let (count, dim) = sizes(e);
-    let best = max_log_density(e, count, dim, i);
-    let den: f32 = (0..count)
-        .map(|k| (log_density(e, k, dim, i) - best).exp())
-        .sum();
-    -(best + den.ln()) + 0.5 * dim as f32 * LN_TWO_PI
-}
-
 /// The Gaussian mixture's twin.
 pub struct GmmTwin;
 
-impl super::EnergyTwin for GmmTwin {
+impl EnergyTwin for GmmTwin {
+    /// ∂E/∂x_j = Σ_k r_k (x_j − m_kj)/v_k with responsibilities r_k.
     fn energy_gradient(&self, e: &EnergyEval, i: usize) -> f32 {
-        energy_gradient(e, i)
+        let (count, dim) = sizes(e);
+        let j = e.lattice.index_in_chain(i);
+        let chain_start = i - j;
+        let best = max_log_density(e, count, dim, chain_start);
+        let scale = e.params.alpha_bar.sqrt();
+        let (mut num, mut den) = (0.0f32, 0.0f32);
+        for k in 0..count {
+            let weight = (log_density(e, k, dim, chain_start) - best).exp();
+            let mean = scale * e.energy_params[component_base(k, dim) + 2 + j];
+            num += weight * (e.src[i] - mean) / variance(e, k, dim);
+            den += weight;
+        }
+        num / den
     }
+
+    /// The chain's energy on its first coordinate, zero on the others.
     fn site_energy(&self, e: &EnergyEval, i: usize) -> f32 {
-        site_energy(e, i)
+        if e.lattice.index_in_chain(i) != 0 {
+            return 0.0;
+        }
+        let (count, dim) = sizes(e);
+        let best = max_log_density(e, count, dim, i);
+        let den: f32 = (0..count)
+            .map(|k| (log_density(e, k, dim, i) - best).exp())
+            .sum();
+        -(best + den.ln()) + 0.5 * dim as f32 * LN_TWO_PI
     }
 }

@@ -96,6 +96,18 @@ pub struct Guidance {
 }
 
 impl Phi4 {
+    /// Diffusion: κ alone (a = b = h = 0), whose gradient flow at T = 0 is the explicit heat
+    /// equation `ρ ← ρ + ηκ Δρ`, conserving mass (stable for ηκ ≤ 1/4 in 2-D).
+    pub fn diffusion(kappa: f32) -> Self {
+        Phi4 {
+            kappa,
+            a: 0.0,
+            b: 0.0,
+            h: 0.0,
+            guidance: None,
+        }
+    }
+
     /// The same field with a guidance term; λ and the target must be finite and the target
     /// `height × width` values.
     pub fn with_guidance(self, guidance: Guidance) -> Result<Self> {
