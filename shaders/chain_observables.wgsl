@@ -1,5 +1,5 @@
 // Per-chain reductions of the field in src, one workgroup per chain, written to the trace (aux) at
-// record `params.record`; slots as OBS_* in src/kernels.rs:
+// record `params.record`; slots as OBS_* in src/kernels/mod.rs:
 // [energy, sum x, sum (x - mean)^2, accepted (u32 bits), min, max, sum x ln x (x > 0),
 //  value-histogram entropy, last ln alpha, count of x <= 0 (u32 bits), the chain's temperature].
 // Sums are compensated (Kahan) within each of 256 strided partials, then added in a tree; the

@@ -1,5 +1,5 @@
 // Bindings and per-dispatch parameters shared by every IDF kernel.
-// Keep in sync with `StepParams` and the binding table in src/kernels.rs.
+// Keep in sync with `StepParams` and the binding table in src/kernels/mod.rs.
 
 struct StepParams {
     chains: u32,

@@ -13,7 +13,7 @@ use crate::engine::trace::{RunTrace, TraceRecord};
 use crate::error::{IdfError, Result};
 use crate::kernels::OBSERVABLES;
 
-/// Names of the trace slots, in order (see `OBS_*` in `src/kernels.rs`).
+/// Names of the trace slots, in order (see `OBS_*` in `src/kernels/mod.rs`).
 pub const OBSERVABLE_NAMES: [&str; OBSERVABLES] = [
     "energy",
     "sum",
