@@ -390,7 +390,7 @@ impl Scene {
     /// scene's guidance image with the model's λ. Errors for energies not built by name.
     pub fn set_model(&mut self, model: &EnergyModel) -> Result<()> {
         let spec = model.spec();
-        if !spec.by_name {
+        if spec.new.is_none() {
             return Err(IdfError::invalid(
                 "model",
                 format!(

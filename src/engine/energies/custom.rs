@@ -22,7 +22,7 @@ pub static SPEC: EnergySpec = EnergySpec {
     params: &[],
     state: StateKind::Field,
     methods: &[Method::Langevin, Method::Mala, Method::Hmc, Method::Anneal],
-    by_name: false,
+    new: None,
     example: || EnergyExample {
         model: EnergyModel::Custom(CustomEnergy::parse(TEMPLATE).expect("the template is valid")),
         size: Some([8, 8]),

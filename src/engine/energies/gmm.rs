@@ -49,7 +49,7 @@ pub static SPEC: EnergySpec = EnergySpec {
         Method::Ddim,
         Method::Anneal,
     ],
-    by_name: true,
+    new: Some(|| EnergyModel::Gmm(GaussianMixture::default())),
     example: || EnergyExample {
         model: EnergyModel::Gmm(GaussianMixture::default()),
         size: None,

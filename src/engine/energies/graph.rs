@@ -24,7 +24,7 @@ pub static SPEC: EnergySpec = EnergySpec {
     params: &[],
     state: StateKind::GraphNodes,
     methods: &[Method::Metropolis, Method::Anneal],
-    by_name: false,
+    new: None,
     example: || EnergyExample {
         model: EnergyModel::Graph(
             GraphEnergy::new(

@@ -29,7 +29,7 @@ pub static SPEC: EnergySpec = EnergySpec {
     ],
     state: StateKind::Spins,
     methods: &[Method::Metropolis, Method::Anneal],
-    by_name: true,
+    new: Some(|| EnergyModel::Ising(Ising::default())),
     example: || EnergyExample {
         model: EnergyModel::Ising(Ising { j: 1.0, h: 0.4 }),
         size: Some([4, 4]),

@@ -99,9 +99,9 @@ pub struct EnergySpec {
     pub state: StateKind,
     /// The integrators it supports (on a suitable shape).
     pub methods: &'static [Method],
-    /// Whether it is built by name and parameters (`--model`), from its parameters' defaults;
-    /// graphs come from files and custom energies from WGSL.
-    pub by_name: bool,
+    /// The model with its default parameters, for energies built by name (`--model`); `None`
+    /// for graphs (built from files) and custom energies (built from WGSL).
+    pub new: Option<fn() -> EnergyModel>,
     /// A small instance with the facts tests check it with.
     pub example: fn() -> EnergyExample,
 }
@@ -261,7 +261,7 @@ pub fn finite(name: &str, value: f32) -> Result<f32> {
 
 /// The error for a parameter `name` the energy does not have, listing those it has.
 pub fn unknown_param(energy: &dyn Energy, name: &str) -> IdfError {
-    let known: Vec<String> = match energy.spec().by_name {
+    let known: Vec<String> = match energy.spec().new.is_some() {
         true => energy
             .spec()
             .params
@@ -342,7 +342,7 @@ impl Default for EnergyModel {
 impl EnergyModel {
     /// The energies built by name (`--model`), in the order listed.
     pub fn named() -> impl Iterator<Item = &'static EnergySpec> {
-        REGISTRY.iter().copied().filter(|s| s.by_name)
+        REGISTRY.iter().copied().filter(|s| s.new.is_some())
     }
 
     /// Their names, comma-separated, for help texts and errors.
@@ -365,12 +365,10 @@ impl EnergyModel {
     /// `gmm` takes `weights=0.3,0.7`, `means=-2,0;2,1` (components separated by `;`) and
     /// `stds=0.5,0.8`. Errors name the unknown model or parameter and list the known ones.
     pub fn from_params(name: &str, params: &[(String, String)]) -> Result<Self> {
-        let spec = Self::spec_named(name)?;
-        // The documented defaults are the ones applied.
-        let mut model = (spec.example)().model;
-        for p in spec.params {
-            model.set_param(p.name, p.default)?;
-        }
+        let new = Self::spec_named(name)?
+            .new
+            .expect("energies built by name have `new`");
+        let mut model = new();
         for (key, value) in params {
             model.set_param(key, value)?;
         }

@@ -39,7 +39,7 @@ pub static SPEC: EnergySpec = EnergySpec {
         Method::Hmc,
         Method::Anneal,
     ],
-    by_name: true,
+    new: Some(|| EnergyModel::Phi4(Phi4::default())),
     example: || EnergyExample {
         model: EnergyModel::Phi4(Phi4 {
             kappa: 0.7,

@@ -34,7 +34,7 @@ pub static SPEC: EnergySpec = EnergySpec {
     ],
     state: StateKind::Field,
     methods: &[Method::Langevin, Method::Mala, Method::Hmc, Method::Anneal],
-    by_name: true,
+    new: Some(|| EnergyModel::SwiftHohenberg(SwiftHohenberg::default())),
     example: || EnergyExample {
         model: EnergyModel::SwiftHohenberg(SwiftHohenberg {
             epsilon: 0.2,
