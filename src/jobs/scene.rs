@@ -210,6 +210,11 @@ impl ResolvedScene {
     }
 }
 
+/// The f64 whose shortest decimal is the f32's own (0.6f32 → 0.6, not 0.6000000238418579).
+fn shortest_f64(v: f32) -> f64 {
+    v.to_string().parse().expect("an f32's decimal is an f64")
+}
+
 /// A key that is wrong, and why.
 type KeyError = (String, String);
 
@@ -408,7 +413,8 @@ impl Scene {
             .params()
             .into_iter()
             .filter(|p| p.name != "lambda")
-            .map(|p| (p.name, SceneParam::Number(p.value as f64)))
+            // The f32's shortest decimal (0.6, not 0.6000000238418579).
+            .map(|p| (p.name, SceneParam::Number(shortest_f64(p.value))))
             .collect();
         if let (Some(spec), EnergyModel::Phi4(p)) = (&mut self.guidance, model) {
             if let Some(g) = &p.guidance {

@@ -20,7 +20,7 @@ fn a_saved_scene_reads_back_into_the_same_settings() {
     let mut live = default_live();
     let mut settings = live.settings.clone();
     if let idf::EnergyModel::Phi4(p) = &mut settings.model {
-        p.kappa = 0.75;
+        p.kappa = 0.6;
     }
     settings.temperature = 0.3;
     settings.step_size = 0.05;
@@ -33,6 +33,11 @@ fn a_saved_scene_reads_back_into_the_same_settings() {
     save_scene(&path, &live, "saved").unwrap();
     let scene = Scene::load(&path).unwrap();
     assert_eq!((scene.steps, scene.frames), (Some(3000), Some(300)));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("kappa: 0.6\n"),
+        "parameters as written:\n{text}"
+    );
     let job = render_job(&scene).unwrap();
     let reread = Live::new(live.context().clone(), &scene, &job).unwrap();
     let (a, b) = (&live.settings, &reread.settings);
