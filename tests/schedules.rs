@@ -61,3 +61,38 @@ fn bad_schedules_are_errors() {
     assert!(TemperatureSchedule::new(ScheduleKind::Linear, 1.0, -1.0).is_err());
     assert!("exponential".parse::<ScheduleKind>().is_err());
 }
+
+/// Every record of an annealing run carries the temperature of the step that made its state:
+/// the trace's per-record temperature equals the one the kernel recorded beside the state, and
+/// record k (after k steps) has the schedule's temperature of step k − 1 (issue 20.3).
+#[test]
+fn records_carry_the_temperature_of_the_state_they_record() {
+    let scene = idf::Scene {
+        model: Some("ising".into()),
+        size: Some([8, 8]),
+        chains: Some(2),
+        integrator: Some("anneal".into()),
+        schedule: Some("linear".into()),
+        t_start: Some(5.0),
+        temperature: Some(1.5),
+        steps: Some(10),
+        burn_in: Some(0),
+        record_every: Some(1),
+        seed: Some(1),
+        ..idf::Scene::default()
+    };
+    let job = scene.resolve(&idf::Config::default()).unwrap();
+    let report = idf::jobs::sample::sample(&idf::Context::cpu(), &job, &mut |_, _| {}).unwrap();
+    let trace = &report.trace;
+    assert_eq!(trace.records.len(), 11);
+    for (r, record) in trace.records.iter().enumerate() {
+        let made_by = r.saturating_sub(1) as u64;
+        let expected = job.run.schedule.at(made_by, 10);
+        assert_eq!(record.step, r as u64);
+        assert_eq!(record.temperature, expected, "record {r}");
+        for c in 0..2 {
+            let beside = trace.value(idf::Observable::Temperature, r, c).unwrap();
+            assert_eq!(beside as f32, record.temperature, "record {r} chain {c}");
+        }
+    }
+}

@@ -316,17 +316,19 @@ impl Simulation {
         let mut records = Vec::new();
         let mut proposals = 0.0;
         for k in 0..=n {
-            let rule = rule_of(k.min(n.saturating_sub(1)));
             if record_at(k) {
+                // The state after k steps was made by step k − 1 (the first record, before any
+                // step, takes the first step's temperature): the label the kernel writes too.
+                let made_by = rule_of(k.saturating_sub(1).min(n.saturating_sub(1)));
                 records.push(TraceRecord {
                     step: k,
-                    temperature: rule.temperature(),
+                    temperature: made_by.temperature(),
                     proposals,
                 });
                 proposals = 0.0;
             }
             if k < n {
-                proposals += rule.proposals_per_chain(spc);
+                proposals += rule_of(k).proposals_per_chain(spc);
             }
         }
         self.exec.ensure_trace(records.len());
