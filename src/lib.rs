@@ -66,7 +66,7 @@ pub use crate::engine::energies::{
     EnergyModel, EnergySpec, GaussianMixture, Guidance, Ising, Phi4, SwiftHohenberg, REGISTRY,
 };
 pub use crate::engine::estimates::{
-    batch_means, effective_sample_size, integrated_autocorrelation_time, Estimate,
+    effective_sample_size, estimate, integrated_autocorrelation_time, Estimate,
 };
 pub use crate::engine::field::{Field, Shape};
 pub use crate::engine::method::Method;

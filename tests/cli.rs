@@ -234,3 +234,62 @@ fn info_json_lists_backends() {
     assert!(v["selected"]["backend"].is_string());
     assert!(v["adapters"].is_array());
 }
+
+/// A frozen sampler (MALA far past its step size: every proposal rejected) is not reported as a
+/// plain success: the JSON carries a warning, the estimates no null mean (issue 20.4).
+#[test]
+fn a_frozen_sampler_warns() {
+    let v = idf_json(&[
+        "sample",
+        "--backend",
+        "cpu",
+        "--model",
+        "phi4",
+        "--integrator",
+        "mala",
+        "--step-size",
+        "5",
+        "--size",
+        "32",
+        "--chains",
+        "4",
+        "--steps",
+        "500",
+        "--json",
+    ]);
+    let warnings: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("frozen")),
+        "{warnings:?}"
+    );
+    for (name, e) in v["estimates"].as_object().unwrap() {
+        assert!(e["mean"].is_number(), "{name}: {e}");
+    }
+    // HMC whose trajectories overflow: ΔH is not finite, so it is left out and named.
+    let v = idf_json(&[
+        "sample",
+        "--backend",
+        "cpu",
+        "--model",
+        "phi4",
+        "--integrator",
+        "hmc",
+        "--step-size",
+        "3",
+        "--size",
+        "8",
+        "--chains",
+        "2",
+        "--steps",
+        "20",
+        "--json",
+    ]);
+    for (name, e) in v["estimates"].as_object().unwrap() {
+        assert!(e["mean"].is_number(), "{name}: {e}");
+    }
+}

@@ -72,13 +72,13 @@ on_both! {
         let shape = model.shape(256, Some([4, 4])).unwrap();
         let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, 2, 1.0), 3).unwrap();
         let trace = sim.run(&hmc_run(eps, l, 300), &mut |_, _| {}).unwrap();
-        let dh = idf::batch_means(&trace.series(Observable::DeltaH, 1).unwrap());
+        let dh = idf::estimate(&trace.series(Observable::DeltaH, 1).unwrap());
         let exact = shape.sites_per_chain() as f64 * leapfrog_mean_delta_h(1.0, eps as f64, l);
         assert!(exact > 0.05, "the step must make ⟨ΔH⟩ measurable: {exact}");
         assert_within_stderr("<ΔH>", dh.mean, dh.stderr.unwrap(), exact, 4.5);
-        let m2 = idf::batch_means(&trace.series(Observable::MeanSquare, 1).unwrap());
+        let m2 = idf::estimate(&trace.series(Observable::MeanSquare, 1).unwrap());
         assert_within_stderr("<x^2>", m2.mean, m2.stderr.unwrap(), 1.0, 4.5);
-        let acc = idf::batch_means(&trace.series(Observable::Acceptance, 1).unwrap());
+        let acc = idf::estimate(&trace.series(Observable::Acceptance, 1).unwrap());
         assert!(acc.mean > 0.5 && acc.mean < 1.0, "acceptance {}", acc.mean);
     }
 }

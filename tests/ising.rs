@@ -60,8 +60,8 @@ fn measure(ctx: &Context, t: f32) -> (idf::Estimate, idf::Estimate) {
     };
     let trace = sim.run(&run, &mut |_, _| {}).unwrap();
     (
-        idf::batch_means(&trace.series(Observable::EnergyPerSite, 1).unwrap()),
-        idf::batch_means(&trace.series(Observable::AbsMagnetization, 1).unwrap()),
+        idf::estimate(&trace.series(Observable::EnergyPerSite, 1).unwrap()),
+        idf::estimate(&trace.series(Observable::AbsMagnetization, 1).unwrap()),
     )
 }
 

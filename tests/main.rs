@@ -17,6 +17,7 @@ mod diffusion;
 mod divergence;
 mod elf;
 mod energies;
+mod estimates;
 mod fused;
 mod gradients;
 mod graphs;

@@ -65,7 +65,7 @@ on_both! {
             if (2.1..2.5).contains(t) {
                 continue;
             }
-            let e = idf::batch_means(&[series[k].clone()]);
+            let e = idf::estimate(&[series[k].clone()]);
             assert_within_stderr(&format!("E/N at T = {t}"), e.mean, e.stderr.unwrap(), onsager_energy(*t as f64), 4.5);
         }
         let state = sim.ladder_state().unwrap();
@@ -134,7 +134,7 @@ on_both! {
                 }
             }
             for (k, t) in ladder.iter().enumerate() {
-                let e = idf::batch_means(&[series[k].clone()]);
+                let e = idf::estimate(&[series[k].clone()]);
                 assert_within_stderr(&format!("{method:?} <x^2> at T = {t}"), e.mean, e.stderr.unwrap(), *t as f64, 4.5);
             }
             assert!(sim.ladder_state().unwrap().accepts.iter().sum::<u32>() > 0, "{method:?}: some swaps happen");

@@ -200,6 +200,7 @@ pub async fn diffuse(
                     EstimateOut {
                         mean: e.mean,
                         stderr: e.stderr,
+                        ess: e.ess,
                     },
                 )
             })
@@ -207,6 +208,7 @@ pub async fn diffuse(
         delta_e,
         delta_s,
         verdict,
+        warnings: report.warnings,
         backend: report.backend,
         wall_ms,
     }))

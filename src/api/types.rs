@@ -115,13 +115,16 @@ impl EnergyInfo {
     }
 }
 
-/// One estimate with its batch-means standard error.
+/// One estimate with its standard error, which accounts for autocorrelation.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct EstimateOut {
-    /// Mean over recorded steps and chains.
+    /// Mean over recorded steps and chains (always finite: an estimate that is not is left out
+    /// and named in `warnings`).
     pub mean: f64,
-    /// Batch-means standard error (null with too few records).
+    /// Standard error from the integrated autocorrelation time (null with too few records).
     pub stderr: Option<f64>,
+    /// Effective sample size: values over τ (null with too few records).
+    pub ess: Option<f64>,
 }
 
 /// The energy-law verdict of a run.
@@ -155,6 +158,9 @@ pub struct DiffuseResponse {
     pub delta_s: f64,
     /// Energy-law verdict.
     pub verdict: VerdictOut,
+    /// What makes the numbers doubtful: a run too short for its autocorrelation time, a frozen
+    /// sampler (acceptance near zero), an estimate that is not finite.
+    pub warnings: Vec<String>,
     /// Backend that computed it.
     pub backend: String,
     /// Wall time.

@@ -154,6 +154,9 @@ pub fn run(args: SampleArgs) -> Result<()> {
     if let Some(path) = &args.trace {
         idf::io::hdf5::write_trace(path, &report.trace)?;
     }
+    for warning in &report.warnings {
+        eprintln!("idf: warning: {warning}");
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
@@ -183,11 +186,13 @@ fn print_summary(r: &SampleReport, ctx: &Context, out: Option<&Path>) {
         "  final: energy/site {:.5}, mean {:.5}, variance {:.5}",
         r.final_stats.energy_per_site, r.final_stats.mean, r.final_stats.variance
     );
-    println!("  estimates (mean ± batch-means standard error):");
+    println!("  estimates (mean ± standard error from the autocorrelation time, ESS):");
     for (name, e) in &r.estimates {
-        match e.stderr {
-            Some(se) => println!("    {name:<18} {:>12.6} ± {se:.6}", e.mean),
-            None => println!("    {name:<18} {:>12.6}", e.mean),
+        match (e.stderr, e.ess) {
+            (Some(se), Some(ess)) => {
+                println!("    {name:<18} {:>12.6} ± {se:.6}   ESS {ess:.0}", e.mean)
+            }
+            _ => println!("    {name:<18} {:>12.6}", e.mean),
         }
     }
     if let Some(out) = out {

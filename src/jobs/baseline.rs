@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::engine::energies::{EnergyModel, Ising, Phi4};
-use crate::engine::estimates::batch_means;
+use crate::engine::estimates::estimate;
 use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
 use crate::engine::schedule::TemperatureSchedule;
@@ -177,8 +177,8 @@ fn compare(s: Scenario, fresh: &RunTrace, stored: &RunTrace) -> Vec<Regression> 
         };
         if s == Scenario::IsingT2 {
             let (a, b) = (
-                batch_means(&fresh.series(obs, 1).unwrap_or_default()),
-                batch_means(&stored.series(obs, 1).unwrap_or_default()),
+                estimate(&fresh.series(obs, 1).unwrap_or_default()),
+                estimate(&stored.series(obs, 1).unwrap_or_default()),
             );
             let se = (a.stderr.unwrap_or(f64::INFINITY).powi(2)
                 + b.stderr.unwrap_or(f64::INFINITY).powi(2))

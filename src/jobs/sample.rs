@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::context::Context;
 use crate::engine::diffusion::{EnergyDiffusionModel, ReverseMethod};
 use crate::engine::energies::EnergyModel;
-use crate::engine::estimates::{batch_means, Estimate};
+use crate::engine::estimates::{estimate, Estimate, MIN_RECORDS_PER_TAU};
 use crate::engine::field::Field;
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
@@ -51,8 +51,12 @@ pub struct SampleReport {
     pub wall_ms: f64,
     /// Final-state summary.
     pub final_stats: FinalStats,
-    /// Estimates over recorded steps after burn-in and over chains, in a fixed order.
+    /// Estimates over recorded steps after burn-in and over chains, in a fixed order; an
+    /// observable whose mean is not finite is left out (and named in `warnings`).
     pub estimates: Vec<(&'static str, Estimate)>,
+    /// What makes the numbers doubtful: a run too short for its autocorrelation time, a frozen
+    /// sampler, an estimate that is not finite.
+    pub warnings: Vec<String>,
     /// The final samples.
     pub field: Field,
     /// The recorded observables.
@@ -65,7 +69,10 @@ impl SampleReport {
         let estimates: serde_json::Map<String, Value> = self
             .estimates
             .iter()
-            .map(|(k, e)| (k.to_string(), json!({"mean": e.mean, "stderr": e.stderr})))
+            .map(|(k, e)| {
+                let body = json!({"mean": e.mean, "stderr": e.stderr, "ess": e.ess});
+                (k.to_string(), body)
+            })
             .collect();
         json!({
             "backend": self.backend,
@@ -81,6 +88,7 @@ impl SampleReport {
             "wall_ms": self.wall_ms,
             "final": self.final_stats,
             "estimates": estimates,
+            "warnings": self.warnings,
         })
     }
 }
@@ -121,6 +129,7 @@ pub fn sample(
         }
     };
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let (estimates, warnings) = estimates(&trace, first_record, job.method);
     Ok(SampleReport {
         backend: ctx.backend().to_string(),
         adapter: ctx.adapter_name(),
@@ -132,7 +141,8 @@ pub fn sample(
         seed: job.seed,
         wall_ms,
         final_stats: final_stats(&field, &trace),
-        estimates: estimates(&trace, first_record, job.method),
+        estimates,
+        warnings,
         field,
         trace,
     })
@@ -152,12 +162,19 @@ fn final_stats(field: &Field, trace: &RunTrace) -> FinalStats {
     }
 }
 
+/// Acceptance below which a sampler counts as frozen: nearly every proposal is rejected, so
+/// the chains stay where they started and the estimates describe the start, not the target.
+pub const FROZEN_ACCEPTANCE: f64 = 0.01;
+
+/// The estimates of the recorded observables after `first_record`, and the warnings they call
+/// for.
 fn estimates(
     trace: &RunTrace,
     first_record: usize,
     method: Method,
-) -> Vec<(&'static str, Estimate)> {
-    [
+) -> (Vec<(&'static str, Estimate)>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let estimates = [
         ("energy_per_site", Observable::EnergyPerSite),
         ("mean", Observable::Mean),
         ("mean_square", Observable::MeanSquare),
@@ -168,10 +185,33 @@ fn estimates(
     .into_iter()
     .filter(|(_, obs)| *obs != Observable::DeltaH || method == Method::Hmc)
     .filter_map(|(name, obs)| {
-        trace
+        let series = trace
             .series(obs, first_record)
-            .filter(|s| s.iter().any(|c| !c.is_empty()))
-            .map(|s| (name, batch_means(&s)))
+            .filter(|s| s.iter().any(|c| !c.is_empty()))?;
+        let e = estimate(&series);
+        if !e.mean.is_finite() {
+            warnings.push(format!(
+                "{name} is not finite (a value overflowed): left out of the estimates"
+            ));
+            return None;
+        }
+        if e.too_short() {
+            warnings.push(format!(
+                "{name}: the run is too short for its autocorrelation time (τ ≈ {:.0} records, {} \
+                 records per chain; {MIN_RECORDS_PER_TAU} τ are needed), so its error bar is unreliable",
+                e.tau.unwrap_or(f64::NAN),
+                e.records_per_chain
+            ));
+        }
+        if obs == Observable::Acceptance && e.mean < FROZEN_ACCEPTANCE {
+            warnings.push(format!(
+                "acceptance {:.4}: the sampler is frozen (almost every proposal is rejected); \
+                 reduce the step size",
+                e.mean
+            ));
+        }
+        Some((name, e))
     })
-    .collect()
+    .collect();
+    (estimates, warnings)
 }
