@@ -78,15 +78,24 @@ pub enum IdfError {
     /// The field became NaN or infinite.
     #[error(
         "the run diverged at step {step}: the field became NaN or infinite with step size {step_size}; \
-         a stable step size for this model is about {suggested:.3e}: try --step-size {suggested:.3e} or smaller"
+         try a step size of {suggested:.3e} or smaller{}",
+        if *within_bound {
+            " (the step size was already inside this model's stability bound, so the parameters \
+             or the starting field may be what diverges)"
+        } else {
+            ", inside this model's stability bound"
+        }
     )]
     Diverged {
         /// The first step whose output was not finite.
         step: u64,
         /// The step size that diverged.
         step_size: f32,
-        /// A step size inside the stability limit.
+        /// A smaller step size to try: the model's stable step size where the one that diverged
+        /// was above it, else half the one that diverged. Never larger than `step_size`.
         suggested: f32,
+        /// Whether the step size that diverged was already inside the stability bound.
+        within_bound: bool,
     },
     /// A configuration or scene file is invalid.
     #[error("{path}: {message}")]

@@ -182,7 +182,7 @@ fn diverging_step_size_names_the_step_and_a_stable_one() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("diverged at step") && stderr.contains("try --step-size"),
+        stderr.contains("diverged at step") && stderr.contains("try a step size of"),
         "{stderr}"
     );
 }

@@ -75,3 +75,40 @@ fn parameters_of_the_wrong_name_or_value_are_named() {
     let err = EnergyModel::from_params("phi4", &[("b".into(), "inf".into())]).unwrap_err();
     assert!(err.to_string().contains("`b`"), "{err}");
 }
+
+/// Energies unbounded below are refused, naming the parameter, wherever a model is built or
+/// run (issue 20.6); the bounded edge cases (heat flow, a Gaussian) are accepted.
+#[test]
+fn energies_unbounded_below_are_refused() {
+    let phi4 = |params: &[(&str, &str)]| {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        EnergyModel::from_params("phi4", &params)
+    };
+    for (params, named) in [
+        (&[("b", "-1")][..], "`b`"),
+        (&[("b", "0"), ("a", "-0.5")][..], "`a`"),
+        (&[("b", "0"), ("a", "1"), ("kappa", "-1")][..], "`kappa`"),
+        (&[("b", "0"), ("a", "0"), ("h", "0.2")][..], "`h`"),
+    ] {
+        let err = phi4(params).unwrap_err().to_string();
+        assert!(
+            err.contains(named) && err.contains("unbounded below"),
+            "{params:?}: {err}"
+        );
+    }
+    phi4(&[("b", "0"), ("a", "0"), ("h", "0")]).expect("heat flow is bounded");
+    phi4(&[("b", "0"), ("a", "1"), ("kappa", "0.5")]).expect("a Gaussian is bounded");
+    // A model built directly is checked when it runs.
+    let direct = EnergyModel::Phi4(idf::Phi4 {
+        b: -0.5,
+        ..idf::Phi4::default()
+    });
+    let field = idf::Field::zeros(direct.shape(1, Some([4, 4])).unwrap());
+    let err = idf::Simulation::new(&idf::Context::cpu(), &direct, &field, 0)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("`b`"), "{err}");
+}

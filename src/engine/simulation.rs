@@ -54,6 +54,7 @@ impl Simulation {
     pub fn new(ctx: &Context, model: &EnergyModel, initial: &Field, seed: u32) -> Result<Self> {
         let shape = initial.shape();
         model.check_shape(shape)?;
+        model.check_bounded_below()?;
         if !initial.is_finite() {
             return Err(IdfError::invalid(
                 "field",
@@ -151,6 +152,7 @@ impl Simulation {
     /// enough for every frame of a slider drag); another module (a custom energy's edit) gets
     /// new buffers, with the current field copied over.
     pub fn set_model(&mut self, ctx: &Context, model: &EnergyModel) -> Result<()> {
+        model.check_bounded_below()?;
         let packed = model.packed_params();
         if model.module() == self.model.module() && packed.len() == self.model.packed_params().len()
         {
@@ -371,10 +373,18 @@ impl Simulation {
                 dispatches.clear();
                 let status = self.exec.read_status()?;
                 if status[STATUS_DIVERGED] != NOT_DIVERGED {
+                    // Never advise a step larger than the one that diverged.
+                    let step_size = rule.step_size();
+                    let stable = self.model.stable_step_size();
                     return Err(IdfError::Diverged {
                         step: status[STATUS_DIVERGED] as u64 + 1,
-                        step_size: rule.step_size(),
-                        suggested: self.model.stable_step_size(),
+                        step_size,
+                        suggested: if step_size > stable {
+                            stable
+                        } else {
+                            0.5 * step_size
+                        },
+                        within_bound: step_size <= stable,
                     });
                 }
                 progress(i, n);

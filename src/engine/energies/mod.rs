@@ -179,8 +179,16 @@ pub trait Energy: fmt::Debug + Send + Sync {
         self.set_value(name, parse_number(name, text)?)
     }
 
-    /// Checks the parameters together, once they are all set.
+    /// Completes and checks the parameters together, once they are all set (the mixture
+    /// normalises its weights).
     fn check(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Refuses parameters for which the energy is unbounded below, naming the parameter: such
+    /// an energy has no Boltzmann distribution, and its gradient flow runs away at any step
+    /// size.
+    fn check_bounded_below(&self) -> Result<()> {
         Ok(())
     }
 
@@ -373,7 +381,13 @@ impl EnergyModel {
             model.set_param(key, value)?;
         }
         model.energy_mut().check()?;
+        model.check_bounded_below()?;
         Ok(model)
+    }
+
+    /// Refuses parameters for which the energy is unbounded below, naming the parameter.
+    pub fn check_bounded_below(&self) -> Result<()> {
+        self.energy().check_bounded_below()
     }
 
     /// The registered description.

@@ -202,6 +202,48 @@ impl Energy for Phi4 {
         v
     }
 
+    /// With b > 0 the quartic term bounds E below. With b < 0 it does not. With b = 0, E is
+    /// quadratic with smallest curvature a + λ + 8 min(κ, 0) (the Laplacian's eigenvalues lie in
+    /// [0, 8]): that must be ≥ 0, and where it is 0 on the uniform mode (κ ≥ 0, a + λ = 0) a
+    /// field h tilts it without bound.
+    fn check_bounded_below(&self) -> Result<()> {
+        let lambda = self.guidance.as_ref().map_or(0.0, |g| g.lambda);
+        let unbounded = |name: &str, why: String| {
+            Err(IdfError::invalid(
+                name,
+                format!("{why}: the energy is unbounded below, with no distribution to sample"),
+            ))
+        };
+        if self.b < 0.0 {
+            return unbounded(
+                "b",
+                format!("b = {} < 0 lets the quartic term fall as |φ| grows", self.b),
+            );
+        }
+        if self.b == 0.0 {
+            let curvature = self.a + lambda + 8.0 * self.kappa.min(0.0);
+            if curvature < 0.0 {
+                let name = if self.a + lambda < 0.0 { "a" } else { "kappa" };
+                return unbounded(
+                    name,
+                    format!(
+                        "with b = 0 the smallest curvature a + λ + 8 min(κ, 0) = {curvature} < 0"
+                    ),
+                );
+            }
+            if self.a + lambda == 0.0 && self.kappa >= 0.0 && self.h != 0.0 {
+                return unbounded(
+                    "h",
+                    format!(
+                        "with b = 0 and a = 0 the uniform mode is flat, and h = {} tilts it",
+                        self.h
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn curvature_bound(&self) -> f32 {
         let well = if self.b > 0.0 {
             (-self.a / self.b).max(0.0) + 1.0
