@@ -293,3 +293,65 @@ fn a_frozen_sampler_warns() {
         assert!(e["mean"].is_number(), "{name}: {e}");
     }
 }
+
+/// One validation per parameter on every path, naming it (issue 20.7): a leapfrog count of 0,
+/// a frame rate out of range (and no file written), a NaN step size for every optimizer, zero
+/// steps named as steps.
+#[test]
+fn every_path_validates_its_parameters() {
+    fails_with(
+        &with_small(&[
+            "--model",
+            "phi4",
+            "--integrator",
+            "hmc",
+            "--leapfrog-steps",
+            "0",
+        ]),
+        "leapfrog_steps",
+    );
+    let out = std::env::temp_dir().join(format!("idf-fps-{}.mp4", std::process::id()));
+    for fps in ["0", "100000"] {
+        fails_with(
+            &[
+                "render",
+                "--backend",
+                "cpu",
+                "--fps",
+                fps,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            "`fps`",
+        );
+        assert!(!out.exists(), "--fps {fps} wrote a file");
+    }
+    for method in ["tempering", "anneal", "population", "baseline-greedy"] {
+        fails_with(
+            &[
+                "optimize",
+                "--backend",
+                "cpu",
+                "--size",
+                "8",
+                "--method",
+                method,
+                "--step-size",
+                "nan",
+            ],
+            "`step_size`",
+        );
+    }
+    fails_with(
+        &[
+            "optimize",
+            "--backend",
+            "cpu",
+            "--size",
+            "8",
+            "--steps",
+            "0",
+        ],
+        "`steps`",
+    );
+}

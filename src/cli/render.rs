@@ -41,7 +41,7 @@ pub struct RenderArgs {
 impl RenderArgs {
     /// The scenes to render, by file stem, with the flags applied.
     fn scenes(&self) -> Result<Vec<(String, Scene)>> {
-        let mut scenes: Vec<(String, Scene)> = if self.scenes.is_empty() {
+        let scenes: Vec<(String, Scene)> = if self.scenes.is_empty() {
             vec![("default".to_string(), Scene::default_scene())]
         } else {
             self.scenes
@@ -55,13 +55,17 @@ impl RenderArgs {
                 })
                 .collect::<Result<_>>()?
         };
-        for (_, scene) in &mut scenes {
-            scene.frames = self.frames.or(scene.frames);
-            scene.fps = self.fps.or(scene.fps);
-            scene.size = self.size.map(|n| [n, n]).or(scene.size);
-            scene.seed = self.seed.or(scene.seed);
-        }
-        Ok(scenes)
+        let overrides = Scene {
+            frames: self.frames,
+            fps: self.fps,
+            size: self.size.map(|n| [n, n]),
+            seed: self.seed,
+            ..Scene::default()
+        };
+        scenes
+            .into_iter()
+            .map(|(stem, scene)| Ok((stem, scene.with_overrides(&overrides)?)))
+            .collect()
     }
 }
 

@@ -95,41 +95,44 @@ impl SampleArgs {
     /// The scene these flags describe: `--scene` (or the embedded default, or an empty scene
     /// for `--model`) with every given flag overriding its key.
     fn scene(&self) -> Result<Scene> {
-        let mut scene = match &self.scene {
+        let mut base = match &self.scene {
             Some(path) => Scene::load(path)?,
             None if self.model.is_none() => Scene::default_scene(),
             None => Scene::default(),
         };
         // A different --model starts from that model's defaults, not the scene's parameters.
-        if let Some(model) = &self.model {
-            if scene.model.as_deref() != Some(model.as_str()) {
-                scene.params.clear();
-                scene.guidance = None;
-            }
-            scene.model = Some(model.clone());
+        if self.model.is_some() && base.model != self.model {
+            base.params.clear();
+            base.guidance = None;
         }
+        let mut params = std::collections::BTreeMap::new();
         for p in &self.params {
             let (k, v) = super::parse_param(p)?;
-            scene.params.insert(k, SceneParam::Text(v));
+            params.insert(k, SceneParam::Text(v));
         }
         let size = match (&self.size, &self.shape) {
             (Some(n), _) => Some([*n, *n]),
             (None, Some(s)) => Some(parse_shape(s)?),
             (None, None) => None,
         };
-        scene.size = size.or(scene.size);
-        scene.chains = self.chains.or(scene.chains);
-        scene.integrator = self.integrator.clone().or(scene.integrator);
-        scene.leapfrog_steps = self.leapfrog_steps.or(scene.leapfrog_steps);
-        scene.steps = self.steps.or(scene.steps);
-        scene.burn_in = self.burn_in.or(scene.burn_in);
-        scene.record_every = self.record_every.or(scene.record_every);
-        scene.step_size = self.step_size.or(scene.step_size);
-        scene.temperature = self.temperature.or(scene.temperature);
-        scene.schedule = self.schedule.clone().or(scene.schedule);
-        scene.t_start = self.t_start.or(scene.t_start);
-        scene.seed = self.seed.or(scene.seed);
-        Ok(scene)
+        let overrides = Scene {
+            model: self.model.clone(),
+            params,
+            size,
+            chains: self.chains,
+            integrator: self.integrator.clone(),
+            leapfrog_steps: self.leapfrog_steps,
+            steps: self.steps,
+            burn_in: self.burn_in,
+            record_every: self.record_every,
+            step_size: self.step_size,
+            temperature: self.temperature,
+            schedule: self.schedule.clone(),
+            t_start: self.t_start,
+            seed: self.seed,
+            ..Scene::default()
+        };
+        Ok(base.with_overrides(&overrides)?)
     }
 }
 

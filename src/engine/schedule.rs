@@ -91,7 +91,7 @@ impl TemperatureSchedule {
 
     /// A checked schedule: finite, non-negative temperatures; positive for a geometric one.
     pub fn new(kind: ScheduleKind, start: f32, end: f32) -> Result<Self> {
-        for (name, t) in [("t-start", start), ("temperature", end)] {
+        for (name, t) in [("t_start", start), ("temperature", end)] {
             if !t.is_finite() || t < 0.0 {
                 return Err(IdfError::invalid(
                     name,

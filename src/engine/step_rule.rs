@@ -288,12 +288,12 @@ impl RunConfig {
     pub fn check(&self, model: &EnergyModel, shape: Shape) -> Result<()> {
         if !self.step_size.is_finite() || self.step_size <= 0.0 {
             return Err(IdfError::invalid(
-                "step-size",
+                "step_size",
                 format!("{} is not a finite, positive step size", self.step_size),
             ));
         }
         if self.record_every == 0 {
-            return Err(IdfError::invalid("record-every", "must be at least 1"));
+            return Err(IdfError::invalid("record_every", "must be at least 1"));
         }
         if self.steps == 0 {
             return Err(IdfError::invalid("steps", "must be at least 1"));

@@ -145,7 +145,7 @@ pub fn run_suite(
     }
     if !(cfg.heat_flow_r.is_finite() && cfg.heat_flow_r > 0.0) {
         return Err(IdfError::invalid(
-            "heat-flow-r",
+            "heat_flow_r",
             "must be a positive number",
         ));
     }

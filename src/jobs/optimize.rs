@@ -166,11 +166,18 @@ pub fn optimize(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<OptimizeReport> {
     let model = &spec.model;
-    if spec.replicas == 0 || spec.steps == 0 {
-        return Err(IdfError::invalid(
-            "replicas",
-            "replicas and steps must be at least 1",
-        ));
+    for (name, value) in [("replicas", spec.replicas as u64), ("steps", spec.steps)] {
+        if value == 0 {
+            return Err(IdfError::invalid(name, "must be at least 1"));
+        }
+    }
+    if let Some(eta) = spec.step_size {
+        if !(eta.is_finite() && eta > 0.0) {
+            return Err(IdfError::invalid(
+                "step_size",
+                format!("expected a finite number > 0, got {eta}"),
+            ));
+        }
     }
     if !(spec.t_end > 0.0 && spec.t_start >= spec.t_end && spec.t_start.is_finite()) {
         return Err(IdfError::invalid("temperature", "need 0 < t_end ≤ t_start"));

@@ -266,6 +266,37 @@ impl Scene {
             .expect("the embedded default scene is valid")
     }
 
+    /// This scene with every key that `overrides` sets replaced (command-line flags over a scene
+    /// file), `params` merged key by key. The overrides are checked first, so a bad value is named
+    /// by its key alone rather than blamed on the file.
+    pub fn with_overrides(self, overrides: &Scene) -> Result<Scene> {
+        overrides
+            .check()
+            .map_err(|(key, message)| IdfError::invalid(key, message))?;
+        let source = self.source.clone();
+        let as_map = |scene: &Scene| match serde_json::to_value(scene) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => unreachable!("a scene serialises to an object"),
+        };
+        let mut merged = as_map(&self);
+        for (key, value) in as_map(overrides) {
+            match (merged.get_mut(&key), value) {
+                (Some(serde_json::Value::Object(base)), serde_json::Value::Object(over))
+                    if key == "params" =>
+                {
+                    base.extend(over)
+                }
+                (_, value) => {
+                    merged.insert(key, value);
+                }
+            }
+        }
+        let mut scene: Scene = serde_json::from_value(serde_json::Value::Object(merged))
+            .map_err(|e| IdfError::invalid("scene", e.to_string()))?;
+        scene.source = source;
+        Ok(scene)
+    }
+
     /// The scene as YAML, with a first comment line saying what wrote it.
     pub fn to_yaml(&self, written_by: &str) -> String {
         format!(
@@ -331,16 +362,20 @@ impl Scene {
         if matches!(self.scale, Some(0) | Some(17..)) {
             return Err(bad("scale", "expected 1 to 16 pixels per site".into()));
         }
-        for (key, value) in [
-            ("step_size", self.step_size),
-            ("temperature", self.temperature),
-            ("t_start", self.t_start),
-        ] {
-            if let Some(v) = value {
-                if !v.is_finite() || v < 0.0 || (key == "step_size" && v == 0.0) {
+        if let Some(eta) = self.step_size {
+            if !(eta.is_finite() && eta > 0.0) {
+                return Err(bad(
+                    "step_size",
+                    format!("expected a finite number > 0, got {eta}"),
+                ));
+            }
+        }
+        for (key, value) in [("temperature", self.temperature), ("t_start", self.t_start)] {
+            if let Some(t) = value {
+                if !(t.is_finite() && t >= 0.0) {
                     return Err(bad(
                         key,
-                        format!("expected a finite number > 0 (≥ 0 for temperatures), got {v}"),
+                        format!("expected a finite temperature ≥ 0, got {t}"),
                     ));
                 }
             }
