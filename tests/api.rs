@@ -191,7 +191,7 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
         None,
     );
     let a = server.addr;
-    let cases: [(&str, &str, u16, &str); 10] = [
+    let cases = [
         ("/diffuse", "{not json", 400, ""),
         ("/diffuse", r#"{"model": "potts"}"#, 400, "model"),
         (
@@ -235,6 +235,37 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             r#"{"model": "phi4", "colour": 3}"#,
             400,
             "colour",
+        ),
+        // Sizes and counts are checked, overflow-safe, before anything is allocated (20.8).
+        (
+            "/optimize",
+            r#"{"graph": {"nodes": 1125899906842624, "edges": []}}"#,
+            413,
+            "shape",
+        ),
+        (
+            "/optimize",
+            r#"{"graph": {"nodes": 4611686018427387904, "edges": []}}"#,
+            413,
+            "shape",
+        ),
+        (
+            "/optimize",
+            r#"{"graph": {"nodes": 30000000, "edges": []}}"#,
+            413,
+            "shape",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [8, 8], "chains": 2, "burn_in": 18446744073709551615}"#,
+            413,
+            "steps",
+        ),
+        (
+            "/optimize",
+            r#"{"model": "ising", "steps": 0}"#,
+            400,
+            "steps",
         ),
         (
             "/predict",

@@ -354,4 +354,23 @@ fn every_path_validates_its_parameters() {
         ],
         "`steps`",
     );
+    // Counts that overflow, or a trace that could not be allocated, are errors, not panics.
+    fails_with(
+        &with_small(&["--model", "phi4", "--burn-in", "18446744073709551615"]),
+        "`burn_in`",
+    );
+    fails_with(
+        &[
+            "sample",
+            "--backend",
+            "cpu",
+            "--model",
+            "phi4",
+            "--size",
+            "8",
+            "--steps",
+            "100000000000",
+        ],
+        "`record_every`",
+    );
 }

@@ -60,7 +60,8 @@ fn check_size(state: &ApiState, sites: usize, steps: u64) -> Result<(), ApiError
             format!("{sites} sites is over the limit of {}", l.max_sites),
         ));
     }
-    if sites as u64 * steps > l.max_work {
+    // Saturating: a count near u64::MAX is over the budget, not an overflow.
+    if (sites as u64).saturating_mul(steps) > l.max_work {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             Some("steps"),
@@ -90,7 +91,11 @@ pub async fn diffuse(
     }
     let mut job = req.scene.resolve(&config)?;
     let (shape, method) = (job.shape, job.method);
-    check_size(&state, shape.len(), job.run.burn_in + job.run.steps)?;
+    check_size(
+        &state,
+        shape.len(),
+        job.run.burn_in.saturating_add(job.run.steps),
+    )?;
     let gate = match req.validate.as_deref() {
         None => None,
         Some(g @ ("flag" | "reject")) => Some(g.to_string()),
@@ -235,6 +240,9 @@ pub async fn optimize(
                     ))
                 }
             };
+            // Checked before anything of that size is allocated.
+            let replicas = req.replicas.unwrap_or(8);
+            check_size(&state, g.nodes.saturating_mul(replicas), 0)?;
             let graph = GraphEnergy::new(kind, g.nodes, g.edges.clone(), vec![0.0; g.nodes])
                 .map_err(|e| ApiError::bad("graph", e.to_string()))?;
             EnergyModel::Graph(graph)

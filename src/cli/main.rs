@@ -73,7 +73,7 @@ fn main() -> ExitCode {
             // IdfError messages already carry their cause; the alternate form would repeat it.
             eprintln!("idf: error: {e}");
             if let Some(flag) = flag_of(&e) {
-                eprintln!("  (set by --{flag} on the command line)");
+                eprintln!("  (on the command line: --{flag})");
             }
             ExitCode::FAILURE
         }

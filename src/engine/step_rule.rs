@@ -11,7 +11,12 @@ use crate::engine::field::Shape;
 use crate::engine::method::Method;
 use crate::engine::schedule::TemperatureSchedule;
 use crate::error::{IdfError, Result};
-use crate::kernels::{Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_PROPOSAL};
+use crate::kernels::{
+    Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_PROPOSAL, OBSERVABLES,
+};
+
+/// The largest trace a run may record, in bytes (records × chains × [`OBSERVABLES`] × 4).
+pub const MAX_TRACE_BYTES: u64 = 1 << 30;
 
 /// One step of the dynamics.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -297,6 +302,33 @@ impl RunConfig {
         }
         if self.steps == 0 {
             return Err(IdfError::invalid("steps", "must be at least 1"));
+        }
+        if self.burn_in.checked_add(self.steps).is_none() {
+            return Err(IdfError::invalid(
+                "burn_in",
+                format!(
+                    "{} + {} steps overflow a step count",
+                    self.burn_in, self.steps
+                ),
+            ));
+        }
+        if self.method == Method::Hmc && self.leapfrog_steps == 0 {
+            return Err(IdfError::invalid("leapfrog_steps", "must be at least 1"));
+        }
+        // The trace is allocated up front on the backend: refuse one that cannot be.
+        let records = self.steps / self.record_every + 1;
+        let bytes = records
+            .checked_mul((shape.chains * OBSERVABLES * 4) as u64)
+            .filter(|b| *b <= MAX_TRACE_BYTES);
+        if bytes.is_none() {
+            return Err(IdfError::invalid(
+                "record_every",
+                format!(
+                    "{records} records of {} chains are over the trace's limit of {} MiB; record less often",
+                    shape.chains,
+                    MAX_TRACE_BYTES >> 20
+                ),
+            ));
         }
         let method = self.method;
         model.check_method(method, shape)?;
