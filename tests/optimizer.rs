@@ -104,7 +104,9 @@ on_both! {
         let n = (l * l) as f64;
         // ln Z(β) = ln Z(β0) + Σ ln ratios; ln Z(β0) from enumeration (≈ N ln 2 at β0 = 0.001).
         let start = exact_log_z(l, 0.001);
-        for (k, t) in temperatures.iter().enumerate().skip(1).step_by(10) {
+        // Every tenth temperature and the coldest, where a bias would be largest.
+        let coldest = temperatures.len() - 1;
+        for (k, t) in temperatures.iter().enumerate().skip(1).filter(|(k, _)| k % 10 == 1 || *k == coldest) {
             let estimate = start + report.log_z[k];
             let exact = exact_log_z(l, 1.0 / *t as f64);
             common::assert_within_stderr(&format!("ln Z at T = {t}"), estimate, report.log_z_stderr[k], exact, 4.5);
@@ -115,6 +117,45 @@ on_both! {
 }
 
 use crate::common::{idf, idf_json, idf_ok};
+
+/// The job's free energy is −T_end ln(Z(T_end)/Z(T_start)), exact in expectation: the outside
+/// tester's run (4×4 Ising, T 2 → 1, 1024 replicas) against enumeration of all 2¹⁶ states,
+/// within 4.5 of its own standard errors (issue 20.2: the random start was counted as T_start).
+#[test]
+fn population_free_energy_matches_enumeration_from_t_start() {
+    let v = idf_json(&[
+        "optimize",
+        "--model",
+        "ising",
+        "--size",
+        "4",
+        "--method",
+        "population",
+        "--replicas",
+        "1024",
+        "--steps",
+        "2000",
+        "--t-start",
+        "2",
+        "--temperature",
+        "1",
+        "--seed",
+        "0",
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
+    let exact = -(exact_log_z(4, 1.0) - exact_log_z(4, 0.5));
+    let (estimate, se) = (
+        v["free_energy"].as_f64().unwrap(),
+        v["free_energy_stderr"].as_f64().unwrap(),
+    );
+    common::assert_within_stderr("F(1) relative to T = 2", estimate, se, exact, 4.5);
+    assert!(
+        (exact + 15.5934).abs() < 1e-3,
+        "the issue's enumerated value, {exact}"
+    );
+}
 
 #[test]
 fn optimize_command_reports_in_json() {

@@ -41,6 +41,9 @@ pub struct PopulationReport {
 
 /// Cools the population in `sim` (already at `temperatures[0]`) through `temperatures`,
 /// `sweeps` Metropolis sweeps (or `rule_of(T)` steps) at each, with `ctx` for the weighting.
+/// The first temperature may be `f32::INFINITY` (β = 0): a population of uniformly random
+/// discrete states is an exact sample there, so nothing needs equilibrating before the first
+/// reweighting; every other temperature must be finite and positive.
 pub fn population_anneal(
     ctx: &Context,
     sim: &mut Simulation,
@@ -49,10 +52,14 @@ pub fn population_anneal(
     rule_of: &dyn Fn(f32) -> StepRule,
     seed: u32,
 ) -> Result<PopulationReport> {
-    if temperatures.len() < 2 || temperatures.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
+    let positive = |t: &f32| t.is_finite() && *t > 0.0;
+    if temperatures.len() < 2
+        || !(positive(&temperatures[0]) || temperatures[0] == f32::INFINITY)
+        || !temperatures[1..].iter().all(positive)
+    {
         return Err(IdfError::invalid(
             "temperatures",
-            "need at least two positive temperatures",
+            "need at least two positive temperatures (the first may be infinite)",
         ));
     }
     let r = sim.shape().chains as f64;

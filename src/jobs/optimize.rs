@@ -117,8 +117,12 @@ pub struct OptimizeReport {
     pub swap_acceptance: Option<Vec<f64>>,
     /// The weight cut by the best configuration (Max-Cut graphs).
     pub cut: Option<f64>,
-    /// Free energy estimate at the coldest temperature (population annealing).
+    /// Free energy at the coldest temperature relative to the hottest, −T_end ln(Z(T_end) /
+    /// Z(T_start)), from the population's reweightings (population annealing): each step's
+    /// mean weight is an unbiased estimate of Z_{k+1}/Z_k.
     pub free_energy: Option<f64>,
+    /// Its standard error, from the effective sample size of every reweighting.
+    pub free_energy_stderr: Option<f64>,
     /// The best configuration, one chain.
     #[serde(skip)]
     pub best: Field,
@@ -200,6 +204,7 @@ pub fn optimize(
         .step_size
         .unwrap_or_else(|| model.default_step_size(integrator, spec.t_end));
     let mut report_extra: (Option<Vec<f32>>, Option<Vec<f64>>, Option<f64>) = (None, None, None);
+    let mut free_energy_stderr = None;
     tracker.observe(&mut sim, 0)?;
     match spec.method {
         OptMethod::Anneal => {
@@ -288,6 +293,16 @@ pub fn optimize(
                 .map(|k| spec.t_start * ratio.powi(k as i32))
                 .collect();
             let sweeps = (spec.steps / temps as u64).max(1);
+            // The population starts as exact samples of T_start: random discrete states are
+            // exact at T = ∞, so the anneal starts there; a continuous field is equilibrated
+            // at T_start first.
+            let from = if discrete {
+                std::iter::once(f32::INFINITY)
+                    .chain(temperatures.iter().copied())
+                    .collect()
+            } else {
+                temperatures.clone()
+            };
             let rule = |t: f32| {
                 if discrete {
                     StepRule::Metropolis {
@@ -298,11 +313,19 @@ pub fn optimize(
                     StepRule::langevin(step_size, t)
                 }
             };
-            let report = population_anneal(ctx, &mut sim, &temperatures, sweeps, &rule, spec.seed)?;
+            if !discrete {
+                let hot = rule(spec.t_start);
+                sim.advance(sweeps, &|_| hot, &|_| false, &mut |_, _| {})?;
+            }
+            let report = population_anneal(ctx, &mut sim, &from, sweeps, &rule, spec.seed)?;
             tracker.observe(&mut sim, spec.steps)?;
-            let last = temperatures.len() - 1;
-            // F = −T ln Z relative to the hot start (ln Z there is not known in general).
-            report_extra.2 = Some(-(temperatures[last] as f64) * report.log_z[last]);
+            // F = −T_end ln(Z(T_end)/Z(T_start)): the free energy at the cold end relative to
+            // the hot start, whose ln Z is not known in general.
+            let (start, last) = (from.len() - temperatures.len(), from.len() - 1);
+            let t_end = spec.t_end as f64;
+            report_extra.2 = Some(-t_end * (report.log_z[last] - report.log_z[start]));
+            let variance = report.log_z_stderr[last].powi(2) - report.log_z_stderr[start].powi(2);
+            free_energy_stderr = Some(t_end * variance.max(0.0).sqrt());
             progress(spec.steps, spec.steps);
         }
         OptMethod::BaselineGreedy => {
@@ -350,6 +373,7 @@ pub fn optimize(
         swap_acceptance: report_extra.1,
         cut,
         free_energy: report_extra.2,
+        free_energy_stderr,
         best,
     })
 }
