@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use hdf5_metno as hdf5;
-use idf::io::hdf5::{put_trace, read_trace, write_trace, write_with};
-use idf::jobs::baseline::{check_baseline, Scenario};
+use idf::io::hdf5::{read_trace, write_trace, write_with};
+use idf::jobs::baseline::{check_baseline, write_traces, Scenario};
 use idf::{Context, EnergyModel, Field, RunConfig, RunTrace, Simulation};
 
 const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/baselines/physics.h5");
@@ -85,29 +85,51 @@ on_both! {
 #[test]
 fn a_tampered_baseline_is_caught() {
     let ctx = Context::cpu();
-    let path = temp("tampered.h5");
     let traces: Vec<(Scenario, RunTrace)> = Scenario::ALL
         .iter()
         .map(|s| (*s, s.run(&ctx).unwrap()))
         .collect();
-    write_with(&path, |file| {
-        for (s, t) in &traces {
+    // Unchanged, the written baseline passes.
+    let clean = temp("clean.h5");
+    write_traces(&clean, &traces).unwrap();
+    assert!(check_baseline(&ctx, &clean).unwrap().is_empty());
+    // A 0.1 % mass change in heat flow's record 0, written as if it were the physics.
+    let path = temp("tampered.h5");
+    let tampered: Vec<(Scenario, RunTrace)> = traces
+        .iter()
+        .map(|(s, t)| {
             let mut values = t.raw_values().to_vec();
             if *s == Scenario::HeatFlow {
-                values[idf::kernels::OBS_SUM] *= 1.001; // a 0.1 % mass change in record 0
+                values[idf::kernels::OBS_SUM] *= 1.001;
             }
-            let t = RunTrace::from_parts(t.chains, t.sites_per_chain, t.records.clone(), values)
-                .unwrap();
-            put_trace(&file.create_group(s.name())?, &t)?;
-        }
-        Ok::<(), hdf5::Error>(())
-    })
-    .unwrap();
+            let t = RunTrace::from_parts(t.chains, t.sites_per_chain, t.records.clone(), values);
+            (*s, t.unwrap())
+        })
+        .collect();
+    write_traces(&path, &tampered).unwrap();
     let regressions = check_baseline(&ctx, &path).unwrap();
     assert!(
         regressions
             .iter()
             .any(|r| r.scenario == "heat_flow" && r.record == Some(0)),
+        "{regressions:#?}"
+    );
+    // One stored value of the stochastic scenario set to 1e9 after writing, as the outside tester
+    // did with h5py (issue 20.5): the stored trace no longer has its recorded means.
+    let edited = temp("edited.h5");
+    std::fs::copy(&clean, &edited).unwrap();
+    {
+        let file = hdf5::File::open_rw(&edited).unwrap();
+        let values = file.dataset("ising_t2/values").unwrap();
+        let mut data = values.read_dyn::<f32>().unwrap();
+        data[[50, 0, 0]] = 1e9;
+        values.write(&data).unwrap();
+    }
+    let regressions = check_baseline(&ctx, &edited).unwrap();
+    assert!(
+        regressions
+            .iter()
+            .any(|r| r.scenario == "ising_t2" && r.observable.contains("recorded mean")),
         "{regressions:#?}"
     );
 }

@@ -5,11 +5,13 @@
 //! `idf baseline --out assets/baselines/physics.h5`; check a build with
 //! `idf baseline --check assets/baselines/physics.h5`.
 //!
-//! Deterministic scenarios (heat flow; Langevin relaxation at T = 0) are compared record by record
-//! within 1e-4 relative, f32 round-off with room for a different reduction order or backend.
-//! The stochastic one (Ising at T = 2) is compared by its trace means within 4.5 combined
-//! batch-means standard errors, so it tolerates a different random stream but not a different
-//! equilibrium.
+//! Every stored quantity is compared. Deterministic scenarios (heat flow; Langevin relaxation at
+//! T = 0) are compared record by record and slot by slot, within 1e-4 relative for values
+//! (f32 round-off with room for another reduction order or backend) and exactly for counts. The
+//! stochastic one (Ising at T = 2) stores, with its trace, the mean and standard error of each
+//! observable when it was written: the stored trace must still have those means (a changed
+//! value is caught), and a fresh run's means must lie within 4.5 combined standard errors of
+//! them, so another random stream passes but another equilibrium does not.
 
 use std::path::Path;
 
@@ -18,7 +20,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::engine::energies::{EnergyModel, Ising, Phi4};
-use crate::engine::estimates::estimate;
+use crate::engine::estimates::{estimate, Estimate};
 use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
 use crate::engine::schedule::TemperatureSchedule;
@@ -26,7 +28,8 @@ use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::RunConfig;
 use crate::engine::trace::{Observable, RunTrace};
 use crate::error::{IdfError, Result};
-use crate::io::hdf5::{get_trace, put_trace, write_with};
+use crate::io::hdf5::{get_trace, put_trace, write_with, OBSERVABLE_NAMES};
+use crate::kernels::{OBSERVABLES, OBS_ACCEPTED, OBS_NONPOSITIVE};
 
 /// A scenario of the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,12 +59,9 @@ impl Scenario {
         }
     }
 
-    fn observables(self) -> &'static [Observable] {
-        match self {
-            Scenario::HeatFlow => &[Observable::Sum, Observable::DensityEntropy],
-            Scenario::LangevinQuench => &[Observable::Energy],
-            Scenario::IsingT2 => &[Observable::EnergyPerSite, Observable::AbsMagnetization],
-        }
+    /// Whether the scenario is random (compared by means within standard errors).
+    fn stochastic(self) -> bool {
+        self == Scenario::IsingT2
     }
 
     /// Runs the scenario on `ctx`.
@@ -131,15 +131,56 @@ pub struct Regression {
     pub tolerance: f64,
 }
 
+/// The observables a stochastic scenario is compared by: every one its trace has.
+const COMPARED: [Observable; 9] = [
+    Observable::EnergyPerSite,
+    Observable::Mean,
+    Observable::MeanSquare,
+    Observable::Variance,
+    Observable::AbsMagnetization,
+    Observable::Min,
+    Observable::Max,
+    Observable::Acceptance,
+    Observable::Temperature,
+];
+
+/// The estimates of the compared observables over records after the first.
+fn estimates(trace: &RunTrace) -> Vec<Estimate> {
+    COMPARED
+        .iter()
+        .map(|obs| estimate(&trace.series(*obs, 1).unwrap_or_default()))
+        .collect()
+}
+
 /// Runs every scenario on `ctx` and writes their traces to `path`.
 pub fn write_baseline(ctx: &Context, path: &Path) -> Result<()> {
     let traces: Vec<(Scenario, RunTrace)> = Scenario::ALL
         .iter()
         .map(|s| s.run(ctx).map(|t| (*s, t)))
         .collect::<Result<_>>()?;
+    write_traces(path, &traces)
+}
+
+/// Writes scenario traces as a baseline: each a group with its trace and, for stochastic
+/// scenarios, `estimate_mean` and `estimate_stderr` of the compared observables.
+pub fn write_traces(path: &Path, traces: &[(Scenario, RunTrace)]) -> Result<()> {
     write_with(path, |file| {
-        for (s, trace) in &traces {
-            put_trace(&file.create_group(s.name())?, trace)?;
+        for (s, trace) in traces {
+            let group = file.create_group(s.name())?;
+            put_trace(&group, trace)?;
+            if s.stochastic() {
+                let e = estimates(trace);
+                let stderr: Vec<f64> = e.iter().map(|e| e.stderr.unwrap_or(f64::NAN)).collect();
+                let mean: Vec<f64> = e.iter().map(|e| e.mean).collect();
+                group
+                    .new_dataset_builder()
+                    .with_data(&mean)
+                    .create("estimate_mean")?;
+                group
+                    .new_dataset_builder()
+                    .with_data(&stderr)
+                    .create("estimate_stderr")?;
+            }
         }
         Ok(())
     })
@@ -147,66 +188,154 @@ pub fn write_baseline(ctx: &Context, path: &Path) -> Result<()> {
 
 /// Runs every scenario on `ctx` and compares with the baseline in `path`; no regressions: pass.
 pub fn check_baseline(ctx: &Context, path: &Path) -> Result<Vec<Regression>> {
-    let file = hdf5::File::open(path).map_err(|e| IdfError::Config {
+    let bad = |message: String| IdfError::Config {
         path: path.to_path_buf(),
-        message: format!("HDF5: {e}"),
-    })?;
+        message,
+    };
+    let file = hdf5::File::open(path).map_err(|e| bad(format!("HDF5: {e}")))?;
     let mut regressions = Vec::new();
     for s in Scenario::ALL {
-        let group = file.group(s.name()).map_err(|e| IdfError::Config {
-            path: path.to_path_buf(),
-            message: format!("no scenario `{}`: {e}", s.name()),
-        })?;
+        let group = file
+            .group(s.name())
+            .map_err(|e| bad(format!("no scenario `{}`: {e}", s.name())))?;
         let stored = get_trace(&group, path)?;
         let fresh = s.run(ctx)?;
-        regressions.extend(compare(s, &fresh, &stored));
+        if s.stochastic() {
+            let read = |name: &str| -> Result<Vec<f64>> {
+                let values = group
+                    .dataset(name)
+                    .and_then(|d| d.read_raw::<f64>())
+                    .map_err(|e| bad(format!("{}/{name}: {e}", s.name())))?;
+                if values.len() != COMPARED.len() {
+                    return Err(bad(format!(
+                        "{}/{name}: {} values for {} observables",
+                        s.name(),
+                        values.len(),
+                        COMPARED.len()
+                    )));
+                }
+                Ok(values)
+            };
+            let recorded = (read("estimate_mean")?, read("estimate_stderr")?);
+            regressions.extend(compare_means(s, &fresh, &stored, recorded));
+        } else {
+            regressions.extend(compare_records(s, &fresh, &stored));
+        }
     }
     Ok(regressions)
 }
 
-fn compare(s: Scenario, fresh: &RunTrace, stored: &RunTrace) -> Vec<Regression> {
+/// Whether `a` is within `tolerance` of `b` (never for NaN).
+fn within(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance
+}
+
+/// A stochastic scenario: the stored trace still has its recorded means, and the fresh means lie
+/// within 4.5 combined standard errors of them (a missing error counts as 0: exact).
+fn compare_means(
+    s: Scenario,
+    fresh: &RunTrace,
+    stored: &RunTrace,
+    (recorded_mean, recorded_stderr): (Vec<f64>, Vec<f64>),
+) -> Vec<Regression> {
     let mut out = Vec::new();
-    for &obs in s.observables() {
-        let regression = |record, a: f64, b: f64, tolerance| Regression {
+    let fresh = estimates(fresh);
+    let stored = estimates(stored);
+    for (k, obs) in COMPARED.iter().enumerate() {
+        let regression = |what: &str, a: f64, b: f64, tolerance| Regression {
             scenario: s.name(),
-            observable: format!("{obs:?}"),
-            record,
+            observable: format!("{obs:?}{what}"),
+            record: None,
             fresh: a,
             baseline: b,
             tolerance,
         };
-        if s == Scenario::IsingT2 {
-            let (a, b) = (
-                estimate(&fresh.series(obs, 1).unwrap_or_default()),
-                estimate(&stored.series(obs, 1).unwrap_or_default()),
-            );
-            let se = (a.stderr.unwrap_or(f64::INFINITY).powi(2)
-                + b.stderr.unwrap_or(f64::INFINITY).powi(2))
-            .sqrt();
-            let tolerance = 4.5 * se;
-            if (a.mean - b.mean).abs().is_nan() || (a.mean - b.mean).abs() > tolerance {
-                out.push(regression(None, a.mean, b.mean, tolerance));
-            }
-            continue;
-        }
-        if fresh.records.len() != stored.records.len() || fresh.chains != stored.chains {
+        let mean = recorded_mean[k];
+        // Integrity: the same values summed in the same order give the same f64 mean.
+        let integrity = 1e-12 * mean.abs().max(1.0);
+        if !within(stored[k].mean, mean, integrity) {
             out.push(regression(
-                None,
-                fresh.records.len() as f64,
-                stored.records.len() as f64,
+                " (stored values vs their recorded mean)",
+                stored[k].mean,
+                mean,
+                integrity,
+            ));
+        }
+        // A missing standard error (a series without spread) counts as 0: exact.
+        let known = |e: f64| if e.is_nan() { 0.0 } else { e };
+        let fresh_se = fresh[k].stderr.unwrap_or(0.0);
+        let tolerance = 4.5 * (fresh_se.powi(2) + known(recorded_stderr[k]).powi(2)).sqrt();
+        if !within(fresh[k].mean, mean, tolerance) {
+            out.push(regression("", fresh[k].mean, mean, tolerance));
+        }
+    }
+    out
+}
+
+/// A deterministic scenario: every record's step and temperature, and every slot of every
+/// record and chain, within 1e-4 relative for values and exactly for counts.
+fn compare_records(s: Scenario, fresh: &RunTrace, stored: &RunTrace) -> Vec<Regression> {
+    let regression = |what: String, record, a: f64, b: f64, tolerance| Regression {
+        scenario: s.name(),
+        observable: what,
+        record,
+        fresh: a,
+        baseline: b,
+        tolerance,
+    };
+    if fresh.records.len() != stored.records.len() || fresh.chains != stored.chains {
+        return vec![regression(
+            "records".into(),
+            None,
+            fresh.records.len() as f64,
+            stored.records.len() as f64,
+            0.0,
+        )];
+    }
+    let mut out = Vec::new();
+    for (r, (a, b)) in fresh.records.iter().zip(&stored.records).enumerate() {
+        if a.step != b.step || a.temperature != b.temperature {
+            out.push(regression(
+                "step and temperature".into(),
+                Some(r),
+                a.temperature as f64,
+                b.temperature as f64,
                 0.0,
             ));
+        }
+    }
+    let slots = OBSERVABLES;
+    for (i, (a, b)) in fresh
+        .raw_values()
+        .iter()
+        .zip(stored.raw_values())
+        .enumerate()
+    {
+        let (r, slot) = (i / (fresh.chains * slots), i % slots);
+        let what = || {
+            format!(
+                "{} (chain {})",
+                OBSERVABLE_NAMES[slot],
+                (i / slots) % fresh.chains
+            )
+        };
+        if slot == OBS_ACCEPTED || slot == OBS_NONPOSITIVE {
+            if a.to_bits() != b.to_bits() {
+                out.push(regression(
+                    what(),
+                    Some(r),
+                    a.to_bits() as f64,
+                    b.to_bits() as f64,
+                    0.0,
+                ));
+            }
             continue;
         }
-        for r in 0..fresh.records.len() {
-            for c in 0..fresh.chains {
-                let a = fresh.value(obs, r, c).unwrap_or(f64::NAN);
-                let b = stored.value(obs, r, c).unwrap_or(f64::NAN);
-                let tolerance = 1e-4 * b.abs().max(1.0);
-                if (a - b).abs().is_nan() || (a - b).abs() > tolerance {
-                    out.push(regression(Some(r), a, b, tolerance));
-                }
-            }
+        let (a, b) = (*a as f64, *b as f64);
+        let tolerance = 1e-4 * b.abs().max(1.0);
+        let same = (a.is_nan() && b.is_nan()) || within(a, b, tolerance);
+        if !same {
+            out.push(regression(what(), Some(r), a, b, tolerance));
         }
     }
     out
