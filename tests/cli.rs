@@ -374,3 +374,38 @@ fn every_path_validates_its_parameters() {
         "`record_every`",
     );
 }
+
+/// Output names that cannot be written are refused before the run, not after it; printing
+/// into a closed pipe ends quietly instead of panicking (issue 20, smaller).
+#[test]
+fn outputs_are_checked_before_the_run_and_pipes_close_quietly() {
+    fails_with(
+        &with_small(&["--model", "phi4", "--trace", "tr.npy"]),
+        "`trace`",
+    );
+    fails_with(&with_small(&["--model", "phi4", "--out", "f.txt"]), "`out`");
+    fails_with(
+        &[
+            "optimize",
+            "--backend",
+            "cpu",
+            "--size",
+            "8",
+            "--out",
+            "best.txt",
+        ],
+        "`out`",
+    );
+    // `true` exits at once, long before idf has found its adapters and prints.
+    let err = std::env::temp_dir().join(format!("idf-pipe-{}.txt", std::process::id()));
+    let status = std::process::Command::new("sh")
+        .args(["-c", "\"$0\" info 2>\"$1\" | true"])
+        .arg(env!("CARGO_BIN_EXE_idf"))
+        .arg(&err)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stderr = std::fs::read_to_string(&err).unwrap();
+    std::fs::remove_file(&err).ok();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

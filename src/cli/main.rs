@@ -55,6 +55,7 @@ enum Command {
 
 fn main() -> ExitCode {
     quiet_headless_vulkan();
+    restore_sigpipe();
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
         Command::Sample(args) => sample::run(*args),
@@ -96,6 +97,17 @@ fn quiet_headless_vulkan() {
     if headless && std::env::var_os("NODEVICE_SELECT").is_none() {
         // Called first thing in main, before any thread exists.
         std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`idf info | head -1`) panics; a
+/// command-line tool should end quietly there instead, as the default action does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; it only resets the
+    // disposition of one signal to the system's default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -103,6 +103,9 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         step_size: args.step_size,
         seed: args.seed,
     };
+    if let Some(out) = &args.out {
+        idf::io::check_field_path(out)?;
+    }
     let ctx = super::context(args.backend.as_deref())?;
     let bar = super::progress::bar(spec.steps, "steps", "optimizing");
     let report = optimize(&ctx, &spec, &mut |done, _| bar.set_position(done));

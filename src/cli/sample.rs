@@ -143,6 +143,12 @@ pub fn run(args: SampleArgs) -> Result<()> {
         None => Config::default(),
     };
     let job = args.scene()?.resolve(&config)?;
+    if let Some(path) = &args.trace {
+        idf::io::hdf5::check_trace_path(path)?;
+    }
+    if let Some(path) = &args.out {
+        idf::io::check_field_path(path)?;
+    }
     let ctx = super::context(args.backend.as_deref())?;
     let bar = super::progress::bar(0, "steps", format!("{} {}", job.model.name(), job.method));
     let report = sample(&ctx, &job, &mut |done, total| {

@@ -182,7 +182,28 @@ pub fn read_field(path: &Path) -> Result<Field> {
 
 /// Writes a trace to an `.h5` file.
 pub fn write_trace(path: &Path, trace: &RunTrace) -> Result<()> {
+    check_trace_path(path)?;
     write_with(path, |f| put_trace(f, trace))
+}
+
+/// Checks that `path` names an HDF5 file (`.h5` or `.hdf5`), where a trace is written: before a
+/// run, so that a long one is not lost to the name.
+pub fn check_trace_path(path: &Path) -> Result<()> {
+    let h5 = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e == "h5" || e == "hdf5");
+    if h5 {
+        Ok(())
+    } else {
+        Err(IdfError::invalid(
+            "trace",
+            format!(
+                "{}: a trace is written as HDF5; name it .h5 or .hdf5",
+                path.display()
+            ),
+        ))
+    }
 }
 
 /// Reads a trace from an `.h5` file.

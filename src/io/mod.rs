@@ -10,9 +10,18 @@ use crate::error::{IdfError, Result};
 
 /// Writes a field as `.npy` or, for `.h5`/`.hdf5`, as HDF5, by the file's extension.
 pub fn write_field(path: &Path, field: &crate::engine::field::Field) -> Result<()> {
+    check_field_path(path)?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("h5" | "hdf5") => hdf5::write_field(path, field),
-        Some("npy") => npy::write_field(path, field),
+        _ => npy::write_field(path, field),
+    }
+}
+
+/// Checks that `path` names a field file IDF writes (`.npy`, `.h5`, `.hdf5`): before a run, so
+/// that a long one is not lost to the name.
+pub fn check_field_path(path: &Path) -> Result<()> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("h5" | "hdf5" | "npy") => Ok(()),
         _ => Err(IdfError::invalid(
             "out",
             format!("{}: use a .npy, .h5 or .hdf5 file name", path.display()),
