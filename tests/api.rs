@@ -296,6 +296,20 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
     );
     assert_eq!(status, 413, "{v}");
     assert_eq!(v["field"], "steps");
+    // The work budget counts each step's evaluations and the energy's cost per site (20.9):
+    // HMC's leapfrog steps, a mixture's components.
+    let (status, v) = post(
+        a,
+        "/diffuse",
+        r#"{"model": "phi4", "shape": [64, 64], "chains": 8, "steps": 1000, "integrator": "hmc", "leapfrog_steps": 200}"#,
+    );
+    assert_eq!((status, v["field"].as_str()), (413, Some("steps")), "{v}");
+    let k = 300_000;
+    let list = |v: &str| vec![v; k].join(",");
+    let gmm = serde_json::json!({"model": "gmm", "chains": 32, "steps": 1000,
+        "params": {"weights": list("1"), "means": vec!["0"; k].join(";"), "stds": list("1")}});
+    let (status, v) = post(a, "/diffuse", &gmm.to_string());
+    assert_eq!((status, v["field"].as_str()), (413, Some("steps")), "{v}");
     // The configured 8 MiB body limit holds (not the framework's 2 MiB), and its 413 is JSON.
     let (status, _, body) = request(a, "POST", "/diffuse", &"x".repeat(9 << 20), None);
     assert_eq!(status, 413, "oversized body");

@@ -74,7 +74,9 @@ fn params(map: &BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, Stri
         .collect()
 }
 
-fn check_size(state: &ApiState, sites: usize, steps: u64) -> Result<(), ApiError> {
+/// Refuses a request over the limits: `sites` values, or `work` site evaluations (sites ×
+/// steps × evaluations per step × the energy's cost per site; see `RunConfig::work`).
+fn check_size(state: &ApiState, sites: usize, work: u64) -> Result<(), ApiError> {
     let l = &state.limits;
     if sites > l.max_sites {
         return Err(ApiError::new(
@@ -83,13 +85,13 @@ fn check_size(state: &ApiState, sites: usize, steps: u64) -> Result<(), ApiError
             format!("{sites} sites is over the limit of {}", l.max_sites),
         ));
     }
-    // Saturating: a count near u64::MAX is over the budget, not an overflow.
-    if (sites as u64).saturating_mul(steps) > l.max_work {
+    if work > l.max_work {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             Some("steps"),
             format!(
-                "{sites} sites × {steps} steps is over the budget of {} site updates",
+                "{work} site evaluations (sites × steps × each step's evaluations × the energy's \
+                 cost per site) is over the budget of {}",
                 l.max_work
             ),
         ));
@@ -116,11 +118,7 @@ pub async fn diffuse(
     }
     let mut job = req.scene.resolve(&config)?;
     let (shape, method) = (job.shape, job.method);
-    check_size(
-        &state,
-        shape.len(),
-        job.run.burn_in.saturating_add(job.run.steps),
-    )?;
+    check_size(&state, shape.len(), job.run.work(&job.model, shape))?;
     let gate = match req.validate.as_deref() {
         None => None,
         Some(g @ ("flag" | "reject")) => Some(g.to_string()),
@@ -283,7 +281,12 @@ pub async fn optimize(
         .then(|| req.shape.unwrap_or([32, 32]));
     let replicas = req.replicas.unwrap_or(8);
     let steps = req.steps.unwrap_or(1000);
-    check_size(&state, model.shape(replicas, size)?.len(), steps)?;
+    let sites = model.shape(replicas, size)?.len();
+    // One evaluation per site and step (a sweep or a Langevin step) of the energy.
+    let work = (sites as u64)
+        .saturating_mul(steps)
+        .saturating_mul(model.cost_per_site());
+    check_size(&state, sites, work)?;
     let spec = OptimizeSpec {
         model,
         size,
@@ -346,7 +349,10 @@ pub async fn predict(
     if req.field.iter().any(|v| !v.is_finite()) {
         return Err(ApiError::bad("field", "values must be finite"));
     }
-    check_size(&state, shape.len(), req.steps)?;
+    let work = (shape.len() as u64)
+        .saturating_mul(req.steps)
+        .saturating_mul(model.cost_per_site());
+    check_size(&state, shape.len(), work)?;
     let t = req
         .temperature
         .unwrap_or_else(|| model.default_temperature());

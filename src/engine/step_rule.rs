@@ -112,6 +112,17 @@ impl StepRule {
     }
 
     /// Proposals per chain per step, for acceptance rates (none for unadjusted steps).
+    /// Gradient (or energy-change) evaluations per site the step takes: one for a drift step
+    /// or a Metropolis sweep, three for MALA (proposal and both directions' terms), the
+    /// leapfrog steps plus two for HMC.
+    pub fn evaluations_per_site(&self) -> u64 {
+        match self {
+            StepRule::Drift { .. } | StepRule::Metropolis { .. } => 1,
+            StepRule::Mala { .. } => 3,
+            StepRule::Hmc { leapfrog_steps, .. } => *leapfrog_steps as u64 + 2,
+        }
+    }
+
     pub(crate) fn proposals_per_chain(&self, sites_per_chain: usize) -> f64 {
         match self {
             StepRule::Drift { .. } => 0.0,
@@ -343,10 +354,19 @@ impl RunConfig {
         Ok(())
     }
 
+    /// The work of the whole run on `shape`: sites × steps × evaluations per step × the energy's
+    /// cost per site, saturating (what a work budget, such as the API's, counts).
+    pub fn work(&self, model: &EnergyModel, shape: Shape) -> u64 {
+        (shape.len() as u64)
+            .saturating_mul(self.burn_in.saturating_add(self.steps))
+            .saturating_mul(self.step_rule(model, 0).evaluations_per_site())
+            .saturating_mul(model.cost_per_site())
+    }
+
     /// The rule of step `i` of the run (burn-in included) for `model`: the integrator at the
     /// schedule's temperature; annealing runs Metropolis for spins and Langevin otherwise.
     pub fn step_rule(&self, model: &EnergyModel, i: u64) -> StepRule {
-        let t = self.schedule.at(i, self.burn_in + self.steps);
+        let t = self.schedule.at(i, self.burn_in.saturating_add(self.steps));
         let eta = self.step_size;
         match self.method {
             Method::Hmc => StepRule::Hmc {

@@ -125,7 +125,12 @@ pub fn sample(
         _ => {
             let mut sim = Simulation::new(ctx, &job.model, &job.initial_field(), job.seed)?;
             let trace = sim.run(&job.run, progress)?;
-            (sim.field()?, trace, job.run.burn_in + job.run.steps, 1)
+            (
+                sim.field()?,
+                trace,
+                job.run.burn_in.saturating_add(job.run.steps),
+                1,
+            )
         }
     };
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;

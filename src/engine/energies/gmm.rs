@@ -261,6 +261,11 @@ impl Energy for GaussianMixture {
         Ok(())
     }
 
+    /// Every component's density at every coordinate: K × D per site.
+    fn cost_per_site(&self) -> u64 {
+        (self.weights.len() * self.dim()) as u64
+    }
+
     /// N(0, I) points: the diffusion prior.
     fn initial_field(&self, shape: Shape, seed: u32) -> Field {
         Field::random_normal(shape, seed, 1.0)

@@ -370,6 +370,11 @@ impl Energy for GraphEnergy {
         f
     }
 
+    /// The mean degree: a node's gradient sums over its edges.
+    fn cost_per_site(&self) -> u64 {
+        1 + (2 * self.edges.len()).div_ceil(self.nodes.max(1)) as u64
+    }
+
     /// One colour class of the greedy colouring per Metropolis dispatch.
     fn colors(&self) -> u32 {
         self.num_colors

@@ -234,6 +234,12 @@ pub trait Energy: fmt::Debug + Send + Sync {
         0.5 * stable_step_size(self.curvature_bound())
     }
 
+    /// The work of evaluating the energy's gradient or change at one site, in units of a
+    /// nearest-neighbour stencil's: what a work budget counts per site and step.
+    fn cost_per_site(&self) -> u64 {
+        1
+    }
+
     /// Colours of a Metropolis sweep: the checkerboard's two unless the energy colours its sites.
     fn colors(&self) -> u32 {
         2
@@ -476,6 +482,12 @@ impl EnergyModel {
     /// local curvature.
     pub fn default_step_size(&self, method: Method, t: f32) -> f32 {
         self.energy().default_step_size(method, t)
+    }
+
+    /// The work of one site's gradient or energy change, in units of a nearest-neighbour
+    /// stencil's (a mixture's is its components × dimension).
+    pub fn cost_per_site(&self) -> u64 {
+        self.energy().cost_per_site()
     }
 
     /// Colours of a Metropolis sweep.

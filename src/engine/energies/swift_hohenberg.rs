@@ -130,6 +130,11 @@ impl Energy for SwiftHohenberg {
         }
     }
 
+    /// The 13-site stencil of (1 + Δ)², about three nearest-neighbour stencils.
+    fn cost_per_site(&self) -> u64 {
+        3
+    }
+
     /// Patterns form by relaxation; thermal noise of order 1 would wash them out.
     fn default_temperature(&self) -> f32 {
         0.0
