@@ -112,3 +112,17 @@ fn energies_unbounded_below_are_refused() {
         .unwrap();
     assert!(err.to_string().contains("`b`"), "{err}");
 }
+
+/// A name from input is not echoed in full: a 1 MB model name gets a short error.
+#[test]
+fn long_names_are_cut_in_errors() {
+    let long = "x".repeat(1 << 20);
+    let err = EnergyModel::from_params(&long, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 400, "{} bytes", err.len());
+    let err = EnergyModel::from_params("phi4", &[(long, "1".into())])
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 400, "{} bytes", err.len());
+}

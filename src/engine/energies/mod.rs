@@ -273,6 +273,15 @@ pub fn finite(name: &str, value: f32) -> Result<f32> {
     }
 }
 
+/// A name from input as an error repeats it: cut to 64 characters, so that a request cannot make
+/// its answer as large as itself.
+fn shown(name: &str) -> String {
+    match name.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_string(),
+    }
+}
+
 /// The error for a parameter `name` the energy does not have, listing those it has.
 pub fn unknown_param(energy: &dyn Energy, name: &str) -> IdfError {
     let known: Vec<String> = match energy.spec().new.is_some() {
@@ -286,7 +295,7 @@ pub fn unknown_param(energy: &dyn Energy, name: &str) -> IdfError {
     };
     IdfError::UnknownParam {
         model: energy.name().to_string(),
-        param: name.to_string(),
+        param: shown(name),
         known: if known.is_empty() {
             "none".to_string()
         } else {
@@ -369,7 +378,7 @@ impl EnergyModel {
         Self::named()
             .find(|s| s.name == name)
             .ok_or_else(|| IdfError::UnknownModel {
-                model: name.to_string(),
+                model: shown(name),
                 known: Self::names(),
             })
     }
