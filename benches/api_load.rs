@@ -35,6 +35,7 @@ fn main() {
                 tx.send(listener.local_addr().unwrap()).unwrap();
                 let state = ApiState::new(
                     Context::cpu(),
+                    idf::Config::default(),
                     Limits {
                         queue: 32,
                         ..Limits::default()

@@ -27,6 +27,10 @@ impl Drop for Server {
 }
 
 fn start(limits: Limits, token: Option<&str>) -> Server {
+    start_with(idf::Config::default(), limits, token)
+}
+
+fn start_with(config: idf::Config, limits: Limits, token: Option<&str>) -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let token = token.map(str::to_string);
@@ -35,7 +39,7 @@ fn start(limits: Limits, token: Option<&str>) -> Server {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            let state = ApiState::new(Context::cpu(), limits, token);
+            let state = ApiState::new(Context::cpu(), config, limits, token);
             serve(listener, state, async {
                 let _ = stopped.await;
             })
@@ -440,6 +444,33 @@ fn checked_in_openapi_matches_the_code() {
         checked_in == idf::api::openapi_yaml(),
         "api_docs/diffusion_openapi.yaml is stale: regenerate it with `idf serve --openapi > api_docs/diffusion_openapi.yaml`"
     );
+}
+
+/// The service uses the configuration it is given: `Diffusion.batchSize` sets the default
+/// chains of a scene, and the `Serve` section the limits (issue 20.12).
+#[test]
+fn the_service_uses_its_configuration() {
+    let config = idf::Config::parse(
+        "Diffusion:\n  batchSize: 3\nServe:\n  maxSites: 100\n",
+        std::path::Path::new("idf.yaml"),
+    )
+    .unwrap();
+    let limits = Limits::from(&config.serve);
+    assert_eq!(limits.max_sites, 100);
+    let server = start_with(config, limits, None);
+    let (status, v) = post(
+        server.addr,
+        "/diffuse",
+        r#"{"model": "phi4", "shape": [4, 4], "steps": 2}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["shape"][0], 3, "chains from Diffusion.batchSize");
+    let (status, v) = post(
+        server.addr,
+        "/diffuse",
+        r#"{"model": "phi4", "shape": [8, 8], "chains": 2, "steps": 2}"#,
+    );
+    assert_eq!((status, v["field"].as_str()), (413, Some("shape")), "{v}");
 }
 
 /// The checked-in spec is valid OpenAPI, by a validator we did not write (openapi-spec-validator

@@ -15,6 +15,8 @@ fn template_parses_to_the_documented_defaults() {
     assert_eq!(c.validation.energy_tolerance, 0.01);
     assert_eq!(c.validation.entropy_drift_max, -0.001);
     assert_eq!(c.eil.service_account, "idf");
+    assert_eq!(c.serve.queue, 8);
+    assert_eq!(c.serve.max_body_bytes, 8 << 20);
 }
 
 #[test]
@@ -28,6 +30,8 @@ fn unknown_keys_and_bad_values_name_the_key() {
             "Validation.energyTolerance",
         ),
         ("Sampling: {}\n", "Sampling"),
+        ("Serve:\n  queue: 0\n", "Serve.queue"),
+        ("Serve:\n  maxBody: 10\n", "maxBody"),
     ];
     for (text, needle) in cases {
         let err = Config::parse(text, Path::new("x/idf.yaml"))

@@ -51,7 +51,12 @@ fn start_server(brokers: String) -> (SocketAddr, tokio::sync::oneshot::Sender<()
             .block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                let state = ApiState::new(Context::cpu(), Limits::default(), None);
+                let state = ApiState::new(
+                    Context::cpu(),
+                    idf::Config::default(),
+                    Limits::default(),
+                    None,
+                );
                 state.enable_kafka(&brokers);
                 serve(listener, state, async {
                     let _ = stopped.await;

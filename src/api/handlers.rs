@@ -21,7 +21,6 @@ use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::StepRule;
 use crate::engine::trace::Histogram;
 use crate::engine::validation::{energy_law_fidelity, validate_run};
-use crate::jobs::config::Config;
 use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
 use crate::jobs::sample::sample;
 
@@ -110,13 +109,13 @@ pub async fn diffuse(
     payload: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<DiffuseResponse>, ApiError> {
     let req = DiffuseRequest::from_json(body(payload)?)?;
-    let config = Config::default();
+    let config = &state.config;
     // The size limit is checked before anything of that size is built.
     if let Some([h, w]) = req.scene.size {
         let chains = req.scene.chains.unwrap_or(config.diffusion.batch_size);
         check_size(&state, chains.saturating_mul(h).saturating_mul(w), 0)?;
     }
-    let mut job = req.scene.resolve(&config)?;
+    let mut job = req.scene.resolve(config)?;
     let (shape, method) = (job.shape, job.method);
     check_size(&state, shape.len(), job.run.work(&job.model, shape))?;
     let gate = match req.validate.as_deref() {
@@ -146,6 +145,7 @@ pub async fn diffuse(
         )?);
     }
     let return_samples = req.return_samples.unwrap_or(true);
+    let tolerances = config.validation.clone();
     let out = state
         .run(move |ctx| {
             let started = Instant::now();
@@ -163,10 +163,7 @@ pub async fn diffuse(
             // DDPM and DDIM sample the exact marginals: no energy law speaks of their path.
             let verdicts = match method {
                 Method::Ddpm | Method::Ddim => Vec::new(),
-                _ => {
-                    let tolerances = &Config::default().validation;
-                    validate_run(&job.model, &job.run, tolerances, &report.trace).verdicts
-                }
+                _ => validate_run(&job.model, &job.run, &tolerances, &report.trace).verdicts,
             };
             Ok((
                 report,

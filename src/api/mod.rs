@@ -25,6 +25,7 @@ use utoipa::OpenApi;
 
 use crate::context::Context;
 use crate::error::IdfError;
+use crate::jobs::config::{Config, ServeConfig};
 use metrics::Metrics;
 use types::ErrorBody;
 
@@ -43,21 +44,30 @@ pub struct Limits {
     pub queue: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl From<&ServeConfig> for Limits {
+    /// The limits of the `Serve` section of `idf.yaml`.
+    fn from(c: &ServeConfig) -> Self {
         Limits {
-            max_body_bytes: 8 << 20,
-            max_sites: 1 << 22,
-            max_work: 4_000_000_000,
-            timeout: Duration::from_secs(60),
-            queue: 8,
+            max_body_bytes: c.max_body_bytes,
+            max_sites: c.max_sites,
+            max_work: c.max_work,
+            timeout: Duration::from_secs(c.timeout_s),
+            queue: c.queue,
         }
+    }
+}
+
+impl Default for Limits {
+    /// The `Serve` section's defaults.
+    fn default() -> Self {
+        Limits::from(&ServeConfig::default())
     }
 }
 
 /// Shared state of the handlers.
 pub struct ApiState {
     ctx: Context,
+    config: Config,
     limits: Limits,
     queue: Semaphore,
     device: std::sync::Mutex<()>,
@@ -70,11 +80,14 @@ pub struct ApiState {
 
 impl ApiState {
     /// State for a service on `ctx` with `limits` and an optional bearer token.
-    pub fn new(ctx: Context, limits: Limits, token: Option<String>) -> Arc<Self> {
+    /// State for a service on `ctx` with the project's `config` (its `Diffusion` defaults and
+    /// `Validation` tolerances), `limits` and an optional bearer token.
+    pub fn new(ctx: Context, config: Config, limits: Limits, token: Option<String>) -> Arc<Self> {
         let metrics = Metrics::new(&ctx.backend().to_string());
         Arc::new(ApiState {
             queue: Semaphore::new(limits.queue),
             ctx,
+            config,
             limits,
             device: std::sync::Mutex::new(()),
             metrics,

@@ -13,9 +13,24 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: String,
-    /// Configuration file.
+    /// Configuration file: its `Serve` limits, `Diffusion` defaults and `Validation` tolerances.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Requests that may wait for or hold the device at once (overrides Serve.queue).
+    #[arg(long)]
+    queue: Option<usize>,
+    /// Longest a request may take, in seconds (overrides Serve.timeoutS).
+    #[arg(long)]
+    timeout_s: Option<u64>,
+    /// Most sites in one request (overrides Serve.maxSites).
+    #[arg(long)]
+    max_sites: Option<usize>,
+    /// Most site evaluations in one request (overrides Serve.maxWork).
+    #[arg(long)]
+    max_work: Option<u64>,
+    /// Largest request body in bytes (overrides Serve.maxBodyBytes).
+    #[arg(long)]
+    max_body_bytes: Option<usize>,
     /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
     #[arg(long)]
     backend: Option<String>,
@@ -35,9 +50,22 @@ pub fn run(args: ServeArgs) -> Result<()> {
         print!("{}", idf::api::openapi_yaml());
         return Ok(());
     }
-    if let Some(path) = &args.config {
-        Config::load(path)?;
-    }
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let serve = &mut config.serve;
+    serve.queue = args.queue.unwrap_or(serve.queue);
+    serve.timeout_s = args.timeout_s.unwrap_or(serve.timeout_s);
+    serve.max_sites = args.max_sites.unwrap_or(serve.max_sites);
+    serve.max_work = args.max_work.unwrap_or(serve.max_work);
+    serve.max_body_bytes = args.max_body_bytes.unwrap_or(serve.max_body_bytes);
+    // The flags are checked like the file's keys.
+    let config = Config::parse(
+        &serde_yaml::to_string(&config)?,
+        std::path::Path::new("--flags"),
+    )?;
+    let limits = idf::api::Limits::from(&config.serve);
     #[cfg(feature = "kafka")]
     let brokers = args
         .kafka
@@ -59,7 +87,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             listener.local_addr()?,
             ctx.describe()
         );
-        let state = idf::api::ApiState::new(ctx, idf::api::Limits::default(), token);
+        let state = idf::api::ApiState::new(ctx, config, limits, token);
         #[cfg(feature = "kafka")]
         if let Some(brokers) = &brokers {
             state.enable_kafka(brokers);

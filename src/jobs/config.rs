@@ -21,6 +21,38 @@ pub struct Config {
     /// Energy-law validation tolerances.
     #[serde(rename = "Validation")]
     pub validation: ValidationConfig,
+    /// The HTTP service's limits (`idf serve`).
+    #[serde(rename = "Serve")]
+    pub serve: ServeConfig,
+}
+
+/// The `Serve` section: the limits that protect `idf serve` (its flags override them).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default, rename_all = "camelCase")]
+pub struct ServeConfig {
+    /// Requests that may wait for or hold the device at once; more get 503.
+    pub queue: usize,
+    /// Longest a request may take, in seconds; past it the answer is 504 and the job stops.
+    pub timeout_s: u64,
+    /// Most sites (chains × values per chain) in one request.
+    pub max_sites: usize,
+    /// Most site evaluations (sites × steps × each step's evaluations × the energy's cost per
+    /// site) in one request.
+    pub max_work: u64,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            queue: 8,
+            timeout_s: 60,
+            max_sites: 1 << 22,
+            max_work: 4_000_000_000,
+            max_body_bytes: 8 << 20,
+        }
+    }
 }
 
 /// The `EIL` section: where and how the service is deployed.
@@ -92,6 +124,12 @@ Diffusion:
 Validation:
   energyTolerance: 0.01   # largest relative drift of a conserved quantity
   entropyDriftMax: -0.001 # most negative entropy change per step where the second law applies
+Serve:                    # limits of `idf serve` (its flags override them)
+  queue: 8                # requests that may wait for or hold the device; more get 503
+  timeoutS: 60            # longest a request may take (s); then 504
+  maxSites: 4194304       # most sites in one request
+  maxWork: 4000000000     # most site evaluations (sites x steps x evaluations x cost) in one request
+  maxBodyBytes: 8388608   # largest request body
 "#;
 
 impl Config {
@@ -143,6 +181,18 @@ impl Config {
         }
         if d.batch_size == 0 {
             return Err("Diffusion.batchSize: expected at least 1".into());
+        }
+        let s = &self.serve;
+        for (key, value) in [
+            ("queue", s.queue as u64),
+            ("timeoutS", s.timeout_s),
+            ("maxSites", s.max_sites as u64),
+            ("maxWork", s.max_work),
+            ("maxBodyBytes", s.max_body_bytes as u64),
+        ] {
+            if value == 0 {
+                return Err(format!("Serve.{key}: expected at least 1"));
+            }
         }
         let v = &self.validation;
         if !(v.energy_tolerance.is_finite() && v.energy_tolerance > 0.0) {
