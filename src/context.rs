@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::error::{IdfError, Result};
@@ -56,11 +57,34 @@ impl FromStr for BackendChoice {
     }
 }
 
+/// A request to stop: runs on a context that carries it stop at their next segment (about a
+/// thousand dispatches) with [`IdfError::Cancelled`]. Cheap to clone: clones share the flag.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A flag not yet raised.
+    pub fn new() -> Self {
+        Cancel::default()
+    }
+
+    /// Asks every run that carries this flag to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Where IDF computes. Cheap to clone: clones share the GPU device.
 #[derive(Clone)]
 pub struct Context {
     gpu: Option<Arc<GpuContext>>,
     fallback_reason: Option<String>,
+    cancel: Option<Cancel>,
 }
 
 impl fmt::Debug for Context {
@@ -94,6 +118,7 @@ impl Context {
                 Err(e) => Ok(Context {
                     gpu: None,
                     fallback_reason: Some(e.to_string()),
+                    cancel: None,
                 }),
             },
         }
@@ -104,6 +129,7 @@ impl Context {
         Ok(Context {
             gpu: Some(Arc::new(GpuContext::request()?)),
             fallback_reason: None,
+            cancel: None,
         })
     }
 
@@ -112,6 +138,7 @@ impl Context {
         Context {
             gpu: None,
             fallback_reason: None,
+            cancel: None,
         }
     }
 
@@ -125,6 +152,7 @@ impl Context {
                 queue,
             ))),
             fallback_reason: None,
+            cancel: None,
         }
     }
 
@@ -162,6 +190,19 @@ impl Context {
             (None, Some(reason)) => format!("cpu (no GPU: {reason})"),
             (None, None) => "cpu".to_string(),
         }
+    }
+
+    /// The same context, with runs started on it stopping when `cancel` is raised.
+    pub fn with_cancel(&self, cancel: Cancel) -> Context {
+        Context {
+            cancel: Some(cancel),
+            ..self.clone()
+        }
+    }
+
+    /// The stop flag runs on this context check, if it has one.
+    pub fn cancel_flag(&self) -> Option<&Cancel> {
+        self.cancel.as_ref()
     }
 
     /// The GPU device with IDF's pipelines, for drawing from its buffers (`None` on the CPU).

@@ -97,6 +97,12 @@ pub enum IdfError {
         /// Whether the step size that diverged was already inside the stability bound.
         within_bound: bool,
     },
+    /// The run was asked to stop (a cancelled or timed-out request).
+    #[error("the run was cancelled at step {step}")]
+    Cancelled {
+        /// Steps done when it stopped.
+        step: u64,
+    },
     /// A configuration or scene file is invalid.
     #[error("{path}: {message}")]
     Config {

@@ -57,7 +57,7 @@ pub mod io;
 pub mod jobs;
 pub mod kernels;
 
-pub use crate::context::{Backend, BackendChoice, Context};
+pub use crate::context::{Backend, BackendChoice, Cancel, Context};
 pub use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
 pub use crate::engine::diffusion::{
     EnergyDiffusionModel, EnergyScheduler, NoiseSchedule, ReverseMethod,

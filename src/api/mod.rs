@@ -23,7 +23,7 @@ use axum::{Json, Router};
 use tokio::sync::Semaphore;
 use utoipa::OpenApi;
 
-use crate::context::Context;
+use crate::context::{Cancel, Context};
 use crate::error::IdfError;
 use crate::jobs::config::{Config, ServeConfig};
 use metrics::Metrics;
@@ -136,10 +136,15 @@ impl ApiState {
             return Err(ApiError::busy());
         };
         self.metrics.queue_depth.inc();
+        // The job stops at its next segment when this request ends without its answer: timed
+        // out, or dropped because the client went away. It frees the device for the next.
+        let cancel = Cancel::new();
+        let _stop_when_abandoned = StopOnDrop(cancel.clone());
+        let ctx = self.ctx.with_cancel(cancel);
         let state = self.clone();
         let task = tokio::task::spawn_blocking(move || {
             let _device = state.device.lock().unwrap_or_else(|e| e.into_inner());
-            job(&state.ctx)
+            job(&ctx)
         });
         let result = tokio::time::timeout(self.limits.timeout, task).await;
         self.metrics.queue_depth.dec();
@@ -157,6 +162,15 @@ impl ApiState {
             )),
             Ok(Ok(r)) => r.map_err(ApiError::from),
         }
+    }
+}
+
+/// Raises a stop flag when dropped: at the end of a request, answered or abandoned.
+struct StopOnDrop(Cancel);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

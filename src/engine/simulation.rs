@@ -6,7 +6,7 @@
 //! non-finite step is kept in the status buffer) and checked once per segment. Every method of
 //! a simulation is in this file; what a step records is [`StepRule::record`].
 
-use crate::context::Context;
+use crate::context::{Cancel, Context};
 use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
 use crate::engine::energies::EnergyModel;
 use crate::engine::field::{Field, Shape};
@@ -45,6 +45,7 @@ pub struct Simulation {
     histogram: Option<Histogram>,
     max_fused: u32,
     tempering: bool,
+    cancel: Option<Cancel>,
 }
 
 impl Simulation {
@@ -74,6 +75,7 @@ impl Simulation {
             histogram: None,
             max_fused: default_fusion(ctx),
             tempering: false,
+            cancel: ctx.cancel_flag().cloned(),
         })
     }
 
@@ -388,6 +390,9 @@ impl Simulation {
                     });
                 }
                 progress(i, n);
+                if self.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+                    return Err(IdfError::Cancelled { step: self.step });
+                }
             }
         }
         let values = self.exec.read_trace(records.len())?;
