@@ -551,6 +551,67 @@ fn the_spec_is_valid_openapi_and_lists_every_route() {
     );
 }
 
+/// `idf serve` on SIGTERM (what Kubernetes sends) answers the requests it accepted and exits,
+/// even with a client that never finishes its body: the drain has a deadline (issue 20.11).
+#[test]
+fn sigterm_drains_accepted_requests_and_exits() {
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--backend",
+            "cpu",
+            "--timeout-s",
+            "2",
+        ])
+        .env_remove("IDF_API_TOKEN")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut lines, &mut first).unwrap();
+    let addr: SocketAddr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .parse()
+        .unwrap();
+    // An accepted request of about a second, and a client that sends half its body and waits.
+    let accepted = std::thread::spawn(move || {
+        post(
+            addr,
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [64, 64], "chains": 8, "steps": 2000, "record_every": 500, "return_samples": false}"#,
+        )
+    });
+    let mut stalled = TcpStream::connect(addr).unwrap();
+    write!(stalled, "POST /diffuse HTTP/1.1\r\nHost: idf\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"model\"").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let (status, v) = accepted.join().unwrap();
+    assert_eq!(status, 200, "the accepted request is answered: {v}");
+    // The drain waits at most the request timeout and its 5 s grace for the stalled client.
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = server.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "idf serve did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(exit.success(), "{exit:?}");
+}
+
 #[test]
 fn shutdown_finishes_accepted_requests() {
     let mut server = start(Limits::default(), None);

@@ -325,7 +325,18 @@ async fn observe(State(state): State<Arc<ApiState>>, request: Request, next: Nex
         }
     }
     let started = Instant::now();
-    let response = next.run(request).await;
+    // A request that has not been answered by then (a client that never finishes its body, or
+    // a job past its own timeout) is answered 408 and dropped; its job stops.
+    let limit = state.limits.timeout + GRACE;
+    let response = match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            None,
+            format!("the request was not complete within {limit:?}"),
+        )
+        .into_response(),
+    };
     let status = response.status().as_u16().to_string();
     state
         .metrics
@@ -370,13 +381,29 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests already accepted.
+/// Time a request may take past the job timeout before it is dropped, and that a shutdown
+/// waits for requests past it.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Serves until `shutdown` resolves, then drains: the requests already accepted are answered,
+/// for at most the request timeout and a grace period; then it returns.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<ApiState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let draining = Arc::new(tokio::sync::Notify::new());
+    let started = draining.clone();
+    let deadline = state.limits.timeout + GRACE;
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        started.notify_one();
+    });
+    tokio::select! {
+        served = server => served,
+        _ = async {
+            draining.notified().await;
+            tokio::time::sleep(deadline).await;
+        } => Ok(()),
+    }
 }

@@ -96,8 +96,25 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 idf::api::events::TOPIC
             );
         }
+        // SIGINT (Ctrl-C) or SIGTERM (what Kubernetes sends) drains: accepted requests are
+        // answered within the request timeout and a grace period.
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            #[cfg(unix)]
+            let terminate = async {
+                use tokio::signal::unix::{signal, SignalKind};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        term.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let terminate = std::future::pending::<()>();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate => {}
+            }
             eprintln!("idf serve: shutting down after the requests in flight");
         };
         idf::api::serve(listener, state, shutdown).await?;
