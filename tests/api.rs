@@ -174,8 +174,8 @@ fn endpoints_and_aliases_answer() {
         "idf_requests_total",
         "idf_request_duration_seconds",
         "idf_queue_depth",
-        "idf_last_delta_e",
-        "idf_last_delta_s",
+        "idf_run_energy_change_per_step_bucket",
+        "idf_run_entropy_change_per_step_bucket",
         "idf_backend",
     ] {
         assert!(metrics.contains(name), "missing {name}");
@@ -502,6 +502,57 @@ fn the_service_uses_its_configuration() {
         r#"{"model": "phi4", "shape": [8, 8], "chains": 2, "steps": 2}"#,
     );
     assert_eq!((status, v["field"].as_str()), (413, Some("shape")), "{v}");
+}
+
+/// The metrics pass `promtool check metrics` (Prometheus's own linter, which `make test-tools`
+/// unpacks into benches/.tools), with every series present (issue 20.15).
+#[test]
+fn metrics_pass_promtool() {
+    let promtool =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/.tools/usr/bin/promtool");
+    if !promtool.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but promtool is missing: `make test-tools` unpacks it"
+        );
+        eprintln!("promtool missing: the metrics were not linted");
+        return;
+    }
+    let metrics = idf::api::metrics::Metrics::new("cpu");
+    metrics
+        .requests
+        .with_label_values(&["/diffuse", "200"])
+        .inc();
+    metrics
+        .latency
+        .with_label_values(&["/diffuse", "200"])
+        .observe(0.01);
+    metrics.delta_e.observe(-0.02);
+    metrics.delta_s.observe(0.001);
+    metrics.elf.observe(1.0);
+    let mut child = std::process::Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.render().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool: {said}"
+    );
 }
 
 /// The checked-in spec is valid OpenAPI, by a validator we did not write (openapi-spec-validator

@@ -194,10 +194,10 @@ pub async fn diffuse(
             .flat_map(|v| v.violations.iter().map(|x| x.to_string()))
             .collect(),
     };
-    state.metrics.delta_e.set(delta_e);
-    state.metrics.delta_s.set(delta_s);
+    state.metrics.delta_e.observe(delta_e);
+    state.metrics.delta_s.observe(delta_s);
     if let Some(e) = elf {
-        state.metrics.elf.set(e);
+        state.metrics.elf.observe(e);
     }
     state.completed(json!({
         "route": "/diffuse", "model": report.model.name(), "shape": report.field.shape().dims(),

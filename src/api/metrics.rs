@@ -1,8 +1,10 @@
 //! Prometheus metrics of the service: request counts and latency histograms by route and
-//! status, queue depth, the ΔE, ΔS and ELF of recent runs, and the backend.
+//! status, queue depth, distributions of the ΔE, ΔS and ELF of the runs served (a server runs
+//! many requests at once, so a "last run" gauge would say little), and the backend. Names
+//! follow Prometheus's conventions, which `promtool check metrics` holds them to in a test.
 
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 
@@ -15,12 +17,12 @@ pub struct Metrics {
     pub latency: HistogramVec,
     /// Jobs waiting for or holding the device.
     pub queue_depth: IntGauge,
-    /// ΔE per step of the last run.
-    pub delta_e: Gauge,
-    /// ΔS per step of the last run.
-    pub delta_s: Gauge,
-    /// ELF of the last run with a law to check.
-    pub elf: Gauge,
+    /// Mean energy change per step and chain of each run.
+    pub delta_e: Histogram,
+    /// Mean entropy change per step and chain of each run.
+    pub delta_s: Histogram,
+    /// Energy-law fidelity of each run with a law to check.
+    pub elf: Histogram,
     /// 1 for the backend in use.
     pub backend: IntGaugeVec,
     /// 1 while events reach Kafka, 0 while the broker is down.
@@ -49,21 +51,32 @@ impl Metrics {
         let queue_depth =
             IntGauge::new("idf_queue_depth", "jobs waiting for or holding the device")
                 .expect("valid metric");
-        let delta_e = Gauge::new(
-            "idf_last_delta_e",
-            "mean energy change per step of the last run",
-        )
-        .expect("valid metric");
-        let delta_s = Gauge::new(
-            "idf_last_delta_s",
-            "mean entropy change per step of the last run",
-        )
-        .expect("valid metric");
-        let elf = Gauge::new(
-            "idf_last_elf",
-            "energy-law fidelity of the last run with an applicable law",
-        )
-        .expect("valid metric");
+        // Changes per step are signed and span decades: symmetric logarithmic buckets.
+        let signed: Vec<f64> = (-6..=2)
+            .rev()
+            .map(|k| -(10f64).powi(k))
+            .chain([0.0])
+            .chain((-6..=2).map(|k| (10f64).powi(k)))
+            .collect();
+        let histogram = |name: &str, help: &str, buckets: Vec<f64>| {
+            Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+                .expect("valid metric")
+        };
+        let delta_e = histogram(
+            "idf_run_energy_change_per_step",
+            "mean energy change per step and chain of each run served",
+            signed.clone(),
+        );
+        let delta_s = histogram(
+            "idf_run_entropy_change_per_step",
+            "mean value-histogram entropy change per step and chain of each run served",
+            signed,
+        );
+        let elf = histogram(
+            "idf_run_energy_law_fidelity_ratio",
+            "fraction of chains for which every applicable energy law held, per run with a law",
+            vec![0.5, 0.9, 0.99, 0.999, 1.0],
+        );
         let backend_gauge =
             IntGaugeVec::new(Opts::new("idf_backend", "the backend in use"), &["backend"])
                 .expect("valid metric");
