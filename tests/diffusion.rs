@@ -50,8 +50,10 @@ on_both! {
     }
 }
 
-/// Checks samples against the mixture: mean responsibilities equal the weights, and each
-/// coordinate's mean and second moment match, within Z sample standard errors.
+/// Checks samples against the mixture, within Z sample standard errors: mean responsibilities
+/// equal the weights; each coordinate's mean and second moment match; and each component's
+/// variance, through the identity `E_p[r_k(x) (x_j − μ_kj)²] = w_k σ_k²` (since
+/// `p(x) r_k(x) = w_k N_k(x)`, exact whatever the overlap of the components).
 fn assert_is_mixture(samples: &Field, g: &GaussianMixture, what: &str) {
     let n = samples.shape().chains;
     let d = g.dim();
@@ -101,6 +103,20 @@ fn assert_is_mixture(samples: &Field, g: &GaussianMixture, what: &str) {
             .sum();
         let (m2, se2) = mean_se(&sq);
         assert_within_stderr(&format!("{what}: second moment[{j}]"), m2, se2, exact_sq, Z);
+        for (k, r) in resp.iter().enumerate() {
+            let spread: Vec<f64> = (0..n)
+                .map(|c| r[c] * (xs[c] - g.means[k][j] as f64).powi(2))
+                .collect();
+            let (v, se) = mean_se(&spread);
+            let exact = g.weights[k] as f64 * (g.stds[k] as f64).powi(2);
+            assert_within_stderr(
+                &format!("{what}: component {k} variance[{j}]"),
+                v,
+                se,
+                exact,
+                Z,
+            );
+        }
     }
 }
 
@@ -109,7 +125,8 @@ fn reverse(ctx: &Context, method: ReverseMethod, what: &str) {
     let EnergyModel::Gmm(g) = model.clone() else {
         unreachable!()
     };
-    let shape = model.shape(2048, None).unwrap();
+    // 8192 samples: a component variance 30 % off is then over eight standard errors away.
+    let shape = model.shape(8192, None).unwrap();
     let noise = Field::random_normal(shape, 99, 1.0);
     let diffusion = EnergyDiffusionModel::new(model, EnergyScheduler::cosine(1000).unwrap());
     let (samples, _) = diffusion
@@ -130,13 +147,89 @@ on_both! {
     }
 }
 
+#[test]
+fn noise_alone_is_not_the_mixture() {
+    // The checks above must be able to fail: pure noise is rejected.
+    let model = EnergyModel::from_params("gmm", &[]).unwrap();
+    let EnergyModel::Gmm(g) = model.clone() else {
+        unreachable!()
+    };
+    let noise = Field::random_normal(model.shape(8192, None).unwrap(), 99, 1.0);
+    assert!(std::panic::catch_unwind(|| assert_is_mixture(&noise, &g, "noise")).is_err());
+    // And so is the mixture with one component's spread 30 % too large in variance.
+    let wide = GaussianMixture::new(
+        g.weights.clone(),
+        g.means.clone(),
+        vec![g.stds[0] * 1.3f32.sqrt(), g.stds[1]],
+    )
+    .unwrap();
+    let wide_model = EnergyModel::Gmm(wide);
+    let diffusion = EnergyDiffusionModel::new(wide_model, EnergyScheduler::cosine(1000).unwrap());
+    let (samples, _) = diffusion
+        .reverse_denoise(
+            &Context::cpu(),
+            &noise,
+            ReverseMethod::Ddpm,
+            5,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    assert!(std::panic::catch_unwind(|| assert_is_mixture(&samples, &g, "wide")).is_err());
+}
+
+/// DDPM with the exact score is, for a single Gaussian N(μ, σ²), a linear Gaussian map of the
+/// noise: `x_{t−1} = a_t x_t + b_t + c_t z` with `a_t = (1 − β_t / s_t)/√α_t`,
+/// `b_t = β_t m_t / (s_t √α_t)`, `c_t² = β̃_t` (0 at t = 1), where `m_t = √ᾱ_t μ` and
+/// `s_t = ᾱ_t σ² + 1 − ᾱ_t` are the noised marginal's mean and variance. Its output's mean and
+/// variance follow that recursion exactly (discretisation included): the samples must match it.
+fn single_gaussian_follows_the_exact_recursion(ctx: &Context) {
+    let (mu, sigma) = (1.5f64, 0.6f64);
+    let model = EnergyModel::from_params(
+        "gmm",
+        &[
+            ("weights".into(), "1".into()),
+            ("means".into(), mu.to_string()),
+            ("stds".into(), sigma.to_string()),
+        ],
+    )
+    .unwrap();
+    let scheduler = EnergyScheduler::cosine(1000).unwrap();
+    let (mut mean, mut var) = (0.0f64, 1.0f64);
+    for t in (1..=scheduler.timesteps()).rev() {
+        let (beta, ab) = (scheduler.beta(t), scheduler.alpha_bar(t));
+        let (m_t, s_t) = (ab.sqrt() * mu, ab * sigma * sigma + 1.0 - ab);
+        let root = (1.0 - beta).sqrt();
+        let a = (1.0 - beta / s_t) / root;
+        let b = beta * m_t / (s_t * root);
+        let c2 = if t > 1 {
+            scheduler.posterior_variance(t)
+        } else {
+            0.0
+        };
+        mean = a * mean + b;
+        var = a * a * var + c2;
+    }
+    let n = 8192;
+    let noise = Field::random_normal(model.shape(n, None).unwrap(), 21, 1.0);
+    let diffusion = EnergyDiffusionModel::new(model, scheduler);
+    let (samples, _) = diffusion
+        .reverse_denoise(ctx, &noise, ReverseMethod::Ddpm, 8, &mut |_, _| {})
+        .unwrap();
+    let xs: Vec<f64> = samples.data().iter().map(|v| *v as f64).collect();
+    let m = xs.iter().sum::<f64>() / n as f64;
+    let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+    assert_within_stderr("DDPM mean", m, (var / n as f64).sqrt(), mean, Z);
+    assert_within_stderr(
+        "DDPM variance",
+        v,
+        var * (2.0 / (n - 1) as f64).sqrt(),
+        var,
+        Z,
+    );
+}
+
 on_both! {
-    fn noise_alone_is_not_the_mixture(ctx: &Context) {
-        // The check above must be able to fail: pure noise is rejected.
-        let model = EnergyModel::from_params("gmm", &[]).unwrap();
-        let EnergyModel::Gmm(g) = model.clone() else { unreachable!() };
-        let noise = Field::random_normal(model.shape(2048, None).unwrap(), 99, 1.0);
-        let _ = ctx;
-        assert!(std::panic::catch_unwind(|| assert_is_mixture(&noise, &g, "noise")).is_err());
+    fn ddpm_of_a_single_gaussian_follows_its_linear_recursion(ctx: &Context) {
+        single_gaussian_follows_the_exact_recursion(ctx);
     }
 }

@@ -78,8 +78,24 @@ on_both! {
         assert_within_stderr("<ΔH>", dh.mean, dh.stderr.unwrap(), exact, 4.5);
         let m2 = idf::estimate(&trace.series(Observable::MeanSquare, 1).unwrap());
         assert_within_stderr("<x^2>", m2.mean, m2.stderr.unwrap(), 1.0, 4.5);
-        let acc = idf::estimate(&trace.series(Observable::Acceptance, 1).unwrap());
-        assert!(acc.mean > 0.5 && acc.mean < 1.0, "acceptance {}", acc.mean);
+        // The exact identity of a volume-preserving, reversible integrator from equilibrium:
+        // ⟨e^(−ΔH)⟩ = 1; and the mean acceptance is ⟨min(1, e^(−ΔH))⟩ of the same trajectories.
+        let dh_series = trace.series(Observable::DeltaH, 1).unwrap();
+        let boltzmann: Vec<Vec<f64>> = dh_series
+            .iter()
+            .map(|c| c.iter().map(|d| (-d).exp()).collect())
+            .collect();
+        let w = idf::estimate(&boltzmann);
+        assert_within_stderr("<exp(−ΔH)>", w.mean, w.stderr.unwrap(), 1.0, 4.5);
+        // Each trajectory's accept decision (0 or 1) minus its probability has mean 0.
+        let decisions = trace.series(Observable::Acceptance, 1).unwrap();
+        let surprise: Vec<Vec<f64>> = decisions
+            .iter()
+            .zip(&dh_series)
+            .map(|(a, d)| a.iter().zip(d).map(|(a, d)| a - (-d).exp().min(1.0)).collect())
+            .collect();
+        let e = idf::estimate(&surprise);
+        assert_within_stderr("acceptance − min(1, e^(−ΔH))", e.mean, e.stderr.unwrap(), 0.0, 4.5);
     }
 }
 

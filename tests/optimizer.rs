@@ -68,23 +68,9 @@ on_both! {
 /// ln Z of the periodic L×L Ising ferromagnet at β by enumerating all 2^(L²) states.
 fn exact_log_z(l: usize, beta: f64) -> f64 {
     let n = l * l;
-    let mut energies = Vec::with_capacity(1 << n);
-    for state in 0u32..(1 << n) {
-        let s = |x: usize, y: usize| {
-            if state >> ((y % l) * l + x % l) & 1 == 1 {
-                1.0
-            } else {
-                -1.0
-            }
-        };
-        let mut e = 0.0;
-        for y in 0..l {
-            for x in 0..l {
-                e -= s(x, y) * (s(x + 1, y) + s(x, y + 1));
-            }
-        }
-        energies.push(e);
-    }
+    let energies: Vec<f64> = (0u32..(1 << n))
+        .map(|state| common::ising_energy(state, l))
+        .collect();
     let m = energies.iter().map(|e| -beta * e).fold(f64::MIN, f64::max);
     m + energies
         .iter()

@@ -2,7 +2,7 @@
 //! one-dimensional integrals. Tolerances are 4.5 batch-means standard errors (false alarm
 //! probability ~7e-6 per comparison).
 
-use crate::common::{assert_within_stderr, boltzmann_second_moment};
+use crate::common::{assert_within_stderr, boltzmann_second_moment, ising_energy, ising_spin};
 use idf::jobs::config::Config;
 use idf::jobs::sample::{sample, SampleReport};
 use idf::jobs::scene::SceneParam;
@@ -136,5 +136,45 @@ on_both! {
         s.record_every = Some(3);
         let est = mean_square(ctx, &s);
         assert_within_stderr("MALA mixture <x^2>", est.mean, est.stderr.unwrap(), 0.49, Z);
+    }
+}
+
+/// Checkerboard Metropolis acceptance at a finite temperature, against exact enumeration of the
+/// 4×4 periodic Ising model: each half sweep leaves the Boltzmann distribution π invariant, so
+/// the acceptance is `E_π[(1/N) Σ_i min(1, exp(−ΔE_i/T))]` over single flips.
+fn exact_ising_acceptance(l: usize, t: f64) -> f64 {
+    let n = l * l;
+    let (mut z, mut accepted) = (0.0, 0.0);
+    for state in 0u32..(1 << n) {
+        let s = |x, y| ising_spin(state, l, x, y);
+        let mut mean_acceptance = 0.0;
+        for y in 0..l {
+            for x in 0..l {
+                let neighbours = s(x + 1, y) + s(x + l - 1, y) + s(x, y + 1) + s(x, y + l - 1);
+                let de = 2.0 * s(x, y) * neighbours;
+                mean_acceptance += (-de / t).exp().min(1.0) / n as f64;
+            }
+        }
+        let e = ising_energy(state, l);
+        let p = (-e / t).exp();
+        z += p;
+        accepted += p * mean_acceptance;
+    }
+    accepted / z
+}
+
+on_both! {
+    fn metropolis_acceptance_matches_enumeration(ctx: &Context) {
+        let mut s = spec("ising", &[], Method::Metropolis);
+        s.size = Some([4, 4]);
+        s.chains = Some(256);
+        s.temperature = Some(2.5);
+        s.burn_in = Some(200);
+        s.steps = Some(2000);
+        s.record_every = Some(10);
+        let report = sampled(ctx, &s);
+        let acc = report.estimates.iter().find(|(k, _)| *k == "acceptance").unwrap().1;
+        let exact = exact_ising_acceptance(4, 2.5);
+        assert_within_stderr("Ising acceptance at T = 2.5", acc.mean, acc.stderr.unwrap(), exact, Z);
     }
 }
