@@ -144,6 +144,26 @@ fn endpoints_and_aliases_answer() {
         assert_eq!(status, 200, "{path}: {v}");
         assert_eq!(v["cut"], 4.0);
     }
+    // A QUBO with its diagonal, and an edge given twice (summed, with a warning):
+    // E = −x₀ − x₁ + 2x₀x₁ has its minimum −1 at one variable set.
+    let (status, v) = post(
+        a,
+        "/optimize",
+        r#"{"graph": {"nodes": 2, "edges": [[0,1,1],[1,0,1]], "fields": [-1,-1], "objective": "qubo"}, "replicas": 4, "steps": 100, "method": "anneal"}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["best_energy"], -1.0);
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{v}");
+    let (status, v) = post(
+        a,
+        "/optimize",
+        r#"{"graph": {"nodes": 2, "edges": [], "fields": [1]}, "steps": 10}"#,
+    );
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("graph.fields")),
+        "{v}"
+    );
     let field: Vec<f32> = (0..36).map(|i| (i as f32 * 0.3).sin()).collect();
     let (status, v) = post(a, "/predict", &serde_json::json!({"model": "phi4", "shape": [6, 6], "field": field, "steps": 20, "ensemble": 8, "temperature": 0.5}).to_string());
     assert_eq!(status, 200, "{v}");

@@ -191,6 +191,65 @@ fn gset_files_read_and_malformed_ones_name_the_line() {
         .contains("bad.json"));
 }
 
+#[test]
+fn gset_qubo_diagonals_and_repeated_edges() {
+    // `i i w` is Q_ii for a QUBO; the edge 1–2 is given twice (once reversed) and is summed.
+    let path = temp("q.gset", "3 5\n1 2 1.5\n2 2 -2\n2 1 0.5\n2 3 1\n2 2 -0.5\n");
+    let g = GraphEnergy::read_gset(&path, GraphKind::Qubo).unwrap();
+    assert_eq!(g.diag, vec![0.0, -2.5, 0.0]);
+    assert_eq!(g.edges, vec![(0, 1, 2.0), (1, 2, 1.0)]);
+    assert_eq!(g.merged_edges, 1);
+    assert!(
+        g.warnings()[0].contains("repeated edges summed into their first occurrence: 1"),
+        "{:?}",
+        g.warnings()
+    );
+    // E(x) = −2.5 x₂ + 2 x₁x₂ + x₂x₃ by hand: x = (0, 1, 0) gives −2.5.
+    assert_eq!(reference_energy(&g, &[0.0, 1.0, 0.0]), -2.5);
+    assert_eq!(reference_energy(&g, &[1.0, 1.0, 1.0]), 0.5);
+    // For spins a diagonal term is a constant: refused, naming the file and the line.
+    let err = GraphEnergy::read_gset(&path, GraphKind::Ising)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("q.gset") && err.contains("line 3") && err.contains("QUBO"),
+        "{err}"
+    );
+    // A node count too large to allocate is refused before anything is allocated.
+    let huge = temp("huge.gset", "1125899906842624 0\n");
+    let err = GraphEnergy::read_gset(&huge, GraphKind::MaxCut)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("huge.gset") && err.contains("over the limit"),
+        "{err}"
+    );
+    // The CLI says so on stderr, and in its JSON.
+    let out = crate::common::idf_ok(&[
+        "optimize",
+        "--graph",
+        path.to_str().unwrap(),
+        "--objective",
+        "qubo",
+        "--method",
+        "anneal",
+        "--replicas",
+        "2",
+        "--steps",
+        "20",
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: repeated edges summed"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["warnings"].as_array().unwrap().len(), 1);
+}
+
 on_both! {
     fn annealing_finds_the_exact_qubo_optimum(ctx: &Context) {
         // A random QUBO on 14 variables with couplings and diagonal in [−1, 1].

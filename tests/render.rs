@@ -133,19 +133,57 @@ fn same_scene_seed_and_backend_give_identical_frames() {
     }
 }
 
+/// Frame delays (centiseconds) of a GIF, read by the `gif` crate's decoder.
+fn gif_delays(path: &Path) -> Vec<u16> {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let mut decoder = options
+        .read_info(std::fs::File::open(path).unwrap())
+        .unwrap();
+    let mut delays = Vec::new();
+    while let Some(frame) = decoder.read_next_frame().unwrap() {
+        delays.push(frame.delay);
+    }
+    delays
+}
+
 #[test]
-fn gif_output_is_written() {
-    let job = small_job(4);
+fn gif_output_keeps_the_scene_timing_and_says_when_it_cannot() {
+    // 30 fps: delays of 3 and 4 cs that add up to the exact duration, 9 frames in 30 cs.
+    let mut job = small_job(9);
+    job.look.fps = 30;
     let path = temp("small.gif");
-    render(
+    let report = render(
         &Context::cpu(),
         &job,
         &Output::File(path.clone()),
         &mut |_, _| {},
     )
     .unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(&bytes[..6], b"GIF89a");
+    assert_eq!(&std::fs::read(&path).unwrap()[..6], b"GIF89a");
+    let delays = gif_delays(&path);
+    assert_eq!(delays.len(), 9);
+    assert!(delays.iter().all(|d| *d == 3 || *d == 4), "{delays:?}");
+    assert_eq!(delays.iter().map(|d| *d as u32).sum::<u32>(), 30);
+    assert_eq!((report.fps, report.duration_s), (30, 0.3));
+    assert!(report.warnings.is_empty());
+    // 100 fps is faster than a GIF plays: 2 cs per frame (50 fps), reported and warned.
+    job.look.fps = 100;
+    let fast = temp("fast.gif");
+    let report = render(
+        &Context::cpu(),
+        &job,
+        &Output::File(fast.clone()),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(gif_delays(&fast), vec![2; 9]);
+    assert_eq!(report.fps, 50);
+    assert!(
+        report.warnings[0].contains("at most 50 fps"),
+        "{:?}",
+        report.warnings
+    );
 }
 
 #[test]
@@ -248,31 +286,66 @@ fn every_shipped_scene_is_valid() {
     assert!(count >= 4, "at least four scenes ship");
 }
 
+/// The published table of `map`, read from its CSV here rather than through the library.
+fn published_table(map: Colormap) -> Vec<[f64; 3]> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/colormaps/{}.csv", map.name()));
+    let rows: Vec<[f64; 3]> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let v: Vec<f64> = l.split(',').map(|x| x.trim().parse().unwrap()).collect();
+            [v[0], v[1], v[2]]
+        })
+        .collect();
+    assert_eq!(rows.len(), 256, "{map:?}");
+    rows
+}
+
+/// RGBA8 bytes of `v` over [lo, hi]: position t·255 in the table, linearly interpolated between
+/// its two entries, each channel round(255·c), alpha 255; non-finite values are magenta.
+fn reference_rgba(v: f32, lo: f64, hi: f64, table: &[[f64; 3]]) -> [u8; 4] {
+    if !v.is_finite() {
+        return [255, 0, 255, 255];
+    }
+    let x = ((v as f64 - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0;
+    let i = (x.floor() as usize).min(254);
+    let f = x - i as f64;
+    let c = |k: usize| ((table[i][k] * (1.0 - f) + table[i + 1][k] * f) * 255.0).round() as u8;
+    [c(0), c(1), c(2), 255]
+}
+
 on_both! {
-    fn colormap_kernel_matches_its_twin(ctx: &Context) {
+    fn colormap_kernel_matches_the_published_tables(ctx: &Context) {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
         let shape = model.shape(2, Some([16, 24])).unwrap();
         let mut field = Field::random_normal(shape, 4, 1.0);
-        field.data_mut()[5] = f32::NAN;
+        field.data_mut()[16 * 24 + 5] = f32::NAN;
+        // Values beyond the range are clamped to the table's ends.
+        field.data_mut()[16 * 24 + 6] = -7.0;
+        field.data_mut()[16 * 24 + 7] = 7.0;
+        let plane = field.data()[16 * 24..2 * 16 * 24].to_vec();
         for map in Colormap::ALL {
-            let plane = &field.data()[16 * 24..2 * 16 * 24];
-            let mut expected = vec![0u32; plane.len()];
-            idf::cpu::colormap::run(plane, -2.0, 2.0, map.table(), &mut expected);
+            let table = published_table(map);
             let mut on = Simulation::new(ctx, &model, &Field::zeros(shape), 1).unwrap();
             on.set_field(&field).unwrap();
             let (got, range) = colorize(ctx, &mut on, 1, map, ColorRange::Fixed(-2.0, 2.0)).unwrap();
             assert_eq!(range, (-2.0, 2.0));
-            for (g, e) in got.iter().zip(&expected) {
-                for k in 0..4 {
-                    let (a, b) = ((g >> (8 * k)) & 255, (e >> (8 * k)) & 255);
-                    assert!(a.abs_diff(b) <= 1, "{map:?}: {g:08x} vs {e:08x}");
+            for (g, v) in got.iter().zip(&plane) {
+                let want = reference_rgba(*v, -2.0, 2.0, &table);
+                for (k, w) in want.iter().enumerate() {
+                    let byte = ((g >> (8 * k)) & 255) as u8;
+                    assert!(byte.abs_diff(*w) <= 1, "{map:?} at {v}: {g:08x} vs {want:?}");
                 }
             }
         }
-        // Table ends: the lowest value gets entry 0, the highest entry 255; NaN is magenta.
-        let t = Colormap::Viridis.table();
-        let lo = idf::cpu::colormap::colour(-5.0, -1.0, 1.0, t);
-        assert_eq!(lo, idf::cpu::colormap::pack_unorm([t[0][0], t[0][1], t[0][2], 1.0]));
-        assert_eq!(idf::cpu::colormap::colour(f32::NAN, -1.0, 1.0, t), 0xffff00ff);
+        // Anchors from matplotlib's viridis itself: #440154 at 0, #21918c at 128/255, #fde725 at 1.
+        let mut anchors = Field::zeros(shape);
+        anchors.data_mut()[16 * 24..16 * 24 + 3].copy_from_slice(&[0.0, 128.0 / 255.0, 1.0]);
+        let mut on = Simulation::new(ctx, &model, &Field::zeros(shape), 1).unwrap();
+        on.set_field(&anchors).unwrap();
+        let (got, _) = colorize(ctx, &mut on, 1, Colormap::Viridis, ColorRange::Fixed(0.0, 1.0)).unwrap();
+        assert_eq!(&got[..3], &[0xff540144, 0xff8c9121, 0xff25e7fd]);
     }
 }

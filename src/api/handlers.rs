@@ -265,7 +265,14 @@ pub async fn optimize(
             // Checked before anything of that size is allocated.
             let replicas = req.replicas.unwrap_or(8);
             check_size(&state, g.nodes.saturating_mul(replicas), 0)?;
-            let graph = GraphEnergy::new(kind, g.nodes, g.edges.clone(), vec![0.0; g.nodes])
+            let fields = g.fields.clone().unwrap_or_else(|| vec![0.0; g.nodes]);
+            if fields.len() != g.nodes {
+                return Err(ApiError::bad(
+                    "graph.fields",
+                    format!("{} values for {} nodes", fields.len(), g.nodes),
+                ));
+            }
+            let graph = GraphEnergy::new(kind, g.nodes, g.edges.clone(), fields)
                 .map_err(|e| ApiError::bad("graph", e.to_string()))?;
             EnergyModel::Graph(graph)
         }
@@ -314,6 +321,7 @@ pub async fn optimize(
         swap_acceptance: r.swap_acceptance,
         cut: r.cut,
         wall_ms: r.wall_ms,
+        warnings: r.warnings,
     }))
 }
 

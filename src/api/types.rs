@@ -173,8 +173,10 @@ pub struct DiffuseResponse {
 pub struct GraphIn {
     /// Nodes.
     pub nodes: usize,
-    /// Edges.
+    /// Edges; an edge given twice is summed (and the response warns).
     pub edges: Vec<(usize, usize, f32)>,
+    /// Per-node field h_i (ising) or diagonal Q_ii (qubo), one per node (default 0).
+    pub fields: Option<Vec<f32>>,
     /// maxcut (default), ising or qubo.
     pub objective: Option<String>,
 }
@@ -224,6 +226,8 @@ pub struct OptimizeResponse {
     pub cut: Option<f64>,
     /// Wall time.
     pub wall_ms: f64,
+    /// What the caller should know about the input (a graph's repeated edges, summed).
+    pub warnings: Vec<String>,
 }
 
 /// `POST /predict`: the next-state forecast of a map, advanced as an ensemble.

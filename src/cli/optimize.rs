@@ -111,6 +111,9 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
     let report = optimize(&ctx, &spec, &mut |done, _| bar.set_position(done));
     bar.finish_and_clear();
     let report = report?;
+    for warning in &report.warnings {
+        eprintln!("idf: warning: {warning}");
+    }
     if let Some(out) = &args.out {
         idf::io::write_field(out, &report.best)?;
     }

@@ -93,6 +93,9 @@ pub fn run(args: RenderArgs) -> Result<()> {
         let report = render(&ctx, job, &output, &mut |done, _| bar.set_position(done));
         bar.finish_and_clear();
         let report = report?;
+        for warning in &report.warnings {
+            eprintln!("idf: warning: {warning}");
+        }
         println!(
             "rendered {}: {} frames {}x{} at {} fps ({:.1} s of video) in {:.1} s, {:.1} frames/s on {}",
             job.title,

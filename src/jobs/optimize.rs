@@ -123,6 +123,8 @@ pub struct OptimizeReport {
     pub free_energy: Option<f64>,
     /// Its standard error, from the effective sample size of every reweighting.
     pub free_energy_stderr: Option<f64>,
+    /// What the user should know about the input (a graph's repeated edges, summed).
+    pub warnings: Vec<String>,
     /// The best configuration, one chain.
     #[serde(skip)]
     pub best: Field,
@@ -374,6 +376,10 @@ pub fn optimize(
         cut,
         free_energy: report_extra.2,
         free_energy_stderr,
+        warnings: match &spec.model {
+            EnergyModel::Graph(g) => g.warnings(),
+            _ => Vec::new(),
+        },
         best,
     })
 }

@@ -4,6 +4,7 @@
 //! both directions, and coloured greedily so that each colour updates at once on the backend.
 //! Module `shaders/energies/graph.wgsl`, twin `src/cpu/energies/graph.rs`.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -12,7 +13,7 @@ use serde_json::json;
 use super::{unknown_param, Energy, EnergyExample, EnergyModel, EnergySpec, ParamValue, StateKind};
 use crate::cpu::energies::graph::GraphTwin;
 use crate::cpu::energies::EnergyTwin;
-use crate::engine::field::{Field, Shape};
+use crate::engine::field::{Field, Shape, MAX_SITES};
 use crate::engine::method::Method;
 use crate::error::{IdfError, Result};
 use crate::kernels::EnergyModule;
@@ -59,8 +60,11 @@ pub struct GraphEnergy {
     pub kind: GraphKind,
     /// Nodes.
     pub nodes: usize,
-    /// Edges `(i, j, w)` with i < j, as given (0-based).
+    /// Edges `(i, j, w)` with i < j (0-based), in the order first given; the weights of an edge
+    /// given more than once are summed into its first entry.
     pub edges: Vec<(usize, usize, f32)>,
+    /// How many edges repeated an earlier one and were summed into it.
+    pub merged_edges: usize,
     /// Per-node field h_i (Ising) or Q_ii (QUBO).
     pub diag: Vec<f32>,
     /// Colour of each node; no edge joins two nodes of one colour.
@@ -70,7 +74,8 @@ pub struct GraphEnergy {
 }
 
 impl GraphEnergy {
-    /// A graph from 0-based edges.
+    /// A graph from 0-based edges; an edge given twice (in either order) counts once with the sum
+    /// of its weights, and [`GraphEnergy::warnings`] says so.
     pub fn new(
         kind: GraphKind,
         nodes: usize,
@@ -83,13 +88,20 @@ impl GraphEnergy {
                 "a graph needs at least one node",
             ));
         }
+        if nodes > MAX_SITES {
+            return Err(IdfError::invalid(
+                "graph",
+                format!("{nodes} nodes is over the limit of {MAX_SITES}"),
+            ));
+        }
         if diag.len() != nodes {
             return Err(IdfError::invalid(
                 "graph",
                 format!("{} field values for {nodes} nodes", diag.len()),
             ));
         }
-        let mut neighbours = vec![Vec::new(); nodes];
+        let mut first_entry: HashMap<(usize, usize), usize> = HashMap::with_capacity(edges.len());
+        let mut distinct: Vec<(usize, usize, f32)> = Vec::with_capacity(edges.len());
         for &(i, j, w) in &edges {
             if i >= nodes || j >= nodes || i == j || !w.is_finite() {
                 return Err(IdfError::invalid(
@@ -97,6 +109,19 @@ impl GraphEnergy {
                     format!("bad edge ({i}, {j}, {w})"),
                 ));
             }
+            let key = (i.min(j), i.max(j));
+            match first_entry.entry(key) {
+                Entry::Occupied(k) => distinct[*k.get()].2 += w,
+                Entry::Vacant(slot) => {
+                    slot.insert(distinct.len());
+                    distinct.push((key.0, key.1, w));
+                }
+            }
+        }
+        let merged_edges = edges.len() - distinct.len();
+        let edges = distinct;
+        let mut neighbours = vec![Vec::new(); nodes];
+        for &(i, j, _) in &edges {
             neighbours[i].push(j);
             neighbours[j].push(i);
         }
@@ -111,14 +136,11 @@ impl GraphEnergy {
                 .expect("some colour is free");
         }
         let num_colors = colors.iter().max().map_or(1, |m| m + 1);
-        let edges = edges
-            .into_iter()
-            .map(|(i, j, w)| (i.min(j), i.max(j), w))
-            .collect();
         Ok(GraphEnergy {
             kind,
             nodes,
             edges,
+            merged_edges,
             diag,
             colors,
             num_colors,
@@ -126,6 +148,10 @@ impl GraphEnergy {
     }
 
     /// Reads a Gset edge list (`n m`, then m lines `i j w`, 1-based); errors name the line.
+    ///
+    /// For QUBO a line `i i w` is the diagonal term Q_ii (the usual extension of the format for
+    /// QUBO instances); for Ising and Max-Cut it is refused, since s_i² = 1 makes it a constant.
+    /// Repeated lines are summed, as [`GraphEnergy::new`] does for edges.
     pub fn read_gset(path: &Path, kind: GraphKind) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| IdfError::io(path, e))?;
         let err = |line: usize, why: String| IdfError::Config {
@@ -154,8 +180,17 @@ impl GraphEnergy {
             parse(hl + 1, n, "node count")?,
             parse(hl + 1, m, "edge count")?,
         );
-        let mut edges = Vec::with_capacity(m);
+        if n > MAX_SITES {
+            return Err(err(
+                hl + 1,
+                format!("{n} nodes is over the limit of {MAX_SITES}"),
+            ));
+        }
+        let mut edges = Vec::new();
+        let mut diag = vec![0.0; n];
+        let mut lines_read = 0;
         for (k, line) in lines {
+            lines_read += 1;
             let fields: Vec<&str> = line.split_whitespace().collect();
             let [i, j, w] = fields[..] else {
                 return Err(err(k + 1, format!("expected `i j w`, got `{line}`")));
@@ -173,21 +208,30 @@ impl GraphEnergy {
                     format!("node out of range: nodes are numbered 1 to {n}, got {i} and {j}"),
                 ));
             }
-            if i == j {
-                return Err(err(k + 1, format!("self-loop on node {i}")));
+            if i != j {
+                edges.push((i - 1, j - 1, w));
+            } else if kind == GraphKind::Qubo {
+                diag[i - 1] += w;
+            } else {
+                return Err(err(
+                    k + 1,
+                    format!(
+                        "self-loop on node {i}: a diagonal term is only meaningful for a QUBO \
+                         (Q_ii x_i); for spins s_i² = 1 makes it a constant"
+                    ),
+                ));
             }
-            edges.push((i - 1, j - 1, w));
         }
-        if edges.len() != m {
+        if lines_read != m {
             return Err(err(
                 hl + 1,
-                format!(
-                    "the header promises {m} edges but the file has {}",
-                    edges.len()
-                ),
+                format!("the header promises {m} edges but the file has {lines_read}"),
             ));
         }
-        Self::new(kind, n, edges, vec![0.0; n])
+        Self::new(kind, n, edges, diag).map_err(|e| IdfError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Reads `{"nodes": n, "edges": [[i, j, w], …], "fields": [h…]?}` (0-based).
@@ -210,6 +254,18 @@ impl GraphEnergy {
             path: path.to_path_buf(),
             message: e.to_string(),
         })
+    }
+
+    /// What a user should know about how the graph was read: edges given more than once.
+    pub fn warnings(&self) -> Vec<String> {
+        if self.merged_edges == 0 {
+            return Vec::new();
+        }
+        vec![format!(
+            "repeated edges summed into their first occurrence: {} ({} distinct edges remain)",
+            self.merged_edges,
+            self.edges.len()
+        )]
     }
 
     /// The coupling of an edge as the energy uses it (Max-Cut negates the weight).

@@ -43,18 +43,30 @@ fn temporary(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{}.{}.tmp-{name}", name, std::process::id()))
 }
 
+/// The highest frame rate a GIF plays at: its delays are whole centiseconds, and browsers and
+/// viewers replace delays under 2 cs with 10 cs.
+pub const GIF_MAX_FPS: u32 = 50;
+
+/// The delay (centiseconds) of GIF frame `k` at `fps` (≤ [`GIF_MAX_FPS`]): the difference of
+/// rounded frame times, so that the delays sum to the exact duration (30 fps: 3, 4, 3, 3, 4, 3…).
+pub fn gif_delay(k: usize, fps: u32) -> u16 {
+    let at = |k: usize| (100.0 * k as f64 / fps as f64).round() as u64;
+    (at(k + 1) - at(k)) as u16
+}
+
 /// A stream of frames into one output.
 pub struct Sink {
     output: Output,
     tmp: PathBuf,
     encoder: Encoder,
     frames: usize,
+    fps: u32,
 }
 
 enum Encoder {
     #[cfg(feature = "video")]
     Mp4(Box<mp4::Mp4Encoder>),
-    Gif(Box<gif::Encoder<BufWriter<File>>>, u16),
+    Gif(Box<gif::Encoder<BufWriter<File>>>),
     Png,
 }
 
@@ -96,7 +108,7 @@ impl Sink {
                         .map_err(|e| encode_error(p, e))?;
                     enc.set_repeat(gif::Repeat::Infinite)
                         .map_err(|e| encode_error(p, e))?;
-                    Encoder::Gif(Box::new(enc), (100 / fps.max(1)).max(2) as u16)
+                    Encoder::Gif(Box::new(enc))
                 }
                 _ => {
                     return Err(IdfError::invalid(
@@ -109,12 +121,23 @@ impl Sink {
                 }
             },
         };
+        let fps = match encoder {
+            Encoder::Gif(_) => fps.min(GIF_MAX_FPS),
+            _ => fps,
+        };
         Ok(Sink {
             output: output.clone(),
             tmp,
             encoder,
             frames: 0,
+            fps,
         })
+    }
+
+    /// The frame rate the output plays at: the requested one, except a GIF's, which is at most
+    /// [`GIF_MAX_FPS`].
+    pub fn fps(&self) -> u32 {
+        self.fps
     }
 
     /// Appends one frame.
@@ -123,14 +146,14 @@ impl Sink {
         match &mut self.encoder {
             #[cfg(feature = "video")]
             Encoder::Mp4(enc) => enc.push(frame).map_err(|e| encode_error(&path, e))?,
-            Encoder::Gif(enc, delay) => {
+            Encoder::Gif(enc) => {
                 let mut f = gif::Frame::from_rgb_speed(
                     frame.width as u16,
                     frame.height as u16,
                     &frame.data,
                     10,
                 );
-                f.delay = *delay;
+                f.delay = gif_delay(self.frames, self.fps);
                 enc.write_frame(&f).map_err(|e| encode_error(&path, e))?;
             }
             Encoder::Png => {
@@ -148,7 +171,7 @@ impl Sink {
         match self.encoder {
             #[cfg(feature = "video")]
             Encoder::Mp4(enc) => enc.finish().map_err(|e| encode_error(&path, e))?,
-            Encoder::Gif(enc, _) => {
+            Encoder::Gif(enc) => {
                 enc.into_inner().map_err(|e| encode_error(&path, e))?;
             }
             Encoder::Png => {

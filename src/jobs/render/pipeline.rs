@@ -34,7 +34,7 @@ pub struct RenderReport {
     pub width: usize,
     /// Frame size.
     pub height: usize,
-    /// Frames per second of the video.
+    /// Frames per second the video plays at (a GIF's is at most 50; see `warnings`).
     pub fps: u32,
     /// Video duration in seconds.
     pub duration_s: f64,
@@ -52,6 +52,8 @@ pub struct RenderReport {
     pub trace: RunTrace,
     /// Overlay points, one per frame.
     pub points: Vec<OverlayPoint>,
+    /// Where the output differs from the scene (a GIF slowed to 50 fps).
+    pub warnings: Vec<String>,
 }
 
 enum Message {
@@ -77,6 +79,18 @@ pub fn render(
     };
     let (width, height) = RgbFrame::dimensions(w, h, scale, panel);
     let mut sink = Sink::create(output, width, height, s.fps)?;
+    let fps = sink.fps();
+    let warnings = if fps < s.fps {
+        vec![format!(
+            "a GIF plays at most {fps} fps (its delays are whole centiseconds, and viewers slow \
+             delays under 2 cs), so {} plays at {fps} fps, not the scene's {}; render .mp4 for {} fps",
+            output.path().display(),
+            s.fps,
+            s.fps
+        )]
+    } else {
+        Vec::new()
+    };
     let mut sim = Simulation::new(ctx, &job.model, &job.initial_field(), job.seed)?;
     sim.set_histogram(Some(entropy_histogram(&job.model, s.range)));
 
@@ -137,8 +151,8 @@ pub fn render(
         frames: s.frames,
         width,
         height,
-        fps: s.fps,
-        duration_s: s.frames as f64 / s.fps as f64,
+        fps,
+        duration_s: s.frames as f64 / fps as f64,
         wall_s,
         frames_per_second: s.frames as f64 / wall_s,
         elf: verdict.elf(),
@@ -146,6 +160,7 @@ pub fn render(
         laws: verdict.laws,
         trace,
         points,
+        warnings,
     })
 }
 
