@@ -33,7 +33,7 @@ fn configs() -> Vec<(usize, usize)> {
 fn phi4(ctx: &Context, size: usize, chains: usize) -> Simulation {
     let model = EnergyModel::from_params("phi4", &[]).unwrap();
     let shape = model.shape(chains, Some([size, size])).unwrap();
-    Simulation::new(ctx, &model, &model.initial_field(shape, 1), 1).unwrap()
+    Simulation::new(ctx, &model, &model.initial_field(shape, 1).unwrap(), 1).unwrap()
 }
 
 fn langevin(c: &mut Criterion) {
@@ -78,8 +78,13 @@ fn ising_sweeps(c: &mut Criterion) {
         .sample_size(10)
         .throughput(Throughput::Elements((size * size) as u64 * sweeps));
     for (name, ctx) in backends() {
-        let mut sim =
-            Simulation::new(&ctx, &model, &idf::Field::random_spins(shape, 1), 1).unwrap();
+        let mut sim = Simulation::new(
+            &ctx,
+            &model,
+            &idf::Field::random_spins(shape, 1).unwrap(),
+            1,
+        )
+        .unwrap();
         let rule = StepRule::Metropolis {
             step_size: 1.0,
             temperature: 2.3,

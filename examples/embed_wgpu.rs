@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("IDF adopted {}", ctx.describe());
     let model = EnergyModel::from_params("phi4", &[])?;
     let shape = model.shape(1, Some([64, 64]))?;
-    let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 1), 1)?;
+    let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 1).unwrap(), 1)?;
     sim.advance(
         200,
         &|_| StepRule::langevin(0.05, 0.5),

@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = Context::with_backend(args.backend.parse::<BackendChoice>()?)?;
     let model = EnergyModel::from_params("phi4", &[])?;
     let shape = model.shape(args.chains, Some([args.size, args.size]))?;
-    let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 1), 1)?;
+    let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 1).unwrap(), 1)?;
     if let Some(k) = args.fusion {
         sim.set_fusion(k);
     }

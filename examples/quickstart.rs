@@ -7,7 +7,7 @@ fn main() -> idf::Result<()> {
     println!("computing on {}", ctx.describe());
     let model = EnergyModel::from_params("phi4", &[("kappa".into(), "0.5".into())])?;
     let shape = model.shape(4, Some([128, 128]))?;
-    let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 7), 7)?;
+    let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 7).unwrap(), 7)?;
     let trace = sim.run(
         &RunConfig {
             method: Method::Langevin,

@@ -97,6 +97,19 @@ pub enum IdfError {
         /// Whether the step size that diverged was already inside the stability bound.
         within_bound: bool,
     },
+    /// A buffer sized from the input could not be allocated: the machine (or the process's
+    /// limit, `ulimit -v`) has less memory left than the request needs.
+    #[error(
+        "out of memory: the {what} needs {:.2} GiB, more than this process can allocate now; \
+         use a smaller size or fewer chains",
+        *bytes as f64 / (1u64 << 30) as f64
+    )]
+    OutOfMemory {
+        /// The buffer (`field`, `trace`, `GPU field A`…).
+        what: String,
+        /// Its size in bytes.
+        bytes: u64,
+    },
     /// The run was asked to stop (a cancelled or timed-out request).
     #[error("the run was cancelled at step {step}")]
     Cancelled {

@@ -48,7 +48,7 @@ impl Executor {
                 chains,
                 sites,
                 1,
-            ))),
+            )?)),
             (None, None) => {
                 return Err(IdfError::BackendUnsupported {
                     model: energy.model.into(),
@@ -144,7 +144,7 @@ impl Executor {
     }
 
     /// Makes room for `records` trace records.
-    pub fn ensure_trace(&mut self, records: usize) {
+    pub fn ensure_trace(&mut self, records: usize) -> Result<()> {
         match self {
             Executor::Cpu(c) => c.ensure_trace(records),
             Executor::Gpu(g) => g.ensure_trace(records),
@@ -162,10 +162,7 @@ impl Executor {
     /// Runs the dispatches in order.
     pub fn execute(&mut self, dispatches: &[Dispatch]) -> Result<()> {
         match self {
-            Executor::Cpu(c) => {
-                c.execute(dispatches);
-                Ok(())
-            }
+            Executor::Cpu(c) => c.execute(dispatches),
             Executor::Gpu(g) => g.execute(dispatches),
         }
     }

@@ -8,7 +8,7 @@
 //! let ctx = Context::new()?;
 //! let model = EnergyModel::from_params("phi4", &[])?;
 //! let shape = model.shape(4, Some([64, 64]))?;
-//! let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 7), 7)?;
+//! let mut sim = Simulation::new(&ctx, &model, &model.initial_field(shape, 7)?, 7)?;
 //! let trace = sim.run(
 //!     &RunConfig {
 //!         method: Method::Langevin,
@@ -56,6 +56,7 @@ pub mod gpu;
 pub mod io;
 pub mod jobs;
 pub mod kernels;
+mod memory;
 
 pub use crate::context::{Backend, BackendChoice, Cancel, Context};
 pub use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};

@@ -23,7 +23,7 @@ fn run_both(
     steps: u64,
     rule: StepRule,
 ) -> (Field, Field) {
-    let init = model.initial_field(shape, 11);
+    let init = model.initial_field(shape, 11).unwrap();
     let mut results = Vec::new();
     for ctx in [&Context::cpu(), gpu] {
         let mut sim = Simulation::new(ctx, model, &init, 5).unwrap();
@@ -114,7 +114,7 @@ fn mala_steps_and_observables_agree() {
     common::on_gpu(|gpu| {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
         let shape = model.shape(8, Some([4, 4])).unwrap();
-        let init = model.initial_field(shape, 3);
+        let init = model.initial_field(shape, 3).unwrap();
         let cfg = RunConfig {
             method: Method::Mala,
             step_size: 0.1,

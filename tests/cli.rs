@@ -409,3 +409,23 @@ fn outputs_are_checked_before_the_run_and_pipes_close_quietly() {
     std::fs::remove_file(&err).ok();
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn running_out_of_memory_is_an_error_naming_the_buffer() {
+    // Under a 3 GB address-space limit a 16000² field (0.95 GiB per buffer) fits once but
+    // not the three times a run needs: the allocation that fails is named, nothing aborts.
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 3000000 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_idf"))
+        .args(["sample", "--model", "phi4", "--size", "16000"])
+        .args(["--chains", "1", "--steps", "1", "--backend", "cpu"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("out of memory") && stderr.contains("needs 0.95 GiB"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("CPU field"), "{stderr}");
+}

@@ -103,7 +103,7 @@ fn directives_are_checked() {
 #[test]
 fn the_cpu_refuses_custom_energies_by_name() {
     let model = EnergyModel::Custom(custom(PHI4));
-    let field = Field::zeros(Shape::new(1, 1, 8, 8).unwrap());
+    let field = Field::zeros(Shape::new(1, 1, 8, 8).unwrap()).unwrap();
     let err = Simulation::new(&Context::cpu(), &model, &field, 0)
         .err()
         .expect("no CPU twin");
@@ -119,7 +119,7 @@ fn the_cpu_refuses_custom_energies_by_name() {
 fn custom_phi4_matches_the_shipped_phi4_on_the_gpu() {
     on_gpu(|ctx| {
         let shape = Shape::new(2, 1, 32, 32).unwrap();
-        let initial = Field::random_normal(shape, 3, 0.5);
+        let initial = Field::random_normal(shape, 3, 0.5).unwrap();
         let run = RunConfig {
             method: Method::Langevin,
             step_size: 0.02,
@@ -181,7 +181,7 @@ fn gradient_check_passes_right_gradients_and_catches_wrong_ones() {
 fn hot_reload_keeps_the_trajectory() {
     on_gpu(|ctx| {
         let shape = Shape::new(1, 1, 16, 16).unwrap();
-        let initial = Field::random_normal(shape, 1, 0.3);
+        let initial = Field::random_normal(shape, 1, 0.3).unwrap();
         let mut sim =
             Simulation::new(ctx, &EnergyModel::Custom(custom(PHI4)), &initial, 4).unwrap();
         sim.run(

@@ -127,7 +127,7 @@ fn reverse(ctx: &Context, method: ReverseMethod, what: &str) {
     };
     // 8192 samples: a component variance 30 % off is then over eight standard errors away.
     let shape = model.shape(8192, None).unwrap();
-    let noise = Field::random_normal(shape, 99, 1.0);
+    let noise = Field::random_normal(shape, 99, 1.0).unwrap();
     let diffusion = EnergyDiffusionModel::new(model, EnergyScheduler::cosine(1000).unwrap());
     let (samples, _) = diffusion
         .reverse_denoise(ctx, &noise, method, 5, &mut |_, _| {})
@@ -154,7 +154,7 @@ fn noise_alone_is_not_the_mixture() {
     let EnergyModel::Gmm(g) = model.clone() else {
         unreachable!()
     };
-    let noise = Field::random_normal(model.shape(8192, None).unwrap(), 99, 1.0);
+    let noise = Field::random_normal(model.shape(8192, None).unwrap(), 99, 1.0).unwrap();
     assert!(std::panic::catch_unwind(|| assert_is_mixture(&noise, &g, "noise")).is_err());
     // And so is the mixture with one component's spread 30 % too large in variance.
     let wide = GaussianMixture::new(
@@ -210,7 +210,7 @@ fn single_gaussian_follows_the_exact_recursion(ctx: &Context) {
         var = a * a * var + c2;
     }
     let n = 8192;
-    let noise = Field::random_normal(model.shape(n, None).unwrap(), 21, 1.0);
+    let noise = Field::random_normal(model.shape(n, None).unwrap(), 21, 1.0).unwrap();
     let diffusion = EnergyDiffusionModel::new(model, scheduler);
     let (samples, _) = diffusion
         .reverse_denoise(ctx, &noise, ReverseMethod::Ddpm, 8, &mut |_, _| {})

@@ -18,7 +18,7 @@ on_both! {
     fn unstable_step_size_stops_with_step_and_suggestion(ctx: &Context) {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
         let shape = model.shape(2, Some([16, 16])).unwrap();
-        let init = model.initial_field(shape, 8);
+        let init = model.initial_field(shape, 8).unwrap();
         let rule = StepRule::langevin(0.6, 1.0);
         let expected = first_non_finite_step(&model, &init, rule);
         let mut sim = Simulation::new(ctx, &model, &init, 3).unwrap();

@@ -106,7 +106,7 @@ fn energies_unbounded_below_are_refused() {
         b: -0.5,
         ..idf::Phi4::default()
     });
-    let field = idf::Field::zeros(direct.shape(1, Some([4, 4])).unwrap());
+    let field = idf::Field::zeros(direct.shape(1, Some([4, 4])).unwrap()).unwrap();
     let err = idf::Simulation::new(&idf::Context::cpu(), &direct, &field, 0)
         .err()
         .unwrap();

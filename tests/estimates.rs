@@ -10,7 +10,7 @@ use idf::{estimate, Config, Context, Estimate, Field, Scene, Shape};
 /// AR(1) chains `x_t = φ x_{t−1} + √(1−φ²) z_t` started in equilibrium: mean 0, variance 1,
 /// τ = (1+φ)/(1−φ).
 fn ar1(chains: usize, n: usize, phi: f64, seed: u32) -> Vec<Vec<f64>> {
-    let z = Field::random_normal(Shape::new(chains, 1, 1, n + 1).unwrap(), seed, 1.0);
+    let z = Field::random_normal(Shape::new(chains, 1, 1, n + 1).unwrap(), seed, 1.0).unwrap();
     (0..chains)
         .map(|c| {
             let zc = z.chain(c);

@@ -53,7 +53,9 @@ fn fused_matches_plain_and_cpu() {
             (guided, [24, 40], 2),
         ];
         for (model, [h, w], chains) in cases {
-            let init = model.initial_field(model.shape(chains, Some([h, w])).unwrap(), 5);
+            let init = model
+                .initial_field(model.shape(chains, Some([h, w])).unwrap(), 5)
+                .unwrap();
             for rule in [StepRule::langevin(0.02, 0.0), StepRule::langevin(0.02, 1.0)] {
                 let fused = run(gpu, &model, &init, 8, 101, rule);
                 let plain = run(gpu, &model, &init, 1, 101, rule);
@@ -73,7 +75,9 @@ fn fused_matches_plain_and_cpu() {
 fn fused_divergence_names_the_exact_step() {
     common::on_gpu(|gpu| {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
-        let init = model.initial_field(model.shape(1, Some([16, 16])).unwrap(), 8);
+        let init = model
+            .initial_field(model.shape(1, Some([16, 16])).unwrap(), 8)
+            .unwrap();
         let rule = StepRule::langevin(0.6, 1.0);
         let step = |fusion| {
             let mut sim = Simulation::new(gpu, &model, &init, 3).unwrap();
@@ -95,7 +99,7 @@ fn fast_cpu_path_matches_the_generic_twin() {
 
     let model = EnergyModel::from_params("phi4", &[("h".into(), "0.2".into())]).unwrap();
     let shape = model.shape(2, Some([20, 36])).unwrap();
-    let src = Field::random_normal(shape, 4, 1.0);
+    let src = Field::random_normal(shape, 4, 1.0).unwrap();
     let packed = model.packed_params();
     let status: Vec<AtomicU32> = initial_status(2).into_iter().map(AtomicU32::new).collect();
     for (c_noise, tolerance) in [(0.0f32, 0.0f32), (0.3, 1e-6)] {

@@ -11,7 +11,7 @@ fn check_gradient(
     third_derivative: f64,
 ) {
     let shape = model.shape(1, size).unwrap();
-    let x = idf::Field::random_normal(shape, 17, 0.8);
+    let x = idf::Field::random_normal(shape, 17, 0.8).unwrap();
     let mut sim = Simulation::new(ctx, model, &x, 1).unwrap();
     let grad = sim.energy_gradient(1.0).unwrap();
     let e0 = sim.energies().unwrap()[0];

@@ -74,7 +74,7 @@ fn brute_force_minimum(g: &GraphEnergy) -> f64 {
 fn anneal_best(ctx: &Context, g: &GraphEnergy, chains: usize, sweeps: u64) -> (f64, Vec<f32>) {
     let model = EnergyModel::Graph(g.clone());
     let shape = model.shape(chains, None).unwrap();
-    let mut sim = Simulation::new(ctx, &model, &model.initial_field(shape, 3), 3).unwrap();
+    let mut sim = Simulation::new(ctx, &model, &model.initial_field(shape, 3).unwrap(), 3).unwrap();
     let cfg = RunConfig {
         method: Method::Anneal,
         step_size: 1.0,
@@ -137,7 +137,7 @@ fn gpu_and_cpu_agree_on_graphs() {
         let g = random_graph(30, 0.3, 4);
         let model = EnergyModel::Graph(g);
         let shape = model.shape(4, None).unwrap();
-        let init = model.initial_field(shape, 2);
+        let init = model.initial_field(shape, 2).unwrap();
         let cfg = RunConfig {
             method: Method::Metropolis,
             step_size: 1.0,

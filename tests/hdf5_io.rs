@@ -19,7 +19,7 @@ fn temp(name: &str) -> PathBuf {
 #[test]
 fn fields_round_trip_through_h5_and_npy() {
     let model = EnergyModel::from_params("phi4", &[]).unwrap();
-    let field = Field::random_normal(model.shape(3, Some([5, 7])).unwrap(), 1, 1.0);
+    let field = Field::random_normal(model.shape(3, Some([5, 7])).unwrap(), 1, 1.0).unwrap();
     for name in ["f.h5", "f.hdf5", "f.npy"] {
         let path = temp(name);
         idf::io::write_field(&path, &field).unwrap();
@@ -38,8 +38,13 @@ fn fields_round_trip_through_h5_and_npy() {
 fn traces_round_trip_through_h5() {
     let model = EnergyModel::from_params("ising", &[]).unwrap();
     let shape = model.shape(2, Some([8, 8])).unwrap();
-    let mut sim =
-        Simulation::new(&Context::cpu(), &model, &Field::random_spins(shape, 3), 3).unwrap();
+    let mut sim = Simulation::new(
+        &Context::cpu(),
+        &model,
+        &Field::random_spins(shape, 3).unwrap(),
+        3,
+    )
+    .unwrap();
     let cfg = RunConfig {
         method: idf::Method::Metropolis,
         step_size: 1.0,

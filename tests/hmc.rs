@@ -70,7 +70,7 @@ on_both! {
         let (eps, l) = (0.9f32, 4u32);
         let model = gaussian();
         let shape = model.shape(256, Some([4, 4])).unwrap();
-        let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, 2, 1.0), 3).unwrap();
+        let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, 2, 1.0).unwrap(), 3).unwrap();
         let trace = sim.run(&hmc_run(eps, l, 300), &mut |_, _| {}).unwrap();
         let dh = idf::estimate(&trace.series(Observable::DeltaH, 1).unwrap());
         let exact = shape.sites_per_chain() as f64 * leapfrog_mean_delta_h(1.0, eps as f64, l);
@@ -104,7 +104,7 @@ fn gpu_and_cpu_hmc_agree() {
     common::on_gpu(|gpu| {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
         let shape = model.shape(4, Some([8, 8])).unwrap();
-        let init = Field::random_normal(shape, 6, 1.0);
+        let init = Field::random_normal(shape, 6, 1.0).unwrap();
         let cfg = RunConfig {
             burn_in: 0,
             ..hmc_run(0.05, 10, 10)

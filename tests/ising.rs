@@ -46,7 +46,7 @@ fn measure(ctx: &Context, t: f32) -> (idf::Estimate, idf::Estimate) {
     let init = if t < tc {
         Field::from_vec(shape, vec![1.0; shape.len()]).unwrap()
     } else {
-        Field::random_spins(shape, 8)
+        Field::random_spins(shape, 8).unwrap()
     };
     let mut sim = Simulation::new(ctx, &model, &init, 21).unwrap();
     let run = RunConfig {

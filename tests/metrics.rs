@@ -20,7 +20,7 @@ on_both! {
     /// (2 + log2 256)·ε·Σ|x| of the f64 sum; a plain running f32 sum may be off by up to n·ε·Σ|x|.
     fn reductions_match_f64(ctx: &Context) {
         let shape = Shape::new(2, 1, 256, 256).unwrap();
-        let mut field = Field::random_normal(shape, 3, 1.0);
+        let mut field = Field::random_normal(shape, 3, 1.0).unwrap();
         field.data_mut().iter_mut().for_each(|v| *v = 4.0 + 0.5 * *v); // positive, mean far from 0: cancellation-prone
         let h = Histogram::new(-2.0, 8.0, 64).unwrap();
         let got = stats(ctx, &field, Some(h));
@@ -93,7 +93,7 @@ on_both! {
     fn resampling_copies_ancestors(ctx: &Context) {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
         let shape = model.shape(4, Some([4, 4])).unwrap();
-        let field = Field::random_normal(shape, 5, 1.0);
+        let field = Field::random_normal(shape, 5, 1.0).unwrap();
         let mut sim = Simulation::new(ctx, &model, &field, 1).unwrap();
         sim.resample(&[2, 2, 0, 3]).unwrap();
         let out = sim.field().unwrap();
@@ -123,7 +123,7 @@ fn systematic_resampling_is_proportional() {
 fn autocorrelation_time_of_ar1_matches_closed_form() {
     // x_t = ρ x_{t−1} + √(1−ρ²) z_t has τ = (1+ρ)/(1−ρ).
     let rho = 0.8;
-    let z = Field::random_normal(Shape::new(1, 1, 1, 200_000).unwrap(), 9, 1.0);
+    let z = Field::random_normal(Shape::new(1, 1, 1, 200_000).unwrap(), 9, 1.0).unwrap();
     let mut x = 0.0f64;
     let series: Vec<f64> = z
         .data()
@@ -147,7 +147,7 @@ fn autocorrelation_time_of_ar1_matches_closed_form() {
 on_both! {
     fn histograms_count_every_value_in_its_bin(ctx: &Context) {
         let shape = Shape::new(3, 1, 20, 20).unwrap();
-        let field = Field::random_normal(shape, 12, 1.5);
+        let field = Field::random_normal(shape, 12, 1.5).unwrap();
         let h = Histogram::new(-3.0, 3.0, 24).unwrap();
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
         let mut sim = Simulation::new(ctx, &model, &field, 1).unwrap();

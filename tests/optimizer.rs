@@ -13,7 +13,13 @@ use idf::{
 fn ising(ctx: &Context, chains: usize, l: usize, seed: u32) -> Simulation {
     let model = EnergyModel::from_params("ising", &[]).unwrap();
     let shape = model.shape(chains, Some([l, l])).unwrap();
-    Simulation::new(ctx, &model, &Field::random_spins(shape, seed), seed).unwrap()
+    Simulation::new(
+        ctx,
+        &model,
+        &Field::random_spins(shape, seed).unwrap(),
+        seed,
+    )
+    .unwrap()
 }
 
 fn best_energy_per_site(trace: &idf::RunTrace) -> f64 {

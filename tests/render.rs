@@ -320,7 +320,7 @@ on_both! {
     fn colormap_kernel_matches_the_published_tables(ctx: &Context) {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
         let shape = model.shape(2, Some([16, 24])).unwrap();
-        let mut field = Field::random_normal(shape, 4, 1.0);
+        let mut field = Field::random_normal(shape, 4, 1.0).unwrap();
         field.data_mut()[16 * 24 + 5] = f32::NAN;
         // Values beyond the range are clamped to the table's ends.
         field.data_mut()[16 * 24 + 6] = -7.0;
@@ -328,7 +328,7 @@ on_both! {
         let plane = field.data()[16 * 24..2 * 16 * 24].to_vec();
         for map in Colormap::ALL {
             let table = published_table(map);
-            let mut on = Simulation::new(ctx, &model, &Field::zeros(shape), 1).unwrap();
+            let mut on = Simulation::new(ctx, &model, &Field::zeros(shape).unwrap(), 1).unwrap();
             on.set_field(&field).unwrap();
             let (got, range) = colorize(ctx, &mut on, 1, map, ColorRange::Fixed(-2.0, 2.0)).unwrap();
             assert_eq!(range, (-2.0, 2.0));
@@ -341,9 +341,9 @@ on_both! {
             }
         }
         // Anchors from matplotlib's viridis itself: #440154 at 0, #21918c at 128/255, #fde725 at 1.
-        let mut anchors = Field::zeros(shape);
+        let mut anchors = Field::zeros(shape).unwrap();
         anchors.data_mut()[16 * 24..16 * 24 + 3].copy_from_slice(&[0.0, 128.0 / 255.0, 1.0]);
-        let mut on = Simulation::new(ctx, &model, &Field::zeros(shape), 1).unwrap();
+        let mut on = Simulation::new(ctx, &model, &Field::zeros(shape).unwrap(), 1).unwrap();
         on.set_field(&anchors).unwrap();
         let (got, _) = colorize(ctx, &mut on, 1, Colormap::Viridis, ColorRange::Fixed(0.0, 1.0)).unwrap();
         assert_eq!(&got[..3], &[0xff540144, 0xff8c9121, 0xff25e7fd]);

@@ -10,7 +10,7 @@ use idf::{Context, EnergyModel, Field, Simulation, StepRule};
 fn draws(ctx: &Context, seed: u32) -> Field {
     let model = EnergyModel::from_params("phi4", &[]).unwrap();
     let shape = model.shape(4, Some([64, 64])).unwrap();
-    let mut sim = Simulation::new(ctx, &model, &Field::zeros(shape), seed).unwrap();
+    let mut sim = Simulation::new(ctx, &model, &Field::zeros(shape).unwrap(), seed).unwrap();
     let rule = StepRule::Drift {
         c_x: 0.0,
         c_grad: 0.0,
@@ -84,7 +84,7 @@ fn streams_sites_and_steps_are_distinct_keys() {
 fn random_spins_are_unbiased_and_uncorrelated() {
     // Mean spin and nearest-neighbour correlation of 2^16 spins: both 0 within 4.5/√n.
     let shape = idf::Shape::new(16, 1, 64, 64).unwrap();
-    let f = Field::random_spins(shape, 3);
+    let f = Field::random_spins(shape, 3).unwrap();
     let n = f.data().len() as f64;
     let mean = f.data().iter().map(|s| *s as f64).sum::<f64>() / n;
     let corr = f

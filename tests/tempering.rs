@@ -33,7 +33,13 @@ fn tempering_run(
 ) -> (Simulation, idf::RunTrace) {
     let model = EnergyModel::from_params("ising", &[]).unwrap();
     let shape = model.shape(LADDER.len(), Some([l, l])).unwrap();
-    let mut sim = Simulation::new(ctx, &model, &Field::random_spins(shape, seed), seed).unwrap();
+    let mut sim = Simulation::new(
+        ctx,
+        &model,
+        &Field::random_spins(shape, seed).unwrap(),
+        seed,
+    )
+    .unwrap();
     sim.set_temperatures(&LADDER).unwrap();
     let cfg = RunConfig {
         method: Method::Metropolis,
@@ -96,8 +102,13 @@ fn gpu_and_cpu_swaps_agree() {
 fn bad_ladders_are_errors() {
     let model = EnergyModel::from_params("ising", &[]).unwrap();
     let shape = model.shape(3, Some([8, 8])).unwrap();
-    let mut sim =
-        Simulation::new(&Context::cpu(), &model, &Field::random_spins(shape, 1), 1).unwrap();
+    let mut sim = Simulation::new(
+        &Context::cpu(),
+        &model,
+        &Field::random_spins(shape, 1).unwrap(),
+        1,
+    )
+    .unwrap();
     assert!(
         sim.set_temperatures(&[1.0, 2.0]).is_err(),
         "one temperature per chain"
@@ -113,7 +124,7 @@ on_both! {
         let model = EnergyModel::from_params("phi4", &[("kappa".into(), "0".into()), ("a".into(), "1".into()), ("b".into(), "0".into())]).unwrap();
         for (method, step_size) in [(Method::Mala, 0.3f32), (Method::Hmc, 0.4)] {
             let shape = model.shape(4, Some([4, 4])).unwrap();
-            let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, 2, 1.0), 8).unwrap();
+            let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, 2, 1.0).unwrap(), 8).unwrap();
             sim.set_temperatures(&ladder).unwrap();
             let cfg = RunConfig {
                 method,
@@ -146,8 +157,13 @@ on_both! {
 fn looking_at_the_state_does_not_swap() {
     let model = EnergyModel::from_params("ising", &[]).unwrap();
     let shape = model.shape(4, Some([8, 8])).unwrap();
-    let mut sim =
-        Simulation::new(&Context::cpu(), &model, &Field::random_spins(shape, 1), 1).unwrap();
+    let mut sim = Simulation::new(
+        &Context::cpu(),
+        &model,
+        &Field::random_spins(shape, 1).unwrap(),
+        1,
+    )
+    .unwrap();
     sim.set_temperatures(&[1.0, 1.5, 2.0, 2.5]).unwrap();
     let before = sim.ladder_state().unwrap();
     sim.energies().unwrap();

@@ -150,7 +150,7 @@ pub async fn diffuse(
         .run(move |ctx| {
             let started = Instant::now();
             let report = sample(ctx, &job, &mut |_, _| {})?;
-            let start_field = job.initial_field();
+            let start_field = job.initial_field()?;
             let entropy_of = |field: &Field| -> crate::error::Result<Vec<f64>> {
                 let mut sim = Simulation::new(ctx, &job.model, field, job.seed)?;
                 Ok(sim

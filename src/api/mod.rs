@@ -218,13 +218,14 @@ impl From<IdfError> for ApiError {
             IdfError::UnknownModel { .. } => Some("model".to_string()),
             IdfError::UnknownParam { param, .. } => Some(format!("params.{param}")),
             IdfError::InvalidParam { name, .. } => Some(name.clone()),
-            IdfError::InvalidShape(_) => Some("shape".to_string()),
+            IdfError::InvalidShape(_) | IdfError::OutOfMemory { .. } => Some("shape".to_string()),
             IdfError::Unsupported { .. } => Some("integrator".to_string()),
             IdfError::Diverged { .. } => Some("step_size".to_string()),
             _ => None,
         };
         let status = match &e {
             IdfError::Diverged { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            IdfError::OutOfMemory { .. } => StatusCode::INSUFFICIENT_STORAGE,
             IdfError::Gpu(_) | IdfError::Io { .. } | IdfError::Encode { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

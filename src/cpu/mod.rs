@@ -22,7 +22,9 @@ pub mod shared;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::error::Result;
 use crate::kernels::{Aux, Dispatch, Kernel, Slot, OBSERVABLES};
+use crate::memory;
 use energies::{EnergyEval, EnergyTwin};
 
 /// CPU buffers of one simulation, laid out as on the GPU.
@@ -40,28 +42,39 @@ pub(crate) struct CpuExecutor {
 
 impl CpuExecutor {
     /// Allocates the buffers for `sites` sites in `chains` chains and a trace of `records`
-    /// records, for the energy whose twin is `twin`.
+    /// records, for the energy whose twin is `twin`; memory that cannot be had is an
+    /// [`IdfError::OutOfMemory`](crate::error::IdfError::OutOfMemory) naming the buffer.
     pub fn new(
         twin: &'static dyn EnergyTwin,
         energy_params: &[f32],
         chains: usize,
         sites: usize,
         records: usize,
-    ) -> Self {
-        CpuExecutor {
+    ) -> Result<Self> {
+        let status = crate::kernels::initial_status(chains);
+        Ok(CpuExecutor {
             twin,
             energy_params: energy_params.to_vec(),
-            field: [vec![0.0; sites], vec![0.0; sites], Vec::new()],
-            scratch: vec![0.0; crate::kernels::scratch_len(chains, sites)],
+            field: [
+                memory::filled(sites, 0.0, "CPU field A")?,
+                memory::filled(sites, 0.0, "CPU field B")?,
+                Vec::new(),
+            ],
+            scratch: memory::filled(
+                crate::kernels::scratch_len(chains, sites),
+                0.0,
+                "CPU scratch",
+            )?,
             momentum: Vec::new(),
-            ladder: vec![0; crate::kernels::ladder_len(chains)],
-            status: crate::kernels::initial_status(chains)
-                .into_iter()
-                .map(AtomicU32::new)
-                .collect(),
-            trace: vec![0.0; records * chains * OBSERVABLES],
+            ladder: memory::filled(crate::kernels::ladder_len(chains), 0, "CPU ladder")?,
+            status: memory::collected(
+                status.len(),
+                status.iter().map(|&v| AtomicU32::new(v)),
+                "CPU status",
+            )?,
+            trace: memory::filled(trace_len(records, chains), 0.0, "CPU trace")?,
             chains,
-        }
+        })
     }
 
     /// The field in `slot`.
@@ -107,11 +120,14 @@ impl CpuExecutor {
     }
 
     /// Makes room for a trace of `records` records.
-    pub fn ensure_trace(&mut self, records: usize) {
-        let len = records * self.chains * OBSERVABLES;
+    pub fn ensure_trace(&mut self, records: usize) -> Result<()> {
+        let len = trace_len(records, self.chains);
         if len > self.trace.len() {
-            self.trace.resize(len, 0.0);
+            let mut longer = memory::filled(len, 0.0, "CPU trace")?;
+            longer[..self.trace.len()].copy_from_slice(&self.trace);
+            self.trace = longer;
         }
+        Ok(())
     }
 
     /// The status buffer.
@@ -128,14 +144,14 @@ impl CpuExecutor {
     }
 
     /// Runs the dispatches in order.
-    pub fn execute(&mut self, dispatches: &[Dispatch]) {
+    pub fn execute(&mut self, dispatches: &[Dispatch]) -> Result<()> {
         let sites = self.field[0].len();
         for d in dispatches {
             if self.field[Slot::C.index()].is_empty()
                 && (d.kernel.uses_momentum() || d.src == Slot::C || d.dst == Slot::C)
             {
-                self.field[Slot::C.index()] = vec![0.0; sites];
-                self.momentum = vec![0.0; sites];
+                self.field[Slot::C.index()] = memory::filled(sites, 0.0, "CPU field C")?;
+                self.momentum = memory::filled(sites, 0.0, "CPU momentum")?;
             }
             let (src, dst) = src_dst(&mut self.field, d.src, d.dst);
             let e = EnergyEval::new(self.twin, &self.energy_params, &d.params, src)
@@ -169,7 +185,14 @@ impl CpuExecutor {
                 Kernel::ReplicaSwap => replica_swap::run(&d.params, aux, &mut self.ladder),
             }
         }
+        Ok(())
     }
+}
+
+/// The trace's length in values: `records` × `chains` × [`OBSERVABLES`], saturating so that an
+/// absurd request fails as an allocation instead of wrapping around.
+fn trace_len(records: usize, chains: usize) -> usize {
+    records.saturating_mul(chains).saturating_mul(OBSERVABLES)
 }
 
 /// Borrows two distinct slots: `src` to read and `dst` to write.

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::cpu::shared::rng::{gaussian, rng_draw, STREAM_INIT};
 use crate::error::{IdfError, Result};
+use crate::memory;
 
 /// The most sites a field may hold (1 GiB of f32).
 pub const MAX_SITES: usize = 1 << 28;
@@ -88,12 +89,12 @@ pub struct Field {
 }
 
 impl Field {
-    /// All zeros.
-    pub fn zeros(shape: Shape) -> Self {
-        Field {
+    /// All zeros; an error if the memory for it cannot be allocated.
+    pub fn zeros(shape: Shape) -> Result<Self> {
+        Ok(Field {
             shape,
-            data: vec![0.0; shape.len()],
-        }
+            data: memory::filled(shape.len(), 0.0, "field")?,
+        })
     }
 
     /// Wraps data, checking its length.
@@ -109,31 +110,34 @@ impl Field {
         Ok(Field { shape, data })
     }
 
-    /// Independent N(0, std²) values from the counter-based generator (the same on every backend).
-    pub fn random_normal(shape: Shape, seed: u32, std: f32) -> Self {
+    /// Independent N(0, std²) values from the counter-based generator (the same on every backend);
+    /// an error if the memory for them cannot be allocated.
+    pub fn random_normal(shape: Shape, seed: u32, std: f32) -> Result<Self> {
         Self::generate(shape, seed, |r| std * gaussian(r))
     }
 
     /// Independent ±1 spins with equal probability, from the top bit of a hashed word (the low
-    /// bits of a multiplicative hash are correlated between neighbouring counters).
-    pub fn random_spins(shape: Shape, seed: u32) -> Self {
+    /// bits of a multiplicative hash are correlated between neighbouring counters); an error if
+    /// the memory for them cannot be allocated.
+    pub fn random_spins(shape: Shape, seed: u32) -> Result<Self> {
         Self::generate(shape, seed, |r| if r[0] >> 31 == 0 { 1.0 } else { -1.0 })
     }
 
-    fn generate(shape: Shape, seed: u32, f: impl Fn([u32; 4]) -> f32) -> Self {
+    fn generate(shape: Shape, seed: u32, f: impl Fn([u32; 4]) -> f32) -> Result<Self> {
         let n = shape.sites_per_chain();
-        let data = (0..shape.len())
-            .map(|i| {
-                f(rng_draw(
-                    (i % n) as u32,
-                    (i / n) as u32,
-                    u32::MAX,
-                    seed,
-                    STREAM_INIT,
-                ))
-            })
-            .collect();
-        Field { shape, data }
+        let values = (0..shape.len()).map(|i| {
+            f(rng_draw(
+                (i % n) as u32,
+                (i / n) as u32,
+                u32::MAX,
+                seed,
+                STREAM_INIT,
+            ))
+        });
+        Ok(Field {
+            shape,
+            data: memory::collected(shape.len(), values, "field")?,
+        })
     }
 
     /// The shape.

@@ -44,7 +44,7 @@ pub fn gradient_check(ctx: &Context, energy: &CustomEnergy) -> Result<GradientCh
     const H: f32 = 1e-2;
     let model = EnergyModel::Custom(energy.clone());
     let shape = Shape::new(1, 1, 8, 8)?;
-    let field = Field::random_normal(shape, 7, 0.7);
+    let field = Field::random_normal(shape, 7, 0.7)?;
     let mut sim = Simulation::new(ctx, &model, &field, 0)?;
     let gradient = sim.energy_gradient(1.0)?;
     let mut worst: Option<GradientCheck> = None;

@@ -335,7 +335,7 @@ impl Simulation {
                 proposals += rule_of(k).proposals_per_chain(spc);
             }
         }
-        self.exec.ensure_trace(records.len());
+        self.exec.ensure_trace(records.len())?;
         self.exec.write_status(&initial_status(self.shape.chains));
 
         // Replica exchange swaps after every observation of a run (not after a look at the

@@ -35,15 +35,46 @@ pub(crate) struct GpuExecutor {
     chains: usize,
 }
 
-fn storage_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::Buffer {
-    device.create_buffer(&wgpu::BufferDescriptor {
+fn storage_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
+    let limit = device.limits().max_storage_buffer_binding_size;
+    if bytes > limit {
+        return Err(IdfError::InvalidShape(format!(
+            "the {label} buffer needs {bytes} bytes, over this adapter's storage binding limit \
+             of {limit} bytes"
+        )));
+    }
+    let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size: bytes.max(16),
         usage: wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_DST
             | wgpu::BufferUsages::COPY_SRC,
         mapped_at_creation: false,
-    })
+    });
+    match pollster::block_on(scope.pop()) {
+        Some(_) => Err(IdfError::OutOfMemory {
+            what: label.to_string(),
+            bytes,
+        }),
+        None => Ok(buffer),
+    }
+}
+
+/// The bytes of a trace of `records` records of `chains` chains (at least one record).
+fn trace_bytes(records: usize, chains: usize) -> u64 {
+    bytes_of(
+        records
+            .max(1)
+            .saturating_mul(chains)
+            .saturating_mul(crate::kernels::OBSERVABLES),
+    )
+}
+
+/// The bytes of `count` f32 or u32 values, saturating so that an absurd size is refused as
+/// too large instead of wrapping around.
+fn bytes_of(count: usize) -> u64 {
+    (count as u64).saturating_mul(4)
 }
 
 impl GpuExecutor {
@@ -57,50 +88,37 @@ impl GpuExecutor {
         records: usize,
     ) -> Result<Self> {
         let device = &gpu.device;
-        let field_bytes = (sites * 4) as u64;
-        let limit = device.limits().max_storage_buffer_binding_size;
-        if field_bytes > limit {
-            return Err(IdfError::InvalidShape(format!(
-                "the field needs {field_bytes} bytes, over this adapter's storage binding limit of {limit} bytes"
-            )));
-        }
+        let field_bytes = bytes_of(sites);
         let align = device.limits().min_uniform_buffer_offset_alignment as u64;
         let params_stride = (std::mem::size_of::<StepParams>() as u64).div_ceil(align) * align;
-        let energy_buffer = storage_buffer(
-            device,
-            "idf energy params",
-            (energy_params.len() * 4) as u64,
-        );
+        let energy_buffer =
+            storage_buffer(device, "idf energy params", bytes_of(energy_params.len()))?;
         gpu.queue
             .write_buffer(&energy_buffer, 0, bytemuck::cast_slice(energy_params));
         let mut exec = GpuExecutor {
             field: [
-                storage_buffer(device, "idf field A", field_bytes),
-                storage_buffer(device, "idf field B", field_bytes),
-                storage_buffer(device, "idf field C (HMC, allocated on use)", 0),
+                storage_buffer(device, "idf field A", field_bytes)?,
+                storage_buffer(device, "idf field B", field_bytes)?,
+                storage_buffer(device, "idf field C (HMC, allocated on use)", 0)?,
             ],
             scratch: storage_buffer(
                 device,
                 "idf scratch",
-                (crate::kernels::scratch_len(chains, sites) * 4) as u64,
-            ),
-            momentum: storage_buffer(device, "idf momentum (HMC, allocated on use)", 0),
+                bytes_of(crate::kernels::scratch_len(chains, sites)),
+            )?,
+            momentum: storage_buffer(device, "idf momentum (HMC, allocated on use)", 0)?,
             ladder: storage_buffer(
                 device,
                 "idf ladder",
-                (crate::kernels::ladder_len(chains) * 4) as u64,
-            ),
+                bytes_of(crate::kernels::ladder_len(chains)),
+            )?,
             hmc_buffers: false,
             status: storage_buffer(
                 device,
                 "idf status",
-                (crate::kernels::status_len(chains) * 4) as u64,
-            ),
-            trace: storage_buffer(
-                device,
-                "idf trace",
-                (records.max(1) * chains * crate::kernels::OBSERVABLES * 4) as u64,
-            ),
+                bytes_of(crate::kernels::status_len(chains)),
+            )?,
+            trace: storage_buffer(device, "idf trace", trace_bytes(records, chains))?,
             energy_params: energy_buffer,
             params: Self::params_buffer(device, 1, params_stride),
             params_capacity: 1,
@@ -195,24 +213,26 @@ impl GpuExecutor {
     }
 
     /// Allocates the third field slot and the momentum buffer that HMC needs.
-    fn ensure_hmc_buffers(&mut self) {
+    fn ensure_hmc_buffers(&mut self) -> Result<()> {
         if self.hmc_buffers {
-            return;
+            return Ok(());
         }
-        let bytes = (self.sites * 4) as u64;
-        self.field[2] = storage_buffer(&self.gpu.device, "idf field C", bytes);
-        self.momentum = storage_buffer(&self.gpu.device, "idf momentum", bytes);
+        let bytes = bytes_of(self.sites);
+        self.field[2] = storage_buffer(&self.gpu.device, "idf field C", bytes)?;
+        self.momentum = storage_buffer(&self.gpu.device, "idf momentum", bytes)?;
         self.hmc_buffers = true;
         self.rebuild_bind_groups();
+        Ok(())
     }
 
     /// Makes room for a trace of `records` records (contents are not kept).
-    pub fn ensure_trace(&mut self, records: usize) {
-        let bytes = (records.max(1) * self.chains * crate::kernels::OBSERVABLES * 4) as u64;
+    pub fn ensure_trace(&mut self, records: usize) -> Result<()> {
+        let bytes = trace_bytes(records, self.chains);
         if bytes > self.trace.size() {
-            self.trace = storage_buffer(&self.gpu.device, "idf trace", bytes);
+            self.trace = storage_buffer(&self.gpu.device, "idf trace", bytes)?;
             self.rebuild_bind_groups();
         }
+        Ok(())
     }
 
     /// Uploads the field into `slot`.
@@ -274,7 +294,7 @@ impl GpuExecutor {
             .iter()
             .any(|d| d.kernel.uses_momentum() || d.src == Slot::C || d.dst == Slot::C)
         {
-            self.ensure_hmc_buffers();
+            self.ensure_hmc_buffers()?;
         }
         for d in dispatches {
             if !self.pipelines.contains_key(&d.kernel) {

@@ -68,7 +68,7 @@ impl Scenario {
     pub fn run(self, ctx: &Context) -> Result<RunTrace> {
         let (model, initial, cfg) = match self {
             Scenario::HeatFlow => {
-                let mut rho = Field::random_normal(Shape::new(2, 1, 32, 32)?, 11, 0.3);
+                let mut rho = Field::random_normal(Shape::new(2, 1, 32, 32)?, 11, 0.3)?;
                 rho.data_mut().iter_mut().for_each(|v| *v = v.exp());
                 let model = EnergyModel::Phi4(Phi4::diffusion(1.0));
                 let cfg = RunConfig {
@@ -91,7 +91,7 @@ impl Scenario {
                 };
                 (
                     model,
-                    Field::random_normal(Shape::new(2, 1, 32, 32)?, 12, 1.0),
+                    Field::random_normal(Shape::new(2, 1, 32, 32)?, 12, 1.0)?,
                     cfg,
                 )
             }

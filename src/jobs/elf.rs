@@ -254,7 +254,7 @@ fn run_and_validate(
 fn heat_flow(ctx: &Context, n: usize, cfg: &ElfConfig, seed: u32) -> Result<Vec<Verdict>> {
     let model = EnergyModel::Phi4(Phi4::diffusion(1.0));
     let shape = Shape::new(n, 1, 16, 16)?;
-    let mut density = Field::random_normal(shape, seed, 0.3);
+    let mut density = Field::random_normal(shape, seed, 0.3)?;
     density.data_mut().iter_mut().for_each(|v| *v = v.exp());
     let mut sim = Simulation::new(ctx, &model, &density, seed)?;
     let run = RunConfig {
@@ -277,7 +277,7 @@ fn heat_flow(ctx: &Context, n: usize, cfg: &ElfConfig, seed: u32) -> Result<Vec<
 fn forward_noising(ctx: &Context, n: usize, cfg: &ElfConfig, seed: u32) -> Result<Vec<Verdict>> {
     let model = EnergyModel::Phi4(Phi4::default());
     let shape = Shape::new(n, 1, 64, 64)?;
-    let mut x0 = Field::random_normal(shape, seed, 1.0);
+    let mut x0 = Field::random_normal(shape, seed, 1.0)?;
     x0.data_mut().iter_mut().for_each(|v| *v = v.tanh());
     let scheduler = EnergyScheduler::cosine(cfg.timesteps)?;
     let mut sim = Simulation::new(ctx, &model, &x0, seed)?;
@@ -304,7 +304,7 @@ fn forward_noising(ctx: &Context, n: usize, cfg: &ElfConfig, seed: u32) -> Resul
 fn hmc(ctx: &Context, n: usize, phi4: Phi4, cfg: &ElfConfig, seed: u32) -> Result<Vec<Verdict>> {
     let model = EnergyModel::Phi4(phi4);
     let shape = Shape::new(n, 1, 8, 8)?;
-    let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, seed, 1.0), seed)?;
+    let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, seed, 1.0)?, seed)?;
     let run = RunConfig {
         method: Method::Hmc,
         step_size: 0.05,
@@ -327,7 +327,7 @@ fn langevin_relaxation(
 ) -> Result<Vec<Verdict>> {
     let model = EnergyModel::Phi4(Phi4::default());
     let shape = Shape::new(n, 1, 16, 16)?;
-    let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, seed, 1.0), seed)?;
+    let mut sim = Simulation::new(ctx, &model, &Field::random_normal(shape, seed, 1.0)?, seed)?;
     let run = RunConfig {
         method: Method::Langevin,
         step_size: model.default_step_size(Method::Langevin, 0.0),
@@ -344,7 +344,7 @@ fn langevin_relaxation(
 fn ising_quench(ctx: &Context, n: usize, cfg: &ElfConfig, seed: u32) -> Result<Vec<Verdict>> {
     let model = EnergyModel::Ising(Ising::default());
     let shape = Shape::new(n, 1, 16, 16)?;
-    let mut sim = Simulation::new(ctx, &model, &Field::random_spins(shape, seed), seed)?;
+    let mut sim = Simulation::new(ctx, &model, &Field::random_spins(shape, seed)?, seed)?;
     let run = RunConfig {
         method: Method::Metropolis,
         step_size: 1.0,

@@ -193,7 +193,7 @@ pub fn optimize(
     let mut sim = Simulation::new(
         ctx,
         model,
-        &model.initial_field(shape, spec.seed),
+        &model.initial_field(shape, spec.seed)?,
         spec.seed,
     )?;
     let mut tracker = Tracker::new();
@@ -415,7 +415,7 @@ fn greedy_descent(
         let start = model.initial_field(
             Shape::new(1, shape.channels, shape.height, shape.width)?,
             spec.seed.wrapping_add(restart),
-        );
+        )?;
         let mut x = start.into_vec();
         loop {
             let e = EnergyEval::new(twin, &packed, &params, &x);

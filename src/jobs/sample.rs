@@ -114,7 +114,7 @@ pub fn sample(
             let diffusion = EnergyDiffusionModel::new(job.model.clone(), job.scheduler.clone());
             let (field, trace) = diffusion.reverse_denoise(
                 ctx,
-                &job.initial_field(),
+                &job.initial_field()?,
                 reverse,
                 job.seed,
                 progress,
@@ -123,7 +123,7 @@ pub fn sample(
             (field, trace, steps, 0)
         }
         _ => {
-            let mut sim = Simulation::new(ctx, &job.model, &job.initial_field(), job.seed)?;
+            let mut sim = Simulation::new(ctx, &job.model, &job.initial_field()?, job.seed)?;
             let trace = sim.run(&job.run, progress)?;
             (
                 sim.field()?,

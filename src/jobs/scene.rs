@@ -197,11 +197,12 @@ pub struct ResolvedScene {
 
 impl ResolvedScene {
     /// The starting field: the one given, or the model's own (small noise, random spins, N(0, I)
-    /// points) drawn from the seed.
-    pub fn initial_field(&self) -> Field {
-        self.initial
-            .clone()
-            .unwrap_or_else(|| self.model.initial_field(self.shape, self.seed))
+    /// points) drawn from the seed; an error if its memory cannot be allocated.
+    pub fn initial_field(&self) -> Result<Field> {
+        match &self.initial {
+            Some(field) => Ok(field.clone()),
+            None => self.model.initial_field(self.shape, self.seed),
+        }
     }
 
     /// The target temperature.

@@ -225,7 +225,7 @@ impl ViewerApp {
             ..self.live.settings.clone()
         };
         let seed = self.live.seed();
-        let initial = model.initial_field(shape, seed);
+        let initial = model.initial_field(shape, seed)?;
         let scene = Scene {
             title: Some(name.to_string()),
             ..Scene::default()

@@ -171,7 +171,7 @@ impl Live {
             colormap: job.look.colormap,
             range: job.look.range,
         };
-        Self::with_settings(ctx, scene.clone(), settings, job.initial_field(), job.seed)
+        Self::with_settings(ctx, scene.clone(), settings, job.initial_field()?, job.seed)
     }
 
     /// Starts a trajectory from `initial` under `settings`; `scene` is what it saves over.
@@ -448,7 +448,7 @@ impl Live {
         let initial = self
             .settings
             .model
-            .initial_field(self.initial.shape(), seed);
+            .initial_field(self.initial.shape(), seed)?;
         self.initial = initial.clone();
         self.restart(initial, seed)
     }

@@ -122,7 +122,7 @@ fn a_recording_refuses_a_field_of_another_size_and_keeps_its_frames() {
         live.advance(5).unwrap();
         rec.push(&mut live).unwrap();
     }
-    let smaller = Field::random_normal(Shape::new(1, 1, 32, 32).unwrap(), 3, 0.1);
+    let smaller = Field::random_normal(Shape::new(1, 1, 32, 32).unwrap(), 3, 0.1).unwrap();
     let seed = live.seed();
     live.restart(smaller, seed).unwrap();
     let refused = rec.push(&mut live).unwrap_err().to_string();

@@ -267,7 +267,7 @@ impl Energy for GaussianMixture {
     }
 
     /// N(0, I) points: the diffusion prior.
-    fn initial_field(&self, shape: Shape, seed: u32) -> Field {
+    fn initial_field(&self, shape: Shape, seed: u32) -> Result<Field> {
         Field::random_normal(shape, seed, 1.0)
     }
 }

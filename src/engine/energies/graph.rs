@@ -418,12 +418,12 @@ impl Energy for GraphEnergy {
     }
 
     /// Random spins, or random 0/1 for QUBO.
-    fn initial_field(&self, shape: Shape, seed: u32) -> Field {
-        let mut f = Field::random_spins(shape, seed);
+    fn initial_field(&self, shape: Shape, seed: u32) -> Result<Field> {
+        let mut f = Field::random_spins(shape, seed)?;
         if self.kind == GraphKind::Qubo {
             f.data_mut().iter_mut().for_each(|s| *s = (*s + 1.0) / 2.0);
         }
-        f
+        Ok(f)
     }
 
     /// The mean degree: a node's gradient sums over its edges.

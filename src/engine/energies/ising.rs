@@ -119,7 +119,7 @@ impl Energy for Ising {
     }
 
     /// Random spins.
-    fn initial_field(&self, shape: Shape, seed: u32) -> Field {
+    fn initial_field(&self, shape: Shape, seed: u32) -> Result<Field> {
         Field::random_spins(shape, seed)
     }
 

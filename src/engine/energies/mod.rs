@@ -219,8 +219,9 @@ pub trait Energy: fmt::Debug + Send + Sync {
         Ok(())
     }
 
-    /// A starting field: small Gaussian noise unless the energy says otherwise.
-    fn initial_field(&self, shape: Shape, seed: u32) -> Field {
+    /// A starting field: small Gaussian noise unless the energy says otherwise (an error if
+    /// its memory cannot be allocated).
+    fn initial_field(&self, shape: Shape, seed: u32) -> Result<Field> {
         Field::random_normal(shape, seed, 0.1)
     }
 
@@ -471,8 +472,9 @@ impl EnergyModel {
         self.energy().check_shape(shape)
     }
 
-    /// A starting field (small noise for fields, random spins, N(0, I) points).
-    pub fn initial_field(&self, shape: Shape, seed: u32) -> Field {
+    /// A starting field (small noise for fields, random spins, N(0, I) points); an error if its
+    /// memory cannot be allocated.
+    pub fn initial_field(&self, shape: Shape, seed: u32) -> Result<Field> {
         self.energy().initial_field(shape, seed)
     }
 

@@ -91,7 +91,7 @@ pub fn render(
     } else {
         Vec::new()
     };
-    let mut sim = Simulation::new(ctx, &job.model, &job.initial_field(), job.seed)?;
+    let mut sim = Simulation::new(ctx, &job.model, &job.initial_field()?, job.seed)?;
     sim.set_histogram(Some(entropy_histogram(&job.model, s.range)));
 
     let (tx, rx) = mpsc::sync_channel::<Message>(QUEUE);
