@@ -12,7 +12,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (i >= total_sites()) {
         return;
     }
-    let p = gaussian(rng_draw(index_in_chain(i), chain_of(i), params.step, params.seed, STREAM_NOISE));
+    let p = gaussian(chain_draw(index_in_chain(i), chain_of(i), params.step, STREAM_NOISE));
     momentum[i] = p;
     aux[i] = site_energy(i) / chain_temperature(chain_of(i)) + 0.5 * p * p;
 }

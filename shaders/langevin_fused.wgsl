@@ -27,6 +27,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let plane = plane_index * w * h;
     let chain = plane_index / params.channels;
     let chain_start = chain * sites_per_chain();
+    let key = chain_rng_key(chain);
     let x0 = i32(wid.x * TILE) - i32(k_steps);
     let y0 = i32(wid.y * TILE) - i32(k_steps);
     for (var c = lid; c < span * span; c = c + 256u) {
@@ -53,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
                     x -= params.c_grad * local_gradient(v, nb, i);
                 }
                 if (params.c_noise != 0.0) {
-                    let r = rng_draw(i - chain_start, chain, params.step + k, params.seed, STREAM_NOISE);
+                    let r = rng_draw(i - chain_start, key.x, params.step + k, key.y, STREAM_NOISE);
                     x += params.c_noise * gaussian(r);
                 }
                 v = x;

@@ -22,7 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         c_noise = sqrt(2.0 * params.c_grad * chain_temperature(chain_of(i)));
     }
     if (c_noise != 0.0) {
-        let r = rng_draw(index_in_chain(i), chain_of(i), params.step, params.seed, STREAM_NOISE);
+        let r = chain_draw(index_in_chain(i), chain_of(i), params.step, STREAM_NOISE);
         x += c_noise * gaussian(r);
     }
     dst[i] = x;

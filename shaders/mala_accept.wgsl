@@ -27,7 +27,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         workgroupBarrier();
     }
     if (lid == 0u) {
-        let r = rng_draw(0u, chain, params.step, params.seed, STREAM_ACCEPT);
+        let r = chain_draw(0u, chain, params.step, STREAM_ACCEPT);
         let accepted = log(unit_open_closed(r.x)) < partial[0];
         atomicStore(&status[1u + params.chains + chain], select(0u, 1u, accepted));
         atomicStore(&status[1u + 2u * params.chains + chain], bitcast<u32>(partial[0]));

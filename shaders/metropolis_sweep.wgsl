@@ -17,7 +17,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var next = current;
     if (site_color(i) == params.parity) {
         let chain = chain_of(i);
-        let r = rng_draw(index_in_chain(i), chain, params.step, params.seed, STREAM_METROPOLIS);
+        let r = chain_draw(index_in_chain(i), chain, params.step, STREAM_METROPOLIS);
         let proposed = metropolis_proposal(i, current, r);
         let d_energy = local_energy_change(i, proposed);
         let t = chain_temperature(chain);

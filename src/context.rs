@@ -60,7 +60,11 @@ impl FromStr for BackendChoice {
 /// A request to stop: runs on a context that carries it stop at their next segment (about a
 /// thousand dispatches) with [`IdfError::Cancelled`]. Cheap to clone: clones share the flag.
 #[derive(Clone, Debug, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel {
+    flag: Arc<AtomicBool>,
+    /// A run shared by several requests stops when every one of them has.
+    all_of: Arc<[Cancel]>,
+}
 
 impl Cancel {
     /// A flag not yet raised.
@@ -68,14 +72,24 @@ impl Cancel {
         Cancel::default()
     }
 
+    /// A flag raised once every one of `flags` is (or by [`cancel`](Self::cancel)): the stop
+    /// of a run that serves several requests.
+    pub fn all_of(flags: Vec<Cancel>) -> Self {
+        Cancel {
+            flag: Arc::default(),
+            all_of: flags.into(),
+        }
+    }
+
     /// Asks every run that carries this flag to stop.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.flag.store(true, Ordering::Relaxed);
     }
 
     /// Whether a stop was asked for.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.flag.load(Ordering::Relaxed)
+            || (!self.all_of.is_empty() && self.all_of.iter().all(Cancel::is_cancelled))
     }
 }
 

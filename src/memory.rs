@@ -18,8 +18,8 @@ pub fn collected<T>(len: usize, items: impl Iterator<Item = T>, what: &str) -> R
     Ok(v)
 }
 
-/// An empty vector with room for exactly `len` items.
-fn reserved<T>(len: usize, what: &str) -> Result<Vec<T>> {
+/// An empty vector with room for exactly `len` items, to be filled by the caller.
+pub fn reserved<T>(len: usize, what: &str) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(len)
         .map_err(|_| IdfError::OutOfMemory {

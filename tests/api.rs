@@ -703,3 +703,66 @@ fn shutdown_finishes_accepted_requests() {
         "the server has stopped listening"
     );
 }
+
+/// Requests that wait for the device with one run configuration are served by one run, and each
+/// gets the answer a service without batching gives it (issue 20.13).
+#[test]
+fn waiting_requests_share_a_run_and_keep_their_answers() {
+    let batching = start(Limits::default(), None);
+    let alone = start(
+        Limits {
+            batch: false,
+            ..Limits::default()
+        },
+        None,
+    );
+    let a = batching.addr;
+    // Holds the device (another configuration) while the small requests queue up behind it.
+    let blocker = std::thread::spawn(move || {
+        post(a, "/diffuse", r#"{"model": "phi4", "shape": [64, 64], "chains": 8, "steps": 2000, "return_samples": false}"#).0
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let body = |seed: u32| {
+        format!(
+            r#"{{"model": "phi4", "shape": [16, 16], "chains": 2, "steps": 100, "seed": {seed}}}"#
+        )
+    };
+    let waiting: Vec<_> = (0..6u32)
+        .map(|seed| {
+            let body = body(seed);
+            std::thread::spawn(move || post(a, "/diffuse", &body))
+        })
+        .collect();
+    let answers: Vec<(u16, serde_json::Value)> =
+        waiting.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(blocker.join().unwrap(), 200);
+    for (seed, (status, got)) in answers.iter().enumerate() {
+        assert_eq!(*status, 200, "{got}");
+        let (status, own) = post(alone.addr, "/diffuse", &body(seed as u32));
+        assert_eq!(status, 200, "{own}");
+        for key in [
+            "samples",
+            "energies",
+            "entropy",
+            "estimates",
+            "delta_e",
+            "delta_s",
+            "verdict",
+        ] {
+            assert_eq!(got[key], own[key], "seed {seed}: {key}");
+        }
+    }
+    let (_, _, metrics) = request(a, "GET", "/metrics", "", None);
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap()
+    };
+    let (requests, runs) = (
+        value("idf_run_batch_requests_sum"),
+        value("idf_run_batch_requests_count"),
+    );
+    assert_eq!(requests, 7.0, "{metrics}");
+    assert!(runs < 7.0, "7 requests took {runs} runs");
+}

@@ -9,6 +9,7 @@ mod adapter;
 mod agreement;
 #[cfg(feature = "server")]
 mod api;
+mod batching;
 mod cli;
 mod config;
 mod custom_energy;

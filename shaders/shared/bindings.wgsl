@@ -30,6 +30,9 @@ const FLAG_PROPOSAL: u32 = 1u;
 const FLAG_FINAL_KICK: u32 = 2u;
 // flags bit 2: each chain has its own temperature in ladder[chain] (replica exchange).
 const FLAG_TEMPERING: u32 = 4u;
+// flags bit 3: each chain has its own random-number key in the ladder buffer (runs of several
+// requests batched into one dispatch, each chain drawing the numbers it would draw alone).
+const FLAG_CHAIN_KEYS: u32 = 8u;
 
 // status[0]: first step whose output was not finite (0xffffffff while none);
 // status[1 + chain]: accepted proposals since the last observation;
@@ -44,10 +47,11 @@ const STATUS_DIVERGED: u32 = 0u;
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> aux: array<f32>;
 @group(0) @binding(6) var<storage, read_write> momentum: array<f32>;
-// Replica-exchange state, C = chains: [0, C) each chain's temperature (f32 bits); [C, 2C) the
-// chain at each rank, coldest first; [2C, 3C) swap attempts and [3C, 4C) swap accepts of the
-// pair (rank k, k + 1); [4C, 5C) each chain's label (1: last at the coldest, 2: at the hottest);
-// [5C, 6C) each chain's completed round trips (hottest to coldest and back).
+// Per-chain state, C = chains. Replica exchange: [0, C) each chain's temperature (f32 bits);
+// [C, 2C) the chain at each rank, coldest first; [2C, 3C) swap attempts and [3C, 4C) swap
+// accepts of the pair (rank k, k + 1); [4C, 5C) each chain's label (1: last at the coldest, 2: at
+// the hottest); [5C, 6C) each chain's completed round trips (hottest to coldest and back).
+// Random-number keys: [6C, 7C) the chain index and [7C, 8C) the seed each chain draws with.
 @group(0) @binding(7) var<storage, read_write> ladder: array<u32>;
 
 // The temperature of a chain: its rung of the ladder when tempering, else the dispatch's.
@@ -56,4 +60,13 @@ fn chain_temperature(chain: u32) -> f32 {
         return bitcast<f32>(ladder[chain]);
     }
     return params.temperature;
+}
+
+// The (chain, seed) that key a chain's random numbers: its own index and the dispatch's seed,
+// or its key in the ladder buffer when several runs share the dispatch.
+fn chain_rng_key(chain: u32) -> vec2<u32> {
+    if ((params.flags & FLAG_CHAIN_KEYS) != 0u) {
+        return vec2<u32>(ladder[6u * params.chains + chain], ladder[7u * params.chains + chain]);
+    }
+    return vec2<u32>(chain, params.seed);
 }

@@ -1,6 +1,7 @@
 // Counter-based random numbers: the pcg4d hash (Jarzynski & Olano, "Hash Functions for GPU
 // Rendering", JCGT 2020) keyed by (site, chain, step, seed ^ stream). Keep in sync with
 // src/cpu/shared/rng.rs: both sides must produce the same integers.
+#import shared/bindings
 
 const STREAM_NOISE: u32 = 0u;
 const STREAM_METROPOLIS: u32 = 1u;
@@ -25,6 +26,12 @@ fn pcg4d(input: vec4<u32>) -> vec4<u32> {
 
 fn rng_draw(site: u32, chain: u32, step: u32, seed: u32, stream: u32) -> vec4<u32> {
     return pcg4d(vec4<u32>(site, chain, step, seed ^ (stream * STREAM_GOLDEN)));
+}
+
+// The draw of a site of a chain at a step, under the chain's key (see chain_rng_key).
+fn chain_draw(site: u32, chain: u32, step: u32, stream: u32) -> vec4<u32> {
+    let key = chain_rng_key(chain);
+    return rng_draw(site, key.x, step, key.y, stream);
 }
 
 // Uniform on [0, 1) with 24 bits.

@@ -11,8 +11,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::json;
 
+use super::batch::{BatchLimits, Batcher};
 use super::types::*;
 use super::{ApiError, ApiState};
+use crate::context::{Cancel, Context};
 use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::energies::{GraphEnergy, GraphKind};
 use crate::engine::field::{Field, Shape};
@@ -20,9 +22,10 @@ use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::StepRule;
 use crate::engine::trace::Histogram;
-use crate::engine::validation::{energy_law_fidelity, validate_run};
+use crate::engine::validation::{energy_law_fidelity, validate_run, ValidationConfig, Verdict};
 use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
-use crate::jobs::sample::sample;
+use crate::jobs::sample::{sample, sample_batch, BatchKey, SampleReport};
+use crate::jobs::scene::ResolvedScene;
 
 /// The value histogram behind the entropies the API reports.
 const ENTROPY_HISTOGRAM: Histogram = Histogram {
@@ -98,6 +101,71 @@ fn check_size(state: &ApiState, sites: usize, work: u64) -> Result<(), ApiError>
     Ok(())
 }
 
+/// What one `/diffuse` job gives back: its sample report, the histogram entropy of each chain
+/// at the start and at the end, its energy-law verdicts (none for DDPM and DDIM, which sample
+/// the exact marginals) and the wall time of the run that served it, in milliseconds.
+pub struct DiffuseOutcome {
+    report: SampleReport,
+    entropy_start: Vec<f64>,
+    entropy_end: Vec<f64>,
+    verdicts: Vec<Verdict>,
+    wall_ms: f64,
+}
+
+/// The `/diffuse` requests waiting for the device, keyed by what lets them share a run.
+pub type DiffuseBatcher = Batcher<BatchKey, ResolvedScene, DiffuseOutcome>;
+
+/// Runs `jobs`, one job or several that share a [`BatchKey`] (as one simulation, see
+/// [`sample_batch`]), and answers each in order.
+fn diffuse_jobs(
+    ctx: &Context,
+    jobs: &[ResolvedScene],
+    tolerances: &ValidationConfig,
+) -> crate::error::Result<Vec<DiffuseOutcome>> {
+    let started = Instant::now();
+    let reports = match jobs {
+        [job] => vec![sample(ctx, job, &mut |_, _| {})?],
+        _ => sample_batch(ctx, jobs, &mut |_, _| {})?,
+    };
+    let starts = jobs
+        .iter()
+        .map(ResolvedScene::initial_field)
+        .collect::<crate::error::Result<Vec<_>>>()?;
+    let ends: Vec<Field> = reports.iter().map(|r| r.field.clone()).collect();
+    // The entropies of every job's chains in one look at each field.
+    let entropies = |fields: &[Field]| -> crate::error::Result<Vec<f64>> {
+        let all = Field::concat_chains(fields)?;
+        let mut sim = Simulation::new(ctx, &jobs[0].model, &all, jobs[0].seed)?;
+        Ok(sim
+            .chain_stats(Some(ENTROPY_HISTOGRAM))?
+            .iter()
+            .map(|s| s.histogram_entropy)
+            .collect())
+    };
+    let (s0, s1) = (entropies(&starts)?, entropies(&ends)?);
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut offset = 0;
+    Ok(reports
+        .into_iter()
+        .zip(jobs)
+        .map(|(report, job)| {
+            let chains = offset..offset + job.shape.chains;
+            offset = chains.end;
+            let verdicts = match job.method {
+                Method::Ddpm | Method::Ddim => Vec::new(),
+                _ => validate_run(&job.model, &job.run, tolerances, &report.trace).verdicts,
+            };
+            DiffuseOutcome {
+                report,
+                entropy_start: s0[chains.clone()].to_vec(),
+                entropy_end: s1[chains].to_vec(),
+                verdicts,
+                wall_ms,
+            }
+        })
+        .collect())
+}
+
 /// Sample a scene.
 #[utoipa::path(post, path = "/diffuse", request_body = DiffuseRequest,
     responses((status = 200, description = "the samples, their estimates and energy-law verdict", body = DiffuseResponse),
@@ -116,7 +184,7 @@ pub async fn diffuse(
         check_size(&state, chains.saturating_mul(h).saturating_mul(w), 0)?;
     }
     let mut job = req.scene.resolve(config)?;
-    let (shape, method) = (job.shape, job.method);
+    let shape = job.shape;
     check_size(&state, shape.len(), job.run.work(&job.model, shape))?;
     let gate = match req.validate.as_deref() {
         None => None,
@@ -146,35 +214,49 @@ pub async fn diffuse(
     }
     let return_samples = req.return_samples.unwrap_or(true);
     let tolerances = config.validation.clone();
-    let out = state
-        .run(move |ctx| {
-            let started = Instant::now();
-            let report = sample(ctx, &job, &mut |_, _| {})?;
-            let start_field = job.initial_field()?;
-            let entropy_of = |field: &Field| -> crate::error::Result<Vec<f64>> {
-                let mut sim = Simulation::new(ctx, &job.model, field, job.seed)?;
-                Ok(sim
-                    .chain_stats(Some(ENTROPY_HISTOGRAM))?
-                    .iter()
-                    .map(|s| s.histogram_entropy)
-                    .collect())
+    let out = match BatchKey::of(&job).filter(|_| state.limits.batch) {
+        Some(key) => {
+            // Waits in line with its key: whichever request of that key gets the device first
+            // runs every waiting one with it.
+            let (sites, work) = (shape.len(), job.run.work(&job.model, shape));
+            let cancel = Cancel::new();
+            let ticket = state
+                .diffuse_batches
+                .enqueue(key, job, sites, work, cancel.clone());
+            let limits = BatchLimits {
+                max_sites: state.limits.max_sites,
+                max_work: state.limits.max_work,
             };
-            let (s0, s1) = (entropy_of(&start_field)?, entropy_of(&report.field)?);
-            // DDPM and DDIM sample the exact marginals: no energy law speaks of their path.
-            let verdicts = match method {
-                Method::Ddpm | Method::Ddim => Vec::new(),
-                _ => validate_run(&job.model, &job.run, &tolerances, &report.trace).verdicts,
-            };
-            Ok((
-                report,
-                s0,
-                s1,
-                verdicts,
-                started.elapsed().as_secs_f64() * 1e3,
-            ))
-        })
-        .await?;
-    let (report, s0, s1, verdicts, wall_ms) = out;
+            let served = state.clone();
+            state
+                .run_with_cancel(cancel, move |ctx| {
+                    served
+                        .diffuse_batches
+                        .serve(ticket, ctx, limits, |ctx, jobs| {
+                            served.metrics.batch_requests.observe(jobs.len() as f64);
+                            diffuse_jobs(ctx, jobs, &tolerances)
+                        })
+                })
+                .await?
+        }
+        None => {
+            let served = state.clone();
+            state
+                .run(move |ctx| {
+                    served.metrics.batch_requests.observe(1.0);
+                    let mut outcomes = diffuse_jobs(ctx, std::slice::from_ref(&job), &tolerances)?;
+                    Ok(outcomes.remove(0))
+                })
+                .await?
+        }
+    };
+    let DiffuseOutcome {
+        report,
+        entropy_start: s0,
+        entropy_end: s1,
+        verdicts,
+        wall_ms,
+    } = out;
     let last = report.trace.records.len() - 1;
     let energies = report.trace.energies(last);
     let first = report.trace.energies(0);

@@ -1,6 +1,7 @@
 //! Prometheus metrics of the service: request counts and latency histograms by route and
 //! status, queue depth, distributions of the ΔE, ΔS and ELF of the runs served (a server runs
-//! many requests at once, so a "last run" gauge would say little), and the backend. Names
+//! many requests at once, so a "last run" gauge would say little), the requests each run
+//! served (batching), and the backend. Names
 //! follow Prometheus's conventions, which `promtool check metrics` holds them to in a test.
 
 use prometheus::{
@@ -23,6 +24,8 @@ pub struct Metrics {
     pub delta_s: Histogram,
     /// Energy-law fidelity of each run with a law to check.
     pub elf: Histogram,
+    /// `/diffuse` requests served by each run (compatible requests share one).
+    pub batch_requests: Histogram,
     /// 1 for the backend in use.
     pub backend: IntGaugeVec,
     /// 1 while events reach Kafka, 0 while the broker is down.
@@ -77,6 +80,11 @@ impl Metrics {
             "fraction of chains for which every applicable energy law held, per run with a law",
             vec![0.5, 0.9, 0.99, 0.999, 1.0],
         );
+        let batch_requests = histogram(
+            "idf_run_batch_requests",
+            "/diffuse requests served by each run (compatible waiting requests share one)",
+            vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+        );
         let backend_gauge =
             IntGaugeVec::new(Opts::new("idf_backend", "the backend in use"), &["backend"])
                 .expect("valid metric");
@@ -99,6 +107,7 @@ impl Metrics {
             Box::new(delta_e.clone()),
             Box::new(delta_s.clone()),
             Box::new(elf.clone()),
+            Box::new(batch_requests.clone()),
             Box::new(backend_gauge.clone()),
             Box::new(kafka_up.clone()),
             Box::new(kafka_errors.clone()),
@@ -115,6 +124,7 @@ impl Metrics {
             delta_e,
             delta_s,
             elf,
+            batch_requests,
             backend: backend_gauge,
             kafka_up,
             kafka_errors,

@@ -5,6 +5,7 @@
 //! in front of the device (a full queue answers 503 with Retry-After, never hangs); bodies, grids
 //! and sites × steps are limited; every bad input is a 4xx JSON error naming the field.
 
+pub mod batch;
 #[cfg(feature = "kafka")]
 pub mod events;
 pub mod handlers;
@@ -42,6 +43,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Jobs that may wait for or hold the device at once; more get 503.
     pub queue: usize,
+    /// Whether compatible waiting `/diffuse` requests share one run.
+    pub batch: bool,
 }
 
 impl From<&ServeConfig> for Limits {
@@ -53,6 +56,7 @@ impl From<&ServeConfig> for Limits {
             max_work: c.max_work,
             timeout: Duration::from_secs(c.timeout_s),
             queue: c.queue,
+            batch: c.batch,
         }
     }
 }
@@ -71,6 +75,7 @@ pub struct ApiState {
     limits: Limits,
     queue: Semaphore,
     device: std::sync::Mutex<()>,
+    diffuse_batches: handlers::DiffuseBatcher,
     metrics: Metrics,
     token: Option<String>,
     #[cfg(feature = "kafka")]
@@ -90,6 +95,7 @@ impl ApiState {
             config,
             limits,
             device: std::sync::Mutex::new(()),
+            diffuse_batches: Default::default(),
             metrics,
             token,
             #[cfg(feature = "kafka")]
@@ -132,14 +138,23 @@ impl ApiState {
         self: &Arc<Self>,
         job: impl FnOnce(&Context) -> Result<T, IdfError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        self.run_with_cancel(Cancel::new(), job).await
+    }
+
+    /// [`run`](Self::run) with the request's stop flag made by the caller, who may hand it on
+    /// (to a batcher); it is raised when this request ends, answered or not.
+    async fn run_with_cancel<T: Send + 'static>(
+        self: &Arc<Self>,
+        cancel: Cancel,
+        job: impl FnOnce(&Context) -> Result<T, IdfError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        // The job stops at its next segment when this request ends without its answer: timed
+        // out, or dropped because the client went away. It frees the device for the next.
+        let _stop_when_abandoned = StopOnDrop(cancel.clone());
         let Ok(permit) = self.queue.try_acquire() else {
             return Err(ApiError::busy());
         };
         self.metrics.queue_depth.inc();
-        // The job stops at its next segment when this request ends without its answer: timed
-        // out, or dropped because the client went away. It frees the device for the next.
-        let cancel = Cancel::new();
-        let _stop_when_abandoned = StopOnDrop(cancel.clone());
         let ctx = self.ctx.with_cancel(cancel);
         let state = self.clone();
         let task = tokio::task::spawn_blocking(move || {

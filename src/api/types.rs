@@ -163,7 +163,8 @@ pub struct DiffuseResponse {
     pub warnings: Vec<String>,
     /// Backend that computed it.
     pub backend: String,
-    /// Wall time.
+    /// Wall time of the run that served the request, in milliseconds (a run shared with other
+    /// waiting requests, see `Serve.batch`, takes them all).
     pub wall_ms: f64,
 }
 

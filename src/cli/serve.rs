@@ -31,6 +31,9 @@ pub struct ServeArgs {
     /// Largest request body in bytes (overrides Serve.maxBodyBytes).
     #[arg(long)]
     max_body_bytes: Option<usize>,
+    /// Run every /diffuse request alone (overrides Serve.batch).
+    #[arg(long)]
+    no_batch: bool,
     /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
     #[arg(long)]
     backend: Option<String>,
@@ -60,6 +63,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     serve.max_sites = args.max_sites.unwrap_or(serve.max_sites);
     serve.max_work = args.max_work.unwrap_or(serve.max_work);
     serve.max_body_bytes = args.max_body_bytes.unwrap_or(serve.max_body_bytes);
+    serve.batch &= !args.no_batch;
     // The flags are checked like the file's keys.
     let config = Config::parse(
         &serde_yaml::to_string(&config)?,

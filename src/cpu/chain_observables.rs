@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use rayon::prelude::*;
+
 use super::chain_histogram::histogram_bin;
 use super::energies::EnergyEval;
 use crate::kernels::{OBSERVABLES, REDUCE_WORKGROUP};
@@ -71,60 +73,69 @@ pub fn tree<T: Copy>(partial: &mut [T; REDUCE_WORKGROUP], f: impl Fn(&mut T, T))
     }
 }
 
-/// Writes record `params.record` of the trace.
+/// Writes record `params.record` of the trace, the chains in parallel (each chain's sums in the
+/// GPU's order, so the values do not depend on how many chains share the record).
 pub fn run(e: &EnergyEval, trace: &mut [f32], status: &[AtomicU32]) {
+    let p = e.params;
+    let chains = p.chains as usize;
+    let record = p.record as usize * chains * OBSERVABLES;
+    trace[record..record + chains * OBSERVABLES]
+        .par_chunks_mut(OBSERVABLES)
+        .enumerate()
+        .for_each(|(chain, out)| observe_chain(e, chain, out, status));
+}
+
+/// The observables of one chain into its `OBSERVABLES` slots.
+fn observe_chain(e: &EnergyEval, chain: usize, out: &mut [f32], status: &[AtomicU32]) {
     let p = e.params;
     let n = e.lattice.per_chain;
     let chains = p.chains as usize;
-    for chain in 0..chains {
-        let start = chain * n;
-        let [energy, sum, xlnx, nonpositive] = workgroup_sum(
-            |j| {
-                let x = e.src[start + j];
-                let positive = x > 0.0;
-                [
-                    e.site_energy(start + j),
-                    x,
-                    if positive { x * x.ln() } else { 0.0 },
-                    if positive { 0.0 } else { 1.0 },
-                ]
-            },
-            n,
-        );
-        let chain_values = &e.src[start..start + n];
-        let lo = chain_values.iter().fold(3.0e38f32, |a, b| a.min(*b));
-        let hi = chain_values.iter().fold(-3.0e38f32, |a, b| a.max(*b));
-        let mean = sum / n as f32;
-        let [m2] = workgroup_sum(
-            |j| {
-                let d = e.src[start + j] - mean;
-                [d * d]
-            },
-            n,
-        );
-        let entropy = if p.hist_bins > 0 {
-            let mut counts = vec![0u32; p.hist_bins as usize];
-            for x in chain_values {
-                counts[histogram_bin(*x, p.hist_lo, p.hist_hi, p.hist_bins)] += 1;
-            }
-            counts.iter().filter(|c| **c > 0).fold(0.0f32, |s, c| {
-                let q = *c as f32 / n as f32;
-                s - q * q.ln()
-            })
-        } else {
-            f32::NAN
-        };
-        let out = (p.record as usize * chains + chain) * OBSERVABLES;
-        trace[out] = energy;
-        trace[out + 1] = sum;
-        trace[out + 2] = m2;
-        trace[out + 3] = f32::from_bits(status[1 + chain].swap(0, Ordering::Relaxed));
-        trace[out + 4] = lo;
-        trace[out + 5] = hi;
-        trace[out + 6] = xlnx;
-        trace[out + 7] = entropy;
-        trace[out + 8] = f32::from_bits(status[1 + 2 * chains + chain].load(Ordering::Relaxed));
-        trace[out + 9] = f32::from_bits(nonpositive as u32);
-        trace[out + 10] = e.temperature_of(chain);
-    }
+    let start = chain * n;
+    let [energy, sum, xlnx, nonpositive] = workgroup_sum(
+        |j| {
+            let x = e.src[start + j];
+            let positive = x > 0.0;
+            [
+                e.site_energy(start + j),
+                x,
+                if positive { x * x.ln() } else { 0.0 },
+                if positive { 0.0 } else { 1.0 },
+            ]
+        },
+        n,
+    );
+    let chain_values = &e.src[start..start + n];
+    let lo = chain_values.iter().fold(3.0e38f32, |a, b| a.min(*b));
+    let hi = chain_values.iter().fold(-3.0e38f32, |a, b| a.max(*b));
+    let mean = sum / n as f32;
+    let [m2] = workgroup_sum(
+        |j| {
+            let d = e.src[start + j] - mean;
+            [d * d]
+        },
+        n,
+    );
+    let entropy = if p.hist_bins > 0 {
+        let mut counts = vec![0u32; p.hist_bins as usize];
+        for x in chain_values {
+            counts[histogram_bin(*x, p.hist_lo, p.hist_hi, p.hist_bins)] += 1;
+        }
+        counts.iter().filter(|c| **c > 0).fold(0.0f32, |s, c| {
+            let q = *c as f32 / n as f32;
+            s - q * q.ln()
+        })
+    } else {
+        f32::NAN
+    };
+    out[0] = energy;
+    out[1] = sum;
+    out[2] = m2;
+    out[3] = f32::from_bits(status[1 + chain].swap(0, Ordering::Relaxed));
+    out[4] = lo;
+    out[5] = hi;
+    out[6] = xlnx;
+    out[7] = entropy;
+    out[8] = f32::from_bits(status[1 + 2 * chains + chain].load(Ordering::Relaxed));
+    out[9] = f32::from_bits(nonpositive as u32);
+    out[10] = e.temperature_of(chain);
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use rayon::prelude::*;
 
 use super::energies::EnergyEval;
-use super::shared::rng::STREAM_NOISE;
+use super::shared::rng::{chain_rng_key, STREAM_NOISE};
 use crate::kernels::{StepParams, FLAG_PROPOSAL, STATUS_DIVERGED};
 
 const LANES: usize = 32;
@@ -144,7 +144,7 @@ fn row(
     target: &[f32],
     out: &mut [f32],
     site0: u32,
-    chain: u32,
+    rng_key: (u32, u32),
     temperature: f32,
 ) {
     let w = mid.len();
@@ -188,7 +188,8 @@ fn row(
         s.c_noise
     };
     if c_noise != 0.0 {
-        let key = p.seed ^ STREAM_NOISE.wrapping_mul(0x9e37_79b9);
+        let (chain, seed) = rng_key;
+        let key = seed ^ STREAM_NOISE.wrapping_mul(0x9e37_79b9);
         let mut x = 0;
         while x < w {
             let z = gaussians(site0 + x as u32, chain, p.step, key);
@@ -213,10 +214,21 @@ unsafe fn row_avx512(
     target: &[f32],
     out: &mut [f32],
     site0: u32,
-    chain: u32,
+    rng_key: (u32, u32),
     temperature: f32,
 ) {
-    row(s, p, mid, up, down, target, out, site0, chain, temperature)
+    row(
+        s,
+        p,
+        mid,
+        up,
+        down,
+        target,
+        out,
+        site0,
+        rng_key,
+        temperature,
+    )
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -231,10 +243,21 @@ unsafe fn row_avx2(
     target: &[f32],
     out: &mut [f32],
     site0: u32,
-    chain: u32,
+    rng_key: (u32, u32),
     temperature: f32,
 ) {
-    row(s, p, mid, up, down, target, out, site0, chain, temperature)
+    row(
+        s,
+        p,
+        mid,
+        up,
+        down,
+        target,
+        out,
+        site0,
+        rng_key,
+        temperature,
+    )
 }
 
 /// Runs `langevin_step` for φ⁴ over every site.
@@ -275,18 +298,19 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
             };
             let (site0, chain) = ((base % per_chain) as u32, (base / per_chain) as u32);
             let t = e.temperature_of(chain as usize);
+            let key = chain_rng_key(p, e.ladder, chain);
             #[cfg(target_arch = "x86_64")]
             if avx512 {
                 // SAFETY: the CPU was checked for AVX-512F just above.
-                unsafe { row_avx512(&s, p, mid, up, down, target, out, site0, chain, t) };
+                unsafe { row_avx512(&s, p, mid, up, down, target, out, site0, key, t) };
             } else if avx2 {
                 // SAFETY: the CPU was checked for AVX2 and FMA just above.
-                unsafe { row_avx2(&s, p, mid, up, down, target, out, site0, chain, t) };
+                unsafe { row_avx2(&s, p, mid, up, down, target, out, site0, key, t) };
             } else {
-                row(&s, p, mid, up, down, target, out, site0, chain, t);
+                row(&s, p, mid, up, down, target, out, site0, key, t);
             }
             #[cfg(not(target_arch = "x86_64"))]
-            row(&s, p, mid, up, down, target, out, site0, chain, t);
+            row(&s, p, mid, up, down, target, out, site0, key, t);
             if p.flags & FLAG_PROPOSAL == 0 && out.iter().any(|v| !v.is_finite()) {
                 status[STATUS_DIVERGED].fetch_min(p.step, Ordering::Relaxed);
             }

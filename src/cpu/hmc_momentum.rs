@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::energies::EnergyEval;
-use super::shared::rng::{gaussian, rng_draw, STREAM_NOISE};
+use super::shared::rng::{chain_draw, gaussian, STREAM_NOISE};
 
 /// Runs the kernel over every site.
 pub fn run(e: &EnergyEval, momentum: &mut [f32], aux: &mut [f32]) {
@@ -14,11 +14,12 @@ pub fn run(e: &EnergyEval, momentum: &mut [f32], aux: &mut [f32]) {
         .enumerate()
         .with_min_len(1024)
         .for_each(|(i, (m, a))| {
-            let r = rng_draw(
+            let r = chain_draw(
+                p,
+                e.ladder,
                 e.lattice.index_in_chain(i) as u32,
                 e.lattice.chain_of(i) as u32,
                 p.step,
-                p.seed,
                 STREAM_NOISE,
             );
             let q = gaussian(r);

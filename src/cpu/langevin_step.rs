@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use rayon::prelude::*;
 
 use super::energies::EnergyEval;
-use super::shared::rng::{gaussian, rng_draw, STREAM_NOISE};
+use super::shared::rng::{chain_draw, gaussian, STREAM_NOISE};
 use crate::kernels::{FLAG_PROPOSAL, STATUS_DIVERGED};
 
 /// Runs the kernel over every site.
@@ -25,11 +25,12 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
                 p.c_noise
             };
             if c_noise != 0.0 {
-                let r = rng_draw(
+                let r = chain_draw(
+                    p,
+                    e.ladder,
                     e.lattice.index_in_chain(i) as u32,
                     e.lattice.chain_of(i) as u32,
                     p.step,
-                    p.seed,
                     STREAM_NOISE,
                 );
                 x += c_noise * gaussian(r);

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::shared::rng::{rng_draw, unit_open_closed, STREAM_ACCEPT};
+use super::shared::rng::{chain_draw, unit_open_closed, STREAM_ACCEPT};
 use crate::kernels::{StepParams, REDUCE_WORKGROUP};
 
 /// The plain (uncompensated) strided partial sums and tree of the accept kernel.
@@ -16,13 +16,13 @@ fn chain_sum(values: &[f32]) -> f32 {
     partial[0]
 }
 
-/// Decides every chain.
-pub fn run(p: &StepParams, aux: &[f32], sites: usize, status: &[AtomicU32]) {
+/// Decides every chain; `ladder` holds the chains' random-number keys when batched.
+pub fn run(p: &StepParams, ladder: &[u32], aux: &[f32], sites: usize, status: &[AtomicU32]) {
     let chains = p.chains as usize;
     let n = sites / chains;
     for chain in 0..chains {
         let log_alpha = chain_sum(&aux[chain * n..(chain + 1) * n]);
-        let r = rng_draw(0, chain as u32, p.step, p.seed, STREAM_ACCEPT);
+        let r = chain_draw(p, ladder, 0, chain as u32, p.step, STREAM_ACCEPT);
         let accepted = unit_open_closed(r[0]).ln() < log_alpha;
         status[1 + chains + chain].store(accepted as u32, Ordering::Relaxed);
         status[1 + 2 * chains + chain].store(log_alpha.to_bits(), Ordering::Relaxed);

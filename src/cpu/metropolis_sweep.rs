@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use rayon::prelude::*;
 
 use super::energies::EnergyEval;
-use super::shared::rng::{rng_draw, unit_closed_open, STREAM_METROPOLIS};
+use super::shared::rng::{chain_draw, unit_closed_open, STREAM_METROPOLIS};
 use crate::kernels::STATUS_DIVERGED;
 
 /// Runs the kernel over every site.
@@ -19,11 +19,12 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
             let mut next = current;
             if e.site_color(i) == p.parity {
                 let chain = e.lattice.chain_of(i);
-                let r = rng_draw(
+                let r = chain_draw(
+                    p,
+                    e.ladder,
                     e.lattice.index_in_chain(i) as u32,
                     chain as u32,
                     p.step,
-                    p.seed,
                     STREAM_METROPOLIS,
                 );
                 let proposed = e.metropolis_proposal(current, r);

@@ -163,18 +163,12 @@ impl CpuExecutor {
             let status = &self.status;
             match d.kernel {
                 Kernel::LangevinStep => langevin_step::run_fastest(&e, dst, status),
-                Kernel::LangevinFused => langevin_fused::run(
-                    self.twin,
-                    &self.energy_params,
-                    &d.params,
-                    src,
-                    dst,
-                    &mut self.scratch,
-                    status,
-                ),
+                Kernel::LangevinFused => langevin_fused::run(&e, dst, &mut self.scratch, status),
                 Kernel::MetropolisSweep => metropolis_sweep::run(&e, dst, status),
                 Kernel::MalaTerms => mala_terms::run(&e, dst, &mut aux[..sites]),
-                Kernel::MalaAccept => mala_accept::run(&d.params, &aux[..sites], sites, status),
+                Kernel::MalaAccept => {
+                    mala_accept::run(&d.params, &self.ladder, &aux[..sites], sites, status)
+                }
                 Kernel::MalaSelect => mala_select::run(&d.params, src, dst, status),
                 Kernel::ChainObservables => chain_observables::run(&e, aux, status),
                 Kernel::ChainHistogram => chain_histogram::run(&d.params, src, aux),

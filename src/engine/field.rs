@@ -172,6 +172,45 @@ impl Field {
         }
     }
 
+    /// Chains `chains` as a field of their own.
+    pub fn chain_range(&self, chains: std::ops::Range<usize>) -> Field {
+        let n = self.shape.sites_per_chain();
+        Field {
+            shape: Shape {
+                chains: chains.len(),
+                ..self.shape
+            },
+            data: self.data[chains.start * n..chains.end * n].to_vec(),
+        }
+    }
+
+    /// The chains of `fields`, one after another, as one field; the fields must share their
+    /// channels and lattice, and the chains in all must not pass [`MAX_CHAINS`] or the sites
+    /// [`MAX_SITES`].
+    pub fn concat_chains(fields: &[Field]) -> Result<Field> {
+        let first = fields
+            .first()
+            .ok_or_else(|| IdfError::InvalidShape("no fields to join".into()))?
+            .shape;
+        let chains = fields.iter().map(|f| f.shape.chains).sum();
+        let shape = Shape::new(chains, first.channels, first.height, first.width)?;
+        if let Some(f) = fields
+            .iter()
+            .find(|f| f.shape.dims()[1..] != first.dims()[1..])
+        {
+            return Err(IdfError::InvalidShape(format!(
+                "a field of shape {:?} cannot join one of shape {:?}",
+                f.shape.dims(),
+                first.dims()
+            )));
+        }
+        let mut data = memory::reserved(shape.len(), "field")?;
+        for f in fields {
+            data.extend_from_slice(&f.data);
+        }
+        Ok(Field { shape, data })
+    }
+
     /// Gives the values back.
     pub fn into_vec(self) -> Vec<f32> {
         self.data

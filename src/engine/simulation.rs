@@ -16,8 +16,8 @@ use crate::engine::trace::{ChainStats, Histogram, Observable, RunTrace, TraceRec
 use crate::error::{IdfError, Result};
 use crate::executor::Executor;
 use crate::kernels::{
-    initial_status, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_PROPOSAL, FLAG_TEMPERING,
-    MAX_FUSED_STEPS, NOT_DIVERGED, STATUS_DIVERGED,
+    initial_status, write_chain_keys, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_CHAIN_KEYS,
+    FLAG_PROPOSAL, FLAG_TEMPERING, MAX_FUSED_STEPS, NOT_DIVERGED, STATUS_DIVERGED,
 };
 
 /// Dispatches recorded before a submission (and a divergence check).
@@ -45,6 +45,7 @@ pub struct Simulation {
     histogram: Option<Histogram>,
     max_fused: u32,
     tempering: bool,
+    chain_keys: bool,
     cancel: Option<Cancel>,
 }
 
@@ -75,6 +76,7 @@ impl Simulation {
             histogram: None,
             max_fused: default_fusion(ctx),
             tempering: false,
+            chain_keys: false,
             cancel: ctx.cancel_flag().cloned(),
         })
     }
@@ -83,9 +85,31 @@ impl Simulation {
     /// the chain's rung, and after every observation neighbouring rungs swap with probability
     /// min(1, exp((β_i − β_j)(E_i − E_j))) on the backend. Resets the swap counters.
     pub fn set_temperatures(&mut self, temperatures: &[f32]) -> Result<()> {
-        let ladder = tempering::new_ladder(temperatures, self.shape.chains)?;
+        let c = self.shape.chains;
+        let mut ladder = tempering::new_ladder(temperatures, c)?;
+        if self.chain_keys {
+            ladder[6 * c..].copy_from_slice(&self.exec.read_ladder()?[6 * c..]);
+        }
         self.exec.write_ladder(&ladder);
         self.tempering = true;
+        Ok(())
+    }
+
+    /// Gives each chain the random numbers of another run: chain `c` draws what chain
+    /// `keys[c].0` of a run seeded `keys[c].1` draws, on every backend. Runs of several
+    /// requests batched into one simulation (chains side by side) keep each request's numbers
+    /// this way: each chain ends where it would alone.
+    pub fn set_chain_keys(&mut self, keys: &[(u32, u32)]) -> Result<()> {
+        if keys.len() != self.shape.chains {
+            return Err(IdfError::invalid(
+                "keys",
+                format!("{} keys for {} chains", keys.len(), self.shape.chains),
+            ));
+        }
+        let mut ladder = self.exec.read_ladder()?;
+        write_chain_keys(&mut ladder, keys);
+        self.exec.write_ladder(&ladder);
+        self.chain_keys = true;
         Ok(())
     }
 
@@ -171,6 +195,7 @@ impl Simulation {
             let mut exec =
                 Executor::new(ctx, model.binding(), self.shape.chains, self.shape.len())?;
             exec.write_field(Slot::A, &field);
+            exec.write_ladder(&self.exec.read_ladder()?);
             exec.write_status(&initial_status(self.shape.chains));
             self.exec = exec;
             self.current = Slot::A;
@@ -233,7 +258,8 @@ impl Simulation {
             hist_lo: self.histogram.map_or(0.0, |h| h.lo),
             hist_hi: self.histogram.map_or(1.0, |h| h.hi),
             hist_bins: self.histogram.map_or(0, |h| h.bins),
-            flags: if self.tempering { FLAG_TEMPERING } else { 0 },
+            flags: if self.tempering { FLAG_TEMPERING } else { 0 }
+                | if self.chain_keys { FLAG_CHAIN_KEYS } else { 0 },
             ..Default::default()
         }
     }

@@ -162,6 +162,25 @@ impl RunTrace {
         self.values.extend(other.values);
     }
 
+    /// The records of chains `chains` alone, as a trace of their own (what one request of a
+    /// batched run recorded).
+    pub fn chain_range(&self, chains: std::ops::Range<usize>) -> RunTrace {
+        let values = (0..self.records.len())
+            .flat_map(|r| {
+                let row = (r * self.chains + chains.start) * OBSERVABLES;
+                self.values[row..row + chains.len() * OBSERVABLES]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        RunTrace {
+            chains: chains.len(),
+            sites_per_chain: self.sites_per_chain,
+            records: self.records.clone(),
+            values,
+        }
+    }
+
     fn raw(&self, record: usize, chain: usize, k: usize) -> f32 {
         self.values[(record * self.chains + chain) * OBSERVABLES + k]
     }

@@ -41,6 +41,10 @@ pub struct ServeConfig {
     pub max_work: u64,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Run `/diffuse` requests that wait for the device and share their energy, lattice and
+    /// run configuration as one multi-chain run (each gets the answer it gets alone); `false`
+    /// runs every request alone.
+    pub batch: bool,
 }
 
 impl Default for ServeConfig {
@@ -51,6 +55,7 @@ impl Default for ServeConfig {
             max_sites: 1 << 22,
             max_work: 4_000_000_000,
             max_body_bytes: 8 << 20,
+            batch: true,
         }
     }
 }
@@ -130,6 +135,7 @@ Serve:                    # limits of `idf serve` (its flags override them)
   maxSites: 4194304       # most sites in one request
   maxWork: 4000000000     # most site evaluations (sites x steps x evaluations x cost) in one request
   maxBodyBytes: 8388608   # largest request body
+  batch: true             # run waiting /diffuse requests with one run configuration as one run
 "#;
 
 impl Config {

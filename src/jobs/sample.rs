@@ -1,5 +1,8 @@
 //! The sampling job, as `idf sample` and the HTTP API's `/diffuse` run it: a resolved scene's
 //! integrator run end to end, and the samples summarised with estimates and standard errors.
+//! Jobs that differ only in seed, chain count and starting field can run as one simulation,
+//! chains side by side ([`sample_batch`]), each drawing the random numbers it would draw alone:
+//! the answers are the same, the fixed cost of a run is paid once.
 
 use std::time::Instant;
 
@@ -13,8 +16,9 @@ use crate::engine::estimates::{estimate, Estimate, MIN_RECORDS_PER_TAU};
 use crate::engine::field::Field;
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
+use crate::engine::step_rule::RunConfig;
 use crate::engine::trace::{Observable, RunTrace};
-use crate::error::Result;
+use crate::error::{IdfError, Result};
 use crate::jobs::scene::ResolvedScene;
 
 /// Summary of the final samples.
@@ -125,17 +129,116 @@ pub fn sample(
         _ => {
             let mut sim = Simulation::new(ctx, &job.model, &job.initial_field()?, job.seed)?;
             let trace = sim.run(&job.run, progress)?;
-            (
-                sim.field()?,
-                trace,
-                job.run.burn_in.saturating_add(job.run.steps),
-                1,
-            )
+            (sim.field()?, trace, total_steps(&job.run), 1)
         }
     };
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(report(ctx, job, field, trace, steps, first_record, wall_ms))
+}
+
+/// What jobs must share to run as one simulation: the energy (module and parameters), the
+/// lattice of a chain and the whole run configuration. `None` for DDPM and DDIM, which run
+/// through the diffusion model instead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchKey {
+    module: crate::kernels::EnergyModule,
+    params: Vec<u32>,
+    lattice: [usize; 3],
+    run: RunConfig,
+}
+
+impl BatchKey {
+    /// The key of `job`, or `None` when it cannot share a run.
+    pub fn of(job: &ResolvedScene) -> Option<BatchKey> {
+        if matches!(job.method, Method::Ddpm | Method::Ddim) {
+            return None;
+        }
+        let [_, channels, height, width] = job.shape.dims();
+        Some(BatchKey {
+            module: job.model.module(),
+            params: job
+                .model
+                .packed_params()
+                .iter()
+                .map(|p| p.to_bits())
+                .collect(),
+            lattice: [channels, height, width],
+            run: job.run.clone(),
+        })
+    }
+}
+
+/// Runs `jobs`, which share one [`BatchKey`], as one simulation with their chains side by side
+/// (the first job's chains first), and reports each as [`sample`] would: chain `c` of a job
+/// draws the random numbers of chain `c` of that job alone (`Simulation::set_chain_keys`), so
+/// every field, trace and estimate is the one a run of its own gives. The reports' `wall_ms`
+/// is the shared run's. Errors: jobs without one shared key, more chains or sites than one
+/// field holds, and whatever the run meets (a divergence anywhere stops all).
+pub fn sample_batch(
+    ctx: &Context,
+    jobs: &[ResolvedScene],
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<SampleReport>> {
+    let key = jobs.first().and_then(BatchKey::of);
+    if key.is_none() || jobs.iter().any(|j| BatchKey::of(j) != key) {
+        return Err(IdfError::invalid(
+            "jobs",
+            "only jobs with the same energy, lattice and run configuration (not DDPM or DDIM) \
+             run as one batch",
+        ));
+    }
+    let started = Instant::now();
+    let starts = jobs
+        .iter()
+        .map(ResolvedScene::initial_field)
+        .collect::<Result<Vec<_>>>()?;
+    let initial = Field::concat_chains(&starts)?;
+    let keys: Vec<(u32, u32)> = jobs
+        .iter()
+        .flat_map(|j| (0..j.shape.chains as u32).map(move |c| (c, j.seed)))
+        .collect();
+    let first = &jobs[0];
+    let mut sim = Simulation::new(ctx, &first.model, &initial, first.seed)?;
+    sim.set_chain_keys(&keys)?;
+    let trace = sim.run(&first.run, progress)?;
+    let field = sim.field()?;
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut offset = 0;
+    Ok(jobs
+        .iter()
+        .map(|job| {
+            let chains = offset..offset + job.shape.chains;
+            offset = chains.end;
+            report(
+                ctx,
+                job,
+                field.chain_range(chains.clone()),
+                trace.chain_range(chains),
+                total_steps(&job.run),
+                1,
+                wall_ms,
+            )
+        })
+        .collect())
+}
+
+/// Steps an equilibrium run takes, burn-in included.
+fn total_steps(run: &RunConfig) -> u64 {
+    run.burn_in.saturating_add(run.steps)
+}
+
+/// The report of `job` from its final `field` and `trace`, estimates taken from `first_record`.
+fn report(
+    ctx: &Context,
+    job: &ResolvedScene,
+    field: Field,
+    trace: RunTrace,
+    steps: u64,
+    first_record: usize,
+    wall_ms: f64,
+) -> SampleReport {
     let (estimates, warnings) = estimates(&trace, first_record, job.method);
-    Ok(SampleReport {
+    SampleReport {
         backend: ctx.backend().to_string(),
         adapter: ctx.adapter_name(),
         model: job.model.clone(),
@@ -150,7 +253,7 @@ pub fn sample(
         warnings,
         field,
         trace,
-    })
+    }
 }
 
 fn final_stats(field: &Field, trace: &RunTrace) -> FinalStats {

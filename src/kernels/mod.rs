@@ -70,9 +70,22 @@ pub const FLAG_PROPOSAL: u32 = 1;
 pub const FLAG_FINAL_KICK: u32 = 2;
 /// `flags` bit: each chain has its own temperature in the ladder buffer (replica exchange).
 pub const FLAG_TEMPERING: u32 = 4;
-/// Length of the ladder buffer for `chains` chains: see `shaders/shared/bindings.wgsl`.
+/// `flags` bit: each chain has its own random-number key (chain index, seed) in the ladder
+/// buffer, so that runs batched into one dispatch draw the numbers each would draw alone.
+pub const FLAG_CHAIN_KEYS: u32 = 8;
+/// Length of the ladder buffer, the per-chain state, for `chains` chains: the replica-exchange
+/// sections and the random-number keys (see `shaders/shared/bindings.wgsl`).
 pub fn ladder_len(chains: usize) -> usize {
-    6 * chains
+    8 * chains
+}
+
+/// Writes each chain's random-number key, (chain index, seed), into its sections of `ladder`.
+pub fn write_chain_keys(ladder: &mut [u32], keys: &[(u32, u32)]) {
+    let c = keys.len();
+    for (chain, &(index, seed)) in keys.iter().enumerate() {
+        ladder[6 * c + chain] = index;
+        ladder[7 * c + chain] = seed;
+    }
 }
 
 /// The most steps one `langevin_fused` dispatch takes (its tile halo).

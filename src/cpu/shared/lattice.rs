@@ -37,15 +37,15 @@ impl Lattice {
         i % self.per_chain
     }
 
-    /// The site displaced by (dy, dx) within the same chain and channel, wrapping periodically.
+    /// The site displaced by (dy, dx) within the same chain and channel, wrapping periodically;
+    /// a displacement is at most one lattice size (the stencils step by one).
     pub fn neighbour(&self, i: usize, dy: isize, dx: isize) -> usize {
         let (w, h) = (self.width, self.height);
-        let x = i % w;
-        let y = (i / w) % h;
+        let row = i / w;
+        let x = i - row * w;
+        let y = row % h;
         let plane = i - (y * w + x);
-        let nx = (x as isize + dx).rem_euclid(w as isize) as usize;
-        let ny = (y as isize + dy).rem_euclid(h as isize) as usize;
-        plane + ny * w + nx
+        plane + wrap(y, dy, h) * w + wrap(x, dx, w)
     }
 
     /// Sum of the four nearest neighbours' values.
@@ -61,5 +61,17 @@ impl Lattice {
         let x = i % self.width;
         let y = (i / self.width) % self.height;
         ((x + y) & 1) as u32
+    }
+}
+
+/// `v + d` wrapped into [0, n) by comparison (no division), for |d| ≤ n.
+fn wrap(v: usize, d: isize, n: usize) -> usize {
+    let s = v as isize + d;
+    if s < 0 {
+        (s + n as isize) as usize
+    } else if s >= n as isize {
+        (s - n as isize) as usize
+    } else {
+        s as usize
     }
 }

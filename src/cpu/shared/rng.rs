@@ -11,6 +11,8 @@ pub const STREAM_ACCEPT: u32 = 2;
 /// Stream of initial fields.
 pub const STREAM_INIT: u32 = 3;
 const STREAM_GOLDEN: u32 = 0x9e37_79b9;
+
+use crate::kernels::{StepParams, FLAG_CHAIN_KEYS};
 const INV_2_24: f32 = 5.960_464_5e-8;
 
 /// The pcg4d hash.
@@ -34,6 +36,33 @@ fn mix(v: &mut [u32; 4]) {
 /// Four random words for a site of a chain at a step.
 pub fn rng_draw(site: u32, chain: u32, step: u32, seed: u32, stream: u32) -> [u32; 4] {
     pcg4d([site, chain, step, seed ^ stream.wrapping_mul(STREAM_GOLDEN)])
+}
+
+/// The (chain, seed) that key `chain`'s random numbers: its own index and the dispatch's seed,
+/// or its key in the ladder buffer when several runs share the dispatch.
+pub fn chain_rng_key(p: &StepParams, ladder: &[u32], chain: u32) -> (u32, u32) {
+    if p.flags & FLAG_CHAIN_KEYS != 0 {
+        let c = p.chains as usize;
+        (
+            ladder[6 * c + chain as usize],
+            ladder[7 * c + chain as usize],
+        )
+    } else {
+        (chain, p.seed)
+    }
+}
+
+/// The draw of a site of a chain at a step, under the chain's key (see [`chain_rng_key`]).
+pub fn chain_draw(
+    p: &StepParams,
+    ladder: &[u32],
+    site: u32,
+    chain: u32,
+    step: u32,
+    stream: u32,
+) -> [u32; 4] {
+    let (chain, seed) = chain_rng_key(p, ladder, chain);
+    rng_draw(site, chain, step, seed, stream)
 }
 
 /// Uniform on [0, 1) with 24 bits.
