@@ -766,3 +766,38 @@ fn waiting_requests_share_a_run_and_keep_their_answers() {
     assert_eq!(requests, 7.0, "{metrics}");
     assert!(runs < 7.0, "7 requests took {runs} runs");
 }
+
+/// A connection that sends nothing, or stalls within a request's head, is closed after the
+/// head timeout, and the server answers others meanwhile (issue 20.11).
+#[test]
+fn stalled_connections_are_closed() {
+    let server = start(Limits::default(), None);
+    let stalled: Vec<_> = [&b""[..], b"POST /diffuse HTTP/1.1\r\nHost"]
+        .into_iter()
+        .map(|sent| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.write_all(sent).unwrap();
+            s.set_read_timeout(Some(idf::api::HEADER_READ_TIMEOUT + Duration::from_secs(5)))
+                .unwrap();
+            s
+        })
+        .collect();
+    let (status, _, _) = request(server.addr, "GET", "/healthz", "", None);
+    assert_eq!(status, 200);
+    let started = std::time::Instant::now();
+    for mut s in stalled {
+        let mut buf = [0u8; 64];
+        // Closed: the read ends with no bytes (or a reset), not by the read timeout.
+        match s.read(&mut buf) {
+            Ok(n) => assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(&buf[..n])),
+            Err(e) => assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "still open after {:?}",
+                started.elapsed()
+            ),
+        }
+    }
+}

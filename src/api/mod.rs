@@ -401,25 +401,64 @@ pub fn router(state: Arc<ApiState>) -> Router {
 /// waits for requests past it.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// Time a client has to send a request's head (its line and headers) once it has sent its first
+/// byte, and to send that byte once it has connected; a connection that stalls is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves until `shutdown` resolves, then drains: the requests already accepted are answered,
-/// for at most the request timeout and a grace period; then it returns.
+/// for at most the request timeout and a grace period; then it returns. A client that connects
+/// and sends nothing, or stalls within a request's head, is cut off after
+/// [`HEADER_READ_TIMEOUT`]; one that stalls within a body is answered 408 after the request
+/// timeout and the grace period.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<ApiState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let draining = Arc::new(tokio::sync::Notify::new());
-    let started = draining.clone();
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
     let deadline = state.limits.timeout + GRACE;
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        started.notify_one();
-    });
-    tokio::select! {
-        served = server => served,
-        _ = async {
-            draining.notified().await;
-            tokio::time::sleep(deadline).await;
-        } => Ok(()),
+    let app = router(state);
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors or a connection reset before it was taken: the
+                    // listener itself is fine; try again shortly.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let (service, builder) = (TowerToHyperService::new(app.clone()), builder.clone());
+                let watcher = connections.watcher();
+                tokio::spawn(async move {
+                    // A connection that sends nothing is closed like one that stalls in a head.
+                    let mut first = [0u8; 1];
+                    let opened = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first));
+                    if !matches!(opened.await, Ok(Ok(n)) if n > 0) {
+                        return;
+                    }
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    // A client that goes away is the client's business.
+                    let _ = watcher.watch(connection.into_owned()).await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
     }
+    drop(listener);
+    tokio::select! {
+        _ = connections.shutdown() => {}
+        _ = tokio::time::sleep(deadline) => {}
+    }
+    Ok(())
 }
