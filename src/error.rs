@@ -116,6 +116,16 @@ pub enum IdfError {
         /// Steps done when it stopped.
         step: u64,
     },
+    /// A dataset file breaks the Energy Atlas format (`docs/energy_atlas.md`).
+    #[error("{path}: dataset `{dataset}`: {message}")]
+    Dataset {
+        /// The file (or directory).
+        path: PathBuf,
+        /// The dataset (`maps`, `conditions`, a `.npy` file's name…).
+        dataset: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A configuration or scene file is invalid.
     #[error("{path}: {message}")]
     Config {

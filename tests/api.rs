@@ -634,7 +634,7 @@ fn sigterm_drains_accepted_requests_and_exits() {
             "--backend",
             "cpu",
             "--timeout-s",
-            "2",
+            "5",
         ])
         .env_remove("IDF_API_TOKEN")
         .stderr(std::process::Stdio::piped())
@@ -650,7 +650,8 @@ fn sigterm_drains_accepted_requests_and_exits() {
         .unwrap_or_else(|| panic!("no address in {first:?}"))
         .parse()
         .unwrap();
-    // An accepted request of about a second, and a client that sends half its body and waits.
+    // An accepted request of about a second (several under the load of a parallel test run,
+    // hence the 5 s timeout), and a client that sends half its body and waits.
     let accepted = std::thread::spawn(move || {
         post(
             addr,
@@ -675,7 +676,7 @@ fn sigterm_drains_accepted_requests_and_exits() {
             break exit;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(15),
+            started.elapsed() < Duration::from_secs(20),
             "idf serve did not exit"
         );
         std::thread::sleep(Duration::from_millis(100));

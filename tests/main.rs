@@ -13,6 +13,7 @@ mod batching;
 mod cli;
 mod config;
 mod custom_energy;
+mod datasets;
 mod deploy;
 mod diffusion;
 mod divergence;

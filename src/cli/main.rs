@@ -3,6 +3,7 @@
 //! scene's keys, so that a scene file, the flags and the HTTP API mean the same thing.
 
 mod baseline;
+mod dataset;
 mod deploy;
 mod info;
 mod init;
@@ -51,6 +52,9 @@ enum Command {
     Baseline(baseline::BaselineArgs),
     /// Write a commented idf.yaml and a starter scene into DIR.
     Init(init::InitArgs),
+    /// Energy Atlas datasets: sample one over a grid of conditions, merge shards, inspect.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Init(args) => init::run(args),
+        Command::Dataset(command) => dataset::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,6 +28,16 @@ pub const OBSERVABLE_NAMES: [&str; OBSERVABLES] = [
     "temperature",
 ];
 
+/// File access without HDF5's file locks. A file is written under a private temporary name and
+/// renamed when complete, so no reader ever meets it half-written; and a lock would outlive
+/// its file in any child process started meanwhile (the descriptor is inherited), refusing a
+/// later open of the finished file.
+pub(crate) fn unlocked(
+    fapl: &mut hdf5::plist::FileAccessBuilder,
+) -> &mut hdf5::plist::FileAccessBuilder {
+    fapl.file_locking(false)
+}
+
 fn h5err(path: &Path, e: hdf5::Error) -> IdfError {
     IdfError::Config {
         path: path.to_path_buf(),
@@ -37,20 +47,14 @@ fn h5err(path: &Path, e: hdf5::Error) -> IdfError {
 
 /// Creates `path` through a temporary file: `fill` writes into the open file, then it is renamed.
 pub fn write_with(path: &Path, fill: impl FnOnce(&hdf5::File) -> hdf5::Result<()>) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| IdfError::io(dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = hdf5::File::create(&tmp).and_then(|file| {
-        fill(&file)?;
-        file.close()
-    });
+    let tmp = super::temporary_beside(path)?;
+    let result = hdf5::File::with_options()
+        .with_fapl(unlocked)
+        .create(&tmp)
+        .and_then(|file| {
+            fill(&file)?;
+            file.close()
+        });
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(h5err(path, e));
@@ -58,7 +62,7 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&hdf5::File) -> hdf5::Result<()
     std::fs::rename(&tmp, path).map_err(|e| IdfError::io(path, e))
 }
 
-fn write_text_attr(loc: &hdf5::Location, name: &str, text: &str) -> hdf5::Result<()> {
+pub(crate) fn write_text_attr(loc: &hdf5::Location, name: &str, text: &str) -> hdf5::Result<()> {
     let value: VarLenUnicode = text
         .parse()
         .map_err(|e| hdf5::Error::from(format!("{e}")))?;
@@ -169,6 +173,14 @@ pub fn get_trace(group: &hdf5::Group, path: &Path) -> Result<RunTrace> {
     RunTrace::from_parts(dims[1], spc as usize, records, values)
 }
 
+/// Opens an HDF5 file to read, without file locks (see [`unlocked`]).
+pub fn open(path: &Path) -> Result<hdf5::File> {
+    hdf5::File::with_options()
+        .with_fapl(unlocked)
+        .open(path)
+        .map_err(|e| h5err(path, e))
+}
+
 /// Writes a field to an `.h5` file.
 pub fn write_field(path: &Path, field: &Field) -> Result<()> {
     write_with(path, |f| put_field(f, field))
@@ -176,7 +188,7 @@ pub fn write_field(path: &Path, field: &Field) -> Result<()> {
 
 /// Reads a field from an `.h5` file.
 pub fn read_field(path: &Path) -> Result<Field> {
-    let file = hdf5::File::open(path).map_err(|e| h5err(path, e))?;
+    let file = open(path)?;
     get_field(&file, path)
 }
 
@@ -208,6 +220,6 @@ pub fn check_trace_path(path: &Path) -> Result<()> {
 
 /// Reads a trace from an `.h5` file.
 pub fn read_trace(path: &Path) -> Result<RunTrace> {
-    let file = hdf5::File::open(path).map_err(|e| h5err(path, e))?;
+    let file = open(path)?;
     get_trace(&file, path)
 }

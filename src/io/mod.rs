@@ -1,5 +1,6 @@
 //! Files: atomic writes and the array formats IDF reads and writes.
 
+pub mod atlas;
 pub mod hdf5;
 pub mod npy;
 
@@ -37,9 +38,9 @@ pub fn read_field(path: &Path) -> Result<crate::engine::field::Field> {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed, so an
-/// interrupted write never leaves a partial file under the final name.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The temporary name beside `path` that a file is written under before it is renamed to
+/// `path` (its folder is created): hidden, and private to this process.
+pub fn temporary_beside(path: &Path) -> Result<std::path::PathBuf> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -48,11 +49,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().ok_or_else(|| {
         IdfError::invalid("out", format!("{} is not a file path", path.display()))
     })?;
-    let tmp = dir.join(format!(
+    Ok(dir.join(format!(
         ".{}.{}.tmp",
         name.to_string_lossy(),
         std::process::id()
-    ));
+    )))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed, so an
+/// interrupted write never leaves a partial file under the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temporary_beside(path)?;
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -15,7 +15,6 @@
 
 use std::path::Path;
 
-use hdf5_metno as hdf5;
 use serde::Serialize;
 
 use crate::context::Context;
@@ -192,7 +191,7 @@ pub fn check_baseline(ctx: &Context, path: &Path) -> Result<Vec<Regression>> {
         path: path.to_path_buf(),
         message,
     };
-    let file = hdf5::File::open(path).map_err(|e| bad(format!("HDF5: {e}")))?;
+    let file = crate::io::hdf5::open(path)?;
     let mut regressions = Vec::new();
     for s in Scenario::ALL {
         let group = file

@@ -1,6 +1,8 @@
 //! Deployment: the Helm chart in `deploy/helm/idf` takes its values from the `EIL` section of
 //! `idf.yaml` (cluster, namespace, serviceAccount, gpu → the pods' GPU limit, maxLatencyMs);
-//! `idf deploy` renders them into a `values.yaml` for `helm install -f`.
+//! `idf deploy` renders them into a `values.yaml` for `helm install -f`. The chart also holds an
+//! Indexed Job (`datasetJob`, off by default) that runs `idf dataset synth` as N shards, the
+//! completion index as the shard, for `idf dataset merge` to join.
 
 use serde::Serialize;
 
@@ -11,6 +13,17 @@ use crate::jobs::config::Config;
 struct Image {
     repository: &'static str,
     tag: &'static str,
+}
+
+/// The sharded dataset Job's values.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DatasetJob {
+    enabled: bool,
+    shards: u32,
+    synth_args: Vec<&'static str>,
+    out: &'static str,
+    volume_claim: &'static str,
 }
 
 #[derive(Serialize)]
@@ -24,6 +37,7 @@ struct HelmValues<'a> {
     image: Image,
     replicas: u32,
     port: u16,
+    dataset_job: DatasetJob,
 }
 
 /// The chart's `values.yaml` for `config`.
@@ -41,6 +55,22 @@ pub fn helm_values(config: &Config) -> String {
         },
         replicas: 1,
         port: 8080,
+        dataset_job: DatasetJob {
+            enabled: false,
+            shards: 4,
+            synth_args: vec![
+                "--model",
+                "ising",
+                "--conditions",
+                "temperature=1.5:3.5:16",
+                "--size",
+                "64",
+                "--samples",
+                "256",
+            ],
+            out: "/data",
+            volume_claim: "idf-datasets",
+        },
     };
     let yaml = serde_yaml::to_string(&values).expect("values serialise");
     format!("# Rendered by `idf deploy` from the EIL section of idf.yaml; use with\n# helm install idf deploy/helm/idf -f THIS_FILE\n{yaml}")

@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod config;
+pub mod dataset;
 pub mod deploy;
 pub mod elf;
 pub mod optimize;
