@@ -407,3 +407,57 @@ fn a_failed_generation_leaves_no_file() {
     assert!(!Path::new(&out).exists());
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// h5py, a reader we did not write, reads what `idf dataset synth` writes as the format says.
+#[test]
+fn h5py_reads_the_dataset_as_documented() {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/.venv/bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but benches/.venv is missing: `make test-tools` installs it"
+        );
+        eprintln!("benches/.venv missing: the dataset was not read with h5py");
+        return;
+    }
+    let d = dir("h5py");
+    let path = d.join("data.h5");
+    make(&Context::cpu(), &spec(Shard::ALL), &path);
+    let atlas = Atlas::open(&path).unwrap();
+    let script = "import sys, json, h5py\n\
+        f = h5py.File(sys.argv[1], 'r')\n\
+        m, c = f['maps'], f['conditions']\n\
+        print(json.dumps({'maps': [list(m.shape), str(m.dtype)], 'conditions': [list(c.shape), str(c.dtype)],\n\
+          'names': c.attrs['names'], 'format': f.attrs['format'], 'version': int(f.attrs['format_version']),\n\
+          'model': f.attrs['model'], 'shard': f.attrs['shard'], 'grid': f['grid_index'][:].tolist(),\n\
+          'first_map': m[0].ravel().tolist(), 'last_conditions': c[-1].tolist()}))";
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["maps"], serde_json::json!([[30, 1, 8, 6], "float32"]));
+    assert_eq!(v["conditions"], serde_json::json!([[30, 3], "float32"]));
+    assert_eq!(v["names"], "temperature,J,h");
+    assert_eq!(
+        (v["format"].as_str(), v["version"].as_u64()),
+        (Some("idf-energy-atlas"), Some(1))
+    );
+    assert_eq!(
+        (v["model"].as_str(), v["shard"].as_str()),
+        (Some("ising"), Some("0/1"))
+    );
+    let grid: Vec<u32> = serde_json::from_value(v["grid"].clone()).unwrap();
+    assert_eq!(grid, atlas.grid_index().unwrap());
+    let first: Vec<f32> = serde_json::from_value(v["first_map"].clone()).unwrap();
+    assert_eq!(first, atlas.read_maps(&[0]).unwrap());
+    let last: Vec<f32> = serde_json::from_value(v["last_conditions"].clone()).unwrap();
+    assert_eq!(last, atlas.conditions()[29 * 3..]);
+    std::fs::remove_dir_all(&d).ok();
+}
