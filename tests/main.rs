@@ -36,3 +36,4 @@ mod samplers;
 mod schedules;
 mod shaders;
 mod tempering;
+mod train;

@@ -13,6 +13,7 @@ mod render;
 mod sample;
 #[cfg(feature = "server")]
 mod serve;
+mod train;
 mod validate;
 
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ enum Command {
     /// Energy Atlas datasets: sample one over a grid of conditions, merge shards, inspect.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
+    /// Fit an energy's parameters to a dataset by maximum likelihood, with standard errors.
+    Train(Box<train::TrainArgs>),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Baseline(args) => baseline::run(args),
         Command::Init(args) => init::run(args),
         Command::Dataset(command) => dataset::run(command),
+        Command::Train(args) => train::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

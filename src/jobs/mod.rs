@@ -11,3 +11,4 @@ pub mod optimize;
 pub mod render;
 pub mod sample;
 pub mod scene;
+pub mod train;

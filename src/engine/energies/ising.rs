@@ -72,6 +72,13 @@ impl Energy for Ising {
         &SPEC
     }
 
+    /// E = −J Σ_⟨ij⟩ s_i s_j − h Σ s_i: ∂E/∂J = −Σ s_i (s_right + s_down), ∂E/∂h = −Σ s_i.
+    fn param_gradient(&self, field: &Field) -> Option<Vec<Vec<f64>>> {
+        Some(super::lattice_sums(field, |s, right, down| {
+            [-s * (right + down), -s]
+        }))
+    }
+
     fn module(&self) -> EnergyModule {
         module()
     }

@@ -202,6 +202,13 @@ pub trait Energy: fmt::Debug + Send + Sync {
         )
     }
 
+    /// ∂E/∂θ of each chain of `field`, for each parameter of [`params`](Self::params) in that
+    /// order ([chains][parameters], double precision): what fitting the parameters by maximum
+    /// likelihood needs. `None` for an energy that cannot be fitted yet.
+    fn param_gradient(&self, _field: &Field) -> Option<Vec<Vec<f64>>> {
+        None
+    }
+
     /// An upper bound on the curvature (largest Hessian eigenvalue) where fields live.
     fn curvature_bound(&self) -> f32;
 
@@ -406,6 +413,12 @@ impl EnergyModel {
         self.energy().check_bounded_below()
     }
 
+    /// ∂E/∂θ of each chain of `field` per parameter ([chains][parameters]), or `None` for an
+    /// energy that cannot be fitted yet (see [`Energy::param_gradient`]).
+    pub fn param_gradient(&self, field: &Field) -> Option<Vec<Vec<f64>>> {
+        self.energy().param_gradient(field)
+    }
+
     /// The registered description.
     pub fn spec(&self) -> &'static EnergySpec {
         self.energy().spec()
@@ -545,4 +558,38 @@ impl EnergyModel {
             )),
         }
     }
+}
+
+/// Per chain of `field`, the sum over its sites of `term(x, right, down)` (the value and its
+/// periodic right and lower neighbours), in double precision: the sufficient statistics of
+/// nearest-neighbour lattice energies.
+pub(crate) fn lattice_sums<const N: usize>(
+    field: &Field,
+    term: impl Fn(f64, f64, f64) -> [f64; N],
+) -> Vec<Vec<f64>> {
+    let s = field.shape();
+    let (h, w) = (s.height, s.width);
+    (0..s.chains)
+        .map(|chain| {
+            let values = field.chain(chain);
+            let mut sums = [0.0f64; N];
+            for plane in values.chunks(h * w) {
+                for y in 0..h {
+                    let down = if y + 1 == h { 0 } else { y + 1 };
+                    for x in 0..w {
+                        let right = if x + 1 == w { 0 } else { x + 1 };
+                        let t = term(
+                            plane[y * w + x] as f64,
+                            plane[y * w + right] as f64,
+                            plane[down * w + x] as f64,
+                        );
+                        for (acc, v) in sums.iter_mut().zip(t) {
+                            *acc += v;
+                        }
+                    }
+                }
+            }
+            sums.to_vec()
+        })
+        .collect()
 }

@@ -146,6 +146,19 @@ impl Energy for Phi4 {
         &SPEC
     }
 
+    /// E = Σ κ/2 ((φ − φ_right)² + (φ − φ_down)²) + a/2 φ² + b/4 φ⁴ − h φ: ∂E/∂θ for
+    /// θ = (κ, a, b, h). `None` with guidance, whose target is not a fitted parameter.
+    fn param_gradient(&self, field: &crate::engine::field::Field) -> Option<Vec<Vec<f64>>> {
+        if self.guidance.is_some() {
+            return None;
+        }
+        Some(super::lattice_sums(field, |phi, right, down| {
+            let bonds = 0.5 * ((phi - right).powi(2) + (phi - down).powi(2));
+            let phi2 = phi * phi;
+            [bonds, 0.5 * phi2, 0.25 * phi2 * phi2, -phi]
+        }))
+    }
+
     fn module(&self) -> EnergyModule {
         module()
     }

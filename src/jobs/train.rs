@@ -1,0 +1,458 @@
+//! Fitting an energy's parameters to an Energy Atlas dataset by maximum likelihood
+//! ([`train_diffusion`], `idf train`).
+//!
+//! For p_θ(x) ∝ exp(−E_θ(x)/T), the gradient of the mean negative log-likelihood of the data is
+//! (⟨∂E/∂θ⟩_data − ⟨∂E/∂θ⟩_θ)/T. The first term comes from a minibatch; the second from
+//! persistent chains that keep sampling the current model between updates (persistent
+//! contrastive divergence, Tieleman 2008, "Training restricted Boltzmann machines using
+//! approximations to the likelihood gradient", ICML), advanced on the backend by an exact
+//! sampler (Metropolis for spins, MALA otherwise). Adam (Kingma & Ba 2015) takes the steps; the
+//! estimate is the Polyak average of the parameters over the second half of the run. Its
+//! standard errors are the asymptotic ones of a maximum-likelihood estimate from N independent
+//! samples: Cov θ̂ = I(θ)⁻¹/N with the Fisher information I = Cov_θ(∂E/∂θ)/T², estimated on the
+//! persistent chains over the second half.
+//!
+//! For Ising, [`ising_pseudo_likelihood`] gives an independent estimate (Besag 1975), with
+//! sandwich standard errors.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::engine::energies::EnergyModel;
+use crate::engine::field::{Field, Shape};
+use crate::engine::simulation::Simulation;
+use crate::engine::step_rule::RunConfig;
+use crate::error::{IdfError, Result};
+use crate::io::atlas::{Atlas, Minibatches};
+use crate::jobs::config::Config;
+use crate::jobs::scene::{Scene, SceneParam};
+
+/// How to fit: the model with its starting parameters, which of them stay fixed, and the
+/// optimiser's settings.
+#[derive(Clone, Debug)]
+pub struct TrainSpec {
+    /// The energy; its parameters are the starting point.
+    pub model: EnergyModel,
+    /// Parameters held at their starting values (constraints).
+    pub fixed: Vec<String>,
+    /// Updates.
+    pub steps: u64,
+    /// Data samples per update.
+    pub batch_size: usize,
+    /// Persistent chains.
+    pub chains: usize,
+    /// Sampler steps of the persistent chains between updates.
+    pub sampler_steps: u64,
+    /// Adam's step size (`Diffusion.learningRate` by default).
+    pub learning_rate: f64,
+    /// Seed of the minibatch order and of the chains.
+    pub seed: u32,
+}
+
+/// A fitted parameter.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FittedParam {
+    /// Its name.
+    pub name: String,
+    /// The estimate.
+    pub mean: f64,
+    /// Its standard error (0 for a fixed parameter).
+    pub stderr: f64,
+    /// Whether it was held fixed.
+    pub fixed: bool,
+}
+
+/// One update of the fit.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TrainRecord {
+    /// The update's index.
+    pub step: u64,
+    /// ⟨E⟩_data/T − ⟨E⟩_θ/T per site, whose gradient in θ the update follows (the contrastive
+    /// divergence objective; it tends to 0 as the model matches the data).
+    pub loss: f64,
+    /// The parameters after the update, in [`EnergyModel::params`] order.
+    pub params: Vec<f64>,
+}
+
+/// What [`train_diffusion`] gives back.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainReport {
+    /// The fitted parameters, in [`EnergyModel::params`] order.
+    pub params: Vec<FittedParam>,
+    /// Every update.
+    pub curve: Vec<TrainRecord>,
+    /// The last update's loss.
+    pub loss: f64,
+    /// Updates taken.
+    pub steps: u64,
+    /// Data samples used.
+    pub samples: usize,
+    /// The data's temperature.
+    pub temperature: f64,
+    /// Wall time in milliseconds.
+    pub wall_ms: f64,
+    /// `cpu` or `gpu`.
+    pub backend: String,
+}
+
+/// The single temperature of the dataset's samples: the `temperature` condition column, which
+/// must hold one value (1 when there is no such column).
+fn data_temperature(atlas: &Atlas) -> Result<f64> {
+    let names = atlas.condition_names();
+    let Some(col) = names.iter().position(|n| n == "temperature") else {
+        return Ok(1.0);
+    };
+    let k = names.len();
+    let mut values: Vec<f32> = atlas
+        .conditions()
+        .iter()
+        .skip(col)
+        .step_by(k)
+        .copied()
+        .collect();
+    values.sort_by(f32::total_cmp);
+    values.dedup();
+    match values[..] {
+        [t] if t > 0.0 => Ok(t as f64),
+        _ => Err(IdfError::Dataset {
+            path: atlas.path().to_path_buf(),
+            dataset: "conditions".into(),
+            message: format!(
+                "the `temperature` column holds {values:?}: a fit takes samples of one positive \
+                 temperature"
+            ),
+        }),
+    }
+}
+
+/// Mean over chains of each parameter's ∂E/∂θ, divided by `t`.
+fn mean_gradient(rows: &[Vec<f64>], t: f64) -> Vec<f64> {
+    let n = rows.len().max(1) as f64;
+    let k = rows.first().map_or(0, Vec::len);
+    (0..k)
+        .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / (n * t))
+        .collect()
+}
+
+/// Fits `spec.model`'s free parameters to `atlas` by persistent contrastive divergence on
+/// `ctx`'s backend, reporting `(done, total)` updates to `progress`. Errors: an energy that
+/// cannot be fitted, a parameter in `fixed` it does not have, maps of another shape than its
+/// fields, data of several temperatures, and whatever a run meets. An update that would make
+/// the energy unbounded below (φ⁴'s b < 0) is not taken.
+pub fn train_diffusion(
+    ctx: &Context,
+    config: &Config,
+    atlas: &Atlas,
+    spec: &TrainSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<TrainReport> {
+    let started = std::time::Instant::now();
+    let mut model = spec.model.clone();
+    let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+    for f in &spec.fixed {
+        if !names.contains(f) {
+            return Err(IdfError::invalid(
+                "fixed",
+                format!(
+                    "{} has no parameter `{f}` ({})",
+                    model.name(),
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    for (name, value) in [("batch_size", spec.batch_size), ("chains", spec.chains)] {
+        if value == 0 {
+            return Err(IdfError::invalid(name, "must be at least 1"));
+        }
+    }
+    if !(spec.learning_rate.is_finite() && spec.learning_rate > 0.0) {
+        return Err(IdfError::invalid(
+            "learning_rate",
+            format!("{} is not a positive step", spec.learning_rate),
+        ));
+    }
+    let free: Vec<bool> = names.iter().map(|n| !spec.fixed.contains(n)).collect();
+    let t = data_temperature(atlas)?;
+    let [c, h, w] = atlas.map_shape();
+    let chain_shape = Shape::new(spec.chains, c, h, w)?;
+    model.check_shape(chain_shape)?;
+    let model_name = model.name();
+    let not_fittable = || {
+        IdfError::invalid(
+            "model",
+            format!("{model_name} has no parameter gradient: it cannot be fitted yet"),
+        )
+    };
+    // The sampler of the persistent chains: the scene's defaults for this model, with an exact
+    // integrator.
+    let method = if model.module().local_moves {
+        "metropolis"
+    } else {
+        "mala"
+    };
+    let scene = Scene {
+        model: Some(model.name().to_string()),
+        params: model
+            .params()
+            .into_iter()
+            .map(|p| (p.name, SceneParam::Text(p.value.to_string())))
+            .collect(),
+        size: Some([h, w]),
+        chains: Some(spec.chains),
+        integrator: Some(method.to_string()),
+        temperature: Some(t as f32),
+        burn_in: Some(0),
+        steps: Some(1),
+        seed: Some(spec.seed),
+        ..Scene::default()
+    };
+    let job = scene.resolve(config)?;
+    let run: RunConfig = job.run.clone();
+    let mut sim = Simulation::new(ctx, &model, &job.initial_field()?, spec.seed)?;
+    let mut stream = Minibatches::new(atlas, spec.batch_size, spec.seed)?;
+    let k = names.len();
+    let (mut m, mut v) = (vec![0.0f64; k], vec![0.0f64; k]);
+    let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+    let mut theta: Vec<f64> = model.params().iter().map(|p| p.value as f64).collect();
+    let mut curve = Vec::with_capacity(spec.steps as usize);
+    let half = spec.steps / 2;
+    let (mut averaged, mut averaged_n) = (vec![0.0f64; k], 0.0f64);
+    let mut chain_stats: Vec<Vec<f64>> = Vec::new();
+    let sites = (c * h * w) as f64;
+    progress(0, spec.steps);
+    for step in 0..spec.steps {
+        let batch = stream.next_batch()?;
+        let data = Field::from_vec(Shape::new(spec.batch_size, c, h, w)?, batch.maps)?;
+        let g_data = mean_gradient(&model.param_gradient(&data).ok_or_else(not_fittable)?, t);
+        let rule = |i: u64| run.step_rule(&model, i);
+        sim.advance(spec.sampler_steps.max(1), &rule, &|_| false, &mut |_, _| {})?;
+        let rows = model
+            .param_gradient(&sim.field()?)
+            .ok_or_else(not_fittable)?;
+        let g_model = mean_gradient(&rows, t);
+        let loss = theta
+            .iter()
+            .zip(g_data.iter().zip(&g_model))
+            .map(|(th, (d, m))| th * (d - m))
+            .sum::<f64>()
+            / sites;
+        // Adam on the free parameters; a step that leaves the energy unbounded is not taken.
+        let mut next = model.clone();
+        let mut proposed = theta.clone();
+        for j in (0..k).filter(|&j| free[j]) {
+            let g = g_data[j] - g_model[j];
+            m[j] = beta1 * m[j] + (1.0 - beta1) * g;
+            v[j] = beta2 * v[j] + (1.0 - beta2) * g * g;
+            let m_hat = m[j] / (1.0 - beta1.powi(step as i32 + 1));
+            let v_hat = v[j] / (1.0 - beta2.powi(step as i32 + 1));
+            proposed[j] -= spec.learning_rate * m_hat / (v_hat.sqrt() + eps);
+            next.set_value(&names[j], proposed[j] as f32)?;
+        }
+        if next.check_bounded_below().is_ok() {
+            theta = proposed;
+            model = next;
+            sim.set_model(ctx, &model)?;
+        }
+        if step >= half {
+            for (a, th) in averaged.iter_mut().zip(&theta) {
+                *a += th;
+            }
+            averaged_n += 1.0;
+            chain_stats.extend(rows);
+        }
+        curve.push(TrainRecord {
+            step,
+            loss,
+            params: theta.clone(),
+        });
+        progress(step + 1, spec.steps);
+    }
+    let mean: Vec<f64> = if averaged_n > 0.0 {
+        averaged.iter().map(|a| a / averaged_n).collect()
+    } else {
+        theta.clone()
+    };
+    let stderr = fisher_stderr(&chain_stats, &free, t, atlas.len());
+    Ok(TrainReport {
+        params: names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| FittedParam {
+                name: name.clone(),
+                mean: mean[j],
+                stderr: stderr[j],
+                fixed: !free[j],
+            })
+            .collect(),
+        loss: curve.last().map_or(f64::NAN, |r| r.loss),
+        curve,
+        steps: spec.steps,
+        samples: atlas.len(),
+        temperature: t,
+        wall_ms: started.elapsed().as_secs_f64() * 1e3,
+        backend: ctx.backend().to_string(),
+    })
+}
+
+/// Standard errors of the free parameters of a maximum-likelihood fit to `n` samples:
+/// √diag(I⁻¹/n), with I the covariance of ∂E/∂θ over `rows` (model samples) divided by t².
+/// Fixed parameters get 0; a singular information gives NaN.
+fn fisher_stderr(rows: &[Vec<f64>], free: &[bool], t: f64, n: usize) -> Vec<f64> {
+    let idx: Vec<usize> = (0..free.len()).filter(|&j| free[j]).collect();
+    let mut out = vec![0.0; free.len()];
+    if rows.len() < 2 || idx.is_empty() {
+        return out;
+    }
+    let count = rows.len() as f64;
+    let mean: Vec<f64> = idx
+        .iter()
+        .map(|&j| rows.iter().map(|r| r[j]).sum::<f64>() / count)
+        .collect();
+    let d = idx.len();
+    let mut info = vec![vec![0.0; d]; d];
+    for r in rows {
+        for a in 0..d {
+            for b in 0..d {
+                info[a][b] += (r[idx[a]] - mean[a]) * (r[idx[b]] - mean[b]);
+            }
+        }
+    }
+    for row in &mut info {
+        for x in row.iter_mut() {
+            *x /= (count - 1.0) * t * t;
+        }
+    }
+    match invert(info) {
+        Some(inv) => {
+            for (a, &j) in idx.iter().enumerate() {
+                out[j] = (inv[a][a] / n as f64).sqrt();
+            }
+        }
+        None => idx.iter().for_each(|&j| out[j] = f64::NAN),
+    }
+    out
+}
+
+/// The inverse of a small symmetric positive-definite matrix by Gauss–Jordan elimination with
+/// partial pivoting; `None` when it is singular.
+fn invert(mut a: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    let mut inv: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+        .collect();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, pivot);
+        inv.swap(col, pivot);
+        let p = a[col][col];
+        for j in 0..n {
+            a[col][j] /= p;
+            inv[col][j] /= p;
+        }
+        for row in 0..n {
+            if row != col {
+                let f = a[row][col];
+                for j in 0..n {
+                    a[row][j] -= f * a[col][j];
+                    inv[row][j] -= f * inv[col][j];
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
+/// Ising's (J, h) by maximum pseudo-likelihood (Besag 1975, "Statistical analysis of non-lattice
+/// data", The Statistician 24, 179): each spin's conditional law given its four neighbours,
+/// p(s_i | rest) = σ(2 s_i (J n_i + h)/T), maximised over the dataset by Newton's method. The
+/// standard errors are the sandwich H⁻¹ (Σ_samples u uᵀ) H⁻¹ with u each sample's score, which
+/// holds although the sites within a sample are dependent.
+pub fn ising_pseudo_likelihood(atlas: &Atlas) -> Result<[FittedParam; 2]> {
+    let t = data_temperature(atlas)?;
+    let [c, h, w] = atlas.map_shape();
+    let all: Vec<usize> = (0..atlas.len()).collect();
+    let maps = atlas.read_maps(&all)?;
+    let per = c * h * w;
+    // Per sample, per site: (s_i, n_i).
+    let sites = |sample: usize| {
+        let m = &maps[sample * per..(sample + 1) * per];
+        (0..h * w).map(move |i| {
+            let (y, x) = (i / w, i % w);
+            let at = |yy: usize, xx: usize| m[yy * w + xx] as f64;
+            let n = at(y, (x + 1) % w)
+                + at(y, (x + w - 1) % w)
+                + at((y + 1) % h, x)
+                + at((y + h - 1) % h, x);
+            (m[i] as f64, n)
+        })
+    };
+    let mut theta = [0.0f64; 2];
+    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let mut hess = [[0.0f64; 2]; 2];
+    for _ in 0..50 {
+        let mut grad = [0.0f64; 2];
+        hess = [[0.0; 2]; 2];
+        for sample in 0..atlas.len() {
+            for (s, n) in sites(sample) {
+                let x = [2.0 * s * n / t, 2.0 * s / t];
+                let z = theta[0] * x[0] + theta[1] * x[1];
+                let p = sigmoid(z);
+                for a in 0..2 {
+                    grad[a] += (1.0 - p) * x[a];
+                    for b in 0..2 {
+                        hess[a][b] -= p * (1.0 - p) * x[a] * x[b];
+                    }
+                }
+            }
+        }
+        let inv = invert(hess.iter().map(|r| r.to_vec()).collect()).ok_or_else(|| {
+            IdfError::invalid(
+                "data",
+                "the pseudo-likelihood is flat: the maps carry no information on J and h",
+            )
+        })?;
+        let delta = [
+            inv[0][0] * grad[0] + inv[0][1] * grad[1],
+            inv[1][0] * grad[0] + inv[1][1] * grad[1],
+        ];
+        theta = [theta[0] - delta[0], theta[1] - delta[1]];
+        if delta[0].abs().max(delta[1].abs()) < 1e-12 {
+            break;
+        }
+    }
+    // The sandwich.
+    let mut meat = [[0.0f64; 2]; 2];
+    for sample in 0..atlas.len() {
+        let mut u = [0.0f64; 2];
+        for (s, n) in sites(sample) {
+            let x = [2.0 * s * n / t, 2.0 * s / t];
+            let p = sigmoid(theta[0] * x[0] + theta[1] * x[1]);
+            u[0] += (1.0 - p) * x[0];
+            u[1] += (1.0 - p) * x[1];
+        }
+        for a in 0..2 {
+            for b in 0..2 {
+                meat[a][b] += u[a] * u[b];
+            }
+        }
+    }
+    let inv = invert(hess.iter().map(|r| r.to_vec()).collect())
+        .ok_or_else(|| IdfError::invalid("data", "the pseudo-likelihood is flat"))?;
+    let cov = |a: usize| {
+        (0..2)
+            .flat_map(|i| (0..2).map(move |j| (i, j)))
+            .map(|(i, j)| inv[a][i] * meat[i][j] * inv[j][a])
+            .sum::<f64>()
+    };
+    let param = |name: &str, j: usize| FittedParam {
+        name: name.to_string(),
+        mean: theta[j],
+        stderr: cov(j).sqrt(),
+        fixed: false,
+    };
+    Ok([param("J", 0), param("h", 1)])
+}
