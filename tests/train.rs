@@ -157,3 +157,189 @@ fn parameter_gradients_add_up_to_the_energy() {
         }
     }
 }
+
+/// A fit resumed from a checkpoint takes the updates an uninterrupted one takes, bit for bit on
+/// the CPU; a file that is not a checkpoint is refused naming it.
+#[test]
+fn a_resumed_fit_equals_an_uninterrupted_one() {
+    use idf::jobs::checkpoint::TrainState;
+    use idf::jobs::train::{train_resumable, Checkpoints};
+    let path = data("resume", "ising", &[("J", "1"), ("h", "0.1")], 3.0, 8, 64);
+    let atlas = Atlas::open(&path).unwrap();
+    let spec = TrainSpec {
+        model: EnergyModel::from_params("ising", &[]).unwrap(),
+        fixed: Vec::new(),
+        steps: 60,
+        batch_size: 8,
+        chains: 8,
+        sampler_steps: 2,
+        learning_rate: 0.01,
+        seed: 9,
+    };
+    let ctx = Context::cpu();
+    let mut saved: Vec<TrainState> = Vec::new();
+    let mut keep = |s: &TrainState| {
+        saved.push(s.clone());
+        Ok(())
+    };
+    let (whole, _) = train_resumable(
+        &ctx,
+        &Config::default(),
+        &atlas,
+        &spec,
+        None,
+        &mut Checkpoints {
+            every: 25,
+            save: Some(&mut keep),
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(
+        saved.iter().map(|s| s.next_step).collect::<Vec<_>>(),
+        [25, 50, 60]
+    );
+    // Through the file, as `idf train --resume` reads it.
+    let ckpt = std::env::temp_dir().join(format!("idf-train-{}.ckpt", std::process::id()));
+    saved[0].write(&ckpt).unwrap();
+    let state = TrainState::read(&ckpt).unwrap();
+    let (resumed, _) = train_resumable(
+        &ctx,
+        &Config::default(),
+        &atlas,
+        &state.spec.clone(),
+        Some(state),
+        &mut Checkpoints::none(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let bits = |r: &idf::jobs::train::TrainReport| -> Vec<(u64, u64, Vec<u64>)> {
+        r.curve
+            .iter()
+            .map(|c| {
+                (
+                    c.step,
+                    c.loss.to_bits(),
+                    c.params.iter().map(|p| p.to_bits()).collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(bits(&resumed), bits(&whole));
+    assert_eq!(resumed.params, whole.params);
+    // Not a checkpoint: the dataset itself.
+    let e = TrainState::read(&path).unwrap_err().to_string();
+    assert!(
+        e.contains(&path.display().to_string()) && e.contains("not an IDF training checkpoint"),
+        "{e}"
+    );
+    std::fs::remove_file(&ckpt).ok();
+    std::fs::remove_file(&path).ok();
+}
+
+/// `idf train` writes its checkpoints and metrics, `--resume` continues to the same numbers,
+/// `idf sample --checkpoint` samples the fitted energy, and a bad checkpoint is a clear error.
+#[test]
+fn the_train_command_checkpoints_resumes_and_samples() {
+    use crate::common::{idf, idf_json};
+    let path = data("cli", "ising", &[("J", "1"), ("h", "0.1")], 3.0, 8, 32);
+    let dir = std::env::temp_dir().join(format!("idf-train-cli-{}", std::process::id()));
+    let at = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let common = [
+        "--backend",
+        "cpu",
+        "--learning-rate",
+        "0.01",
+        "--batch-size",
+        "8",
+        "--chains",
+        "8",
+    ];
+    let (m1, out1, first) = (at("m1.json"), at("whole.ckpt"), at("first.ckpt"));
+    let fit = |steps: &str, out: &str| {
+        let mut args = vec![
+            "train",
+            "--model",
+            "ising",
+            "--data",
+            path.to_str().unwrap(),
+        ];
+        args.extend(["--steps", steps, "--json", "--metrics", &m1, "--out", out]);
+        args.extend(common);
+        idf_json(&args)
+    };
+    let a = fit("40", &out1);
+    fit("15", &first);
+    let (m2, out2) = (at("m2.json"), at("resumed.ckpt"));
+    let b = idf_json(&[
+        "train",
+        "--resume",
+        &first,
+        "--steps",
+        "40",
+        "--backend",
+        "cpu",
+        "--json",
+        "--metrics",
+        &m2,
+        "--out",
+        &out2,
+    ]);
+    assert_eq!(a["params"], b["params"], "resumed: {b}\nwhole: {a}");
+    let curve: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m2).unwrap()).unwrap();
+    assert_eq!(curve["curve"].as_array().unwrap().len(), 40);
+    let sampled = idf_json(&[
+        "sample",
+        "--checkpoint",
+        &out1,
+        "--integrator",
+        "metropolis",
+        "--size",
+        "8",
+        "--chains",
+        "2",
+        "--steps",
+        "10",
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
+    let j = a["params"]["J"]["mean"].as_f64().unwrap();
+    assert!(
+        (sampled["params"]["J"].as_f64().unwrap() - j).abs() < 1e-6,
+        "{sampled}"
+    );
+    for (args, needle) in [
+        (
+            vec![
+                "train".to_string(),
+                "--resume".into(),
+                path.to_str().unwrap().into(),
+            ],
+            "not an IDF training checkpoint",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--resume".into(),
+                out1.clone(),
+                "--model".into(),
+                "phi4".into(),
+            ],
+            "fits ising, not phi4",
+        ),
+        (
+            vec!["sample".into(), "--checkpoint".into(), at("missing.ckpt")],
+            "missing.ckpt",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = idf(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_file(&path).ok();
+}

@@ -23,6 +23,10 @@ pub struct SampleArgs {
     config: Option<PathBuf>,
     #[arg(long, help = super::models_help())]
     model: Option<String>,
+    /// Sample the energy an `idf train` checkpoint fitted: its model and fitted parameters
+    /// (--param still overrides one).
+    #[arg(long, value_name = "CKPT")]
+    checkpoint: Option<PathBuf>,
     /// Model parameter KEY=VALUE (repeatable), e.g. kappa=0.5, or for gmm means=-2,0;2,1.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
@@ -97,7 +101,7 @@ impl SampleArgs {
     fn scene(&self) -> Result<Scene> {
         let mut base = match &self.scene {
             Some(path) => Scene::load(path)?,
-            None if self.model.is_none() => Scene::default_scene(),
+            None if self.model.is_none() && self.checkpoint.is_none() => Scene::default_scene(),
             None => Scene::default(),
         };
         // A different --model starts from that model's defaults, not the scene's parameters.
@@ -106,6 +110,23 @@ impl SampleArgs {
             base.guidance = None;
         }
         let mut params = std::collections::BTreeMap::new();
+        let mut model = self.model.clone();
+        if let Some(path) = &self.checkpoint {
+            let fitted = idf::jobs::checkpoint::TrainState::read(path)?.fitted_model()?;
+            if let Some(other) = self.model.as_deref().filter(|m| *m != fitted.name()) {
+                anyhow::bail!(
+                    "--checkpoint: {} fits {}, not {other}",
+                    path.display(),
+                    fitted.name()
+                );
+            }
+            base.params.clear();
+            base.guidance = None;
+            model = Some(fitted.name().to_string());
+            for p in fitted.params() {
+                params.insert(p.name, SceneParam::Text(p.value.to_string()));
+            }
+        }
         for p in &self.params {
             let (k, v) = super::parse_param(p)?;
             params.insert(k, SceneParam::Text(v));
@@ -116,7 +137,7 @@ impl SampleArgs {
             (None, None) => None,
         };
         let overrides = Scene {
-            model: self.model.clone(),
+            model,
             params,
             size,
             chains: self.chains,

@@ -1,5 +1,7 @@
 //! `idf train`: fit an energy's parameters to an Energy Atlas dataset by maximum likelihood
-//! (persistent contrastive divergence; for Ising also pseudo-likelihood), with standard errors.
+//! (persistent contrastive divergence; for Ising also pseudo-likelihood), with standard errors,
+//! saving checkpoints (`diffusion_checkpoints/MODEL-STEP.ckpt`) that `--resume` continues
+//! exactly and `idf sample --checkpoint` samples.
 
 use std::path::PathBuf;
 
@@ -8,26 +10,40 @@ use clap::Args;
 use serde_json::json;
 
 use idf::io::atlas::Atlas;
+use idf::jobs::checkpoint::TrainState;
 use idf::jobs::config::Config;
-use idf::jobs::train::{ising_pseudo_likelihood, train_diffusion, TrainSpec};
+use idf::jobs::train::{ising_pseudo_likelihood, train_resumable, Checkpoints, TrainSpec};
+
+/// Where checkpoints go unless `--out` names the final one.
+const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
 
 /// The flags of `idf train`.
 #[derive(Args)]
 pub struct TrainArgs {
-    #[arg(long, help = super::models_help())]
-    model: String,
-    /// The dataset: an Energy Atlas .h5 file or a directory of .npy maps with conditions.csv.
-    #[arg(long)]
-    data: PathBuf,
+    #[arg(long, help = super::models_help(), required_unless_present = "resume")]
+    model: Option<String>,
+    /// The dataset: an Energy Atlas .h5 file or a directory of .npy maps with conditions.csv
+    /// (with --resume: default the checkpoint's).
+    #[arg(long, required_unless_present = "resume")]
+    data: Option<PathBuf>,
+    /// Continue the fit a checkpoint saved, exactly (its settings; --steps sets a new end).
+    #[arg(long, value_name = "CKPT")]
+    resume: Option<PathBuf>,
+    /// The final checkpoint (default: diffusion_checkpoints/MODEL-STEPS.ckpt).
+    #[arg(long, value_name = "CKPT")]
+    out: Option<PathBuf>,
+    /// Save diffusion_checkpoints/MODEL-STEP.ckpt every K updates (0: only the final one).
+    #[arg(long, default_value_t = 500)]
+    checkpoint_every: u64,
     /// Starting value of a parameter, KEY=VALUE (repeatable; default: the model's defaults).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
     /// Hold a parameter at its starting value (repeatable).
     #[arg(long = "fix", value_name = "NAME")]
     fixed: Vec<String>,
-    /// Updates.
-    #[arg(long, default_value_t = 2000)]
-    steps: u64,
+    /// Updates (default 2000; with --resume, the checkpoint's end).
+    #[arg(long)]
+    steps: Option<u64>,
     /// Data samples per update (default: Diffusion.batchSize).
     #[arg(long)]
     batch_size: Option<usize>,
@@ -63,32 +79,87 @@ pub fn run(args: TrainArgs) -> Result<()> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    let params = args
-        .params
-        .iter()
-        .map(|p| super::parse_param(p))
-        .collect::<Result<Vec<_>>>()?;
-    let model = idf::EnergyModel::from_params(&args.model, &params)?;
-    let atlas = Atlas::open(&args.data)?;
+    let resume = args.resume.as_deref().map(TrainState::read).transpose()?;
+    let (spec, data) = match &resume {
+        Some(state) => {
+            if let Some(model) = args
+                .model
+                .as_deref()
+                .filter(|m| *m != state.spec.model.name())
+            {
+                anyhow::bail!(
+                    "--resume: the checkpoint fits {}, not {model}",
+                    state.spec.model.name()
+                );
+            }
+            let spec = TrainSpec {
+                steps: args.steps.unwrap_or(state.spec.steps),
+                ..state.spec.clone()
+            };
+            (spec, args.data.clone().unwrap_or(state.data.clone()))
+        }
+        None => {
+            let params = args
+                .params
+                .iter()
+                .map(|p| super::parse_param(p))
+                .collect::<Result<Vec<_>>>()?;
+            let name = args
+                .model
+                .as_deref()
+                .expect("clap requires --model without --resume");
+            let spec = TrainSpec {
+                model: idf::EnergyModel::from_params(name, &params)?,
+                fixed: args.fixed.clone(),
+                steps: args.steps.unwrap_or(2000),
+                batch_size: args.batch_size.unwrap_or(config.diffusion.batch_size),
+                chains: args.chains.unwrap_or(config.diffusion.batch_size),
+                sampler_steps: args.sampler_steps,
+                learning_rate: args.learning_rate.unwrap_or(config.diffusion.learning_rate),
+                seed: args.seed,
+            };
+            (
+                spec,
+                args.data
+                    .clone()
+                    .expect("clap requires --data without --resume"),
+            )
+        }
+    };
+    let atlas = Atlas::open(&data)?;
     atlas.verify_maps()?;
-    let spec = TrainSpec {
-        model,
-        fixed: args.fixed,
-        steps: args.steps,
-        batch_size: args.batch_size.unwrap_or(config.diffusion.batch_size),
-        chains: args.chains.unwrap_or(config.diffusion.batch_size),
-        sampler_steps: args.sampler_steps,
-        learning_rate: args.learning_rate.unwrap_or(config.diffusion.learning_rate),
-        seed: args.seed,
+    let model_name = spec.model.name();
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(CHECKPOINT_DIR).join(format!("{model_name}-{}.ckpt", spec.steps))
+    });
+    let mut save = |state: &TrainState| -> idf::Result<()> {
+        let path = if state.next_step == spec.steps {
+            out.clone()
+        } else {
+            PathBuf::from(CHECKPOINT_DIR).join(format!("{model_name}-{}.ckpt", state.next_step))
+        };
+        state.write(&path)
+    };
+    let mut checkpoints = Checkpoints {
+        every: args.checkpoint_every,
+        save: Some(&mut save),
     };
     let ctx = super::context(args.backend.as_deref())?;
     let bar = super::progress::bar(spec.steps, "updates", "fitting");
-    let report = train_diffusion(&ctx, &config, &atlas, &spec, &mut |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })?;
+    let (report, _) = train_resumable(
+        &ctx,
+        &config,
+        &atlas,
+        &spec,
+        resume,
+        &mut checkpoints,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )?;
     bar.finish_and_clear();
-    let pseudo = match args.model.as_str() {
+    let pseudo = match model_name {
         "ising" => Some(ising_pseudo_likelihood(&atlas)?),
         _ => None,
     };
@@ -104,8 +175,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
         )
     };
     let summary = json!({
-        "model": args.model,
-        "data": args.data,
+        "model": model_name,
+        "data": data,
         "params": params_json(&report.params),
         "pseudo_likelihood": pseudo.as_ref().map(|p| params_json(p)),
         "loss": report.loss,
@@ -115,6 +186,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         "wall_ms": report.wall_ms,
         "backend": report.backend,
         "metrics": args.metrics,
+        "checkpoint": out,
     });
     let mut metrics = summary.clone();
     metrics["curve"] = serde_json::to_value(&report.curve)?;
@@ -138,11 +210,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
         }
         eprintln!(
-            "{} updates on {} in {:.1} s; curves in {}",
+            "{} updates on {} in {:.1} s; curves in {}, checkpoint {}",
             report.steps,
             report.backend,
             report.wall_ms / 1e3,
-            args.metrics.display()
+            args.metrics.display(),
+            out.display()
         );
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! physics baseline; and the project configuration (`idf.yaml`) with its deployment values.
 
 pub mod baseline;
+pub mod checkpoint;
 pub mod config;
 pub mod dataset;
 pub mod deploy;

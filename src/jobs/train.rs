@@ -7,10 +7,12 @@
 //! contrastive divergence, Tieleman 2008, "Training restricted Boltzmann machines using
 //! approximations to the likelihood gradient", ICML), advanced on the backend by an exact
 //! sampler (Metropolis for spins, MALA otherwise). Adam (Kingma & Ba 2015) takes the steps; the
-//! estimate is the Polyak average of the parameters over the second half of the run. Its
+//! estimate is the Polyak average of the parameters over the second half of the updates. Its
 //! standard errors are the asymptotic ones of a maximum-likelihood estimate from N independent
 //! samples: Cov θ̂ = I(θ)⁻¹/N with the Fisher information I = Cov_θ(∂E/∂θ)/T², estimated on the
-//! persistent chains over the second half.
+//! persistent chains over the same updates. Both are formed at the end from what every update
+//! kept (its parameters and its chains' moments), so a fit resumed with a later end averages
+//! exactly what an uninterrupted one does.
 //!
 //! For Ising, [`ising_pseudo_likelihood`] gives an independent estimate (Besag 1975), with
 //! sandwich standard errors.
@@ -24,6 +26,7 @@ use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::RunConfig;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::{Atlas, Minibatches};
+use crate::jobs::checkpoint::TrainState;
 use crate::jobs::config::Config;
 use crate::jobs::scene::{Scene, SceneParam};
 
@@ -146,16 +149,53 @@ pub fn train_diffusion(
     spec: &TrainSpec,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<TrainReport> {
+    let mut none = Checkpoints::none();
+    train_resumable(ctx, config, atlas, spec, None, &mut none, progress).map(|(r, _)| r)
+}
+
+/// Where and how often a fit saves its state.
+pub struct Checkpoints<'a> {
+    /// Updates between saves (0: none but the last).
+    pub every: u64,
+    /// Saves a state (`TrainState::write`, or anything else); `None`: no saving.
+    pub save: Option<&'a mut SaveState<'a>>,
+}
+
+/// What saves a fit's state.
+pub type SaveState<'a> = dyn FnMut(&TrainState) -> Result<()> + 'a;
+
+impl Checkpoints<'_> {
+    /// No saving.
+    pub fn none() -> Checkpoints<'static> {
+        Checkpoints {
+            every: 0,
+            save: None,
+        }
+    }
+}
+
+/// [`train_diffusion`] that can start from a saved `resume` state (its own `spec` then gives
+/// the settings, with `spec.steps` as the new end) and saves its state every
+/// `checkpoints.every` updates and at the end. A resumed fit takes the updates an uninterrupted
+/// one takes, bit for bit on the CPU. Also returns the final state.
+pub fn train_resumable(
+    ctx: &Context,
+    config: &Config,
+    atlas: &Atlas,
+    spec: &TrainSpec,
+    resume: Option<TrainState>,
+    checkpoints: &mut Checkpoints,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(TrainReport, TrainState)> {
     let started = std::time::Instant::now();
-    let mut model = spec.model.clone();
-    let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+    let names: Vec<String> = spec.model.params().into_iter().map(|p| p.name).collect();
     for f in &spec.fixed {
         if !names.contains(f) {
             return Err(IdfError::invalid(
                 "fixed",
                 format!(
                     "{} has no parameter `{f}` ({})",
-                    model.name(),
+                    spec.model.name(),
                     names.join(", ")
                 ),
             ));
@@ -176,24 +216,32 @@ pub fn train_diffusion(
     let t = data_temperature(atlas)?;
     let [c, h, w] = atlas.map_shape();
     let chain_shape = Shape::new(spec.chains, c, h, w)?;
-    model.check_shape(chain_shape)?;
-    let model_name = model.name();
+    spec.model.check_shape(chain_shape)?;
+    let model_name = spec.model.name();
     let not_fittable = || {
         IdfError::invalid(
             "model",
             format!("{model_name} has no parameter gradient: it cannot be fitted yet"),
         )
     };
+    if spec
+        .model
+        .param_gradient(&Field::zeros(chain_shape)?)
+        .is_none()
+    {
+        return Err(not_fittable());
+    }
     // The sampler of the persistent chains: the scene's defaults for this model, with an exact
     // integrator.
-    let method = if model.module().local_moves {
+    let method = if spec.model.module().local_moves {
         "metropolis"
     } else {
         "mala"
     };
     let scene = Scene {
-        model: Some(model.name().to_string()),
-        params: model
+        model: Some(model_name.to_string()),
+        params: spec
+            .model
             .params()
             .into_iter()
             .map(|p| (p.name, SceneParam::Text(p.value.to_string())))
@@ -209,19 +257,49 @@ pub fn train_diffusion(
     };
     let job = scene.resolve(config)?;
     let run: RunConfig = job.run.clone();
-    let mut sim = Simulation::new(ctx, &model, &job.initial_field()?, spec.seed)?;
-    let mut stream = Minibatches::new(atlas, spec.batch_size, spec.seed)?;
     let k = names.len();
-    let (mut m, mut v) = (vec![0.0f64; k], vec![0.0f64; k]);
+    let mut state = match resume {
+        Some(state) => {
+            if state.samples != atlas.len() || state.chains.shape() != chain_shape {
+                return Err(IdfError::invalid(
+                    "resume",
+                    format!(
+                        "the checkpoint fits {} samples with chains of shape {:?}; this dataset \
+                         has {} samples of maps {:?}",
+                        state.samples,
+                        state.chains.shape().dims(),
+                        atlas.len(),
+                        [c, h, w]
+                    ),
+                ));
+            }
+            state
+        }
+        None => TrainState {
+            spec: spec.clone(),
+            data: atlas.path().to_path_buf(),
+            samples: atlas.len(),
+            theta: spec.model.params().iter().map(|p| p.value as f64).collect(),
+            adam_m: vec![0.0; k],
+            adam_v: vec![0.0; k],
+            next_step: 0,
+            moments: Vec::new(),
+            curve: Vec::new(),
+            chains: job.initial_field()?,
+            sampler_step: 0,
+            cursor: (0, 0),
+        },
+    };
+    state.spec.steps = spec.steps;
+    let mut model = state.spec.model.clone();
+    let mut sim = Simulation::new(ctx, &model, &state.chains, spec.seed)?;
+    sim.seek(state.sampler_step);
+    let mut stream = Minibatches::new(atlas, spec.batch_size, spec.seed)?;
+    stream.seek(state.cursor)?;
     let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8f64);
-    let mut theta: Vec<f64> = model.params().iter().map(|p| p.value as f64).collect();
-    let mut curve = Vec::with_capacity(spec.steps as usize);
-    let half = spec.steps / 2;
-    let (mut averaged, mut averaged_n) = (vec![0.0f64; k], 0.0f64);
-    let mut chain_stats: Vec<Vec<f64>> = Vec::new();
     let sites = (c * h * w) as f64;
-    progress(0, spec.steps);
-    for step in 0..spec.steps {
+    progress(state.next_step, spec.steps);
+    for step in state.next_step..spec.steps {
         let batch = stream.next_batch()?;
         let data = Field::from_vec(Shape::new(spec.batch_size, c, h, w)?, batch.maps)?;
         let g_data = mean_gradient(&model.param_gradient(&data).ok_or_else(not_fittable)?, t);
@@ -231,7 +309,8 @@ pub fn train_diffusion(
             .param_gradient(&sim.field()?)
             .ok_or_else(not_fittable)?;
         let g_model = mean_gradient(&rows, t);
-        let loss = theta
+        let loss = state
+            .theta
             .iter()
             .zip(g_data.iter().zip(&g_model))
             .map(|(th, (d, m))| th * (d - m))
@@ -239,42 +318,48 @@ pub fn train_diffusion(
             / sites;
         // Adam on the free parameters; a step that leaves the energy unbounded is not taken.
         let mut next = model.clone();
-        let mut proposed = theta.clone();
+        let mut proposed = state.theta.clone();
         for j in (0..k).filter(|&j| free[j]) {
             let g = g_data[j] - g_model[j];
-            m[j] = beta1 * m[j] + (1.0 - beta1) * g;
-            v[j] = beta2 * v[j] + (1.0 - beta2) * g * g;
-            let m_hat = m[j] / (1.0 - beta1.powi(step as i32 + 1));
-            let v_hat = v[j] / (1.0 - beta2.powi(step as i32 + 1));
+            let (m, v) = (&mut state.adam_m[j], &mut state.adam_v[j]);
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            let m_hat = *m / (1.0 - beta1.powi(step as i32 + 1));
+            let v_hat = *v / (1.0 - beta2.powi(step as i32 + 1));
             proposed[j] -= spec.learning_rate * m_hat / (v_hat.sqrt() + eps);
             next.set_value(&names[j], proposed[j] as f32)?;
         }
         if next.check_bounded_below().is_ok() {
-            theta = proposed;
+            state.theta = proposed;
             model = next;
             sim.set_model(ctx, &model)?;
         }
-        if step >= half {
-            for (a, th) in averaged.iter_mut().zip(&theta) {
-                *a += th;
-            }
-            averaged_n += 1.0;
-            chain_stats.extend(rows);
-        }
-        curve.push(TrainRecord {
+        state.moments.push(moments(&rows));
+        state.curve.push(TrainRecord {
             step,
             loss,
-            params: theta.clone(),
+            params: state.theta.clone(),
         });
+        state.next_step = step + 1;
         progress(step + 1, spec.steps);
+        let last = step + 1 == spec.steps;
+        let due = last || (checkpoints.every > 0 && (step + 1) % checkpoints.every == 0);
+        if let Some(save) = checkpoints.save.as_mut().filter(|_| due) {
+            state.spec.model = model.clone();
+            state.chains = sim.field()?;
+            state.sampler_step = sim.steps_taken();
+            state.cursor = stream.cursor();
+            save(&state)?;
+        }
     }
-    let mean: Vec<f64> = if averaged_n > 0.0 {
-        averaged.iter().map(|a| a / averaged_n).collect()
-    } else {
-        theta.clone()
-    };
-    let stderr = fisher_stderr(&chain_stats, &free, t, atlas.len());
-    Ok(TrainReport {
+    state.spec.model = model.clone();
+    state.chains = sim.field()?;
+    state.sampler_step = sim.steps_taken();
+    state.cursor = stream.cursor();
+    let mean = state.fitted();
+    let window = state.averaged_window();
+    let stderr = fisher_stderr(&state.moments[window], &free, t, atlas.len());
+    let report = TrainReport {
         params: names
             .iter()
             .enumerate()
@@ -285,42 +370,59 @@ pub fn train_diffusion(
                 fixed: !free[j],
             })
             .collect(),
-        loss: curve.last().map_or(f64::NAN, |r| r.loss),
-        curve,
+        loss: state.curve.last().map_or(f64::NAN, |r| r.loss),
+        curve: state.curve.clone(),
         steps: spec.steps,
         samples: atlas.len(),
         temperature: t,
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
         backend: ctx.backend().to_string(),
-    })
+    };
+    Ok((report, state))
 }
 
-/// Standard errors of the free parameters of a maximum-likelihood fit to `n` samples:
-/// √diag(I⁻¹/n), with I the covariance of ∂E/∂θ over `rows` (model samples) divided by t².
-/// Fixed parameters get 0; a singular information gives NaN.
-fn fisher_stderr(rows: &[Vec<f64>], free: &[bool], t: f64, n: usize) -> Vec<f64> {
-    let idx: Vec<usize> = (0..free.len()).filter(|&j| free[j]).collect();
-    let mut out = vec![0.0; free.len()];
-    if rows.len() < 2 || idx.is_empty() {
-        return out;
-    }
-    let count = rows.len() as f64;
-    let mean: Vec<f64> = idx
-        .iter()
-        .map(|&j| rows.iter().map(|r| r[j]).sum::<f64>() / count)
-        .collect();
-    let d = idx.len();
-    let mut info = vec![vec![0.0; d]; d];
+/// One update's moments of ∂E/∂θ over the persistent chains (`rows`, [chains][k]): the count,
+/// the k sums and the k² sums of products, so that the Fisher information over any window of
+/// updates can be formed later (and a resumed fit keeps them in its checkpoint).
+fn moments(rows: &[Vec<f64>]) -> Vec<f64> {
+    let k = rows.first().map_or(0, Vec::len);
+    let mut m = vec![0.0; 1 + k + k * k];
+    m[0] = rows.len() as f64;
     for r in rows {
-        for a in 0..d {
-            for b in 0..d {
-                info[a][b] += (r[idx[a]] - mean[a]) * (r[idx[b]] - mean[b]);
+        for i in 0..k {
+            m[1 + i] += r[i];
+            for j in 0..k {
+                m[1 + k + i * k + j] += r[i] * r[j];
             }
         }
     }
-    for row in &mut info {
-        for x in row.iter_mut() {
-            *x /= (count - 1.0) * t * t;
+    m
+}
+
+/// Standard errors of the free parameters of a maximum-likelihood fit to `n` samples:
+/// √diag(I⁻¹/n), with I the covariance of ∂E/∂θ over the model samples whose [`moments`] are
+/// `window`, divided by t². Fixed parameters get 0; a singular information gives NaN.
+fn fisher_stderr(window: &[Vec<f64>], free: &[bool], t: f64, n: usize) -> Vec<f64> {
+    let k = free.len();
+    let idx: Vec<usize> = (0..k).filter(|&j| free[j]).collect();
+    let mut out = vec![0.0; k];
+    let mut total = vec![0.0; 1 + k + k * k];
+    for m in window {
+        for (acc, v) in total.iter_mut().zip(m) {
+            *acc += v;
+        }
+    }
+    let count = total[0];
+    if count < 2.0 || idx.is_empty() {
+        return out;
+    }
+    let mean = |i: usize| total[1 + i] / count;
+    let d = idx.len();
+    let mut info = vec![vec![0.0; d]; d];
+    for (a, &i) in idx.iter().enumerate() {
+        for (b, &j) in idx.iter().enumerate() {
+            let co = (total[1 + k + i * k + j] - count * mean(i) * mean(j)) / (count - 1.0);
+            info[a][b] = co / (t * t);
         }
     }
     match invert(info) {

@@ -1,0 +1,277 @@
+//! Training checkpoints (`diffusion_checkpoints/NAME-STEP.ckpt`): an HDF5 file with everything
+//! a fit needs to continue exactly where it stopped: the parameters, Adam's moments, the
+//! persistent chains and the step counter that keys their random numbers, the minibatch cursor,
+//! the running averages behind the estimate and its errors, the curves so far, and the fit's
+//! settings. Written through a temporary name, so a checkpoint on disk is always complete.
+
+use std::path::{Path, PathBuf};
+
+use hdf5::types::VarLenUnicode;
+use hdf5_metno as hdf5;
+
+use crate::engine::energies::EnergyModel;
+use crate::engine::field::Field;
+use crate::error::{IdfError, Result};
+use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with};
+use crate::jobs::train::{TrainRecord, TrainSpec};
+
+/// The `format` attribute of a checkpoint.
+pub const FORMAT: &str = "idf-train-checkpoint";
+/// The version this build writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// A fit in progress, as a checkpoint holds it.
+#[derive(Clone, Debug)]
+pub struct TrainState {
+    /// The fit's settings (its model carries the current parameters).
+    pub spec: TrainSpec,
+    /// The dataset it fits.
+    pub data: PathBuf,
+    /// Samples in the dataset (checked on resume).
+    pub samples: usize,
+    /// The current parameters, in [`EnergyModel::params`] order.
+    pub theta: Vec<f64>,
+    /// Adam's first moments.
+    pub adam_m: Vec<f64>,
+    /// Adam's second moments.
+    pub adam_v: Vec<f64>,
+    /// The index of the next update.
+    pub next_step: u64,
+    /// Per update, the moments of ∂E/∂θ over the persistent chains: the count, the k sums and
+    /// the k² sums of products (for the Fisher information).
+    pub moments: Vec<Vec<f64>>,
+    /// The updates so far.
+    pub curve: Vec<TrainRecord>,
+    /// The persistent chains.
+    pub chains: Field,
+    /// The chains' step counter (it keys their random numbers).
+    pub sampler_step: u64,
+    /// The minibatch cursor (epoch, position).
+    pub cursor: (u64, usize),
+}
+
+impl TrainState {
+    /// The updates the estimate averages: the second half of `spec.steps` (those taken so far).
+    pub fn averaged_window(&self) -> std::ops::Range<usize> {
+        let end = self.curve.len();
+        (self.spec.steps / 2).min(end as u64) as usize..end
+    }
+
+    /// The estimate so far: the parameters averaged over [`averaged_window`](Self::averaged_window),
+    /// or the current ones when it is empty.
+    pub fn fitted(&self) -> Vec<f64> {
+        let window = &self.curve[self.averaged_window()];
+        if window.is_empty() {
+            return self.theta.clone();
+        }
+        (0..self.theta.len())
+            .map(|j| window.iter().map(|r| r.params[j]).sum::<f64>() / window.len() as f64)
+            .collect()
+    }
+
+    /// The model with the estimate's parameters.
+    pub fn fitted_model(&self) -> Result<EnergyModel> {
+        let mut model = self.spec.model.clone();
+        let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+        for (name, value) in names.iter().zip(self.fitted()) {
+            model.set_value(name, value as f32)?;
+        }
+        Ok(model)
+    }
+
+    /// Writes the checkpoint to `path` atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let k = self.theta.len();
+        write_with(path, |f| {
+            write_text_attr(f, "format", FORMAT)?;
+            f.new_attr::<u64>()
+                .create("format_version")?
+                .write_scalar(&FORMAT_VERSION)?;
+            write_text_attr(f, "idf_version", env!("CARGO_PKG_VERSION"))?;
+            write_text_attr(f, "model", self.spec.model.name())?;
+            let names: Vec<String> = self
+                .spec
+                .model
+                .params()
+                .into_iter()
+                .map(|p| p.name)
+                .collect();
+            write_text_attr(f, "param_names", &names.join(","))?;
+            write_text_attr(f, "fixed", &self.spec.fixed.join(","))?;
+            write_text_attr(f, "data", &self.data.to_string_lossy())?;
+            for (name, value) in [
+                ("samples", self.samples as u64),
+                ("steps", self.spec.steps),
+                ("batch_size", self.spec.batch_size as u64),
+                ("chains", self.spec.chains as u64),
+                ("sampler_steps", self.spec.sampler_steps),
+                ("seed", self.spec.seed as u64),
+                ("next_step", self.next_step),
+                ("sampler_step", self.sampler_step),
+                ("cursor_epoch", self.cursor.0),
+                ("cursor_position", self.cursor.1 as u64),
+            ] {
+                f.new_attr::<u64>().create(name)?.write_scalar(&value)?;
+            }
+            f.new_attr::<f64>()
+                .create("learning_rate")?
+                .write_scalar(&self.spec.learning_rate)?;
+            for (name, values) in [
+                ("theta", &self.theta),
+                ("adam_m", &self.adam_m),
+                ("adam_v", &self.adam_v),
+                ("fitted", &self.fitted()),
+            ] {
+                f.new_dataset::<f64>()
+                    .shape(values.len())
+                    .create(name)?
+                    .write_raw(values)?;
+            }
+            let moments: Vec<f64> = self.moments.iter().flatten().copied().collect();
+            f.new_dataset::<f64>()
+                .shape([self.moments.len(), 1 + k + k * k])
+                .create("moments")?
+                .write_raw(&moments)?;
+            let steps: Vec<u64> = self.curve.iter().map(|r| r.step).collect();
+            let losses: Vec<f64> = self.curve.iter().map(|r| r.loss).collect();
+            let params: Vec<f64> = self.curve.iter().flat_map(|r| r.params.clone()).collect();
+            let curve = f.create_group("curve")?;
+            curve
+                .new_dataset::<u64>()
+                .shape(steps.len())
+                .create("step")?
+                .write_raw(&steps)?;
+            curve
+                .new_dataset::<f64>()
+                .shape(losses.len())
+                .create("loss")?
+                .write_raw(&losses)?;
+            curve
+                .new_dataset::<f64>()
+                .shape([self.curve.len(), k])
+                .create("params")?
+                .write_raw(&params)?;
+            put_field(&f.create_group("chains")?, &self.chains)
+        })
+    }
+
+    /// Reads a checkpoint. Errors name the file: not a checkpoint, another format version, a
+    /// model the registry does not know, missing or inconsistent datasets.
+    pub fn read(path: &Path) -> Result<TrainState> {
+        let bad = |message: String| IdfError::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let h5 = |e: hdf5::Error| bad(format!("HDF5: {e}"));
+        let file = open(path)?;
+        let text = |name: &str| -> Result<String> {
+            file.attr(name)
+                .and_then(|a| a.read_scalar::<VarLenUnicode>())
+                .map(|v| v.to_string())
+                .map_err(|_| {
+                    bad(format!(
+                        "no `{name}` attribute: not an IDF training checkpoint"
+                    ))
+                })
+        };
+        if text("format")? != FORMAT {
+            return Err(bad("not an IDF training checkpoint".into()));
+        }
+        let int = |name: &str| -> Result<u64> {
+            file.attr(name)
+                .and_then(|a| a.read_scalar::<u64>())
+                .map_err(|_| bad(format!("no `{name}` attribute")))
+        };
+        let version = int("format_version")?;
+        if version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "checkpoint format version {version}; this IDF reads version {FORMAT_VERSION}"
+            )));
+        }
+        let real = |name: &str| -> Result<f64> {
+            file.attr(name)
+                .and_then(|a| a.read_scalar::<f64>())
+                .map_err(|_| bad(format!("no `{name}` attribute")))
+        };
+        let vector = |name: &str| -> Result<Vec<f64>> {
+            file.dataset(name)
+                .and_then(|d| d.read_raw::<f64>())
+                .map_err(|_| bad(format!("no `{name}` dataset")))
+        };
+        let model_name = text("model")?;
+        let names = text("param_names")?;
+        let theta = vector("theta")?;
+        let mut model = EnergyModel::from_params(&model_name, &[])?;
+        let own: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+        if own.join(",") != names || theta.len() != own.len() {
+            return Err(bad(format!(
+                "its parameters ({names}) are not those of {model_name} in this IDF ({})",
+                own.join(",")
+            )));
+        }
+        for (name, value) in own.iter().zip(&theta) {
+            model.set_value(name, *value as f32)?;
+        }
+        let k = theta.len();
+        let moments = vector("moments")?;
+        let width = 1 + k + k * k;
+        let curve = file.group("curve").map_err(h5)?;
+        let steps = curve
+            .dataset("step")
+            .and_then(|d| d.read_raw::<u64>())
+            .map_err(h5)?;
+        let losses = curve
+            .dataset("loss")
+            .and_then(|d| d.read_raw::<f64>())
+            .map_err(h5)?;
+        let params = curve
+            .dataset("params")
+            .and_then(|d| d.read_raw::<f64>())
+            .map_err(h5)?;
+        if losses.len() != steps.len()
+            || params.len() != steps.len() * k
+            || moments.len() != steps.len() * width
+        {
+            return Err(bad(
+                "its curves or chain statistics do not match its parameters".into(),
+            ));
+        }
+        let fixed = text("fixed")?;
+        Ok(TrainState {
+            spec: TrainSpec {
+                model,
+                fixed: fixed
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                steps: int("steps")?,
+                batch_size: int("batch_size")? as usize,
+                chains: int("chains")? as usize,
+                sampler_steps: int("sampler_steps")?,
+                learning_rate: real("learning_rate")?,
+                seed: int("seed")? as u32,
+            },
+            data: PathBuf::from(text("data")?),
+            samples: int("samples")? as usize,
+            theta,
+            adam_m: vector("adam_m")?,
+            adam_v: vector("adam_v")?,
+            next_step: int("next_step")?,
+            moments: moments.chunks(width).map(<[f64]>::to_vec).collect(),
+            curve: steps
+                .iter()
+                .zip(&losses)
+                .zip(params.chunks(k.max(1)))
+                .map(|((step, loss), p)| TrainRecord {
+                    step: *step,
+                    loss: *loss,
+                    params: p.to_vec(),
+                })
+                .collect(),
+            chains: get_field(&file.group("chains").map_err(h5)?, path)?,
+            sampler_step: int("sampler_step")?,
+            cursor: (int("cursor_epoch")?, int("cursor_position")? as usize),
+        })
+    }
+}
