@@ -291,6 +291,19 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             400,
             "steps",
         ),
+        // DDPM's timesteps are its steps: a schedule table of 24 GB once aborted the server.
+        (
+            "/diffuse",
+            r#"{"model": "gmm", "integrator": "ddpm", "steps": 3000000000}"#,
+            400,
+            "steps",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "gmm", "integrator": "ddpm", "steps": 18446744073709551615}"#,
+            400,
+            "steps",
+        ),
         (
             "/predict",
             r#"{"model": "phi4", "shape": [4, 4], "field": [1, 2], "steps": 3}"#,
@@ -495,6 +508,34 @@ fn a_timed_out_request_frees_the_device() {
         waited < Duration::from_secs(6),
         "the small request waited {waited:?}"
     );
+}
+
+/// An abandoned `/optimize` run stops too, population annealing and annealing included: their
+/// runs end a segment after about 0.1 s of CPU work, however large the field (issue 20.10).
+#[test]
+fn an_abandoned_optimization_frees_the_device() {
+    let server = start(Limits::default(), None);
+    for method in ["population", "anneal", "tempering"] {
+        let body = format!(
+            r#"{{"model": "ising", "shape": [128, 128], "replicas": 16, "method": "{method}", "steps": 10000}}"#
+        );
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        write!(s, "POST /optimize HTTP/1.1\r\nHost: idf\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        drop(s);
+        let started = std::time::Instant::now();
+        let (status, v) = post(
+            server.addr,
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [4, 4], "chains": 1, "steps": 2}"#,
+        );
+        assert_eq!(status, 200, "{method}: {v}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{method}: the next request waited {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 /// The service uses the configuration it is given: `Diffusion.batchSize` sets the default

@@ -43,6 +43,10 @@ impl FromStr for NoiseSchedule {
     }
 }
 
+/// The most timesteps a noise schedule has: far past the 1000 of the DDPM papers, and small
+/// enough that its tables (16 bytes a step) never strain memory.
+pub const MAX_TIMESTEPS: usize = 1_000_000;
+
 /// The discrete noise schedule: β_t and ᾱ_t for t = 1..=T (ᾱ_0 = 1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnergyScheduler {
@@ -57,10 +61,13 @@ impl EnergyScheduler {
         Self::new(NoiseSchedule::Cosine, timesteps)
     }
 
-    /// A schedule of either family.
+    /// A schedule of either family, of 1 to [`MAX_TIMESTEPS`] timesteps.
     pub fn new(kind: NoiseSchedule, timesteps: usize) -> Result<Self> {
-        if timesteps == 0 {
-            return Err(IdfError::invalid("timesteps", "must be at least 1"));
+        if timesteps == 0 || timesteps > MAX_TIMESTEPS {
+            return Err(IdfError::invalid(
+                "timesteps",
+                format!("{timesteps}: use 1 to {MAX_TIMESTEPS}"),
+            ));
         }
         let n = timesteps as f64;
         let betas: Vec<f64> = (1..=timesteps)

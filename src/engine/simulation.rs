@@ -1,7 +1,7 @@
 //! [`Simulation`]: a field resident on a backend with an energy, advanced by recorded dispatches.
 //!
-//! Steps are recorded in segments of about [`SEGMENT_DISPATCHES`] and submitted once per
-//! segment; observables are written to a trace on the backend at the steps a run asks for and
+//! Steps are recorded in segments of at most [`SEGMENT_DISPATCHES`] dispatches (or about 0.1 s
+//! of CPU work, see [`SEGMENT_WORK_CPU`]) and submitted once per segment; observables are written to a trace on the backend at the steps a run asks for and
 //! read back once at its end. Divergence is caught by the kernels themselves (the first
 //! non-finite step is kept in the status buffer) and checked once per segment. Every method of
 //! a simulation is in this file; what a step records is [`StepRule::record`].
@@ -22,6 +22,12 @@ use crate::kernels::{
 
 /// Dispatches recorded before a submission (and a divergence check).
 const SEGMENT_DISPATCHES: usize = 1024;
+/// Site evaluations after which a segment ends early on the CPU (about 0.1 s of work there), so
+/// that a stop request or a divergence is seen within that time even on large fields.
+const SEGMENT_WORK_CPU: u64 = 1 << 22;
+/// The same on a GPU, where each segment costs a submission and a 4-byte read (a few ms of
+/// work on a large GPU; seconds on a software adapter).
+const SEGMENT_WORK_GPU: u64 = 1 << 28;
 
 /// Steps fused per dispatch by default: on hardware GPUs fusion saves dispatches and memory
 /// traffic; on software adapters (lavapipe, llvmpipe) workgroup barriers run as CPU loops and the
@@ -377,9 +383,21 @@ impl Simulation {
             }
         }
         let mut i = 0;
+        let step_work = (self.shape.len() as u64).saturating_mul(self.model.cost_per_site());
+        let segment_budget = if self.exec.is_gpu() {
+            SEGMENT_WORK_GPU
+        } else {
+            SEGMENT_WORK_CPU
+        };
+        let mut segment_work = 0u64;
         while i < n {
             let rule = rule_of(i);
             let run = self.fusible_run(&rule, i, n, rule_of, record_at);
+            segment_work = segment_work.saturating_add(
+                step_work
+                    .saturating_mul(rule.evaluations_per_site())
+                    .saturating_mul(run),
+            );
             if run > 1 {
                 self.current = rule.record_fused(
                     self.base_params(&rule),
@@ -396,7 +414,8 @@ impl Simulation {
                 self.push_record(&rule, record, swap, &mut dispatches);
                 record += 1;
             }
-            if dispatches.len() >= SEGMENT_DISPATCHES || i == n {
+            if dispatches.len() >= SEGMENT_DISPATCHES || segment_work >= segment_budget || i == n {
+                segment_work = 0;
                 self.exec.execute(&dispatches)?;
                 dispatches.clear();
                 let status = self.exec.read_status()?;

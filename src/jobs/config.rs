@@ -182,8 +182,12 @@ impl Config {
                 d.noise_schedule
             ));
         }
-        if d.timesteps == 0 {
-            return Err("Diffusion.timesteps: expected at least 1".into());
+        let most = crate::engine::diffusion::MAX_TIMESTEPS;
+        if d.timesteps == 0 || d.timesteps > most {
+            return Err(format!(
+                "Diffusion.timesteps: expected 1 to {most}, got {}",
+                d.timesteps
+            ));
         }
         if d.batch_size == 0 {
             return Err("Diffusion.batchSize: expected at least 1".into());

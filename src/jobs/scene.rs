@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::capsules::creative::load_target;
-use crate::engine::diffusion::EnergyScheduler;
+use crate::engine::diffusion::{EnergyScheduler, MAX_TIMESTEPS};
 use crate::engine::energies::{EnergyModel, Guidance};
 use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
@@ -518,6 +518,13 @@ impl Scene {
             TemperatureSchedule::new(kind, t_start, temperature)?
         };
         let timesteps = match (method, self.steps) {
+            // DDPM takes one step per timestep: checked before its tables are built.
+            (Method::Ddpm, Some(s)) if s == 0 || s > MAX_TIMESTEPS as u64 => {
+                return Err(self.error(
+                    "steps",
+                    format!("{s}: DDPM takes one step per timestep; use 1 to {MAX_TIMESTEPS}"),
+                ))
+            }
             (Method::Ddpm, Some(s)) => s as usize,
             _ => config.diffusion.timesteps,
         };
