@@ -291,6 +291,24 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             400,
             "steps",
         ),
+        (
+            "/optimize",
+            r#"{"model": "ising", "shape": [8, 8], "replicas": 0}"#,
+            400,
+            "replicas",
+        ),
+        (
+            "/optimize",
+            r#"{"model": "ising", "shape": [8, 8], "replicas": 100000000}"#,
+            413,
+            "replicas",
+        ),
+        (
+            "/predict",
+            r#"{"model": "phi4", "shape": [4, 4], "field": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "steps": 3, "ensemble": 0}"#,
+            400,
+            "ensemble",
+        ),
         // DDPM's timesteps are its steps: a schedule table of 24 GB once aborted the server.
         (
             "/diffuse",
@@ -631,6 +649,8 @@ fn the_spec_is_valid_openapi_and_lists_every_route() {
         "/predict",
         "/energies",
         "/healthz",
+        "/metrics",
+        "/openapi.yaml",
     ] {
         assert!(
             text.contains(&format!("\n  {route}:\n")),

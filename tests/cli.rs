@@ -396,6 +396,31 @@ fn outputs_are_checked_before_the_run_and_pipes_close_quietly() {
         ],
         "`out`",
     );
+    fails_with(
+        &["baseline", "--backend", "cpu", "--out", "b.npy"],
+        "a physics baseline is written as HDF5",
+    );
+    fails_with(
+        &["validate", "--backend", "cpu", "--out", "v.h5"],
+        "written as JSON",
+    );
+    assert!(!std::path::Path::new("b.npy").exists() && !std::path::Path::new("v.h5").exists());
+    for t in ["nan", "inf", "0"] {
+        fails_with(
+            &[
+                "optimize",
+                "--backend",
+                "cpu",
+                "--size",
+                "8",
+                "--method",
+                "population",
+                "--t-start",
+                t,
+            ],
+            "`t_start`",
+        );
+    }
     // `true` exits at once, long before idf has found its adapters and prints.
     let err = std::env::temp_dir().join(format!("idf-pipe-{}.txt", std::process::id()));
     let status = std::process::Command::new("sh")

@@ -17,7 +17,7 @@ use super::{ApiError, ApiState};
 use crate::context::{Cancel, Context};
 use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::energies::{GraphEnergy, GraphKind};
-use crate::engine::field::{Field, Shape};
+use crate::engine::field::{Field, Shape, MAX_CHAINS};
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::StepRule;
@@ -61,6 +61,19 @@ fn typed<T: serde::de::DeserializeOwned>(
         };
         ApiError::bad(&field, message)
     })
+}
+
+/// A count of chains (`replicas`, `ensemble`) checked by its own name: 1 to [`MAX_CHAINS`].
+fn check_chains(name: &str, count: usize) -> Result<(), ApiError> {
+    match count {
+        0 => Err(ApiError::bad(name, "must be at least 1")),
+        c if c > MAX_CHAINS => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some(name),
+            format!("{c} is over the limit of {MAX_CHAINS}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn params(map: &BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, String)>, ApiError> {
@@ -346,6 +359,7 @@ pub async fn optimize(
             };
             // Checked before anything of that size is allocated.
             let replicas = req.replicas.unwrap_or(8);
+            check_chains("replicas", replicas)?;
             check_size(&state, g.nodes.saturating_mul(replicas), 0)?;
             let fields = g.fields.clone().unwrap_or_else(|| vec![0.0; g.nodes]);
             if fields.len() != g.nodes {
@@ -366,6 +380,7 @@ pub async fn optimize(
         .is_lattice()
         .then(|| req.shape.unwrap_or([32, 32]));
     let replicas = req.replicas.unwrap_or(8);
+    check_chains("replicas", replicas)?;
     let steps = req.steps.unwrap_or(1000);
     let sites = model.shape(replicas, size)?.len();
     // One evaluation per site and step (a sweep or a Langevin step) of the energy.
@@ -426,6 +441,7 @@ pub async fn predict(
     }
     let [h, w] = req.shape;
     let ensemble = req.ensemble.unwrap_or(16);
+    check_chains("ensemble", ensemble)?;
     let shape = Shape::new(ensemble, 1, h, w)?;
     if req.field.len() != h * w {
         return Err(ApiError::bad(
@@ -514,4 +530,16 @@ pub async fn healthz(State(state): State<Arc<ApiState>>) -> Json<serde_json::Val
     Json(
         json!({"status": "ok", "backend": state.ctx.backend().to_string(), "adapter": state.ctx.adapter_name()}),
     )
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "the metrics, Prometheus text format 0.0.4", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<Arc<ApiState>>) -> String {
+    state.metrics.render()
+}
+
+/// This service's OpenAPI document.
+#[utoipa::path(get, path = "/openapi.yaml", responses((status = 200, description = "the OpenAPI 3.1 document, YAML", content_type = "application/yaml", body = String)))]
+pub async fn openapi() -> String {
+    super::openapi_yaml()
 }

@@ -280,7 +280,9 @@ impl IntoResponse for ApiError {
         handlers::optimize,
         handlers::predict,
         handlers::energies,
-        handlers::healthz
+        handlers::healthz,
+        handlers::metrics,
+        handlers::openapi
     ),
     components(schemas(
         types::DiffuseRequest,
@@ -378,11 +380,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/predict", post(handlers::predict))
         .route("/energies", get(handlers::energies))
         .route("/healthz", get(handlers::healthz))
-        .route(
-            "/metrics",
-            get(|State(s): State<Arc<ApiState>>| async move { s.metrics.render() }),
-        )
-        .route("/openapi.yaml", get(|| async { openapi_yaml() }))
+        .route("/metrics", get(handlers::metrics))
+        .route("/openapi.yaml", get(handlers::openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, None, "no such route".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -24,6 +24,7 @@ pub fn run(args: BaselineArgs) -> Result<()> {
     let ctx = super::context(args.backend.as_deref())?;
     match (args.out, args.check) {
         (Some(path), None) => {
+            idf::io::hdf5::check_h5_path(&path, "out", "a physics baseline")?;
             idf::jobs::baseline::write_baseline(&ctx, &path)?;
             println!("wrote {} on {}", path.display(), ctx.describe());
             Ok(())

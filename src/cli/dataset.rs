@@ -143,17 +143,7 @@ fn run_synth(args: SynthArgs) -> Result<()> {
         (None, Some(text)) => parse_shape(text)?,
         (None, None) => [32, 32],
     };
-    let h5 = args
-        .out
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e == "h5" || e == "hdf5");
-    if !h5 {
-        anyhow::bail!(
-            "--out: {}: an Energy Atlas dataset is HDF5; name it .h5 or .hdf5",
-            args.out.display()
-        );
-    }
+    idf::io::hdf5::check_h5_path(&args.out, "out", "an Energy Atlas dataset")?;
     let spec = SynthSpec {
         model: args.model,
         params: args

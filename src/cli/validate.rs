@@ -34,6 +34,12 @@ pub struct ValidateArgs {
 
 /// Runs `idf validate`.
 pub fn run(args: ValidateArgs) -> Result<()> {
+    if args.out.extension().and_then(|e| e.to_str()) != Some("json") {
+        anyhow::bail!(
+            "--out: {}: the ELF report is written as JSON; name it .json",
+            args.out.display()
+        );
+    }
     let config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),

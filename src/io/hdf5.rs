@@ -201,6 +201,12 @@ pub fn write_trace(path: &Path, trace: &RunTrace) -> Result<()> {
 /// Checks that `path` names an HDF5 file (`.h5` or `.hdf5`), where a trace is written: before a
 /// run, so that a long one is not lost to the name.
 pub fn check_trace_path(path: &Path) -> Result<()> {
+    check_h5_path(path, "trace", "a trace")
+}
+
+/// Checks that `path`, given as `param`, names an HDF5 file (`.h5` or `.hdf5`) for `what`
+/// (“a trace”), before anything is computed for it.
+pub fn check_h5_path(path: &Path, param: &str, what: &str) -> Result<()> {
     let h5 = path
         .extension()
         .and_then(|e| e.to_str())
@@ -209,9 +215,9 @@ pub fn check_trace_path(path: &Path) -> Result<()> {
         Ok(())
     } else {
         Err(IdfError::invalid(
-            "trace",
+            param,
             format!(
-                "{}: a trace is written as HDF5; name it .h5 or .hdf5",
+                "{}: {what} is written as HDF5; name it .h5 or .hdf5",
                 path.display()
             ),
         ))

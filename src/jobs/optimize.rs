@@ -185,8 +185,20 @@ pub fn optimize(
             ));
         }
     }
-    if !(spec.t_end > 0.0 && spec.t_start >= spec.t_end && spec.t_start.is_finite()) {
-        return Err(IdfError::invalid("temperature", "need 0 < t_end ≤ t_start"));
+    if !(spec.t_end > 0.0 && spec.t_end.is_finite()) {
+        return Err(IdfError::invalid(
+            "temperature",
+            format!("{}: need a finite temperature > 0", spec.t_end),
+        ));
+    }
+    if !(spec.t_start >= spec.t_end && spec.t_start.is_finite()) {
+        return Err(IdfError::invalid(
+            "t_start",
+            format!(
+                "{}: need a finite start temperature at or above the final {}",
+                spec.t_start, spec.t_end
+            ),
+        ));
     }
     let discrete = model.state().is_discrete();
     let shape = model.shape(spec.replicas, spec.size)?;
