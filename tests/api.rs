@@ -309,6 +309,31 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             400,
             "ensemble",
         ),
+        // Type, missing and unknown keys are named by their path, on every route.
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "return_samples": "yes"}"#,
+            400,
+            "return_samples",
+        ),
+        (
+            "/diffuse",
+            r#"{"model": "phi4", "shape": [2, 2], "initial": [1, 2, "a", 4]}"#,
+            400,
+            "initial[2]",
+        ),
+        (
+            "/optimize",
+            r#"{"graph": {"edges": []}}"#,
+            400,
+            "graph.nodes",
+        ),
+        (
+            "/optimize",
+            r#"{"graph": {"nodes": 3, "edges": [], "extra": 1}}"#,
+            400,
+            "graph.extra",
+        ),
         // DDPM's timesteps are its steps: a schedule table of 24 GB once aborted the server.
         (
             "/diffuse",
@@ -526,6 +551,31 @@ fn a_timed_out_request_frees_the_device() {
         waited < Duration::from_secs(6),
         "the small request waited {waited:?}"
     );
+}
+
+/// A request cannot make its error answer as large as itself: strings it sends are echoed cut
+/// (issue 20, smaller).
+#[test]
+fn long_strings_are_not_echoed_in_full() {
+    let server = start(Limits::default(), None);
+    let big = "x".repeat(200_000);
+    for (path, body) in [
+        ("/diffuse", format!(r#"{{"integrator": "{big}"}}"#)),
+        ("/diffuse", format!(r#"{{"{big}": 1}}"#)),
+        (
+            "/diffuse",
+            format!(r#"{{"model": "phi4", "params": {{"kappa": "{big}"}}}}"#),
+        ),
+        (
+            "/optimize",
+            format!(r#"{{"model": "ising", "method": "{big}"}}"#),
+        ),
+    ] {
+        let (status, _, answer) = request(server.addr, "POST", path, &body, None);
+        assert_eq!(status, 400, "{path}");
+        assert!(answer.len() < 2_000, "{path}: {} bytes", answer.len());
+        assert!(answer.contains("bytes cut"), "{path}: {answer}");
+    }
 }
 
 /// An abandoned `/optimize` run stops too, population annealing and annealing included: their

@@ -51,13 +51,14 @@ fn typed<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(body(payload)?).map_err(|e| {
         let message = e.inner().to_string();
-        let field = match message.split('`').nth(1) {
-            Some(key)
-                if message.starts_with("unknown field") || message.starts_with("missing field") =>
-            {
-                key.to_string()
-            }
-            _ => e.path().to_string(),
+        // The path ends at an unknown key; a missing one is named in the message, under the
+        // path of the object that lacks it.
+        let field = match (message.split('`').nth(1), e.path().to_string()) {
+            (Some(key), parent) if message.starts_with("missing field") => match parent.as_str() {
+                "." | "" => key.to_string(),
+                _ => format!("{parent}.{key}"),
+            },
+            (_, path) => path,
         };
         ApiError::bad(&field, message)
     })

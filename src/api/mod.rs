@@ -257,9 +257,27 @@ impl From<IdfError> for ApiError {
     }
 }
 
+/// The longest error message and field name an answer carries: a request's strings are echoed
+/// in its errors (an unknown integrator, a key), and a request must not make its answer as
+/// large as itself.
+const MAX_ERROR_CHARS: usize = 1000;
+const MAX_FIELD_CHARS: usize = 200;
+
+/// `text` cut to `max` characters, saying how much was cut.
+fn bounded(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}… ({} bytes cut)", &text[..cut], text.len() - cut),
+        None => text,
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let body = ErrorBody {
+            error: bounded(self.body.error, MAX_ERROR_CHARS),
+            field: self.body.field.map(|f| bounded(f, MAX_FIELD_CHARS)),
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if self.retry_after {
             response
                 .headers_mut()

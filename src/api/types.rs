@@ -54,8 +54,9 @@ impl DiffuseRequest {
                 "a guidance image is a file; the API does not read the server's files",
             ));
         }
-        let own: DiffuseOwnKeys = serde_json::from_value(Value::Object(own))
-            .map_err(|e| IdfError::invalid("body", e.to_string()))?;
+        // A wrong type names its key (`initial[3]`), as the scene's keys do.
+        let own: DiffuseOwnKeys = serde_path_to_error::deserialize(Value::Object(own))
+            .map_err(|e| IdfError::invalid(&e.path().to_string(), e.inner().to_string()))?;
         Ok(DiffuseRequest {
             scene: Scene::from_json(Value::Object(scene))?,
             initial: own.initial,
