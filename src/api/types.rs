@@ -56,7 +56,7 @@ impl DiffuseRequest {
         }
         // A wrong type names its key (`initial[3]`), as the scene's keys do.
         let own: DiffuseOwnKeys = serde_path_to_error::deserialize(Value::Object(own))
-            .map_err(|e| IdfError::invalid(&e.path().to_string(), e.inner().to_string()))?;
+            .map_err(|e| IdfError::invalid(e.path().to_string(), e.inner().to_string()))?;
         Ok(DiffuseRequest {
             scene: Scene::from_json(Value::Object(scene))?,
             initial: own.initial,
