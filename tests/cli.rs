@@ -162,6 +162,16 @@ fn bad_inputs_are_clear_errors() {
         &["sample", "--scene", "/nonexistent/scene.yaml"],
         "/nonexistent/scene.yaml",
     );
+    // A scene file's parameter errors name the file, as its other keys' do.
+    let dir = std::env::temp_dir().join(format!("idf-scene-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, params) in ["{kappa: x}", "{nope: 1}", "{b: -1}"].iter().enumerate() {
+        let scene = dir.join(format!("s{i}.yaml"));
+        std::fs::write(&scene, format!("model: phi4\nparams: {params}\n")).unwrap();
+        let path = scene.to_str().unwrap();
+        fails_with(&["sample", "--scene", path, "--backend", "cpu"], path);
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -469,7 +469,8 @@ impl Scene {
         self.check()
             .map_err(|(key, message)| self.error(&key, message))?;
         let name = self.model.as_deref().unwrap_or("phi4");
-        let mut model = EnergyModel::from_params(name, &self.param_pairs())?;
+        let mut model =
+            EnergyModel::from_params(name, &self.param_pairs()).map_err(|e| self.in_file(e))?;
         if self.size.is_some() && !model.state().is_lattice() {
             return Err(self.error(
                 "size",
@@ -575,6 +576,18 @@ impl Scene {
             seed,
             look,
         })
+    }
+
+    /// An error of the model's construction (a parameter, the model's name), naming the scene
+    /// file when the scene came from one.
+    fn in_file(&self, e: IdfError) -> IdfError {
+        match &self.source {
+            Some(path) => IdfError::Config {
+                path: path.clone(),
+                message: e.to_string(),
+            },
+            None => e,
+        }
     }
 
     /// An error about `key`: naming the file for a scene file, the key otherwise.
