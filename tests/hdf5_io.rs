@@ -137,4 +137,71 @@ fn a_tampered_baseline_is_caught() {
             .any(|r| r.scenario == "ising_t2" && r.observable.contains("recorded mean")),
         "{regressions:#?}"
     );
+    // Every other stored number is guarded too (the tampers a re-test found passing): the
+    // slots no estimate reads, the steps and temperatures, the attributes, and an infinite
+    // recorded error, which made every tolerance infinite.
+    type Edit = fn(&hdf5::File);
+    let edits: [(&str, Edit); 6] = [
+        ("entropy slot", |f| {
+            let values = f.dataset("ising_t2/values").unwrap();
+            let mut data = values.read_dyn::<f32>().unwrap();
+            data[[10, 0, 7]] = 1e9;
+            values.write(&data).unwrap();
+        }),
+        ("temperature", |f| {
+            let d = f.dataset("ising_t2/temperature").unwrap();
+            let mut t = d.read_raw::<f32>().unwrap();
+            t[10] = 9.0;
+            d.write_raw(&t).unwrap();
+        }),
+        ("step", |f| {
+            let d = f.dataset("ising_t2/step").unwrap();
+            let mut t = d.read_raw::<u64>().unwrap();
+            t[10] = 12345;
+            d.write_raw(&t).unwrap();
+        }),
+        ("sites_per_chain", |f| {
+            f.group("ising_t2")
+                .unwrap()
+                .attr("sites_per_chain")
+                .unwrap()
+                .write_scalar(&7u64)
+                .unwrap();
+        }),
+        ("infinite stderr and a shift", |f| {
+            let se = f.dataset("ising_t2/estimate_stderr").unwrap();
+            let mut e = se.read_raw::<f64>().unwrap();
+            e[0] = f64::INFINITY;
+            se.write_raw(&e).unwrap();
+            let values = f.dataset("ising_t2/values").unwrap();
+            let mut data = values.read_dyn::<f32>().unwrap();
+            data.index_axis_mut(ndarray::Axis(2), 0)
+                .mapv_inplace(|v| v - 128.0);
+            values.write(&data).unwrap();
+        }),
+        ("slot names", |f| {
+            let names: hdf5::types::VarLenUnicode =
+                "sum,energy,centred_second_moment,accepted_u32,min,max,sum_x_ln_x,histogram_entropy,log_alpha,nonpositive_u32,temperature"
+                    .parse()
+                    .unwrap();
+            f.dataset("ising_t2/values")
+                .unwrap()
+                .attr("observables")
+                .unwrap()
+                .write_scalar(&names)
+                .unwrap();
+        }),
+    ];
+    for (what, edit) in edits {
+        let path = temp(&format!("edit-{}.h5", what.replace(' ', "-")));
+        std::fs::copy(&clean, &path).unwrap();
+        edit(&hdf5::File::open_rw(&path).unwrap());
+        match check_baseline(&ctx, &path) {
+            Ok(regressions) => assert!(!regressions.is_empty(), "{what} passed"),
+            Err(e) => assert!(
+                e.to_string().contains(&path.display().to_string()),
+                "{what}: {e}"
+            ),
+        }
+    }
 }

@@ -148,6 +148,19 @@ pub fn get_trace(group: &hdf5::Group, path: &Path) -> Result<RunTrace> {
         .and_then(|d| d.read_raw::<f64>())
         .map_err(e)?;
     let values_ds = group.dataset("values").map_err(e)?;
+    let slots = values_ds
+        .attr("observables")
+        .and_then(|a| a.read_scalar::<VarLenUnicode>())
+        .map_err(e)?;
+    if slots.as_str() != OBSERVABLE_NAMES.join(",") {
+        return Err(h5err(
+            path,
+            hdf5::Error::from(format!(
+                "the trace's slots are `{slots}`, not this IDF's `{}`",
+                OBSERVABLE_NAMES.join(",")
+            )),
+        ));
+    }
     let dims = values_ds.shape();
     let values = values_ds.read_raw::<f32>().map_err(e)?;
     let spc = group

@@ -167,6 +167,10 @@ pub fn write_traces(path: &Path, traces: &[(Scenario, RunTrace)]) -> Result<()> 
         for (s, trace) in traces {
             let group = file.create_group(s.name())?;
             put_trace(&group, trace)?;
+            group
+                .new_attr::<u32>()
+                .create("checksum")?
+                .write_scalar(&checksum(trace))?;
             if s.stochastic() {
                 let e = estimates(trace);
                 let stderr: Vec<f64> = e.iter().map(|e| e.stderr.unwrap_or(f64::NAN)).collect();
@@ -198,6 +202,26 @@ pub fn check_baseline(ctx: &Context, path: &Path) -> Result<Vec<Regression>> {
             .group(s.name())
             .map_err(|e| bad(format!("no scenario `{}`: {e}", s.name())))?;
         let stored = get_trace(&group, path)?;
+        // Integrity first: every stored number (steps, temperatures, every slot) as written.
+        let written = group
+            .attr("checksum")
+            .and_then(|a| a.read_scalar::<u32>())
+            .map_err(|_| {
+                bad(format!(
+                    "{}: no checksum (written by an older IDF): rewrite it with --out",
+                    s.name()
+                ))
+            })?;
+        if checksum(&stored) != written {
+            regressions.push(Regression {
+                scenario: s.name(),
+                observable: "stored trace (its checksum)".into(),
+                record: None,
+                fresh: checksum(&stored) as f64,
+                baseline: written as f64,
+                tolerance: 0.0,
+            });
+        }
         let fresh = s.run(ctx)?;
         if s.stochastic() {
             let read = |name: &str| -> Result<Vec<f64>> {
@@ -222,6 +246,23 @@ pub fn check_baseline(ctx: &Context, path: &Path) -> Result<Vec<Regression>> {
         }
     }
     Ok(regressions)
+}
+
+/// CRC-32 of everything a trace holds: its chain and site counts, each record's step,
+/// temperature and proposals, and every slot's bits.
+fn checksum(trace: &RunTrace) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&(trace.chains as u64).to_le_bytes());
+    h.update(&(trace.sites_per_chain as u64).to_le_bytes());
+    for r in &trace.records {
+        h.update(&r.step.to_le_bytes());
+        h.update(&r.temperature.to_bits().to_le_bytes());
+        h.update(&r.proposals.to_bits().to_le_bytes());
+    }
+    for v in trace.raw_values() {
+        h.update(&v.to_bits().to_le_bytes());
+    }
+    h.finalize()
 }
 
 /// Whether `a` is within `tolerance` of `b` (never for NaN).
@@ -258,6 +299,20 @@ fn compare_means(
                 stored[k].mean,
                 mean,
                 integrity,
+            ));
+        }
+        // The recorded error too: NaN where the series had no spread, else what the stored
+        // values give (an infinite one would make every tolerance infinite).
+        let recorded_se = recorded_stderr[k];
+        let stored_se = stored[k].stderr.unwrap_or(f64::NAN);
+        let same = (recorded_se.is_nan() && stored_se.is_nan())
+            || within(stored_se, recorded_se, 1e-9 * recorded_se.abs().max(1e-300));
+        if !same {
+            out.push(regression(
+                " standard error (stored values vs the recorded one)",
+                stored_se,
+                recorded_se,
+                0.0,
             ));
         }
         // A missing standard error (a series without spread) counts as 0: exact.
