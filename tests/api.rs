@@ -164,6 +164,17 @@ fn endpoints_and_aliases_answer() {
         (400, Some("graph.fields")),
         "{v}"
     );
+    // Population annealing answers its free energy and its error.
+    let (status, v) = post(
+        a,
+        "/optimize",
+        r#"{"model": "ising", "shape": [4, 4], "replicas": 64, "steps": 200, "method": "population"}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v["free_energy"].is_number() && v["free_energy_stderr"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
     let field: Vec<f32> = (0..36).map(|i| (i as f32 * 0.3).sin()).collect();
     let (status, v) = post(a, "/predict", &serde_json::json!({"model": "phi4", "shape": [6, 6], "field": field, "steps": 20, "ensemble": 8, "temperature": 0.5}).to_string());
     assert_eq!(status, 200, "{v}");

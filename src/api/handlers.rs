@@ -418,6 +418,8 @@ pub async fn optimize(
         ladder: r.ladder,
         swap_acceptance: r.swap_acceptance,
         cut: r.cut,
+        free_energy: r.free_energy,
+        free_energy_stderr: r.free_energy_stderr,
         wall_ms: r.wall_ms,
         warnings: r.warnings,
     }))

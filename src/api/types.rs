@@ -226,6 +226,13 @@ pub struct OptimizeResponse {
     pub swap_acceptance: Option<Vec<f64>>,
     /// Cut value (Max-Cut graphs).
     pub cut: Option<f64>,
+    /// Population annealing: the free energy at the final temperature relative to the start,
+    /// F = −T_end ln(Z(T_end)/Z(T_start)), estimated without bias from the product of the
+    /// population's mean reweighting factors (Machta 2010, Phys. Rev. E 82, 026704). Discrete
+    /// populations start at T = ∞, where uniform states are exact samples.
+    pub free_energy: Option<f64>,
+    /// Its standard error, from the effective sample size of every reweighting.
+    pub free_energy_stderr: Option<f64>,
     /// Wall time.
     pub wall_ms: f64,
     /// What the caller should know about the input (a graph's repeated edges, summed).
