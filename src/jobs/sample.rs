@@ -312,9 +312,18 @@ fn estimates(
             ));
         }
         if obs == Observable::Acceptance && e.mean < FROZEN_ACCEPTANCE {
+            // Single-site moves have no step size to blame: at a low temperature nearly every
+            // flip raises the energy, which is the target's own behaviour.
+            let why = match method {
+                Method::Metropolis | Method::Anneal => {
+                    "at this temperature nearly every move raises the energy, so the chains stay \
+                     near their start and the estimates describe it; run longer or anneal from \
+                     a higher temperature"
+                }
+                _ => "reduce the step size",
+            };
             warnings.push(format!(
-                "acceptance {:.4}: the sampler is frozen (almost every proposal is rejected); \
-                 reduce the step size",
+                "acceptance {:.4}: the sampler is frozen (almost every proposal is rejected); {why}",
                 e.mean
             ));
         }
