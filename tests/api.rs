@@ -345,6 +345,14 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             400,
             "graph.extra",
         ),
+        // A Metropolis update counts four evaluations (its measured cost): 1.3e9 site updates
+        // are 5.2e9 evaluations, over the 4e9 budget (issue 20.9).
+        (
+            "/diffuse",
+            r#"{"model": "ising", "integrator": "metropolis", "shape": [64, 64], "chains": 16, "steps": 20000}"#,
+            413,
+            "steps",
+        ),
         // DDPM's timesteps are its steps: a schedule table of 24 GB once aborted the server.
         (
             "/diffuse",

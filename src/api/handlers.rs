@@ -20,7 +20,7 @@ use crate::engine::energies::{GraphEnergy, GraphKind};
 use crate::engine::field::{Field, Shape, MAX_CHAINS};
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
-use crate::engine::step_rule::StepRule;
+use crate::engine::step_rule::{StepRule, METROPOLIS_EVALUATIONS};
 use crate::engine::trace::Histogram;
 use crate::engine::validation::{energy_law_fidelity, validate_run, ValidationConfig, Verdict};
 use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
@@ -384,9 +384,15 @@ pub async fn optimize(
     check_chains("replicas", replicas)?;
     let steps = req.steps.unwrap_or(1000);
     let sites = model.shape(replicas, size)?.len();
-    // One evaluation per site and step (a sweep or a Langevin step) of the energy.
+    // Per site and step, a Metropolis update for spins and graphs, a Langevin step otherwise.
+    let per_step = if model.state().is_discrete() {
+        METROPOLIS_EVALUATIONS
+    } else {
+        1
+    };
     let work = (sites as u64)
         .saturating_mul(steps)
+        .saturating_mul(per_step)
         .saturating_mul(model.cost_per_site());
     check_size(&state, sites, work)?;
     let spec = OptimizeSpec {

@@ -18,6 +18,11 @@ use crate::kernels::{
 /// The largest trace a run may record, in bytes (records × chains × [`OBSERVABLES`] × 4).
 pub const MAX_TRACE_BYTES: u64 = 1 << 30;
 
+/// A Metropolis site update (a proposal, the energy change over the site's neighbours, an
+/// accept draw and its exponential) counted in gradient evaluations: measured on the CPU at
+/// 44 ns per φ⁴ site against about 10 ns per MALA or HMC evaluation (64² × 32 chains).
+pub const METROPOLIS_EVALUATIONS: u64 = 4;
+
 /// One step of the dynamics.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum StepRule {
@@ -117,7 +122,8 @@ impl StepRule {
     /// leapfrog steps plus two for HMC.
     pub fn evaluations_per_site(&self) -> u64 {
         match self {
-            StepRule::Drift { .. } | StepRule::Metropolis { .. } => 1,
+            StepRule::Drift { .. } => 1,
+            StepRule::Metropolis { .. } => METROPOLIS_EVALUATIONS,
             StepRule::Mala { .. } => 3,
             StepRule::Hmc { leapfrog_steps, .. } => *leapfrog_steps as u64 + 2,
         }
