@@ -343,3 +343,44 @@ fn the_train_command_checkpoints_resumes_and_samples() {
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_file(&path).ok();
 }
+
+/// Each energy's ∂E/∂θ against central differences of the energy its kernels compute, in θ:
+/// the check a fitted energy's parameter gradient must pass.
+#[test]
+fn parameter_gradients_match_finite_differences_of_the_energy() {
+    for name in ["phi4", "ising", "swift_hohenberg"] {
+        let model = EnergyModel::from_params(name, &[]).unwrap();
+        let field = model
+            .initial_field(model.shape(2, Some([10, 12])).unwrap(), 6)
+            .unwrap();
+        let field = if name == "ising" {
+            field
+        } else {
+            // Values of order one, where every term of the energy matters.
+            let data = field.data().iter().map(|v| v * 8.0).collect();
+            idf::Field::from_vec(field.shape(), data).unwrap()
+        };
+        let grads = model.param_gradient(&field).unwrap();
+        for (j, p) in model.params().iter().enumerate() {
+            let energy_at = |value: f32| {
+                let mut m = model.clone();
+                m.set_value(&p.name, value).unwrap();
+                Simulation::new(&Context::cpu(), &m, &field, 0)
+                    .unwrap()
+                    .energies()
+                    .unwrap()
+            };
+            let d = 0.01f32;
+            let (up, down) = (energy_at(p.value + d), energy_at(p.value - d));
+            for chain in 0..2 {
+                let numeric = (up[chain] - down[chain]) / (2.0 * d as f64);
+                let analytic = grads[chain][j];
+                assert!(
+                    (numeric - analytic).abs() <= 2e-3 * analytic.abs().max(1.0),
+                    "{name} chain {chain}: ∂E/∂{} = {analytic}, finite differences {numeric}",
+                    p.name
+                );
+            }
+        }
+    }
+}

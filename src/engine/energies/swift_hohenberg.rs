@@ -81,6 +81,13 @@ impl Energy for SwiftHohenberg {
         &SPEC
     }
 
+    /// E = Σ −(ε/2)ψ² + ½(Lψ)² − (g/3)ψ³ + ¼ψ⁴: ∂E/∂ε = −½Σψ², ∂E/∂g = −⅓Σψ³.
+    fn param_gradient(&self, field: &crate::engine::field::Field) -> Option<Vec<Vec<f64>>> {
+        Some(super::lattice_sums(field, |psi, _, _| {
+            [-0.5 * psi * psi, -psi * psi * psi / 3.0]
+        }))
+    }
+
     fn module(&self) -> EnergyModule {
         module()
     }
