@@ -162,7 +162,7 @@ fn parameter_gradients_add_up_to_the_energy() {
 /// the CPU; a file that is not a checkpoint is refused naming it.
 #[test]
 fn a_resumed_fit_equals_an_uninterrupted_one() {
-    use idf::jobs::checkpoint::TrainState;
+    use idf::jobs::train::TrainState;
     use idf::jobs::train::{train_resumable, Checkpoints};
     let path = data("resume", "ising", &[("J", "1"), ("h", "0.1")], 3.0, 8, 64);
     let atlas = Atlas::open(&path).unwrap();

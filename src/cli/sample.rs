@@ -112,7 +112,7 @@ impl SampleArgs {
         let mut params = std::collections::BTreeMap::new();
         let mut model = self.model.clone();
         if let Some(path) = &self.checkpoint {
-            let fitted = idf::jobs::checkpoint::TrainState::read(path)?.fitted_model()?;
+            let fitted = idf::jobs::train::TrainState::read(path)?.fitted_model()?;
             if let Some(other) = self.model.as_deref().filter(|m| *m != fitted.name()) {
                 anyhow::bail!(
                     "--checkpoint: {} fits {}, not {other}",

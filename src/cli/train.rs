@@ -10,8 +10,8 @@ use clap::Args;
 use serde_json::json;
 
 use idf::io::atlas::Atlas;
-use idf::jobs::checkpoint::TrainState;
 use idf::jobs::config::Config;
+use idf::jobs::train::TrainState;
 use idf::jobs::train::{ising_pseudo_likelihood, train_resumable, Checkpoints, TrainSpec};
 
 /// Where checkpoints go unless `--out` names the final one.

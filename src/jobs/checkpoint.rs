@@ -2,7 +2,8 @@
 //! a fit needs to continue exactly where it stopped: the parameters, Adam's moments, the
 //! persistent chains and the step counter that keys their random numbers, the minibatch cursor,
 //! the running averages behind the estimate and its errors, the curves so far, and the fit's
-//! settings. Written through a temporary name, so a checkpoint on disk is always complete.
+//! settings: a [`TrainState`] (defined with the fit, in `train.rs`) as a file. Written through a
+//! temporary name, so a checkpoint on disk is always complete.
 
 use std::path::{Path, PathBuf};
 
@@ -10,75 +11,16 @@ use hdf5::types::VarLenUnicode;
 use hdf5_metno as hdf5;
 
 use crate::engine::energies::EnergyModel;
-use crate::engine::field::Field;
 use crate::error::{IdfError, Result};
 use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with};
-use crate::jobs::train::{TrainRecord, TrainSpec};
+use crate::jobs::train::{TrainRecord, TrainSpec, TrainState};
 
 /// The `format` attribute of a checkpoint.
 pub const FORMAT: &str = "idf-train-checkpoint";
 /// The version this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 
-/// A fit in progress, as a checkpoint holds it.
-#[derive(Clone, Debug)]
-pub struct TrainState {
-    /// The fit's settings (its model carries the current parameters).
-    pub spec: TrainSpec,
-    /// The dataset it fits.
-    pub data: PathBuf,
-    /// Samples in the dataset (checked on resume).
-    pub samples: usize,
-    /// The current parameters, in [`EnergyModel::params`] order.
-    pub theta: Vec<f64>,
-    /// Adam's first moments.
-    pub adam_m: Vec<f64>,
-    /// Adam's second moments.
-    pub adam_v: Vec<f64>,
-    /// The index of the next update.
-    pub next_step: u64,
-    /// Per update, the moments of ∂E/∂θ over the persistent chains: the count, the k sums and
-    /// the k² sums of products (for the Fisher information).
-    pub moments: Vec<Vec<f64>>,
-    /// The updates so far.
-    pub curve: Vec<TrainRecord>,
-    /// The persistent chains.
-    pub chains: Field,
-    /// The chains' step counter (it keys their random numbers).
-    pub sampler_step: u64,
-    /// The minibatch cursor (epoch, position).
-    pub cursor: (u64, usize),
-}
-
 impl TrainState {
-    /// The updates the estimate averages: the second half of `spec.steps` (those taken so far).
-    pub fn averaged_window(&self) -> std::ops::Range<usize> {
-        let end = self.curve.len();
-        (self.spec.steps / 2).min(end as u64) as usize..end
-    }
-
-    /// The estimate so far: the parameters averaged over [`averaged_window`](Self::averaged_window),
-    /// or the current ones when it is empty.
-    pub fn fitted(&self) -> Vec<f64> {
-        let window = &self.curve[self.averaged_window()];
-        if window.is_empty() {
-            return self.theta.clone();
-        }
-        (0..self.theta.len())
-            .map(|j| window.iter().map(|r| r.params[j]).sum::<f64>() / window.len() as f64)
-            .collect()
-    }
-
-    /// The model with the estimate's parameters.
-    pub fn fitted_model(&self) -> Result<EnergyModel> {
-        let mut model = self.spec.model.clone();
-        let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
-        for (name, value) in names.iter().zip(self.fitted()) {
-            model.set_value(name, value as f32)?;
-        }
-        Ok(model)
-    }
-
     /// Writes the checkpoint to `path` atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
         let k = self.theta.len();

@@ -17,6 +17,8 @@
 //! For Ising, [`ising_pseudo_likelihood`] gives an independent estimate (Besag 1975), with
 //! sandwich standard errors.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use crate::context::Context;
@@ -26,7 +28,6 @@ use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::RunConfig;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::{Atlas, Minibatches};
-use crate::jobs::checkpoint::TrainState;
 use crate::jobs::config::Config;
 use crate::jobs::scene::{Scene, SceneParam};
 
@@ -125,6 +126,66 @@ fn data_temperature(atlas: &Atlas) -> Result<f64> {
                  temperature"
             ),
         }),
+    }
+}
+
+/// A fit in progress, as a checkpoint holds it.
+#[derive(Clone, Debug)]
+pub struct TrainState {
+    /// The fit's settings (its model carries the current parameters).
+    pub spec: TrainSpec,
+    /// The dataset it fits.
+    pub data: PathBuf,
+    /// Samples in the dataset (checked on resume).
+    pub samples: usize,
+    /// The current parameters, in [`EnergyModel::params`] order.
+    pub theta: Vec<f64>,
+    /// Adam's first moments.
+    pub adam_m: Vec<f64>,
+    /// Adam's second moments.
+    pub adam_v: Vec<f64>,
+    /// The index of the next update.
+    pub next_step: u64,
+    /// Per update, the moments of ∂E/∂θ over the persistent chains: the count, the k sums and
+    /// the k² sums of products (for the Fisher information).
+    pub moments: Vec<Vec<f64>>,
+    /// The updates so far.
+    pub curve: Vec<TrainRecord>,
+    /// The persistent chains.
+    pub chains: Field,
+    /// The chains' step counter (it keys their random numbers).
+    pub sampler_step: u64,
+    /// The minibatch cursor (epoch, position).
+    pub cursor: (u64, usize),
+}
+
+impl TrainState {
+    /// The updates the estimate averages: the second half of `spec.steps` (those taken so far).
+    pub fn averaged_window(&self) -> std::ops::Range<usize> {
+        let end = self.curve.len();
+        (self.spec.steps / 2).min(end as u64) as usize..end
+    }
+
+    /// The estimate so far: the parameters averaged over [`averaged_window`](Self::averaged_window),
+    /// or the current ones when it is empty.
+    pub fn fitted(&self) -> Vec<f64> {
+        let window = &self.curve[self.averaged_window()];
+        if window.is_empty() {
+            return self.theta.clone();
+        }
+        (0..self.theta.len())
+            .map(|j| window.iter().map(|r| r.params[j]).sum::<f64>() / window.len() as f64)
+            .collect()
+    }
+
+    /// The model with the estimate's parameters.
+    pub fn fitted_model(&self) -> Result<EnergyModel> {
+        let mut model = self.spec.model.clone();
+        let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+        for (name, value) in names.iter().zip(self.fitted()) {
+            model.set_value(name, value as f32)?;
+        }
+        Ok(model)
     }
 }
 

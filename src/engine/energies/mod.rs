@@ -203,7 +203,7 @@ pub trait Energy: fmt::Debug + Send + Sync {
     }
 
     /// ∂E/∂θ of each chain of `field`, for each parameter of [`params`](Self::params) in that
-    /// order ([chains][parameters], double precision): what fitting the parameters by maximum
+    /// order (`[chains][parameters]`, double precision): what fitting the parameters by maximum
     /// likelihood needs. `None` for an energy that cannot be fitted yet.
     fn param_gradient(&self, _field: &Field) -> Option<Vec<Vec<f64>>> {
         None
@@ -413,7 +413,7 @@ impl EnergyModel {
         self.energy().check_bounded_below()
     }
 
-    /// ∂E/∂θ of each chain of `field` per parameter ([chains][parameters]), or `None` for an
+    /// ∂E/∂θ of each chain of `field` per parameter (`[chains][parameters]`), or `None` for an
     /// energy that cannot be fitted yet (see [`Energy::param_gradient`]).
     pub fn param_gradient(&self, field: &Field) -> Option<Vec<Vec<f64>>> {
         self.energy().param_gradient(field)
