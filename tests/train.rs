@@ -102,10 +102,10 @@ on_both! {
     }
 }
 
-#[test]
-fn phi4_couplings_are_recovered() {
+on_both! {
+    fn phi4_couplings_are_recovered(ctx: &Context) {
     let truth = [("kappa", "0.5"), ("a", "0.5"), ("b", "0.5"), ("h", "0")];
-    let path = data("phi4", "phi4", &truth, 1.0, 16, 256);
+    let path = data(&format!("phi4-{}", ctx.backend()), "phi4", &truth, 1.0, 16, 256);
     let start = EnergyModel::from_params(
         "phi4",
         &[
@@ -116,11 +116,12 @@ fn phi4_couplings_are_recovered() {
         ],
     )
     .unwrap();
-    let fitted = fit(&Context::cpu(), &path, start, &["h"], 3000);
-    assert_recovered("φ⁴", &fitted, &[("kappa", 0.5), ("a", 0.5), ("b", 0.5)]);
+    let fitted = fit(ctx, &path, start, &["h"], 3000);
+    assert_recovered(&format!("φ⁴ on {}", ctx.backend()), &fitted, &[("kappa", 0.5), ("a", 0.5), ("b", 0.5)]);
     let h = fitted.iter().find(|p| p.name == "h").unwrap();
     assert!(h.fixed && h.mean == 0.0 && h.stderr == 0.0, "{h:?}");
     std::fs::remove_file(&path).ok();
+    }
 }
 
 /// Both energies are linear in their parameters, so E = Σ_j θ_j ∂E/∂θ_j: the gradients each
