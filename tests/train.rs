@@ -208,7 +208,13 @@ fn a_resumed_fit_equals_an_uninterrupted_one() {
         &ctx,
         &Config::default(),
         &atlas,
-        &state.spec.clone(),
+        // Settings other than the end come from the checkpoint, whatever the caller passes.
+        &TrainSpec {
+            batch_size: 3,
+            learning_rate: 0.5,
+            seed: 77,
+            ..spec.clone()
+        },
         Some(state),
         &mut Checkpoints::none(),
         &mut |_, _| {},

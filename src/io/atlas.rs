@@ -450,31 +450,53 @@ impl Atlas {
                     out.extend(data);
                 }
             }
-            if let Some(j) = out[start..].iter().position(|v| !v.is_finite()) {
-                let dataset = match &self.source {
-                    Source::Hdf5(_) => "maps".to_string(),
-                    Source::Npy(files) => npy_name(&files[i]),
-                };
-                return Err(bad(
-                    &self.path,
-                    &dataset,
-                    format!(
-                        "value `{}` at sample {i} (flat index {j} of the map) is not finite",
-                        out[start + j]
-                    ),
-                ));
-            }
+            self.check_finite(&out[start..], i)?;
         }
         Ok(out)
     }
 
-    /// Reads every map once, in blocks, to find a non-finite value before a long job meets it.
+    /// An error naming the first non-finite value of `values`, the maps of the samples from
+    /// `first` on.
+    fn check_finite(&self, values: &[f32], first: usize) -> Result<()> {
+        let Some(j) = values.iter().position(|v| !v.is_finite()) else {
+            return Ok(());
+        };
+        let per = self.map.iter().product::<usize>().max(1);
+        let sample = first + j / per;
+        let dataset = match &self.source {
+            Source::Hdf5(_) => "maps".to_string(),
+            Source::Npy(files) => npy_name(&files[sample]),
+        };
+        Err(bad(
+            &self.path,
+            &dataset,
+            format!(
+                "value `{}` at sample {sample} (flat index {} of the map) is not finite",
+                values[j],
+                j % per
+            ),
+        ))
+    }
+
+    /// Reads every map once, in blocks (one hyperslab each for a file), to find a non-finite
+    /// value before a long job meets it.
     pub fn verify_maps(&self) -> Result<()> {
         let block = 256;
         let mut start = 0;
         while start < self.n {
             let end = (start + block).min(self.n);
-            self.read_maps(&(start..end).collect::<Vec<_>>())?;
+            match &self.source {
+                Source::Hdf5(ds) => {
+                    let maps = ds
+                        .read_slice::<f32, _, ndarray::Ix4>((start..end, .., .., ..))
+                        .map_err(h5(&self.path, "maps"))?;
+                    let values: Vec<f32> = maps.iter().copied().collect();
+                    self.check_finite(&values, start)?;
+                }
+                Source::Npy(_) => {
+                    self.read_maps(&(start..end).collect::<Vec<_>>())?;
+                }
+            }
             start = end;
         }
         Ok(())

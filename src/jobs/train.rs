@@ -249,6 +249,14 @@ pub fn train_resumable(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(TrainReport, TrainState)> {
     let started = std::time::Instant::now();
+    // A resumed fit keeps the settings it was saved with; only its end may move.
+    let spec = &match &resume {
+        Some(state) => TrainSpec {
+            steps: spec.steps,
+            ..state.spec.clone()
+        },
+        None => spec.clone(),
+    };
     let names: Vec<String> = spec.model.params().into_iter().map(|p| p.name).collect();
     for f in &spec.fixed {
         if !names.contains(f) {
@@ -287,7 +295,7 @@ pub fn train_resumable(
     };
     if spec
         .model
-        .param_gradient(&Field::zeros(chain_shape)?)
+        .param_gradient(&Field::zeros(Shape::new(1, c, h, w)?)?)
         .is_none()
     {
         return Err(not_fittable());
