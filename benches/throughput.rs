@@ -1,11 +1,12 @@
 //! Criterion benchmarks (`make bench`): φ⁴ Langevin, one step and a 1000-step trajectory, at 64²,
 //! 256² and 1024² with 1 and 32 chains; checkerboard Ising sweeps (site updates per second);
-//! the energy + entropy reduction at 256². Each on the CPU path and, where an adapter exists, the
+//! the energy + entropy reduction at 256²; a server's fixed cost per tiny request on the GPU,
+//! with and without reused buffers. Each on the CPU path and, where an adapter exists, the
 //! GPU. Speed is measured here, never asserted in tests. Under `cargo test` (no `--bench`) every
 //! benchmark runs once on the smallest size, so they stay compiled and working.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use idf::{Context, EnergyModel, Histogram, Simulation, StepRule};
+use idf::{Context, EnergyModel, Histogram, RunConfig, Simulation, StepRule};
 
 fn full_run() -> bool {
     std::env::args().any(|a| a == "--bench")
@@ -119,5 +120,43 @@ fn reduction(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, langevin, ising_sweeps, reduction);
+/// A server's fixed cost per tiny request (φ⁴ 32² × 2 chains, one recorded Langevin step and
+/// the field read back) on the GPU: a new simulation on new buffers, a new simulation on buffers
+/// that the previous one gave back (`Context::keep_gpu_buffers`), and one simulation kept.
+fn request_overhead(c: &mut Criterion) {
+    let Ok(ctx) = Context::gpu() else {
+        return;
+    };
+    let model = EnergyModel::from_params("phi4", &[]).unwrap();
+    let start = model
+        .initial_field(model.shape(2, Some([32, 32])).unwrap(), 1)
+        .unwrap();
+    let run = RunConfig {
+        steps: 1,
+        ..RunConfig::default()
+    };
+    let request = |ctx: &Context| {
+        let mut sim = Simulation::new(ctx, &model, &start, 1).unwrap();
+        sim.run(&run, &mut |_, _| {}).unwrap();
+        sim.field().unwrap()
+    };
+    let mut group = c.benchmark_group("request_overhead");
+    group.sample_size(if full_run() { 100 } else { 10 });
+    ctx.keep_gpu_buffers(0);
+    group.bench_function("gpu/new_buffers", |b| b.iter(|| request(&ctx)));
+    ctx.keep_gpu_buffers(64 << 20);
+    group.bench_function("gpu/pooled_buffers", |b| b.iter(|| request(&ctx)));
+    let mut kept = Simulation::new(&ctx, &model, &start, 1).unwrap();
+    group.bench_function("gpu/kept_simulation", |b| {
+        b.iter(|| {
+            kept.seek(0);
+            kept.set_field(&start).unwrap();
+            kept.run(&run, &mut |_, _| {}).unwrap();
+            kept.field().unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, langevin, ising_sweeps, reduction, request_overhead);
 criterion_main!(benches);

@@ -219,6 +219,21 @@ impl Context {
         self.cancel.as_ref()
     }
 
+    /// Keeps up to `bytes` of the GPU buffers that finished simulations release, for the next
+    /// simulations of the same sizes (a server's requests); 0 turns it off, the default. Reused
+    /// buffers are cleared first, so results do not change. Nothing on the CPU backend, where an
+    /// allocation costs little next to a run.
+    pub fn keep_gpu_buffers(&self, bytes: u64) {
+        if let Some(gpu) = &self.gpu {
+            gpu.buffers.set_capacity(bytes);
+        }
+    }
+
+    /// What the GPU buffer pool holds and has reused (`None` on the CPU backend).
+    pub fn gpu_buffer_pool(&self) -> Option<crate::gpu::buffer_pool::BufferPoolStats> {
+        self.gpu.as_ref().map(|g| g.buffers.stats())
+    }
+
     /// The GPU device with IDF's pipelines, for drawing from its buffers (`None` on the CPU).
     pub fn gpu_context(&self) -> Option<&Arc<GpuContext>> {
         self.gpu.as_ref()

@@ -116,3 +116,57 @@ fn a_shared_run_stops_only_when_all_its_requests_do() {
         "{stopped}"
     );
 }
+
+/// A service keeps the GPU buffers of finished requests for the next ones
+/// (`Context::keep_gpu_buffers`): runs on reused buffers, dirtied by a run before them, give
+/// the answers of runs on fresh ones, bit for bit, and the pool stays within its capacity.
+#[test]
+fn reused_gpu_buffers_change_no_answer() {
+    crate::common::on_gpu(|fresh| {
+        let pooled = Context::gpu().unwrap();
+        pooled.keep_gpu_buffers(64 << 20);
+        let bits = |r: &idf::jobs::sample::SampleReport| -> (Vec<u32>, Vec<u32>) {
+            (
+                r.field.data().iter().map(|v| v.to_bits()).collect(),
+                r.trace.raw_values().iter().map(|v| v.to_bits()).collect(),
+            )
+        };
+        for (model, method) in [
+            ("phi4", "hmc"),
+            ("phi4", "langevin"),
+            ("phi4", "mala"),
+            ("phi4", "hmc"),
+            ("ising", "metropolis"),
+        ] {
+            // The run before leaves its values in every buffer it gives back.
+            sample(&pooled, &job("phi4", "hmc", 99, 2), &mut |_, _| {}).unwrap();
+            let target = job(model, method, 5, 2);
+            let reused = sample(&pooled, &target, &mut |_, _| {}).unwrap();
+            let alone = sample(fresh, &target, &mut |_, _| {}).unwrap();
+            assert!(bits(&reused) == bits(&alone), "{model}/{method}");
+        }
+        // Buffers come back cleared: a ladder another simulation wrote reads as a fresh one.
+        let model = idf::EnergyModel::from_params("phi4", &[]).unwrap();
+        let start = idf::Field::zeros(idf::Shape::new(4, 1, 8, 8).unwrap()).unwrap();
+        let mut hot = idf::Simulation::new(&pooled, &model, &start, 1).unwrap();
+        hot.set_temperatures(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        drop(hot);
+        let ladder = |ctx: &Context| {
+            let sim = idf::Simulation::new(ctx, &model, &start, 1).unwrap();
+            sim.ladder_state().unwrap()
+        };
+        assert_eq!(ladder(&pooled), ladder(fresh));
+        let stats = pooled.gpu_buffer_pool().unwrap();
+        assert!(stats.reused >= 40, "{stats:?}");
+        assert!(stats.held_bytes <= stats.capacity_bytes, "{stats:?}");
+        pooled.keep_gpu_buffers(256);
+        let small = pooled.gpu_buffer_pool().unwrap();
+        assert!(
+            small.held_bytes <= 256 && small.buffers < stats.buffers,
+            "{small:?}"
+        );
+        pooled.keep_gpu_buffers(0);
+        assert_eq!(pooled.gpu_buffer_pool().unwrap().held_bytes, 0);
+    });
+    assert!(Context::cpu().gpu_buffer_pool().is_none());
+}

@@ -45,6 +45,9 @@ pub struct Limits {
     pub queue: usize,
     /// Whether compatible waiting `/diffuse` requests share one run.
     pub batch: bool,
+    /// Bytes of GPU buffers kept from finished requests for the next ones
+    /// ([`Context::keep_gpu_buffers`]).
+    pub gpu_buffer_pool_bytes: u64,
 }
 
 impl From<&ServeConfig> for Limits {
@@ -57,6 +60,7 @@ impl From<&ServeConfig> for Limits {
             timeout: Duration::from_secs(c.timeout_s),
             queue: c.queue,
             batch: c.batch,
+            gpu_buffer_pool_bytes: c.gpu_buffer_pool_mib.saturating_mul(1 << 20),
         }
     }
 }
@@ -84,11 +88,11 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// State for a service on `ctx` with `limits` and an optional bearer token.
     /// State for a service on `ctx` with the project's `config` (its `Diffusion` defaults and
     /// `Validation` tolerances), `limits` and an optional bearer token.
     pub fn new(ctx: Context, config: Config, limits: Limits, token: Option<String>) -> Arc<Self> {
         let metrics = Metrics::new(&ctx.backend().to_string());
+        ctx.keep_gpu_buffers(limits.gpu_buffer_pool_bytes);
         Arc::new(ApiState {
             queue: Semaphore::new(limits.queue),
             ctx,

@@ -35,7 +35,15 @@ pub(crate) struct GpuExecutor {
     chains: usize,
 }
 
-fn storage_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
+/// The usage of every simulation buffer but the step parameters.
+const STORAGE_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_DST)
+    .union(wgpu::BufferUsages::COPY_SRC);
+
+/// A storage buffer of `bytes` (at least 16), from the pool of released buffers when it holds
+/// one of that size, otherwise new. Errors: over the adapter's binding limit, out of memory.
+fn storage_buffer(gpu: &GpuContext, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
+    let device = &gpu.device;
     let limit = device.limits().max_storage_buffer_binding_size;
     if bytes > limit {
         return Err(IdfError::InvalidShape(format!(
@@ -43,13 +51,15 @@ fn storage_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> Result<wgpu
              of {limit} bytes"
         )));
     }
+    let size = bytes.max(16);
+    if let Some(buffer) = gpu.buffers.take(size, STORAGE_USAGE) {
+        return Ok(buffer);
+    }
     let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
     let buffer = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
-        size: bytes.max(16),
-        usage: wgpu::BufferUsages::STORAGE
-            | wgpu::BufferUsages::COPY_DST
-            | wgpu::BufferUsages::COPY_SRC,
+        size,
+        usage: STORAGE_USAGE,
         mapped_at_creation: false,
     });
     match pollster::block_on(scope.pop()) {
@@ -92,35 +102,35 @@ impl GpuExecutor {
         let align = device.limits().min_uniform_buffer_offset_alignment as u64;
         let params_stride = (std::mem::size_of::<StepParams>() as u64).div_ceil(align) * align;
         let energy_buffer =
-            storage_buffer(device, "idf energy params", bytes_of(energy_params.len()))?;
+            storage_buffer(&gpu, "idf energy params", bytes_of(energy_params.len()))?;
         gpu.queue
             .write_buffer(&energy_buffer, 0, bytemuck::cast_slice(energy_params));
         let mut exec = GpuExecutor {
             field: [
-                storage_buffer(device, "idf field A", field_bytes)?,
-                storage_buffer(device, "idf field B", field_bytes)?,
-                storage_buffer(device, "idf field C (HMC, allocated on use)", 0)?,
+                storage_buffer(&gpu, "idf field A", field_bytes)?,
+                storage_buffer(&gpu, "idf field B", field_bytes)?,
+                storage_buffer(&gpu, "idf field C (HMC, allocated on use)", 0)?,
             ],
             scratch: storage_buffer(
-                device,
+                &gpu,
                 "idf scratch",
                 bytes_of(crate::kernels::scratch_len(chains, sites)),
             )?,
-            momentum: storage_buffer(device, "idf momentum (HMC, allocated on use)", 0)?,
+            momentum: storage_buffer(&gpu, "idf momentum (HMC, allocated on use)", 0)?,
             ladder: storage_buffer(
-                device,
+                &gpu,
                 "idf ladder",
                 bytes_of(crate::kernels::ladder_len(chains)),
             )?,
             hmc_buffers: false,
             status: storage_buffer(
-                device,
+                &gpu,
                 "idf status",
                 bytes_of(crate::kernels::status_len(chains)),
             )?,
-            trace: storage_buffer(device, "idf trace", trace_bytes(records, chains))?,
+            trace: storage_buffer(&gpu, "idf trace", trace_bytes(records, chains))?,
             energy_params: energy_buffer,
-            params: Self::params_buffer(device, 1, params_stride),
+            params: Self::params_buffer(&gpu, 1, params_stride),
             params_capacity: 1,
             params_stride,
             bind_groups: HashMap::new(),
@@ -134,13 +144,25 @@ impl GpuExecutor {
         Ok(exec)
     }
 
-    fn params_buffer(device: &wgpu::Device, capacity: usize, stride: u64) -> wgpu::Buffer {
-        device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("idf step params"),
-            size: capacity as u64 * stride,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+    /// The uniform arena of `capacity` dispatches' parameters, pooled like the storage buffers.
+    fn params_buffer(gpu: &GpuContext, capacity: usize, stride: u64) -> wgpu::Buffer {
+        let size = capacity as u64 * stride;
+        let usage = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+        gpu.buffers.take(size, usage).unwrap_or_else(|| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("idf step params"),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
         })
+    }
+
+    /// Gives buffers this executor no longer binds to the device's pool.
+    fn release(&self, buffers: impl IntoIterator<Item = wgpu::Buffer>) {
+        self.gpu
+            .buffers
+            .give(&self.gpu.device, &self.gpu.queue, buffers);
     }
 
     fn rebuild_bind_groups(&mut self) {
@@ -218,8 +240,13 @@ impl GpuExecutor {
             return Ok(());
         }
         let bytes = bytes_of(self.sites);
-        self.field[2] = storage_buffer(&self.gpu.device, "idf field C", bytes)?;
-        self.momentum = storage_buffer(&self.gpu.device, "idf momentum", bytes)?;
+        let field_c = storage_buffer(&self.gpu, "idf field C", bytes)?;
+        let momentum = storage_buffer(&self.gpu, "idf momentum", bytes)?;
+        let old = [
+            std::mem::replace(&mut self.field[2], field_c),
+            std::mem::replace(&mut self.momentum, momentum),
+        ];
+        self.release(old);
         self.hmc_buffers = true;
         self.rebuild_bind_groups();
         Ok(())
@@ -229,7 +256,9 @@ impl GpuExecutor {
     pub fn ensure_trace(&mut self, records: usize) -> Result<()> {
         let bytes = trace_bytes(records, self.chains);
         if bytes > self.trace.size() {
-            self.trace = storage_buffer(&self.gpu.device, "idf trace", bytes)?;
+            let trace = storage_buffer(&self.gpu, "idf trace", bytes)?;
+            let old = std::mem::replace(&mut self.trace, trace);
+            self.release([old]);
             self.rebuild_bind_groups();
         }
         Ok(())
@@ -304,8 +333,9 @@ impl GpuExecutor {
         }
         if dispatches.len() > self.params_capacity {
             self.params_capacity = dispatches.len().next_power_of_two();
-            self.params =
-                Self::params_buffer(&self.gpu.device, self.params_capacity, self.params_stride);
+            let params = Self::params_buffer(&self.gpu, self.params_capacity, self.params_stride);
+            let old = std::mem::replace(&mut self.params, params);
+            self.release([old]);
             self.rebuild_bind_groups();
         }
         let stride = self.params_stride as usize;
@@ -399,6 +429,29 @@ impl GpuExecutor {
     }
 }
 
+impl Drop for GpuExecutor {
+    /// Every buffer goes to the device's pool (kept there only when it has a capacity); the
+    /// bind groups that name them go with the executor.
+    fn drop(&mut self) {
+        self.bind_groups.clear();
+        let [a, b, c] = &self.field;
+        let buffers = [
+            a,
+            b,
+            c,
+            &self.scratch,
+            &self.momentum,
+            &self.ladder,
+            &self.status,
+            &self.trace,
+            &self.energy_params,
+            &self.params,
+        ]
+        .map(Clone::clone);
+        self.release(buffers);
+    }
+}
+
 /// Copies the first `len` bytes of `buffer` to the host (one submit and a blocking map).
 pub fn read_buffer(gpu: &GpuContext, buffer: &wgpu::Buffer, len: u64) -> Result<Vec<u8>> {
     read_buffer_range(gpu, buffer, 0, len)
@@ -412,11 +465,14 @@ pub fn read_buffer_range(
     len: u64,
 ) -> Result<Vec<u8>> {
     let device = &gpu.device;
-    let staging = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("idf read-back"),
-        size: len,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
+    let usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+    let staging = gpu.buffers.take(len, usage).unwrap_or_else(|| {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("idf read-back"),
+            size: len,
+            usage,
+            mapped_at_creation: false,
+        })
     });
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("idf read-back"),
@@ -438,5 +494,6 @@ pub fn read_buffer_range(
         .map_err(|e| IdfError::Gpu(e.to_string()))?
         .to_vec();
     staging.unmap();
+    gpu.buffers.give(device, &gpu.queue, [staging]);
     Ok(data)
 }

@@ -1,7 +1,8 @@
 //! The wgpu side: adapter and device, the one bind-group layout every kernel shares, and the
 //! pipeline registry (each kernel × energy module composed, validated and compiled once per
-//! device).
+//! device), and the pool of released buffers.
 
+pub mod buffer_pool;
 pub mod colormap;
 pub(crate) mod executor;
 pub mod shader;
@@ -25,6 +26,8 @@ pub struct GpuContext {
     /// Compiled pipelines by kernel and energy module key (0 for kernels without an energy).
     pipelines: Mutex<HashMap<(Kernel, u64), Arc<wgpu::ComputePipeline>>>,
     colormap: OnceLock<colormap::ColormapPipeline>,
+    /// Buffers released by finished simulations, for the next ones (off unless given a capacity).
+    pub(crate) buffers: buffer_pool::BufferPool,
 }
 
 fn device_rank(t: wgpu::DeviceType) -> u8 {
@@ -109,6 +112,7 @@ impl GpuContext {
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
             colormap: OnceLock::new(),
+            buffers: buffer_pool::BufferPool::default(),
         }
     }
 

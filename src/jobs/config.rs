@@ -45,6 +45,9 @@ pub struct ServeConfig {
     /// run configuration as one multi-chain run (each gets the answer it gets alone); `false`
     /// runs every request alone.
     pub batch: bool,
+    /// MiB of GPU buffers kept from finished requests for the next ones of the same sizes
+    /// (0: none), so that a busy service stops allocating device memory per request.
+    pub gpu_buffer_pool_mib: u64,
 }
 
 impl Default for ServeConfig {
@@ -56,6 +59,7 @@ impl Default for ServeConfig {
             max_work: 4_000_000_000,
             max_body_bytes: 8 << 20,
             batch: true,
+            gpu_buffer_pool_mib: 256,
         }
     }
 }
@@ -136,6 +140,7 @@ Serve:                    # limits of `idf serve` (its flags override them)
   maxWork: 4000000000     # most site evaluations (sites x steps x evaluations x cost) in one request
   maxBodyBytes: 8388608   # largest request body
   batch: true             # run waiting /diffuse requests with one run configuration as one run
+  gpuBufferPoolMib: 256   # GPU buffers kept from finished requests for the next ones (MiB; 0: none)
 "#;
 
 impl Config {
