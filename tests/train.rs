@@ -57,6 +57,7 @@ fn fit(
     let spec = TrainSpec {
         model: start,
         fixed: fixed.iter().map(|s| s.to_string()).collect(),
+        bounds: Vec::new(),
         steps,
         batch_size: 32,
         chains: 32,
@@ -170,6 +171,8 @@ fn a_resumed_fit_equals_an_uninterrupted_one() {
     let spec = TrainSpec {
         model: EnergyModel::from_params("ising", &[]).unwrap(),
         fixed: Vec::new(),
+        // A bound travels through the checkpoints (wide enough not to act).
+        bounds: vec!["J=-5:5".parse().unwrap()],
         steps: 60,
         batch_size: 8,
         chains: 8,
@@ -317,6 +320,44 @@ fn the_train_command_checkpoints_resumes_and_samples() {
         (sampled["params"]["J"].as_f64().unwrap() - j).abs() < 1e-6,
         "{sampled}"
     );
+    // A bound holds J below its true value; the curves are drawn beside the metrics.
+    let (m3, out3) = (at("m3.json"), at("bounded.ckpt"));
+    let mut args = vec![
+        "train",
+        "--model",
+        "ising",
+        "--data",
+        path.to_str().unwrap(),
+    ];
+    args.extend(["--steps", "40", "--json", "--metrics", &m3, "--out", &out3]);
+    args.extend([
+        "--bound",
+        "J=0:0.8",
+        "--param",
+        "J=0.5",
+        "--learning-rate",
+        "0.05",
+    ]);
+    args.extend(&common[..2]);
+    let bounded = idf_json(&args);
+    let curve: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m3).unwrap()).unwrap();
+    for record in curve["curve"].as_array().unwrap() {
+        let j = record["params"][0].as_f64().unwrap();
+        assert!((0.0..=0.8).contains(&j), "{record}");
+    }
+    assert!(
+        bounded["params"]["J"]["mean"].as_f64().unwrap() > 0.7,
+        "{bounded}"
+    );
+    let png = std::fs::File::open(at("m3.png")).unwrap();
+    let info = png::Decoder::new(std::io::BufReader::new(png))
+        .read_info()
+        .unwrap()
+        .info()
+        .clone();
+    // One panel for the loss and one per parameter (J, h).
+    assert_eq!((info.width, info.height), (720, 3 * 150));
     for (args, needle) in [
         (
             vec![
@@ -325,6 +366,42 @@ fn the_train_command_checkpoints_resumes_and_samples() {
                 path.to_str().unwrap().into(),
             ],
             "not an IDF training checkpoint",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--model".into(),
+                "ising".into(),
+                "--data".into(),
+                path.to_str().unwrap().into(),
+                "--bound".into(),
+                "J=2:1".into(),
+            ],
+            "MIN 2 is not below MAX 1",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--model".into(),
+                "ising".into(),
+                "--data".into(),
+                path.to_str().unwrap().into(),
+                "--bound".into(),
+                "q=0:1".into(),
+            ],
+            "ising has no parameter `q`",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--model".into(),
+                "ising".into(),
+                "--data".into(),
+                path.to_str().unwrap().into(),
+                "--bound".into(),
+                "J=2:".into(),
+            ],
+            "the starting value of J (1) is outside its bound [2, inf]",
         ),
         (
             vec![

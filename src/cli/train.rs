@@ -41,6 +41,9 @@ pub struct TrainArgs {
     /// Hold a parameter at its starting value (repeatable).
     #[arg(long = "fix", value_name = "NAME")]
     fixed: Vec<String>,
+    /// Keep a parameter in an interval, NAME=MIN:MAX (an empty end is unbounded; repeatable).
+    #[arg(long = "bound", value_name = "NAME=MIN:MAX")]
+    bounds: Vec<String>,
     /// Updates (default 2000; with --resume, the checkpoint's end).
     #[arg(long)]
     steps: Option<u64>,
@@ -68,6 +71,10 @@ pub struct TrainArgs {
     /// Where the curves, the fitted parameters and their errors are written as JSON.
     #[arg(long, default_value = "metrics/training.json")]
     metrics: PathBuf,
+    /// Where the curves are drawn as PNG, the loss and each parameter with its estimate
+    /// (default: beside --metrics, as .png).
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -111,6 +118,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
             let spec = TrainSpec {
                 model: idf::EnergyModel::from_params(name, &params)?,
                 fixed: args.fixed.clone(),
+                bounds: args
+                    .bounds
+                    .iter()
+                    .map(|b| b.parse())
+                    .collect::<idf::Result<Vec<_>>>()?,
                 steps: args.steps.unwrap_or(2000),
                 batch_size: args.batch_size.unwrap_or(config.diffusion.batch_size),
                 chains: args.chains.unwrap_or(config.diffusion.batch_size),
@@ -168,17 +180,28 @@ pub fn run(args: TrainArgs) -> Result<()> {
             params
                 .iter()
                 .map(|p| {
-                    let v = json!({"mean": p.mean, "stderr": p.stderr, "fixed": p.fixed});
+                    let v = json!({
+                        "mean": p.mean,
+                        "stderr": p.stderr,
+                        "stderr_data": p.stderr_data,
+                        "stderr_optimizer": p.stderr_optimizer,
+                        "fixed": p.fixed,
+                    });
                     (p.name.clone(), v)
                 })
                 .collect(),
         )
     };
+    let plot = args
+        .plot
+        .clone()
+        .unwrap_or_else(|| args.metrics.with_extension("png"));
     let summary = json!({
         "model": model_name,
         "data": data,
         "params": params_json(&report.params),
         "pseudo_likelihood": pseudo.as_ref().map(|p| params_json(p)),
+        "warnings": report.warnings,
         "loss": report.loss,
         "steps": report.steps,
         "samples": report.samples,
@@ -186,6 +209,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         "wall_ms": report.wall_ms,
         "backend": report.backend,
         "metrics": args.metrics,
+        "plot": plot,
         "checkpoint": out,
     });
     let mut metrics = summary.clone();
@@ -194,6 +218,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         &args.metrics,
         serde_json::to_string_pretty(&metrics)?.as_bytes(),
     )?;
+    idf::jobs::render::encode::write_png(&plot, &report.chart())?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -210,11 +238,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
         }
         eprintln!(
-            "{} updates on {} in {:.1} s; curves in {}, checkpoint {}",
+            "{} updates on {} in {:.1} s; curves in {} and {}, checkpoint {}",
             report.steps,
             report.backend,
             report.wall_ms / 1e3,
             args.metrics.display(),
+            plot.display(),
             out.display()
         );
     }

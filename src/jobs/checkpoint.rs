@@ -13,12 +13,12 @@ use hdf5_metno as hdf5;
 use crate::engine::energies::EnergyModel;
 use crate::error::{IdfError, Result};
 use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with};
-use crate::jobs::train::{TrainRecord, TrainSpec, TrainState};
+use crate::jobs::train::{ParamBound, TrainRecord, TrainSpec, TrainState};
 
 /// The `format` attribute of a checkpoint.
 pub const FORMAT: &str = "idf-train-checkpoint";
 /// The version this build writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 
 impl TrainState {
     /// Writes the checkpoint to `path` atomically.
@@ -40,6 +40,8 @@ impl TrainState {
                 .collect();
             write_text_attr(f, "param_names", &names.join(","))?;
             write_text_attr(f, "fixed", &self.spec.fixed.join(","))?;
+            let bounds: Vec<String> = self.spec.bounds.iter().map(|b| b.to_string()).collect();
+            write_text_attr(f, "bounds", &bounds.join(","))?;
             write_text_attr(f, "data", &self.data.to_string_lossy())?;
             for (name, value) in [
                 ("samples", self.samples as u64),
@@ -179,6 +181,12 @@ impl TrainState {
             ));
         }
         let fixed = text("fixed")?;
+        let bounds = text("bounds")?
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<ParamBound>>>()
+            .map_err(|e| bad(format!("its `bounds` attribute: {e}")))?;
         Ok(TrainState {
             spec: TrainSpec {
                 model,
@@ -187,6 +195,7 @@ impl TrainState {
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
                     .collect(),
+                bounds,
                 steps: int("steps")?,
                 batch_size: int("batch_size")? as usize,
                 chains: int("chains")? as usize,

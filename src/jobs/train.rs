@@ -23,12 +23,15 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::engine::energies::EnergyModel;
+use crate::engine::estimates::estimate;
 use crate::engine::field::{Field, Shape};
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::RunConfig;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::{Atlas, Minibatches};
 use crate::jobs::config::Config;
+use crate::jobs::render::curves::{chart, Series};
+use crate::jobs::render::frame::RgbFrame;
 use crate::jobs::scene::{Scene, SceneParam};
 
 /// How to fit: the model with its starting parameters, which of them stay fixed, and the
@@ -39,6 +42,9 @@ pub struct TrainSpec {
     pub model: EnergyModel,
     /// Parameters held at their starting values (constraints).
     pub fixed: Vec<String>,
+    /// Intervals parameters are kept in (constraints): an update past an end stops at it
+    /// (projected Adam).
+    pub bounds: Vec<ParamBound>,
     /// Updates.
     pub steps: u64,
     /// Data samples per update.
@@ -53,6 +59,67 @@ pub struct TrainSpec {
     pub seed: u32,
 }
 
+/// An interval a parameter is kept in during a fit.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ParamBound {
+    /// The parameter.
+    pub name: String,
+    /// The lower end (may be −∞).
+    pub min: f64,
+    /// The upper end (may be +∞).
+    pub max: f64,
+}
+
+impl std::str::FromStr for ParamBound {
+    type Err = IdfError;
+
+    /// `NAME=MIN:MAX`, either end empty for none (`b=0:`).
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = |why: String| {
+            IdfError::invalid(
+                "bound",
+                format!("`{s}`: {why}; write NAME=MIN:MAX (an empty end is unbounded)"),
+            )
+        };
+        let (name, range) = s.split_once('=').ok_or_else(|| bad("no `=`".into()))?;
+        let (lo, hi) = range
+            .split_once(':')
+            .ok_or_else(|| bad("no `:` between MIN and MAX".into()))?;
+        let end = |t: &str, none: f64| -> Result<f64> {
+            match t.trim() {
+                "" => Ok(none),
+                v => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| !x.is_nan())
+                    .ok_or_else(|| bad(format!("`{v}` is not a number"))),
+            }
+        };
+        let (min, max) = (end(lo, f64::NEG_INFINITY)?, end(hi, f64::INFINITY)?);
+        if min >= max {
+            return Err(bad(format!("MIN {min} is not below MAX {max}")));
+        }
+        Ok(ParamBound {
+            name: name.trim().to_string(),
+            min,
+            max,
+        })
+    }
+}
+
+impl std::fmt::Display for ParamBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let end = |v: f64| {
+            if v.is_finite() {
+                v.to_string()
+            } else {
+                String::new()
+            }
+        };
+        write!(f, "{}={}:{}", self.name, end(self.min), end(self.max))
+    }
+}
+
 /// A fitted parameter.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct FittedParam {
@@ -60,8 +127,14 @@ pub struct FittedParam {
     pub name: String,
     /// The estimate.
     pub mean: f64,
-    /// Its standard error (0 for a fixed parameter).
+    /// Its standard error (0 for a fixed parameter): `stderr_data` and `stderr_optimizer` in
+    /// quadrature.
     pub stderr: f64,
+    /// The error of the maximum-likelihood estimate from the data's finite size (Fisher).
+    pub stderr_data: f64,
+    /// The Monte Carlo error of the Polyak average over the updates that fluctuate around the
+    /// maximum (batch means accounting for their autocorrelation).
+    pub stderr_optimizer: f64,
     /// Whether it was held fixed.
     pub fixed: bool,
 }
@@ -83,6 +156,9 @@ pub struct TrainRecord {
 pub struct TrainReport {
     /// The fitted parameters, in [`EnergyModel::params`] order.
     pub params: Vec<FittedParam>,
+    /// What makes the estimate doubtful: too few updates for their autocorrelation, a
+    /// parameter at an end of its bound.
+    pub warnings: Vec<String>,
     /// Every update.
     pub curve: Vec<TrainRecord>,
     /// The last update's loss.
@@ -97,6 +173,30 @@ pub struct TrainReport {
     pub wall_ms: f64,
     /// `cpu` or `gpu`.
     pub backend: String,
+}
+
+impl TrainReport {
+    /// The curves as a picture: the loss, then each parameter over the updates with its estimate
+    /// ± standard error, the start of the averaging window marked (PNG with
+    /// [`crate::jobs::render::encode::write_png`]).
+    pub fn chart(&self) -> RgbFrame {
+        let loss = Series {
+            title: "loss (contrastive divergence per site)".into(),
+            values: self.curve.iter().map(|r| r.loss).collect(),
+            estimate: None,
+        };
+        let params = self.params.iter().enumerate().map(|(j, p)| Series {
+            title: if p.fixed {
+                format!("{} (fixed)", p.name)
+            } else {
+                p.name.clone()
+            },
+            values: self.curve.iter().map(|r| r.params[j]).collect(),
+            estimate: (!p.fixed).then_some((p.mean, p.stderr)),
+        });
+        let series: Vec<Series> = std::iter::once(loss).chain(params).collect();
+        chart(&series, (self.steps / 2) as usize)
+    }
 }
 
 /// The single temperature of the dataset's samples: the `temperature` condition column, which
@@ -270,6 +370,30 @@ pub fn train_resumable(
             ));
         }
     }
+    let start: Vec<f64> = spec.model.params().iter().map(|p| p.value as f64).collect();
+    for b in &spec.bounds {
+        let Some(j) = names.iter().position(|n| *n == b.name) else {
+            return Err(IdfError::invalid(
+                "bound",
+                format!(
+                    "{} has no parameter `{}` ({})",
+                    spec.model.name(),
+                    b.name,
+                    names.join(", ")
+                ),
+            ));
+        };
+        if !(b.min <= start[j] && start[j] <= b.max) {
+            return Err(IdfError::invalid(
+                "bound",
+                format!(
+                    "the starting value of {} ({}) is outside its bound [{}, {}]; start inside it \
+                     (--param {}=VALUE)",
+                    b.name, start[j], b.min, b.max, b.name
+                ),
+            ));
+        }
+    }
     for (name, value) in [("batch_size", spec.batch_size), ("chains", spec.chains)] {
         if value == 0 {
             return Err(IdfError::invalid(name, "must be at least 1"));
@@ -396,6 +520,9 @@ pub fn train_resumable(
             let m_hat = *m / (1.0 - beta1.powi(step as i32 + 1));
             let v_hat = *v / (1.0 - beta2.powi(step as i32 + 1));
             proposed[j] -= spec.learning_rate * m_hat / (v_hat.sqrt() + eps);
+            for b in spec.bounds.iter().filter(|b| b.name == names[j]) {
+                proposed[j] = proposed[j].clamp(b.min, b.max);
+            }
             next.set_value(&names[j], proposed[j] as f32)?;
         }
         if next.check_bounded_below().is_ok() {
@@ -427,18 +554,56 @@ pub fn train_resumable(
     state.cursor = stream.cursor();
     let mean = state.fitted();
     let window = state.averaged_window();
-    let stderr = fisher_stderr(&state.moments[window], &free, t, atlas.len());
-    let report = TrainReport {
-        params: names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| FittedParam {
+    let data_se = fisher_stderr(&state.moments[window.clone()], &free, t, atlas.len());
+    let mut warnings = Vec::new();
+    let params = names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let path: Vec<f64> = state.curve[window.clone()]
+                .iter()
+                .map(|r| r.params[j])
+                .collect();
+            let average = estimate(&[path]);
+            let optimizer_se = if free[j] {
+                average.stderr.unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            if free[j] && average.too_short() {
+                warnings.push(format!(
+                    "{name}: the averaged updates are too few for their autocorrelation (τ ≈ {:.0} \
+                     updates, {} averaged); the fit may not have settled and its error bar is \
+                     unreliable: run more steps",
+                    average.tau.unwrap_or(f64::NAN),
+                    average.records_per_chain
+                ));
+            }
+            for b in spec.bounds.iter().filter(|b| b.name == *name) {
+                let width = (b.max - b.min).abs().min(1.0);
+                if (mean[j] - b.min).abs() < 1e-3 * width || (b.max - mean[j]).abs() < 1e-3 * width
+                {
+                    warnings.push(format!(
+                        "{name} = {} sits at an end of its bound [{}, {}]: the maximum lies \
+                         there or beyond, and the standard error, which assumes an interior \
+                         maximum, does not hold",
+                        mean[j], b.min, b.max
+                    ));
+                }
+            }
+            FittedParam {
                 name: name.clone(),
                 mean: mean[j],
-                stderr: stderr[j],
+                stderr: data_se[j].hypot(optimizer_se),
+                stderr_data: data_se[j],
+                stderr_optimizer: optimizer_se,
                 fixed: !free[j],
-            })
-            .collect(),
+            }
+        })
+        .collect();
+    let report = TrainReport {
+        params,
+        warnings,
         loss: state.curve.last().map_or(f64::NAN, |r| r.loss),
         curve: state.curve.clone(),
         steps: spec.steps,
@@ -623,6 +788,8 @@ pub fn ising_pseudo_likelihood(atlas: &Atlas) -> Result<[FittedParam; 2]> {
         name: name.to_string(),
         mean: theta[j],
         stderr: cov(j).sqrt(),
+        stderr_data: cov(j).sqrt(),
+        stderr_optimizer: 0.0,
         fixed: false,
     };
     Ok([param("J", 0), param("h", 1)])

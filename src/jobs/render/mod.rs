@@ -3,6 +3,7 @@
 //! simulation, colouring and encoding.
 
 pub mod colormap;
+pub mod curves;
 pub mod encode;
 pub mod frame;
 pub mod job;
