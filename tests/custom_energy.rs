@@ -11,29 +11,7 @@ use idf::engine::gradient_check::gradient_check;
 use idf::{Context, Field, Method, RunConfig, Shape, Simulation, TemperatureSchedule};
 
 /// φ⁴ written as a user would: the same energy as `shaders/energies/phi4.wgsl` without guidance.
-const PHI4: &str = "#import shared/lattice
-// @param kappa = 1.0 in [0, 2]
-// @param a = -1.0 in [-3, 3]
-// @param b = 1.0 in [0, 3]
-// @param h = 0.0 in [-1, 1]
-// @curvature 16
-
-fn site_energy(i: u32) -> f32 {
-    let phi = src[i];
-    let dr = phi - src[neighbour(i, 0, 1)];
-    let dd = phi - src[neighbour(i, 1, 0)];
-    let phi2 = phi * phi;
-    return 0.5 * energy_params[0] * (dr * dr + dd * dd) + 0.5 * energy_params[1] * phi2
-        + 0.25 * energy_params[2] * phi2 * phi2 - energy_params[3] * phi;
-}
-
-fn energy_gradient(i: u32) -> f32 {
-    let phi = src[i];
-    let laplacian = neighbour_sum(i) - 4.0 * phi;
-    return -energy_params[0] * laplacian + energy_params[1] * phi
-        + energy_params[2] * phi * phi * phi - energy_params[3];
-}
-";
+const PHI4: &str = include_str!("fixtures/phi4.wgsl");
 
 fn custom(source: &str) -> CustomEnergy {
     CustomEnergy::parse(source).unwrap_or_else(|d| panic!("{d}"))

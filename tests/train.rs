@@ -468,3 +468,114 @@ fn parameter_gradients_match_finite_differences_of_the_energy() {
         }
     }
 }
+
+/// The φ⁴ of `tests/fixtures/phi4.wgsl`, written as a user would.
+fn custom_phi4() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/phi4.wgsl")
+}
+
+/// A user's WGSL energy, fitted with ∂E/∂θ from central differences of its energy in θ on the
+/// GPU, recovers the parameters of φ⁴ data; the command line fits it, checkpoints its source
+/// and samples the checkpoint; the CPU refuses it.
+#[test]
+fn a_wgsl_energy_is_fitted_by_differences_in_theta() {
+    crate::common::on_gpu(|ctx| {
+        use crate::common::{idf, idf_json};
+        let truth = [("kappa", "0.5"), ("a", "0.5"), ("b", "0.5"), ("h", "0")];
+        let path = data("custom", "phi4", &truth, 1.0, 16, 256);
+        let wgsl = custom_phi4();
+        let wgsl = wgsl.to_str().unwrap();
+        let start = [("kappa", "0.3"), ("a", "1"), ("b", "0.2")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let start = EnergyModel::from_params(wgsl, &start).unwrap();
+        assert_eq!(start.name(), "custom");
+        let fitted = fit(ctx, &path, start, &["h"], 1500);
+        assert_recovered(
+            "WGSL φ⁴ on the GPU",
+            &fitted,
+            &[("kappa", 0.5), ("a", 0.5), ("b", 0.5)],
+        );
+        let dir = std::env::temp_dir().join(format!("idf-train-wgsl-{}", std::process::id()));
+        let at = |name: &str| dir.join(name).to_str().unwrap().to_string();
+        let (metrics, out) = (at("m.json"), at("custom.ckpt"));
+        let mut args = vec!["train", "--model", wgsl, "--data", path.to_str().unwrap()];
+        args.extend([
+            "--steps",
+            "20",
+            "--fix",
+            "h",
+            "--batch-size",
+            "8",
+            "--chains",
+            "8",
+        ]);
+        args.extend(["--metrics", &metrics, "--out", &out, "--json"]);
+        let trained = idf_json(&[&args[..], &["--backend", "gpu"]].concat());
+        let kappa = trained["params"]["kappa"]["mean"].as_f64().unwrap();
+        let sampled = idf_json(&[
+            "sample",
+            "--checkpoint",
+            &out,
+            "--integrator",
+            "mala",
+            "--size",
+            "16",
+            "--chains",
+            "2",
+            "--steps",
+            "10",
+            "--backend",
+            "gpu",
+            "--json",
+        ]);
+        assert_eq!(sampled["model"], "custom", "{sampled}");
+        let sampled_kappa = sampled["params"]["kappa"].as_f64().unwrap();
+        assert!((sampled_kappa - kappa).abs() < 1e-6, "{sampled}");
+        args.extend(["--backend", "cpu"]);
+        let refused = idf(&args);
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("no CPU twin"), "{stderr}");
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::remove_file(&path).ok();
+    });
+}
+
+/// An energy whose dependence on a parameter jumps where the fit starts is refused, naming the
+/// parameter: central differences in θ with steps δ and δ/2 disagree there.
+#[test]
+fn a_wgsl_energy_that_jumps_in_theta_is_refused() {
+    crate::common::on_gpu(|ctx| {
+        let source = "#import shared/lattice
+// @param a = 0.3 in [0, 1]
+// @curvature 4
+fn site_energy(i: u32) -> f32 {
+    return select(0.5, 1.0, energy_params[0] > 0.3) * src[i] * src[i];
+}
+fn energy_gradient(i: u32) -> f32 {
+    return select(1.0, 2.0, energy_params[0] > 0.3) * src[i];
+}
+";
+        let model = EnergyModel::Custom(
+            idf::engine::energies::custom::CustomEnergy::parse(source).unwrap(),
+        );
+        let path = data("jump", "phi4", &[], 1.0, 8, 32);
+        let atlas = Atlas::open(&path).unwrap();
+        let spec = TrainSpec {
+            model,
+            fixed: Vec::new(),
+            bounds: Vec::new(),
+            steps: 5,
+            batch_size: 4,
+            chains: 4,
+            sampler_steps: 1,
+            learning_rate: 0.01,
+            seed: 1,
+        };
+        let err = train_diffusion(ctx, &Config::default(), &atlas, &spec, &mut |_, _| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not smooth in its parameter `a`"), "{err}");
+        std::fs::remove_file(&path).ok();
+    });
+}

@@ -138,5 +138,8 @@ fn parse_param(text: &str) -> anyhow::Result<(String, String)> {
 
 /// The registered models built by name, for `--model`'s help.
 fn models_help() -> String {
-    format!("Model: {} (default phi4)", idf::EnergyModel::names())
+    format!(
+        "Model: {}, or FILE.wgsl, a user's energy (GPU only) (default phi4)",
+        idf::EnergyModel::names()
+    )
 }

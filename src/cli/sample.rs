@@ -111,6 +111,7 @@ impl SampleArgs {
         }
         let mut params = std::collections::BTreeMap::new();
         let mut model = self.model.clone();
+        let mut energy = None;
         if let Some(path) = &self.checkpoint {
             let fitted = idf::jobs::train::TrainState::read(path)?.fitted_model()?;
             if let Some(other) = self.model.as_deref().filter(|m| *m != fitted.name()) {
@@ -122,10 +123,8 @@ impl SampleArgs {
             }
             base.params.clear();
             base.guidance = None;
-            model = Some(fitted.name().to_string());
-            for p in fitted.params() {
-                params.insert(p.name, SceneParam::Text(p.value.to_string()));
-            }
+            model = None;
+            energy = Some(fitted);
         }
         for p in &self.params {
             let (k, v) = super::parse_param(p)?;
@@ -151,6 +150,7 @@ impl SampleArgs {
             schedule: self.schedule.clone(),
             t_start: self.t_start,
             seed: self.seed,
+            energy,
             ..Scene::default()
         };
         Ok(base.with_overrides(&overrides)?)

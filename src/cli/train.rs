@@ -89,10 +89,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let resume = args.resume.as_deref().map(TrainState::read).transpose()?;
     let (spec, data) = match &resume {
         Some(state) => {
+            let named = |m: &str| if m.ends_with(".wgsl") { "custom" } else { m }.to_string();
             if let Some(model) = args
                 .model
                 .as_deref()
-                .filter(|m| *m != state.spec.model.name())
+                .filter(|m| named(m) != state.spec.model.name())
             {
                 anyhow::bail!(
                     "--resume: the checkpoint fits {}, not {model}",

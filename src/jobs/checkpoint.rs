@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use hdf5::types::VarLenUnicode;
 use hdf5_metno as hdf5;
 
+use crate::engine::energies::custom::CustomEnergy;
 use crate::engine::energies::EnergyModel;
 use crate::error::{IdfError, Result};
 use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with};
@@ -31,6 +32,9 @@ impl TrainState {
                 .write_scalar(&FORMAT_VERSION)?;
             write_text_attr(f, "idf_version", env!("CARGO_PKG_VERSION"))?;
             write_text_attr(f, "model", self.spec.model.name())?;
+            if let EnergyModel::Custom(custom) = &self.spec.model {
+                write_text_attr(f, "wgsl", custom.source())?;
+            }
             let names: Vec<String> = self
                 .spec
                 .model
@@ -145,7 +149,16 @@ impl TrainState {
         let model_name = text("model")?;
         let names = text("param_names")?;
         let theta = vector("theta")?;
-        let mut model = EnergyModel::from_params(&model_name, &[])?;
+        let mut model = match model_name.as_str() {
+            "custom" => {
+                let source = text("wgsl")?;
+                EnergyModel::Custom(
+                    CustomEnergy::parse(&source)
+                        .map_err(|d| bad(format!("its WGSL energy no longer validates: {d}")))?,
+                )
+            }
+            name => EnergyModel::from_params(name, &[])?,
+        };
         let own: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
         if own.join(",") != names || theta.len() != own.len() {
             return Err(bad(format!(

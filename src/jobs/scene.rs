@@ -105,6 +105,10 @@ pub struct Scene {
     /// The file the scene came from (relative paths inside it resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// An energy given as a value rather than by name (a fitted checkpoint's, a user's WGSL
+    /// already loaded): used instead of `model`, with `params` applied over its own.
+    #[serde(skip)]
+    pub energy: Option<EnergyModel>,
 }
 
 /// A parameter's value in a scene: a number, or text (lists).
@@ -275,6 +279,7 @@ impl Scene {
             .check()
             .map_err(|(key, message)| IdfError::invalid(key, message))?;
         let source = self.source.clone();
+        let energy = overrides.energy.clone().or_else(|| self.energy.clone());
         let as_map = |scene: &Scene| match serde_json::to_value(scene) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => unreachable!("a scene serialises to an object"),
@@ -295,6 +300,7 @@ impl Scene {
         let mut scene: Scene = serde_json::from_value(serde_json::Value::Object(merged))
             .map_err(|e| IdfError::invalid("scene", e.to_string()))?;
         scene.source = source;
+        scene.energy = energy;
         Ok(scene)
     }
 
@@ -419,6 +425,25 @@ impl Scene {
         }
     }
 
+    /// The scene's energy with its parameters: `energy` if given, otherwise the one `model`
+    /// names (a `.wgsl` file relative to the scene's folder).
+    fn energy(&self) -> Result<EnergyModel> {
+        let pairs = self.param_pairs();
+        let Some(model) = &self.energy else {
+            let name = self.model.as_deref().unwrap_or("phi4");
+            let name = match name.ends_with(".wgsl") {
+                true => self.path_in_scene(Path::new(name)).display().to_string(),
+                false => name.to_string(),
+            };
+            return EnergyModel::from_params(&name, &pairs);
+        };
+        let mut model = model.clone();
+        for (key, value) in &pairs {
+            model.set_param(key, value)?;
+        }
+        Ok(model)
+    }
+
     /// The scene's parameters as `key=value` pairs.
     pub fn param_pairs(&self) -> Vec<(String, String)> {
         self.params
@@ -469,8 +494,12 @@ impl Scene {
         self.check()
             .map_err(|(key, message)| self.error(&key, message))?;
         let name = self.model.as_deref().unwrap_or("phi4");
-        let mut model =
-            EnergyModel::from_params(name, &self.param_pairs()).map_err(|e| self.in_file(e))?;
+        let mut model = self.energy().map_err(|e| self.in_file(e))?;
+        let name = if self.energy.is_some() {
+            model.name()
+        } else {
+            name
+        };
         if self.size.is_some() && !model.state().is_lattice() {
             return Err(self.error(
                 "size",

@@ -32,7 +32,7 @@ use crate::io::atlas::{Atlas, Minibatches};
 use crate::jobs::config::Config;
 use crate::jobs::render::curves::{chart, Series};
 use crate::jobs::render::frame::RgbFrame;
-use crate::jobs::scene::{Scene, SceneParam};
+use crate::jobs::scene::Scene;
 
 /// How to fit: the model with its starting parameters, which of them stay fixed, and the
 /// optimiser's settings.
@@ -411,16 +411,20 @@ pub fn train_resumable(
     let chain_shape = Shape::new(spec.chains, c, h, w)?;
     spec.model.check_shape(chain_shape)?;
     let model_name = spec.model.name();
+    // A user's WGSL energy has no parameter gradient in code: it is taken by central
+    // differences of the energy in θ on the backend.
+    let by_differences = matches!(spec.model, EnergyModel::Custom(_));
     let not_fittable = || {
         IdfError::invalid(
             "model",
             format!("{model_name} has no parameter gradient: it cannot be fitted yet"),
         )
     };
-    if spec
-        .model
-        .param_gradient(&Field::zeros(Shape::new(1, c, h, w)?)?)
-        .is_none()
+    if !by_differences
+        && spec
+            .model
+            .param_gradient(&Field::zeros(Shape::new(1, c, h, w)?)?)
+            .is_none()
     {
         return Err(not_fittable());
     }
@@ -432,13 +436,7 @@ pub fn train_resumable(
         "mala"
     };
     let scene = Scene {
-        model: Some(model_name.to_string()),
-        params: spec
-            .model
-            .params()
-            .into_iter()
-            .map(|p| (p.name, SceneParam::Text(p.value.to_string())))
-            .collect(),
+        energy: Some(spec.model.clone()),
         size: Some([h, w]),
         chains: Some(spec.chains),
         integrator: Some(method.to_string()),
@@ -492,15 +490,43 @@ pub fn train_resumable(
     let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8f64);
     let sites = (c * h * w) as f64;
     progress(state.next_step, spec.steps);
+    // Declared ranges a parameter must stay in (a user's WGSL refuses values outside them).
+    let strict: Vec<Option<(f64, f64)>> = spec
+        .model
+        .params()
+        .iter()
+        .map(|p| p.strict.then_some((p.range.0 as f64, p.range.1 as f64)))
+        .collect();
+    let mut probe: Option<Simulation> = None;
     for step in state.next_step..spec.steps {
         let batch = stream.next_batch()?;
         let data = Field::from_vec(Shape::new(spec.batch_size, c, h, w)?, batch.maps)?;
-        let g_data = mean_gradient(&model.param_gradient(&data).ok_or_else(not_fittable)?, t);
+        let data_rows = if by_differences {
+            let probe = match &mut probe {
+                Some(p) => {
+                    p.set_field(&data)?;
+                    p.set_model(ctx, &model)?;
+                    p
+                }
+                None => probe.insert(Simulation::new(ctx, &model, &data, spec.seed)?),
+            };
+            if step == state.next_step {
+                check_smooth_in_theta(ctx, probe, &model, &free)?;
+            }
+            param_differences(ctx, probe, &model, &free, 1.0)?
+        } else {
+            model.param_gradient(&data).ok_or_else(not_fittable)?
+        };
+        let g_data = mean_gradient(&data_rows, t);
         let rule = |i: u64| run.step_rule(&model, i);
         sim.advance(spec.sampler_steps.max(1), &rule, &|_| false, &mut |_, _| {})?;
-        let rows = model
-            .param_gradient(&sim.field()?)
-            .ok_or_else(not_fittable)?;
+        let rows = if by_differences {
+            param_differences(ctx, &mut sim, &model, &free, 1.0)?
+        } else {
+            model
+                .param_gradient(&sim.field()?)
+                .ok_or_else(not_fittable)?
+        };
         let g_model = mean_gradient(&rows, t);
         let loss = state
             .theta
@@ -522,6 +548,9 @@ pub fn train_resumable(
             proposed[j] -= spec.learning_rate * m_hat / (v_hat.sqrt() + eps);
             for b in spec.bounds.iter().filter(|b| b.name == names[j]) {
                 proposed[j] = proposed[j].clamp(b.min, b.max);
+            }
+            if let Some((lo, hi)) = strict[j] {
+                proposed[j] = proposed[j].clamp(lo, hi);
             }
             next.set_value(&names[j], proposed[j] as f32)?;
         }
@@ -613,6 +642,81 @@ pub fn train_resumable(
         backend: ctx.backend().to_string(),
     };
     Ok((report, state))
+}
+
+/// The relative step of the central differences in θ: δ_j = `DIFFERENCE_STEP` · max(|θ_j|, 1).
+const DIFFERENCE_STEP: f64 = 1e-2;
+
+/// ∂E/∂θ_j of each chain of `sim`'s field by central differences of the energy in θ_j, for
+/// energies without a parameter gradient in code (a user's WGSL): (E(θ + δ e_j) − E(θ − δ e_j))
+/// / 2δ with δ = `scale` · [`DIFFERENCE_STEP`] · max(|θ_j|, 1), the two points moved inside a
+/// declared range when they would leave it. Exact up to rounding for an energy linear in θ;
+/// error O(δ²) otherwise. Parameters not marked `free` get 0. `sim` is left with `model`'s
+/// parameters. Returns [chains][k].
+fn param_differences(
+    ctx: &Context,
+    sim: &mut Simulation,
+    model: &EnergyModel,
+    free: &[bool],
+    scale: f64,
+) -> Result<Vec<Vec<f64>>> {
+    let params = model.params();
+    let mut rows = vec![vec![0.0; params.len()]; sim.shape().chains];
+    for (j, p) in params.iter().enumerate().filter(|(j, _)| free[*j]) {
+        let theta = p.value as f64;
+        let delta = scale * DIFFERENCE_STEP * theta.abs().max(1.0);
+        let (mut lo, mut hi) = (theta - delta, theta + delta);
+        if p.strict {
+            lo = lo.max(p.range.0 as f64);
+            hi = hi.min(p.range.1 as f64);
+        }
+        let mut energies = |value: f64| -> Result<(f64, Vec<f64>)> {
+            let mut shifted = model.clone();
+            shifted.set_value(&p.name, value as f32)?;
+            // The step actually taken is the f32 one the kernels see.
+            let value = shifted.params()[j].value as f64;
+            sim.set_model(ctx, &shifted)?;
+            Ok((value, sim.energies()?))
+        };
+        let (up, e_up) = energies(hi)?;
+        let (down, e_down) = energies(lo)?;
+        for (row, (a, b)) in rows.iter_mut().zip(e_up.iter().zip(&e_down)) {
+            row[j] = (a - b) / (up - down);
+        }
+    }
+    sim.set_model(ctx, model)?;
+    Ok(rows)
+}
+
+/// Checks that the energy is smooth in its parameters where the fit starts, as the gradient
+/// check does for the field: central differences in θ with steps δ and δ/2 must agree on the
+/// mean over `sim`'s chains within rounding and the O(δ²) error of a smooth energy. Errors name
+/// the parameter and both values.
+fn check_smooth_in_theta(
+    ctx: &Context,
+    sim: &mut Simulation,
+    model: &EnergyModel,
+    free: &[bool],
+) -> Result<()> {
+    let full = mean_gradient(&param_differences(ctx, sim, model, free, 1.0)?, 1.0);
+    let half = mean_gradient(&param_differences(ctx, sim, model, free, 0.5)?, 1.0);
+    let sites = sim.shape().sites_per_chain() as f64;
+    for (p, (a, b)) in model.params().iter().zip(full.iter().zip(&half)) {
+        if !(a.is_finite() && b.is_finite())
+            || (a - b).abs() > 1e-2 * (a.abs() + b.abs()) + 1e-3 * sites
+        {
+            return Err(IdfError::invalid(
+                "model",
+                format!(
+                    "the energy is not smooth in its parameter `{}`: central differences with \
+                     steps δ and δ/2 give ∂E/∂{} = {a} and {b} per sample; check how \
+                     energy_params are used",
+                    p.name, p.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One update's moments of ∂E/∂θ over the persistent chains (`rows`, [chains][k]): the count,

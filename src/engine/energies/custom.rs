@@ -164,6 +164,21 @@ impl CustomEnergy {
         })
     }
 
+    /// Reads and validates the WGSL file at `path` ([`parse`](Self::parse)); the error names
+    /// the file, the line and the column.
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let source = std::fs::read_to_string(path).map_err(|e| IdfError::io(path, e))?;
+        Self::parse(&source).map_err(|d| IdfError::Shader {
+            name: path.display().to_string(),
+            message: match d.location() {
+                Some(_) if d.module == CUSTOM_MODULE => {
+                    format!("{}:{}:{}: {}", path.display(), d.line, d.column, d.message)
+                }
+                _ => d.rendered,
+            },
+        })
+    }
+
     /// The WGSL source.
     pub fn source(&self) -> &Arc<str> {
         &self.module.source

@@ -16,6 +16,7 @@ pub mod phi4;
 pub mod swift_hohenberg;
 
 use std::fmt;
+use std::path::Path;
 
 use crate::cpu::energies::EnergyTwin;
 use crate::engine::field::{Field, Shape};
@@ -391,11 +392,19 @@ impl EnergyModel {
             })
     }
 
-    /// A model by name with `key=value` parameters over its defaults.
+    /// A model by name with `key=value` parameters over its defaults; a name ending in `.wgsl`
+    /// is the path of a user's WGSL energy ([`custom::CustomEnergy::load`]).
     ///
     /// `gmm` takes `weights=0.3,0.7`, `means=-2,0;2,1` (components separated by `;`) and
     /// `stds=0.5,0.8`. Errors name the unknown model or parameter and list the known ones.
     pub fn from_params(name: &str, params: &[(String, String)]) -> Result<Self> {
+        if name.ends_with(".wgsl") {
+            let mut model = EnergyModel::Custom(custom::CustomEnergy::load(Path::new(name))?);
+            for (key, value) in params {
+                model.set_param(key, value)?;
+            }
+            return Ok(model);
+        }
         let new = Self::spec_named(name)?
             .new
             .expect("energies built by name have `new`");
