@@ -91,3 +91,119 @@ on_both! {
         assert!(drops > 0, "past r = 1/4 the checkerboard mode grows and the entropy must fall");
     }
 }
+
+/// `idf dataset synth --model heat_flow`: every snapshot is its trajectory's white-noise start
+/// with each Fourier mode multiplied by the scheme's amplification factor to the power of its
+/// step count, A_k = 1 − 4r(sin²(πk_x/L) + sin²(πk_y/L)) with r = κη; and two shards merge into
+/// the file one worker writes.
+#[test]
+fn heat_flow_snapshots_decay_mode_by_mode() {
+    use idf::io::atlas::Atlas;
+    use idf::jobs::dataset::heat_flow::steps_to;
+    use idf::jobs::dataset::{merge, synth, GridAxis, Shard, SynthSpec};
+    use rustfft::num_complex::Complex64;
+    let l = 16usize;
+    let dir = std::env::temp_dir().join(format!("idf-heat-flow-{}", std::process::id()));
+    let spec = |shard: Shard| SynthSpec {
+        model: "heat_flow".into(),
+        params: Vec::new(),
+        temperature: 1.0,
+        grid: vec![
+            "kappa=0.5,1".parse::<GridAxis>().unwrap(),
+            "time=0,1,2.5".parse::<GridAxis>().unwrap(),
+        ],
+        size: [l, l],
+        samples: 3,
+        chains: 1,
+        burn_in: 0,
+        pilot: 0,
+        seed: 4,
+        shard,
+    };
+    let whole = dir.join("whole.h5");
+    let cfg = idf::Config::default();
+    synth(
+        &idf::Context::cpu(),
+        &cfg,
+        &spec(Shard::ALL),
+        &whole,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    // 2-D DFT of one map, in f64.
+    let fft = rustfft::FftPlanner::<f64>::new().plan_fft_forward(l);
+    let dft = |map: &[f32]| -> Vec<Complex64> {
+        let mut c: Vec<Complex64> = map.iter().map(|v| Complex64::new(*v as f64, 0.0)).collect();
+        for row in c.chunks_mut(l) {
+            fft.process(row);
+        }
+        for x in 0..l {
+            let mut col: Vec<Complex64> = (0..l).map(|y| c[y * l + x]).collect();
+            fft.process(&mut col);
+            for y in 0..l {
+                c[y * l + x] = col[y];
+            }
+        }
+        c
+    };
+    let atlas = Atlas::open(&whole).unwrap();
+    let rows = atlas.conditions().to_vec();
+    let maps = atlas
+        .read_maps(&(0..atlas.len()).collect::<Vec<_>>())
+        .unwrap();
+    let map = |i: usize| &maps[i * l * l..(i + 1) * l * l];
+    let start = |kappa: f32, trajectory: f32| {
+        (0..atlas.len())
+            .find(|&i| {
+                rows[3 * i] == 0.0 && rows[3 * i + 1] == kappa && rows[3 * i + 2] == trajectory
+            })
+            .unwrap()
+    };
+    let mut checked = 0;
+    for i in 0..atlas.len() {
+        let (t, kappa, trajectory) = (rows[3 * i], rows[3 * i + 1], rows[3 * i + 2]);
+        let (n, eta) = steps_to(t, kappa);
+        let r = (kappa * eta) as f64;
+        let (c0, ct) = (dft(map(start(kappa, trajectory))), dft(map(i)));
+        let scale = c0.iter().map(|c| c.norm()).fold(0.0, f64::max);
+        for ky in 0..l {
+            for kx in 0..l {
+                let s = |k: usize| (std::f64::consts::PI * k as f64 / l as f64).sin().powi(2);
+                let a = (1.0 - 4.0 * r * (s(kx) + s(ky))).powi(n as i32);
+                let err = (ct[ky * l + kx] - c0[ky * l + kx] * a).norm();
+                // f32 rounding of n steps of a field of unit variance.
+                assert!(
+                    err < 1e-5 * scale * (n as f64 + 1.0),
+                    "t {t}, κ {kappa}, mode ({kx}, {ky}): {err}"
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 2 * 3 * 3);
+    let shards: Vec<_> = (0..2u32)
+        .map(|index| {
+            let path = dir.join(format!("shard-{index}.h5"));
+            synth(
+                &idf::Context::cpu(),
+                &cfg,
+                &spec(Shard { index, count: 2 }),
+                &path,
+                &mut |_, _| {},
+            )
+            .unwrap();
+            path
+        })
+        .collect();
+    let merged = dir.join("merged.h5");
+    merge(&shards, &merged).unwrap();
+    let joined = Atlas::open(&merged).unwrap();
+    assert_eq!(joined.conditions(), atlas.conditions());
+    assert_eq!(
+        joined
+            .read_maps(&(0..joined.len()).collect::<Vec<_>>())
+            .unwrap(),
+        maps
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -24,6 +24,12 @@ use crate::io::atlas::{Atlas, AtlasWriter};
 use crate::jobs::config::Config;
 use crate::jobs::scene::{Scene, SceneParam};
 
+pub mod heat_flow;
+
+/// The name `idf dataset synth --model` takes for heat-flow snapshots (φ⁴'s gradient term alone
+/// at T = 0, [`heat_flow::synth`]).
+pub const HEAT_FLOW: &str = "heat_flow";
+
 /// One axis of the grid of conditions: a name (`temperature` or a model parameter) and its values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GridAxis {
@@ -186,7 +192,7 @@ pub struct SynthReport {
 }
 
 /// The grid's points, each as one value per axis (the first axis varies slowest).
-fn grid_points(grid: &[GridAxis]) -> Vec<Vec<f32>> {
+pub(crate) fn grid_points(grid: &[GridAxis]) -> Vec<Vec<f32>> {
     grid.iter().fold(vec![Vec::new()], |points, axis| {
         points
             .iter()
@@ -262,6 +268,9 @@ pub fn synth(
         if value == 0 {
             return Err(IdfError::invalid(name, "must be at least 1"));
         }
+    }
+    if spec.model == HEAT_FLOW {
+        return heat_flow::synth(ctx, spec, out, progress, started);
     }
     let integrator = exact_integrator(spec, config)?;
     let probe = point_scene(spec, &[], 0).resolve(config)?;
