@@ -152,15 +152,7 @@ pub fn synth(
 
 /// The file's provenance attributes.
 fn provenance(spec: &SynthSpec, kappa: f32, points: usize, ctx: &Context) -> Vec<(String, String)> {
-    let grid = spec
-        .grid
-        .iter()
-        .map(|a| {
-            let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
-            format!("{}={}", a.name, values.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
+    let grid = super::grid_text(&spec.grid);
     [
         ("generator", "idf dataset synth".to_string()),
         ("idf_version", env!("CARGO_PKG_VERSION").to_string()),

@@ -327,6 +327,17 @@ pub fn synth(
     Ok(report)
 }
 
+/// The grid as the `grid` provenance attribute: `NAME=V1,V2,… NAME=…`.
+pub(crate) fn grid_text(grid: &[GridAxis]) -> String {
+    grid.iter()
+        .map(|a| {
+            let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
+            format!("{}={}", a.name, values.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The file's provenance attributes.
 fn provenance(
     spec: &SynthSpec,
@@ -335,15 +346,7 @@ fn provenance(
     points: usize,
     ctx: &Context,
 ) -> Vec<(String, String)> {
-    let grid = spec
-        .grid
-        .iter()
-        .map(|a| {
-            let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
-            format!("{}={}", a.name, values.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
+    let grid = grid_text(&spec.grid);
     let params = spec
         .params
         .iter()
