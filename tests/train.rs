@@ -358,6 +358,14 @@ fn the_train_command_checkpoints_resumes_and_samples() {
         .clone();
     // One panel for the loss and one per parameter (J, h).
     assert_eq!((info.width, info.height), (720, 3 * 150));
+    let bounded = |bound: &str| -> Vec<String> {
+        let data = path.to_str().unwrap();
+        [
+            "train", "--model", "ising", "--data", data, "--bound", bound,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
     for (args, needle) in [
         (
             vec![
@@ -367,40 +375,10 @@ fn the_train_command_checkpoints_resumes_and_samples() {
             ],
             "not an IDF training checkpoint",
         ),
+        (bounded("J=2:1"), "MIN 2 is not below MAX 1"),
+        (bounded("q=0:1"), "ising has no parameter `q`"),
         (
-            vec![
-                "train".into(),
-                "--model".into(),
-                "ising".into(),
-                "--data".into(),
-                path.to_str().unwrap().into(),
-                "--bound".into(),
-                "J=2:1".into(),
-            ],
-            "MIN 2 is not below MAX 1",
-        ),
-        (
-            vec![
-                "train".into(),
-                "--model".into(),
-                "ising".into(),
-                "--data".into(),
-                path.to_str().unwrap().into(),
-                "--bound".into(),
-                "q=0:1".into(),
-            ],
-            "ising has no parameter `q`",
-        ),
-        (
-            vec![
-                "train".into(),
-                "--model".into(),
-                "ising".into(),
-                "--data".into(),
-                path.to_str().unwrap().into(),
-                "--bound".into(),
-                "J=2:".into(),
-            ],
+            bounded("J=2:"),
             "the starting value of J (1) is outside its bound [2, inf]",
         ),
         (

@@ -34,6 +34,14 @@ use crate::jobs::render::curves::{chart, Series};
 use crate::jobs::render::frame::RgbFrame;
 use crate::jobs::scene::Scene;
 
+mod fisher;
+mod pseudo_likelihood;
+mod theta_differences;
+
+use fisher::{fisher_stderr, moments};
+pub use pseudo_likelihood::ising_pseudo_likelihood;
+use theta_differences::{check_smooth_in_theta, param_differences};
+
 /// How to fit: the model with its starting parameters, which of them stay fixed, and the
 /// optimiser's settings.
 #[derive(Clone, Debug)]
@@ -201,7 +209,7 @@ impl TrainReport {
 
 /// The single temperature of the dataset's samples: the `temperature` condition column, which
 /// must hold one value (1 when there is no such column).
-fn data_temperature(atlas: &Atlas) -> Result<f64> {
+pub(super) fn data_temperature(atlas: &Atlas) -> Result<f64> {
     let names = atlas.condition_names();
     let Some(col) = names.iter().position(|n| n == "temperature") else {
         return Ok(1.0);
@@ -290,7 +298,7 @@ impl TrainState {
 }
 
 /// Mean over chains of each parameter's ∂E/∂θ, divided by `t`.
-fn mean_gradient(rows: &[Vec<f64>], t: f64) -> Vec<f64> {
+pub(super) fn mean_gradient(rows: &[Vec<f64>], t: f64) -> Vec<f64> {
     let n = rows.len().max(1) as f64;
     let k = rows.first().map_or(0, Vec::len);
     (0..k)
@@ -642,259 +650,4 @@ pub fn train_resumable(
         backend: ctx.backend().to_string(),
     };
     Ok((report, state))
-}
-
-/// The relative step of the central differences in θ: δ_j = `DIFFERENCE_STEP` · max(|θ_j|, 1).
-const DIFFERENCE_STEP: f64 = 1e-2;
-
-/// ∂E/∂θ_j of each chain of `sim`'s field by central differences of the energy in θ_j, for
-/// energies without a parameter gradient in code (a user's WGSL): (E(θ + δ e_j) − E(θ − δ e_j))
-/// / 2δ with δ = `scale` · [`DIFFERENCE_STEP`] · max(|θ_j|, 1), the two points moved inside a
-/// declared range when they would leave it. Exact up to rounding for an energy linear in θ;
-/// error O(δ²) otherwise. Parameters not marked `free` get 0. `sim` is left with `model`'s
-/// parameters. Returns [chains][k].
-fn param_differences(
-    ctx: &Context,
-    sim: &mut Simulation,
-    model: &EnergyModel,
-    free: &[bool],
-    scale: f64,
-) -> Result<Vec<Vec<f64>>> {
-    let params = model.params();
-    let mut rows = vec![vec![0.0; params.len()]; sim.shape().chains];
-    for (j, p) in params.iter().enumerate().filter(|(j, _)| free[*j]) {
-        let theta = p.value as f64;
-        let delta = scale * DIFFERENCE_STEP * theta.abs().max(1.0);
-        let (mut lo, mut hi) = (theta - delta, theta + delta);
-        if p.strict {
-            lo = lo.max(p.range.0 as f64);
-            hi = hi.min(p.range.1 as f64);
-        }
-        let mut energies = |value: f64| -> Result<(f64, Vec<f64>)> {
-            let mut shifted = model.clone();
-            shifted.set_value(&p.name, value as f32)?;
-            // The step actually taken is the f32 one the kernels see.
-            let value = shifted.params()[j].value as f64;
-            sim.set_model(ctx, &shifted)?;
-            Ok((value, sim.energies()?))
-        };
-        let (up, e_up) = energies(hi)?;
-        let (down, e_down) = energies(lo)?;
-        for (row, (a, b)) in rows.iter_mut().zip(e_up.iter().zip(&e_down)) {
-            row[j] = (a - b) / (up - down);
-        }
-    }
-    sim.set_model(ctx, model)?;
-    Ok(rows)
-}
-
-/// Checks that the energy is smooth in its parameters where the fit starts, as the gradient
-/// check does for the field: central differences in θ with steps δ and δ/2 must agree on the
-/// mean over `sim`'s chains within rounding and the O(δ²) error of a smooth energy. Errors name
-/// the parameter and both values.
-fn check_smooth_in_theta(
-    ctx: &Context,
-    sim: &mut Simulation,
-    model: &EnergyModel,
-    free: &[bool],
-) -> Result<()> {
-    let full = mean_gradient(&param_differences(ctx, sim, model, free, 1.0)?, 1.0);
-    let half = mean_gradient(&param_differences(ctx, sim, model, free, 0.5)?, 1.0);
-    let sites = sim.shape().sites_per_chain() as f64;
-    for (p, (a, b)) in model.params().iter().zip(full.iter().zip(&half)) {
-        if !(a.is_finite() && b.is_finite())
-            || (a - b).abs() > 1e-2 * (a.abs() + b.abs()) + 1e-3 * sites
-        {
-            return Err(IdfError::invalid(
-                "model",
-                format!(
-                    "the energy is not smooth in its parameter `{}`: central differences with \
-                     steps δ and δ/2 give ∂E/∂{} = {a} and {b} per sample; check how \
-                     energy_params are used",
-                    p.name, p.name
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// One update's moments of ∂E/∂θ over the persistent chains (`rows`, [chains][k]): the count,
-/// the k sums and the k² sums of products, so that the Fisher information over any window of
-/// updates can be formed later (and a resumed fit keeps them in its checkpoint).
-fn moments(rows: &[Vec<f64>]) -> Vec<f64> {
-    let k = rows.first().map_or(0, Vec::len);
-    let mut m = vec![0.0; 1 + k + k * k];
-    m[0] = rows.len() as f64;
-    for r in rows {
-        for i in 0..k {
-            m[1 + i] += r[i];
-            for j in 0..k {
-                m[1 + k + i * k + j] += r[i] * r[j];
-            }
-        }
-    }
-    m
-}
-
-/// Standard errors of the free parameters of a maximum-likelihood fit to `n` samples:
-/// √diag(I⁻¹/n), with I the covariance of ∂E/∂θ over the model samples whose [`moments`] are
-/// `window`, divided by t². Fixed parameters get 0; a singular information gives NaN.
-fn fisher_stderr(window: &[Vec<f64>], free: &[bool], t: f64, n: usize) -> Vec<f64> {
-    let k = free.len();
-    let idx: Vec<usize> = (0..k).filter(|&j| free[j]).collect();
-    let mut out = vec![0.0; k];
-    let mut total = vec![0.0; 1 + k + k * k];
-    for m in window {
-        for (acc, v) in total.iter_mut().zip(m) {
-            *acc += v;
-        }
-    }
-    let count = total[0];
-    if count < 2.0 || idx.is_empty() {
-        return out;
-    }
-    let mean = |i: usize| total[1 + i] / count;
-    let d = idx.len();
-    let mut info = vec![vec![0.0; d]; d];
-    for (a, &i) in idx.iter().enumerate() {
-        for (b, &j) in idx.iter().enumerate() {
-            let co = (total[1 + k + i * k + j] - count * mean(i) * mean(j)) / (count - 1.0);
-            info[a][b] = co / (t * t);
-        }
-    }
-    match invert(info) {
-        Some(inv) => {
-            for (a, &j) in idx.iter().enumerate() {
-                out[j] = (inv[a][a] / n as f64).sqrt();
-            }
-        }
-        None => idx.iter().for_each(|&j| out[j] = f64::NAN),
-    }
-    out
-}
-
-/// The inverse of a small symmetric positive-definite matrix by Gauss–Jordan elimination with
-/// partial pivoting; `None` when it is singular.
-fn invert(mut a: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
-    let n = a.len();
-    let mut inv: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-        .collect();
-    for col in 0..n {
-        let pivot = (col..n).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
-        if a[pivot][col].abs() < 1e-300 {
-            return None;
-        }
-        a.swap(col, pivot);
-        inv.swap(col, pivot);
-        let p = a[col][col];
-        for j in 0..n {
-            a[col][j] /= p;
-            inv[col][j] /= p;
-        }
-        for row in 0..n {
-            if row != col {
-                let f = a[row][col];
-                for j in 0..n {
-                    a[row][j] -= f * a[col][j];
-                    inv[row][j] -= f * inv[col][j];
-                }
-            }
-        }
-    }
-    Some(inv)
-}
-
-/// Ising's (J, h) by maximum pseudo-likelihood (Besag 1975, "Statistical analysis of non-lattice
-/// data", The Statistician 24, 179): each spin's conditional law given its four neighbours,
-/// p(s_i | rest) = σ(2 s_i (J n_i + h)/T), maximised over the dataset by Newton's method. The
-/// standard errors are the sandwich H⁻¹ (Σ_samples u uᵀ) H⁻¹ with u each sample's score, which
-/// holds although the sites within a sample are dependent.
-pub fn ising_pseudo_likelihood(atlas: &Atlas) -> Result<[FittedParam; 2]> {
-    let t = data_temperature(atlas)?;
-    let [c, h, w] = atlas.map_shape();
-    let all: Vec<usize> = (0..atlas.len()).collect();
-    let maps = atlas.read_maps(&all)?;
-    let per = c * h * w;
-    // Per sample, per site: (s_i, n_i).
-    let sites = |sample: usize| {
-        let m = &maps[sample * per..(sample + 1) * per];
-        (0..h * w).map(move |i| {
-            let (y, x) = (i / w, i % w);
-            let at = |yy: usize, xx: usize| m[yy * w + xx] as f64;
-            let n = at(y, (x + 1) % w)
-                + at(y, (x + w - 1) % w)
-                + at((y + 1) % h, x)
-                + at((y + h - 1) % h, x);
-            (m[i] as f64, n)
-        })
-    };
-    let mut theta = [0.0f64; 2];
-    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
-    let mut hess = [[0.0f64; 2]; 2];
-    for _ in 0..50 {
-        let mut grad = [0.0f64; 2];
-        hess = [[0.0; 2]; 2];
-        for sample in 0..atlas.len() {
-            for (s, n) in sites(sample) {
-                let x = [2.0 * s * n / t, 2.0 * s / t];
-                let z = theta[0] * x[0] + theta[1] * x[1];
-                let p = sigmoid(z);
-                for a in 0..2 {
-                    grad[a] += (1.0 - p) * x[a];
-                    for b in 0..2 {
-                        hess[a][b] -= p * (1.0 - p) * x[a] * x[b];
-                    }
-                }
-            }
-        }
-        let inv = invert(hess.iter().map(|r| r.to_vec()).collect()).ok_or_else(|| {
-            IdfError::invalid(
-                "data",
-                "the pseudo-likelihood is flat: the maps carry no information on J and h",
-            )
-        })?;
-        let delta = [
-            inv[0][0] * grad[0] + inv[0][1] * grad[1],
-            inv[1][0] * grad[0] + inv[1][1] * grad[1],
-        ];
-        theta = [theta[0] - delta[0], theta[1] - delta[1]];
-        if delta[0].abs().max(delta[1].abs()) < 1e-12 {
-            break;
-        }
-    }
-    // The sandwich.
-    let mut meat = [[0.0f64; 2]; 2];
-    for sample in 0..atlas.len() {
-        let mut u = [0.0f64; 2];
-        for (s, n) in sites(sample) {
-            let x = [2.0 * s * n / t, 2.0 * s / t];
-            let p = sigmoid(theta[0] * x[0] + theta[1] * x[1]);
-            u[0] += (1.0 - p) * x[0];
-            u[1] += (1.0 - p) * x[1];
-        }
-        for a in 0..2 {
-            for b in 0..2 {
-                meat[a][b] += u[a] * u[b];
-            }
-        }
-    }
-    let inv = invert(hess.iter().map(|r| r.to_vec()).collect())
-        .ok_or_else(|| IdfError::invalid("data", "the pseudo-likelihood is flat"))?;
-    let cov = |a: usize| {
-        (0..2)
-            .flat_map(|i| (0..2).map(move |j| (i, j)))
-            .map(|(i, j)| inv[a][i] * meat[i][j] * inv[j][a])
-            .sum::<f64>()
-    };
-    let param = |name: &str, j: usize| FittedParam {
-        name: name.to_string(),
-        mean: theta[j],
-        stderr: cov(j).sqrt(),
-        stderr_data: cov(j).sqrt(),
-        stderr_optimizer: 0.0,
-        fixed: false,
-    };
-    Ok([param("J", 0), param("h", 1)])
 }
