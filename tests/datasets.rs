@@ -411,15 +411,12 @@ fn a_failed_generation_leaves_no_file() {
 /// h5py, a reader we did not write, reads what `idf dataset synth` writes as the format says.
 #[test]
 fn h5py_reads_the_dataset_as_documented() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/.venv/bin/python");
-    if !python.exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but benches/.venv is missing: `make test-tools` installs it"
-        );
-        eprintln!("benches/.venv missing: the dataset was not read with h5py");
+    let Some(python) = crate::common::test_tool(
+        "benches/.venv/bin/python",
+        "the dataset was not read with h5py",
+    ) else {
         return;
-    }
+    };
     let d = dir("h5py");
     let path = d.join("data.h5");
     make(&Context::cpu(), &spec(Shard::ALL), &path);

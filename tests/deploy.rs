@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use serde::Deserialize;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 #[test]
@@ -103,4 +105,114 @@ fn dashboard_queries_only_exported_metrics() {
             "no {needed} panel"
         );
     }
+}
+
+/// The chart's dataset Job, rendered by Helm itself (`helm lint`, `helm template`), is an
+/// Indexed Job whose pods, each run with its completion index, write shards that merge into the
+/// dataset one worker writes.
+#[test]
+fn the_dataset_job_renders_and_its_pods_write_what_one_worker_writes() {
+    let Some(helm) =
+        crate::common::test_tool("benches/.venv/bin/helm", "the chart was not rendered")
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("idf-helm-job-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let synth = [
+        "--model",
+        "ising",
+        "--conditions",
+        "temperature=1.5:3.5:5",
+        "--size",
+        "6",
+        "--samples",
+        "3",
+        "--chains",
+        "2",
+        "--burn-in",
+        "20",
+        "--pilot",
+        "40",
+        "--seed",
+        "4",
+        "--backend",
+        "cpu",
+    ];
+    let chart = Path::new(ROOT).join("deploy/helm/idf");
+    let sets = [
+        "--set".to_string(),
+        "datasetJob.enabled=true".into(),
+        "--set".into(),
+        "datasetJob.shards=3".into(),
+        "--set".into(),
+        format!("datasetJob.out={}", dir.display()),
+        "--set-json".into(),
+        format!(
+            "datasetJob.synthArgs={}",
+            serde_json::to_string(&synth).unwrap()
+        ),
+    ];
+    let helm_ok = |args: &[&str]| {
+        let out = std::process::Command::new(&helm)
+            .args(args)
+            .args(&sets)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "helm {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    helm_ok(&["lint", "--strict", chart.to_str().unwrap()]);
+    let rendered = helm_ok(&["template", "idf", chart.to_str().unwrap()]);
+    let job = serde_yaml::Deserializer::from_str(&rendered)
+        .map(|doc| serde_yaml::Value::deserialize(doc).unwrap())
+        .find(|doc| doc["kind"] == "Job")
+        .expect("the chart renders a Job when datasetJob.enabled");
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    assert_eq!(job["spec"]["completions"], 3);
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["volumeMounts"][0]["mountPath"].as_str(),
+        dir.to_str()
+    );
+    let args: Vec<String> = serde_yaml::from_value(container["args"].clone()).unwrap();
+    // Each pod as Kubernetes starts it: $(JOB_COMPLETION_INDEX) is its index.
+    let mut shards = Vec::new();
+    for k in 0..3 {
+        let pod: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &k.to_string()))
+            .collect();
+        let pod: Vec<&str> = pod.iter().map(String::as_str).collect();
+        crate::common::idf_ok(&pod);
+        shards.push(dir.join(format!("shard-{k}.h5")));
+    }
+    let merged = dir.join("merged.h5");
+    let mut merge = vec!["dataset", "merge"];
+    merge.extend(shards.iter().map(|s| s.to_str().unwrap()));
+    merge.extend(["--out", merged.to_str().unwrap()]);
+    crate::common::idf_ok(&merge);
+    let one = dir.join("one.h5");
+    let mut single = vec!["dataset", "synth"];
+    single.extend(synth);
+    single.extend(["--out", one.to_str().unwrap()]);
+    crate::common::idf_ok(&single);
+    let (one, merged) = (
+        idf::io::atlas::Atlas::open(&one).unwrap(),
+        idf::io::atlas::Atlas::open(&merged).unwrap(),
+    );
+    assert_eq!(merged.len(), 5 * 3);
+    assert_eq!(merged.conditions(), one.conditions());
+    let all: Vec<usize> = (0..one.len()).collect();
+    assert_eq!(
+        merged.read_maps(&all).unwrap(),
+        one.read_maps(&all).unwrap()
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -44,6 +44,10 @@ pub struct TrainArgs {
     /// Keep a parameter in an interval, NAME=MIN:MAX (an empty end is unbounded; repeatable).
     #[arg(long = "bound", value_name = "NAME=MIN:MAX")]
     bounds: Vec<String>,
+    /// Fit only the records whose condition NAME holds VALUE, e.g. temperature=2.5 for one
+    /// point of a grid (repeatable; with --resume, the checkpoint's).
+    #[arg(long = "select", value_name = "NAME=VALUE", conflicts_with = "resume")]
+    select: Vec<String>,
     /// Updates (default 2000; with --resume, the checkpoint's end).
     #[arg(long)]
     steps: Option<u64>,
@@ -124,6 +128,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     .iter()
                     .map(|b| b.parse())
                     .collect::<idf::Result<Vec<_>>>()?,
+                select: args
+                    .select
+                    .iter()
+                    .map(|c| c.parse())
+                    .collect::<idf::Result<Vec<_>>>()?,
                 steps: args.steps.unwrap_or(2000),
                 batch_size: args.batch_size.unwrap_or(config.diffusion.batch_size),
                 chains: args.chains.unwrap_or(config.diffusion.batch_size),
@@ -173,7 +182,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     )?;
     bar.finish_and_clear();
     let pseudo = match model_name {
-        "ising" => Some(ising_pseudo_likelihood(&atlas)?),
+        "ising" => Some(ising_pseudo_likelihood(&atlas, &spec.select)?),
         _ => None,
     };
     let params_json = |params: &[idf::jobs::train::FittedParam]| {
@@ -200,6 +209,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let summary = json!({
         "model": model_name,
         "data": data,
+        "select": spec.select.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "params": params_json(&report.params),
         "pseudo_likelihood": pseudo.as_ref().map(|p| params_json(p)),
         "warnings": report.warnings,

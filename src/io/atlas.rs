@@ -545,6 +545,7 @@ pub struct Batch {
 /// says exactly where a stream is and [`seek`](Self::seek) returns to it.
 pub struct Minibatches<'a> {
     atlas: &'a Atlas,
+    records: Vec<usize>,
     batch: usize,
     seed: u32,
     epoch: u64,
@@ -555,14 +556,28 @@ pub struct Minibatches<'a> {
 impl<'a> Minibatches<'a> {
     /// Batches of `batch` samples from `atlas`, shuffled with `seed`.
     pub fn new(atlas: &'a Atlas, batch: usize, seed: u32) -> Result<Self> {
+        Self::over(atlas, (0..atlas.len()).collect(), batch, seed)
+    }
+
+    /// Batches of `batch` samples from the records `records` of `atlas` (each epoch visits each
+    /// of them once), shuffled with `seed`; over every record this is [`new`](Self::new).
+    pub fn over(atlas: &'a Atlas, records: Vec<usize>, batch: usize, seed: u32) -> Result<Self> {
         if batch == 0 {
             return Err(IdfError::invalid("batch_size", "must be at least 1"));
         }
-        if atlas.is_empty() {
+        if records.is_empty() {
             return Err(bad(atlas.path(), "maps", "holds no sample"));
+        }
+        if let Some(&i) = records.iter().find(|&&i| i >= atlas.len()) {
+            return Err(bad(
+                atlas.path(),
+                "maps",
+                format!("has no record {i} ({} samples)", atlas.len()),
+            ));
         }
         let mut stream = Minibatches {
             atlas,
+            records,
             batch,
             seed,
             epoch: 0,
@@ -575,8 +590,8 @@ impl<'a> Minibatches<'a> {
 
     /// The order of epoch `epoch`: a Fisher–Yates shuffle driven by the counter-based generator.
     fn permutation(&self, epoch: u64) -> Vec<usize> {
-        let n = self.atlas.len();
-        let mut order: Vec<usize> = (0..n).collect();
+        let n = self.records.len();
+        let mut order = self.records.clone();
         for i in (1..n).rev() {
             let r = rng_draw(i as u32, epoch as u32, (epoch >> 32) as u32, self.seed, 5);
             let j = (((r[0] as u64) << 32 | r[1] as u64) % (i as u64 + 1)) as usize;
@@ -592,12 +607,12 @@ impl<'a> Minibatches<'a> {
 
     /// Moves the stream to `cursor`, as [`cursor`](Self::cursor) gave it.
     pub fn seek(&mut self, (epoch, position): (u64, usize)) -> Result<()> {
-        if position > self.atlas.len() {
+        if position > self.records.len() {
             return Err(IdfError::invalid(
                 "cursor",
                 format!(
                     "position {position} is past the {} samples",
-                    self.atlas.len()
+                    self.records.len()
                 ),
             ));
         }

@@ -14,12 +14,12 @@ use crate::engine::energies::custom::CustomEnergy;
 use crate::engine::energies::EnergyModel;
 use crate::error::{IdfError, Result};
 use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with};
-use crate::jobs::train::{ParamBound, TrainRecord, TrainSpec, TrainState};
+use crate::jobs::train::{ConditionValue, ParamBound, TrainRecord, TrainSpec, TrainState};
 
 /// The `format` attribute of a checkpoint.
 pub const FORMAT: &str = "idf-train-checkpoint";
-/// The version this build writes and reads.
-pub const FORMAT_VERSION: u64 = 2;
+/// The version this build writes and reads (3 added the records' selection, `select`).
+pub const FORMAT_VERSION: u64 = 3;
 
 impl TrainState {
     /// Writes the checkpoint to `path` atomically.
@@ -46,6 +46,8 @@ impl TrainState {
             write_text_attr(f, "fixed", &self.spec.fixed.join(","))?;
             let bounds: Vec<String> = self.spec.bounds.iter().map(|b| b.to_string()).collect();
             write_text_attr(f, "bounds", &bounds.join(","))?;
+            let select: Vec<String> = self.spec.select.iter().map(|c| c.to_string()).collect();
+            write_text_attr(f, "select", &select.join(","))?;
             write_text_attr(f, "data", &self.data.to_string_lossy())?;
             for (name, value) in [
                 ("samples", self.samples as u64),
@@ -194,12 +196,17 @@ impl TrainState {
             ));
         }
         let fixed = text("fixed")?;
-        let bounds = text("bounds")?
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect::<Result<Vec<ParamBound>>>()
-            .map_err(|e| bad(format!("its `bounds` attribute: {e}")))?;
+        // A comma-separated attribute of items that parse.
+        fn items<T: std::str::FromStr<Err = IdfError>>(text: &str) -> Result<Vec<T>> {
+            text.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::parse)
+                .collect()
+        }
+        let bounds: Vec<ParamBound> =
+            items(&text("bounds")?).map_err(|e| bad(format!("its `bounds` attribute: {e}")))?;
+        let select: Vec<ConditionValue> =
+            items(&text("select")?).map_err(|e| bad(format!("its `select` attribute: {e}")))?;
         Ok(TrainState {
             spec: TrainSpec {
                 model,
@@ -209,6 +216,7 @@ impl TrainState {
                     .map(str::to_string)
                     .collect(),
                 bounds,
+                select,
                 steps: int("steps")?,
                 batch_size: int("batch_size")? as usize,
                 chains: int("chains")? as usize,

@@ -135,3 +135,19 @@ pub fn ising_energy(state: u32, l: usize) -> f64 {
     }
     e
 }
+
+/// A tool `make test-tools` installs under the repository (`benches/.venv/bin/python`, …), or
+/// `None` where it is missing outside CI (the check is then skipped, saying what went
+/// unchecked); under `CI=true` a missing tool fails the test.
+pub fn test_tool(relative: &str, unchecked: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {relative} is missing: `make test-tools` installs it"
+    );
+    eprintln!("{relative} missing: {unchecked}");
+    None
+}

@@ -36,10 +36,12 @@ use crate::jobs::scene::Scene;
 
 mod fisher;
 mod pseudo_likelihood;
+mod selection;
 mod theta_differences;
 
 use fisher::{fisher_stderr, moments};
 pub use pseudo_likelihood::ising_pseudo_likelihood;
+pub use selection::{select, ConditionValue, Selection};
 use theta_differences::{check_smooth_in_theta, param_differences};
 
 /// How to fit: the model with its starting parameters, which of them stay fixed, and the
@@ -53,6 +55,9 @@ pub struct TrainSpec {
     /// Intervals parameters are kept in (constraints): an update past an end stops at it
     /// (projected Adam).
     pub bounds: Vec<ParamBound>,
+    /// The records fitted: those whose conditions hold these values (all records when empty;
+    /// see [`select`]).
+    pub select: Vec<ConditionValue>,
     /// Updates.
     pub steps: u64,
     /// Data samples per update.
@@ -173,7 +178,7 @@ pub struct TrainReport {
     pub loss: f64,
     /// Updates taken.
     pub steps: u64,
-    /// Data samples used.
+    /// Data samples fitted (those selected).
     pub samples: usize,
     /// The data's temperature.
     pub temperature: f64,
@@ -207,36 +212,6 @@ impl TrainReport {
     }
 }
 
-/// The single temperature of the dataset's samples: the `temperature` condition column, which
-/// must hold one value (1 when there is no such column).
-pub(super) fn data_temperature(atlas: &Atlas) -> Result<f64> {
-    let names = atlas.condition_names();
-    let Some(col) = names.iter().position(|n| n == "temperature") else {
-        return Ok(1.0);
-    };
-    let k = names.len();
-    let mut values: Vec<f32> = atlas
-        .conditions()
-        .iter()
-        .skip(col)
-        .step_by(k)
-        .copied()
-        .collect();
-    values.sort_by(f32::total_cmp);
-    values.dedup();
-    match values[..] {
-        [t] if t > 0.0 => Ok(t as f64),
-        _ => Err(IdfError::Dataset {
-            path: atlas.path().to_path_buf(),
-            dataset: "conditions".into(),
-            message: format!(
-                "the `temperature` column holds {values:?}: a fit takes samples of one positive \
-                 temperature"
-            ),
-        }),
-    }
-}
-
 /// A fit in progress, as a checkpoint holds it.
 #[derive(Clone, Debug)]
 pub struct TrainState {
@@ -244,7 +219,7 @@ pub struct TrainState {
     pub spec: TrainSpec,
     /// The dataset it fits.
     pub data: PathBuf,
-    /// Samples in the dataset (checked on resume).
+    /// Samples in the whole dataset (checked on resume).
     pub samples: usize,
     /// The current parameters, in [`EnergyModel::params`] order.
     pub theta: Vec<f64>,
@@ -309,7 +284,8 @@ pub(super) fn mean_gradient(rows: &[Vec<f64>], t: f64) -> Vec<f64> {
 /// Fits `spec.model`'s free parameters to `atlas` by persistent contrastive divergence on
 /// `ctx`'s backend, reporting `(done, total)` updates to `progress`. Errors: an energy that
 /// cannot be fitted, a parameter in `fixed` it does not have, maps of another shape than its
-/// fields, data of several temperatures, and whatever a run meets. An update that would make
+/// fields, records (after `spec.select`) of several temperatures or parameter values, and
+/// whatever a run meets. An update that would make
 /// the energy unbounded below (φ⁴'s b < 0) is not taken.
 pub fn train_diffusion(
     ctx: &Context,
@@ -414,7 +390,8 @@ pub fn train_resumable(
         ));
     }
     let free: Vec<bool> = names.iter().map(|n| !spec.fixed.contains(n)).collect();
-    let t = data_temperature(atlas)?;
+    let selection = select(atlas, &spec.select, &names)?;
+    let t = selection.temperature;
     let [c, h, w] = atlas.map_shape();
     let chain_shape = Shape::new(spec.chains, c, h, w)?;
     spec.model.check_shape(chain_shape)?;
@@ -493,7 +470,8 @@ pub fn train_resumable(
     let mut model = state.spec.model.clone();
     let mut sim = Simulation::new(ctx, &model, &state.chains, spec.seed)?;
     sim.seek(state.sampler_step);
-    let mut stream = Minibatches::new(atlas, spec.batch_size, spec.seed)?;
+    let fitted_samples = selection.indices.len();
+    let mut stream = Minibatches::over(atlas, selection.indices, spec.batch_size, spec.seed)?;
     stream.seek(state.cursor)?;
     let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8f64);
     let sites = (c * h * w) as f64;
@@ -591,7 +569,7 @@ pub fn train_resumable(
     state.cursor = stream.cursor();
     let mean = state.fitted();
     let window = state.averaged_window();
-    let data_se = fisher_stderr(&state.moments[window.clone()], &free, t, atlas.len());
+    let data_se = fisher_stderr(&state.moments[window.clone()], &free, t, fitted_samples);
     let mut warnings = Vec::new();
     let params = names
         .iter()
@@ -644,7 +622,7 @@ pub fn train_resumable(
         loss: state.curve.last().map_or(f64::NAN, |r| r.loss),
         curve: state.curve.clone(),
         steps: spec.steps,
-        samples: atlas.len(),
+        samples: fitted_samples,
         temperature: t,
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
         backend: ctx.backend().to_string(),

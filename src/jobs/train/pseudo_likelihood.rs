@@ -2,7 +2,7 @@
 //! divergence, with sandwich standard errors.
 
 use super::fisher::invert;
-use super::{data_temperature, FittedParam};
+use super::{select, ConditionValue, FittedParam};
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
 
@@ -10,12 +10,17 @@ use crate::io::atlas::Atlas;
 /// data", The Statistician 24, 179): each spin's conditional law given its four neighbours,
 /// p(s_i | rest) = σ(2 s_i (J n_i + h)/T), maximised over the dataset by Newton's method. The
 /// standard errors are the sandwich H⁻¹ (Σ_samples u uᵀ) H⁻¹ with u each sample's score, which
-/// holds although the sites within a sample are dependent.
-pub fn ising_pseudo_likelihood(atlas: &Atlas) -> Result<[FittedParam; 2]> {
-    let t = data_temperature(atlas)?;
+/// holds although the sites within a sample are dependent. It uses the records `selection`
+/// picks, with the same errors as [`select`].
+pub fn ising_pseudo_likelihood(
+    atlas: &Atlas,
+    selection: &[ConditionValue],
+) -> Result<[FittedParam; 2]> {
+    let records = select(atlas, selection, &["J".into(), "h".into()])?;
+    let t = records.temperature;
+    let n = records.indices.len();
     let [c, h, w] = atlas.map_shape();
-    let all: Vec<usize> = (0..atlas.len()).collect();
-    let maps = atlas.read_maps(&all)?;
+    let maps = atlas.read_maps(&records.indices)?;
     let per = c * h * w;
     // Per sample, per site: (s_i, n_i).
     let sites = |sample: usize| {
@@ -36,7 +41,7 @@ pub fn ising_pseudo_likelihood(atlas: &Atlas) -> Result<[FittedParam; 2]> {
     for _ in 0..50 {
         let mut grad = [0.0f64; 2];
         hess = [[0.0; 2]; 2];
-        for sample in 0..atlas.len() {
+        for sample in 0..n {
             for (s, n) in sites(sample) {
                 let x = [2.0 * s * n / t, 2.0 * s / t];
                 let z = theta[0] * x[0] + theta[1] * x[1];
@@ -66,7 +71,7 @@ pub fn ising_pseudo_likelihood(atlas: &Atlas) -> Result<[FittedParam; 2]> {
     }
     // The sandwich.
     let mut meat = [[0.0f64; 2]; 2];
-    for sample in 0..atlas.len() {
+    for sample in 0..n {
         let mut u = [0.0f64; 2];
         for (s, n) in sites(sample) {
             let x = [2.0 * s * n / t, 2.0 * s / t];
