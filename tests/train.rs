@@ -91,7 +91,7 @@ fn fit(
         fixed: fixed.iter().map(|s| s.to_string()).collect(),
         ..fit_spec(start, steps)
     };
-    train_diffusion(ctx, &Config::default(), &atlas, &spec, &mut |_, _| {})
+    train_diffusion(ctx, &Config::default(), &atlas, &spec, &mut |_, _, _| {})
         .unwrap()
         .params
 }
@@ -222,6 +222,8 @@ fn a_resumed_fit_equals_an_uninterrupted_one() {
         learning_rate: 0.01,
         seed: 9,
     };
+    // The configuration travels too: a resume runs under the checkpoint's, whatever it is given.
+    let config = Config::parse("Diffusion:\n  timesteps: 321\n", Path::new("idf.yaml")).unwrap();
     let ctx = Context::cpu();
     let mut saved: Vec<TrainState> = Vec::new();
     let mut keep = |s: &TrainState| {
@@ -230,7 +232,7 @@ fn a_resumed_fit_equals_an_uninterrupted_one() {
     };
     let (whole, _) = train_resumable(
         &ctx,
-        &Config::default(),
+        &config,
         &atlas,
         &spec,
         None,
@@ -238,7 +240,7 @@ fn a_resumed_fit_equals_an_uninterrupted_one() {
             every: 25,
             save: Some(&mut keep),
         },
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .unwrap();
     assert_eq!(
@@ -266,7 +268,7 @@ fn a_resumed_fit_equals_an_uninterrupted_one() {
         },
         Some(state),
         &mut Checkpoints::none(),
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .unwrap();
     let bits = |r: &idf::jobs::train::TrainReport| -> Vec<(u64, u64, Vec<u64>)> {
@@ -294,11 +296,13 @@ fn a_resumed_fit_equals_an_uninterrupted_one() {
 }
 
 /// `idf train` writes its checkpoints and metrics, `--resume` continues to the same numbers,
-/// `idf sample --checkpoint` samples the fitted energy, and a bad checkpoint is a clear error.
+/// `idf sample --checkpoint` samples the fitted energy, and bad checkpoints and data are clear
+/// errors.
 #[test]
 fn the_train_command_checkpoints_resumes_and_samples() {
     use crate::common::{idf, idf_json};
     let path = data("cli", "ising", &[("J", "1"), ("h", "0.1")], 3.0, 8, 32);
+    let fields = data("cli-fields", "phi4", &[], 1.0, 8, 8);
     let dir = std::env::temp_dir().join(format!("idf-train-cli-{}", std::process::id()));
     let at = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let common = [
@@ -441,6 +445,30 @@ fn the_train_command_checkpoints_resumes_and_samples() {
             vec!["sample".into(), "--checkpoint".into(), at("missing.ckpt")],
             "missing.ckpt",
         ),
+        // A spin model refuses maps that are not spins.
+        (
+            [
+                "train",
+                "--model",
+                "ising",
+                "--data",
+                fields.to_str().unwrap(),
+            ]
+            .map(String::from)
+            .to_vec(),
+            "not a spin: ising fits maps of ±1 only",
+        ),
+        // A resumed fit keeps its selection and configuration.
+        (
+            vec![
+                "train".into(),
+                "--resume".into(),
+                out1.clone(),
+                "--select".into(),
+                "J=1".into(),
+            ],
+            "cannot be used with",
+        ),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = idf(&args);
@@ -450,6 +478,7 @@ fn the_train_command_checkpoints_resumes_and_samples() {
     }
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_file(&path).ok();
+    std::fs::remove_file(&fields).ok();
 }
 
 /// Each energy's ∂E/∂θ against central differences of the energy its kernels compute, in θ:
@@ -597,7 +626,7 @@ fn energy_gradient(i: u32) -> f32 {
             learning_rate: 0.01,
             seed: 1,
         };
-        let err = train_diffusion(ctx, &Config::default(), &atlas, &spec, &mut |_, _| {})
+        let err = train_diffusion(ctx, &Config::default(), &atlas, &spec, &mut |_, _, _| {})
             .unwrap_err()
             .to_string();
         assert!(err.contains("not smooth in its parameter `a`"), "{err}");
@@ -639,7 +668,7 @@ fn a_grid_dataset_is_fitted_at_the_selected_point() {
             &Config::default(),
             &atlas,
             &spec,
-            &mut |_, _| {},
+            &mut |_, _, _| {},
         )
     };
     for (select, needle) in [

@@ -69,8 +69,8 @@ pub struct TrainArgs {
     /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
     #[arg(long)]
     backend: Option<String>,
-    /// idf.yaml whose Diffusion section gives the defaults.
-    #[arg(long)]
+    /// idf.yaml whose Diffusion section gives the defaults (with --resume: the checkpoint's).
+    #[arg(long, conflicts_with = "resume")]
     config: Option<PathBuf>,
     /// Where the curves, the fitted parameters and their errors are written as JSON.
     #[arg(long, default_value = "metrics/training.json")]
@@ -168,6 +168,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     let ctx = super::context(args.backend.as_deref())?;
     let bar = super::progress::bar(spec.steps, "updates", "fitting");
+    let names: Vec<String> = spec.model.params().into_iter().map(|p| p.name).collect();
     let (report, _) = train_resumable(
         &ctx,
         &config,
@@ -175,9 +176,22 @@ pub fn run(args: TrainArgs) -> Result<()> {
         &spec,
         resume,
         &mut checkpoints,
-        &mut |done, total| {
+        &mut |done, total, last| {
             bar.set_length(total);
             bar.set_position(done);
+            // The loss and the parameters as they move.
+            if let Some(record) = last {
+                let params: Vec<String> = names
+                    .iter()
+                    .zip(&record.params)
+                    .map(|(n, v)| format!("{n} {v:.4}"))
+                    .collect();
+                bar.set_message(format!(
+                    "fitting · loss {:.3e} · {}",
+                    record.loss,
+                    params.join(" ")
+                ));
+            }
         },
     )?;
     bar.finish_and_clear();

@@ -1,8 +1,8 @@
 //! Training checkpoints (`diffusion_checkpoints/NAME-STEP.ckpt`): an HDF5 file with everything
 //! a fit needs to continue exactly where it stopped: the parameters, Adam's moments, the
 //! persistent chains and the step counter that keys their random numbers, the minibatch cursor,
-//! the running averages behind the estimate and its errors, the curves so far, and the fit's
-//! settings: a [`TrainState`] (defined with the fit, in `train.rs`) as a file. Written through a
+//! the running averages behind the estimate and its errors, the curves so far, the fit's
+//! settings and the resolved `idf.yaml` (as YAML, attribute `config`): a [`TrainState`] (defined with the fit, in `train.rs`) as a file. Written through a
 //! temporary name, so a checkpoint on disk is always complete.
 
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use crate::engine::energies::custom::CustomEnergy;
 use crate::engine::energies::EnergyModel;
 use crate::error::{IdfError, Result};
 use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with};
+use crate::jobs::config::Config;
 use crate::jobs::train::{ConditionValue, ParamBound, TrainRecord, TrainSpec, TrainState};
 
 /// The `format` attribute of a checkpoint.
@@ -25,6 +26,8 @@ impl TrainState {
     /// Writes the checkpoint to `path` atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
         let k = self.theta.len();
+        let config = serde_yaml::to_string(&self.config)
+            .map_err(|e| IdfError::invalid("config", e.to_string()))?;
         write_with(path, |f| {
             write_text_attr(f, "format", FORMAT)?;
             f.new_attr::<u64>()
@@ -48,6 +51,7 @@ impl TrainState {
             write_text_attr(f, "bounds", &bounds.join(","))?;
             let select: Vec<String> = self.spec.select.iter().map(|c| c.to_string()).collect();
             write_text_attr(f, "select", &select.join(","))?;
+            write_text_attr(f, "config", &config)?;
             write_text_attr(f, "data", &self.data.to_string_lossy())?;
             for (name, value) in [
                 ("samples", self.samples as u64),
@@ -207,7 +211,9 @@ impl TrainState {
             items(&text("bounds")?).map_err(|e| bad(format!("its `bounds` attribute: {e}")))?;
         let select: Vec<ConditionValue> =
             items(&text("select")?).map_err(|e| bad(format!("its `select` attribute: {e}")))?;
+        let config = Config::parse(&text("config")?, path)?;
         Ok(TrainState {
+            config,
             spec: TrainSpec {
                 model,
                 fixed: fixed

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::engine::energies::EnergyModel;
+use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::estimates::estimate;
 use crate::engine::field::{Field, Shape};
 use crate::engine::simulation::Simulation;
@@ -217,6 +217,8 @@ impl TrainReport {
 pub struct TrainState {
     /// The fit's settings (its model carries the current parameters).
     pub spec: TrainSpec,
+    /// The configuration it runs under (`idf.yaml`, resolved); a resumed fit keeps it.
+    pub config: Config,
     /// The dataset it fits.
     pub data: PathBuf,
     /// Samples in the whole dataset (checked on resume).
@@ -272,6 +274,28 @@ impl TrainState {
     }
 }
 
+/// Refuses maps that are not spins (±1) for a spin model, naming the sample and its value.
+pub(super) fn check_spins(
+    atlas: &Atlas,
+    indices: &[usize],
+    maps: &[f32],
+    model: &str,
+) -> Result<()> {
+    let per = maps.len() / indices.len().max(1);
+    match maps.iter().position(|v| v.abs() != 1.0) {
+        None => Ok(()),
+        Some(at) => Err(IdfError::Dataset {
+            path: atlas.path().to_path_buf(),
+            dataset: "maps".into(),
+            message: format!(
+                "sample {} holds {}, not a spin: {model} fits maps of ±1 only",
+                indices[at / per],
+                maps[at]
+            ),
+        }),
+    }
+}
+
 /// Mean over chains of each parameter's ∂E/∂θ, divided by `t`.
 pub(super) fn mean_gradient(rows: &[Vec<f64>], t: f64) -> Vec<f64> {
     let n = rows.len().max(1) as f64;
@@ -282,7 +306,7 @@ pub(super) fn mean_gradient(rows: &[Vec<f64>], t: f64) -> Vec<f64> {
 }
 
 /// Fits `spec.model`'s free parameters to `atlas` by persistent contrastive divergence on
-/// `ctx`'s backend, reporting `(done, total)` updates to `progress`. Errors: an energy that
+/// `ctx`'s backend, reporting each update to `progress` (see [`Progress`]). Errors: an energy that
 /// cannot be fitted, a parameter in `fixed` it does not have, maps of another shape than its
 /// fields, records (after `spec.select`) of several temperatures or parameter values, and
 /// whatever a run meets. An update that would make
@@ -292,11 +316,15 @@ pub fn train_diffusion(
     config: &Config,
     atlas: &Atlas,
     spec: &TrainSpec,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut Progress,
 ) -> Result<TrainReport> {
     let mut none = Checkpoints::none();
     train_resumable(ctx, config, atlas, spec, None, &mut none, progress).map(|(r, _)| r)
 }
+
+/// What a fit reports as it goes: `(updates done, updates in all, the last update)` (no update
+/// yet at the start of a fresh fit).
+pub type Progress<'a> = dyn FnMut(u64, u64, Option<&TrainRecord>) + 'a;
 
 /// Where and how often a fit saves its state.
 pub struct Checkpoints<'a> {
@@ -319,8 +347,8 @@ impl Checkpoints<'_> {
     }
 }
 
-/// [`train_diffusion`] that can start from a saved `resume` state (its own `spec` then gives
-/// the settings, with `spec.steps` as the new end) and saves its state every
+/// [`train_diffusion`] that can start from a saved `resume` state (its own `spec` and `config`
+/// then give the settings, with `spec.steps` as the new end) and saves its state every
 /// `checkpoints.every` updates and at the end. A resumed fit takes the updates an uninterrupted
 /// one takes, bit for bit on the CPU. Also returns the final state.
 pub fn train_resumable(
@@ -330,7 +358,7 @@ pub fn train_resumable(
     spec: &TrainSpec,
     resume: Option<TrainState>,
     checkpoints: &mut Checkpoints,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut Progress,
 ) -> Result<(TrainReport, TrainState)> {
     let started = std::time::Instant::now();
     // A resumed fit keeps the settings it was saved with; only its end may move.
@@ -340,6 +368,10 @@ pub fn train_resumable(
             ..state.spec.clone()
         },
         None => spec.clone(),
+    };
+    let config = &match &resume {
+        Some(state) => state.config.clone(),
+        None => config.clone(),
     };
     let names: Vec<String> = spec.model.params().into_iter().map(|p| p.name).collect();
     for f in &spec.fixed {
@@ -453,6 +485,7 @@ pub fn train_resumable(
         }
         None => TrainState {
             spec: spec.clone(),
+            config: config.clone(),
             data: atlas.path().to_path_buf(),
             samples: atlas.len(),
             theta: spec.model.params().iter().map(|p| p.value as f64).collect(),
@@ -475,7 +508,7 @@ pub fn train_resumable(
     stream.seek(state.cursor)?;
     let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8f64);
     let sites = (c * h * w) as f64;
-    progress(state.next_step, spec.steps);
+    progress(state.next_step, spec.steps, state.curve.last());
     // Declared ranges a parameter must stay in (a user's WGSL refuses values outside them).
     let strict: Vec<Option<(f64, f64)>> = spec
         .model
@@ -484,8 +517,12 @@ pub fn train_resumable(
         .map(|p| p.strict.then_some((p.range.0 as f64, p.range.1 as f64)))
         .collect();
     let mut probe: Option<Simulation> = None;
+    let spins = spec.model.state() == StateKind::Spins;
     for step in state.next_step..spec.steps {
         let batch = stream.next_batch()?;
+        if spins {
+            check_spins(atlas, &batch.indices, &batch.maps, model_name)?;
+        }
         let data = Field::from_vec(Shape::new(spec.batch_size, c, h, w)?, batch.maps)?;
         let data_rows = if by_differences {
             let probe = match &mut probe {
@@ -552,7 +589,7 @@ pub fn train_resumable(
             params: state.theta.clone(),
         });
         state.next_step = step + 1;
-        progress(step + 1, spec.steps);
+        progress(step + 1, spec.steps, state.curve.last());
         let last = step + 1 == spec.steps;
         let due = last || (checkpoints.every > 0 && (step + 1) % checkpoints.every == 0);
         if let Some(save) = checkpoints.save.as_mut().filter(|_| due) {

@@ -2,7 +2,7 @@
 //! divergence, with sandwich standard errors.
 
 use super::fisher::invert;
-use super::{select, ConditionValue, FittedParam};
+use super::{check_spins, select, ConditionValue, FittedParam};
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
 
@@ -21,6 +21,7 @@ pub fn ising_pseudo_likelihood(
     let n = records.indices.len();
     let [c, h, w] = atlas.map_shape();
     let maps = atlas.read_maps(&records.indices)?;
+    check_spins(atlas, &records.indices, &maps, "ising")?;
     let per = c * h * w;
     // Per sample, per site: (s_i, n_i).
     let sites = |sample: usize| {
