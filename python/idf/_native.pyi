@@ -1,0 +1,47 @@
+"""Type stubs of IDF's native module (python/src/lib.rs). Use the `idf` package's wrappers."""
+
+from typing import Callable, Optional
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class Context:
+    """A backend to run on: ``Context("auto" | "gpu" | "cpu")``.
+
+    ``"gpu"`` raises :class:`idf.NoAdapterError` where no adapter is usable; ``"auto"`` falls
+    back to the CPU and says why in :attr:`fallback_reason`."""
+
+    def __init__(self, backend: str = "auto") -> None: ...
+    @property
+    def backend(self) -> str:
+        """``"cpu"`` or ``"gpu"``."""
+    @property
+    def adapter(self) -> str:
+        """The adapter's name."""
+    @property
+    def fallback_reason(self) -> Optional[str]:
+        """Why ``"auto"`` fell back to the CPU, if it did."""
+
+def sample(
+    ctx: Context,
+    scene_json: str,
+    config_yaml: Optional[str] = None,
+    initial: Optional[npt.NDArray[np.float32]] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> tuple[str, npt.NDArray[np.float32], dict[str, np.ndarray]]:
+    """Runs a scene: ``(report JSON, field [chains, C, H, W] float32, trace dict)``."""
+
+def model_params_json(name: str, params_json: str) -> str:
+    """The model's parameters with ``params_json`` applied, as JSON."""
+
+def energy(
+    ctx: Context, name: str, params_json: str, field: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
+    """E per chain of a C-contiguous float32 field [chains, C, H, W]: float64 [chains]."""
+
+def energy_gradient(
+    ctx: Context, name: str, params_json: str, field: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """∂E/∂x of a C-contiguous float32 field [chains, C, H, W], shaped like it."""

@@ -1,0 +1,202 @@
+//! `idf._native`, the compiled half of IDF's Python package (PyO3, abi3): contexts, the sampling
+//! job, energies and their gradients over NumPy arrays. The Python package `idf` (python/idf)
+//! wraps it with keyword arguments, progress bars and docstrings; this module keeps to what
+//! must be native: running IDF with the GIL released, watching for Ctrl-C, and moving arrays.
+
+mod arrays;
+mod errors;
+mod run;
+
+use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use idf::{BackendChoice, Config, EnergyModel, Scene, Simulation};
+
+use arrays::{field_from_array, field_to_array, trace_to_dict};
+use errors::to_py;
+
+/// A backend to run on: `Context("auto" | "gpu" | "cpu")`.
+#[pyclass(name = "Context", module = "idf._native", frozen)]
+struct PyContext {
+    inner: idf::Context,
+}
+
+#[pymethods]
+impl PyContext {
+    #[new]
+    #[pyo3(signature = (backend = "auto"))]
+    fn new(backend: &str) -> PyResult<Self> {
+        let choice = match backend {
+            "auto" => BackendChoice::Auto,
+            "gpu" => BackendChoice::Gpu,
+            "cpu" => BackendChoice::Cpu,
+            other => {
+                return Err(errors::invalid(
+                    "backend",
+                    &format!("`{other}`: use \"auto\", \"gpu\" or \"cpu\""),
+                ))
+            }
+        };
+        let inner = idf::Context::with_backend(choice).map_err(to_py)?;
+        Ok(PyContext { inner })
+    }
+
+    /// `"cpu"` or `"gpu"`.
+    #[getter]
+    fn backend(&self) -> String {
+        self.inner.backend().to_string()
+    }
+
+    /// The adapter's name (the CPU's description on the CPU backend).
+    #[getter]
+    fn adapter(&self) -> String {
+        self.inner.adapter_name()
+    }
+
+    /// Why `"auto"` fell back to the CPU, if it did.
+    #[getter]
+    fn fallback_reason(&self) -> Option<String> {
+        self.inner.fallback_reason().map(str::to_string)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("idf.Context({})", self.inner.describe())
+    }
+}
+
+/// Runs the scene `scene_json` (a JSON object of scene keys) on `ctx`, starting from `initial`
+/// when given, under the configuration `config_yaml` (idf.yaml text; the defaults when `None`);
+/// `energy` (a name or FILE.wgsl path, with its parameters as JSON) replaces the scene's model.
+/// Returns `(report_json, field, trace)`: the report `idf sample --json` prints, the final
+/// samples [chains, C, H, W] float32 and the trace as a dict of arrays.
+#[pyfunction]
+#[pyo3(signature = (ctx, scene_json, config_yaml = None, initial = None, progress = None, energy = None))]
+fn sample<'py>(
+    py: Python<'py>,
+    ctx: &PyContext,
+    scene_json: &str,
+    config_yaml: Option<&str>,
+    initial: Option<PyReadonlyArrayDyn<'py, f32>>,
+    progress: Option<Bound<'py, PyAny>>,
+    energy: Option<(String, String)>,
+) -> PyResult<(String, Bound<'py, PyArrayDyn<f32>>, Bound<'py, PyDict>)> {
+    let config = match config_yaml {
+        Some(text) => Config::parse(text, std::path::Path::new("config")).map_err(to_py)?,
+        None => Config::default(),
+    };
+    let keys: serde_json::Value =
+        serde_json::from_str(scene_json).map_err(|e| errors::invalid("scene", &e.to_string()))?;
+    let mut scene = Scene::from_json(keys).map_err(to_py)?;
+    if let Some((name, params)) = energy {
+        scene.energy = Some(model(&name, &params)?);
+    }
+    let mut job = scene.resolve(&config).map_err(to_py)?;
+    if let Some(array) = initial {
+        let field = field_from_array("initial", &array)?;
+        if field.shape() != job.shape {
+            return Err(errors::invalid(
+                "initial",
+                &format!(
+                    "shape {:?} is not the scene's [chains, C, H, W] = {:?}",
+                    field.shape().dims(),
+                    job.shape.dims()
+                ),
+            ));
+        }
+        job.initial = Some(field);
+    }
+    let report = run::watched(py, &ctx.inner, progress, |ctx, progress| {
+        idf::jobs::sample::sample(ctx, &job, progress)
+    })?;
+    Ok((
+        report.to_json().to_string(),
+        field_to_array(py, &report.field)?,
+        trace_to_dict(py, &report.trace)?,
+    ))
+}
+
+/// The model `name` with parameters `params_json` (a JSON object of name → value).
+fn model(name: &str, params_json: &str) -> PyResult<EnergyModel> {
+    let params: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(params_json).map_err(|e| errors::invalid("params", &e.to_string()))?;
+    let pairs: Vec<(String, String)> = params
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect();
+    EnergyModel::from_params(name, &pairs).map_err(to_py)
+}
+
+/// The parameters of model `name` with `params_json` applied, as JSON; numbers are written as
+/// the shortest decimals that give the f32 the model holds (0.8, not 0.800000011920929).
+#[pyfunction]
+fn model_params_json(name: &str, params_json: &str) -> PyResult<String> {
+    let mut params = model(name, params_json)?.params_json();
+    if let Some(map) = params.as_object_mut() {
+        for value in map.values_mut() {
+            if let Some(v) = value.as_f64() {
+                let shortest: f64 = (v as f32).to_string().parse().unwrap_or(v);
+                *value = serde_json::json!(shortest);
+            }
+        }
+    }
+    Ok(params.to_string())
+}
+
+/// The energy of each chain of `field` [chains, C, H, W] under model `name`: float64 [chains].
+#[pyfunction]
+fn energy<'py>(
+    py: Python<'py>,
+    ctx: &PyContext,
+    name: &str,
+    params_json: &str,
+    field: PyReadonlyArrayDyn<'py, f32>,
+) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+    let model = model(name, params_json)?;
+    let field = field_from_array("x", &field)?;
+    let energies = py
+        .detach(|| {
+            model.check_shape(field.shape())?;
+            Simulation::new(&ctx.inner, &model, &field, 0)?.energies()
+        })
+        .map_err(to_py)?;
+    Ok(numpy::PyArray1::from_vec(py, energies))
+}
+
+/// ∂E/∂x of `field` [chains, C, H, W] under model `name`: float32, the field's shape.
+#[pyfunction]
+fn energy_gradient<'py>(
+    py: Python<'py>,
+    ctx: &PyContext,
+    name: &str,
+    params_json: &str,
+    field: PyReadonlyArrayDyn<'py, f32>,
+) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+    let model = model(name, params_json)?;
+    let field = field_from_array("x", &field)?;
+    let gradient = py
+        .detach(|| {
+            model.check_shape(field.shape())?;
+            Simulation::new(&ctx.inner, &model, &field, 0)?.energy_gradient(1.0)
+        })
+        .map_err(to_py)?;
+    field_to_array(py, &gradient)
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyContext>()?;
+    m.add_function(wrap_pyfunction!(sample, m)?)?;
+    m.add_function(wrap_pyfunction!(model_params_json, m)?)?;
+    m.add_function(wrap_pyfunction!(energy, m)?)?;
+    m.add_function(wrap_pyfunction!(energy_gradient, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
