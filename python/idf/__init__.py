@@ -29,7 +29,9 @@ from ._native import Context
 from .errors import (
     CancelledError,
     DivergenceError,
+    FileAccessError,
     FileFormatError,
+    MissingFileError,
     IdfError,
     InvalidInputError,
     NoAdapterError,
@@ -139,14 +141,14 @@ class Samples:
         )
 
 
-def _progress_bar(enabled: bool, what: str):
+def _progress_bar(enabled: bool, what: str, unit: str = "steps"):
     """A tqdm bar (``tqdm.auto``: a widget in Jupyter, text in terminals) as a callback
     ``(done, total)``, with its ``close``; a no-op when ``enabled`` is false."""
     if not enabled:
         return None, lambda: None
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=0, unit="steps", desc=what, leave=False)
+    bar = tqdm(total=0, unit=unit, desc=what, leave=False)
 
     def update(done: int, total: int) -> None:
         if bar.total != total:
@@ -154,6 +156,21 @@ def _progress_bar(enabled: bool, what: str):
         bar.update(done - bar.n)
 
     return update, bar.close
+
+
+def _scene(model: Union[str, Energy, None], scene: dict):
+    """The scene keys, the energy carried as a value (a WGSL file or an :class:`Energy`, as
+    ``(name, params JSON)``, else ``None``) and the model's name."""
+    keys = dict(scene)
+    if isinstance(model, str) and model.endswith(".wgsl"):
+        model = Energy(model)
+    if isinstance(model, Energy):
+        # Carried as a value: a user's WGSL energy has no registered name.
+        energy = (model.name, json.dumps({**model.params, **keys.pop("params", {})}))
+        return keys, energy, model.name
+    if model is not None:
+        keys["model"] = model
+    return keys, None, keys.get("model", "phi4")
 
 
 def sample(
@@ -182,17 +199,8 @@ def sample(
     Raises :class:`DivergenceError` (with ``step`` and ``stable_step_size``) when the field
     becomes NaN or infinite, ``KeyboardInterrupt`` on Ctrl-C.
     """
-    keys = dict(scene)
-    energy = None
-    if isinstance(model, str) and model.endswith(".wgsl"):
-        model = Energy(model)
-    if isinstance(model, Energy):
-        # Carried as a value: a user's WGSL energy has no registered name.
-        energy = (model.name, json.dumps({**model.params, **keys.pop("params", {})}))
-    elif model is not None:
-        keys["model"] = model
+    keys, energy, name = _scene(model, scene)
     start = None if initial is None else as_field(initial, "initial")
-    name = energy[0] if energy else keys.get("model", "phi4")
     update, close = _progress_bar(progress, f"sampling {name}")
     try:
         report, field, trace = _native.sample(
@@ -203,21 +211,138 @@ def sample(
     return Samples(field=field, trace=trace, report=json.loads(report))
 
 
+def validate(
+    *,
+    trajectories: int = 1200,
+    seed: int = 1,
+    config: Optional[str] = None,
+    ctx: Optional[Context] = None,
+    progress: bool = True,
+) -> dict:
+    """Runs IDF's energy-law suite (``idf validate``) and returns its report as a dict.
+
+    ``trajectories`` (at least one per domain) are shared among the domains: heat flow (mass
+    conservation), forward noising (the second law), HMC on φ⁴ and on a Gaussian (the
+    Hamiltonian's drift within its integrator's order), Langevin relaxation and an Ising quench
+    at zero temperature (the energy never rises). ``config``: ``idf.yaml`` text whose Validation
+    section sets the tolerances. The report: ``elf`` (fraction of trajectories with every law
+    held), ``trajectories``, ``passed``, ``domains`` (each ``name``, ``trajectories``,
+    ``passed``, ``elf``, ``laws`` with checked/violated counts, ``first_violation``), the
+    tolerances, ``backend``, ``seed``, ``wall_ms``.
+    """
+    update, close = _progress_bar(progress, "validating", unit="domains")
+    try:
+        report = _native.validate(ctx or default_context(), trajectories, seed, config, update)
+    finally:
+        close()
+    return json.loads(report)
+
+
+def render(
+    model: Union[str, Energy, None] = None,
+    *,
+    out: str,
+    png_frames: bool = False,
+    ctx: Optional[Context] = None,
+    progress: bool = True,
+    **scene: Any,
+) -> dict:
+    """Renders one chain of a lattice energy as it evolves (``idf render``): a video with the
+    energy and entropy curves under the field.
+
+    ``out``: an ``.mp4`` (H.264) or ``.gif`` path, or with ``png_frames=True`` a folder of
+    ``frame_00000.png``… ``model`` and ``scene`` as in :func:`sample`, plus the look keys
+    (``frames``, ``steps_per_frame``, ``fps``, ``colormap``, ``range``, ``overlay``,
+    ``scale``). Energies without a lattice raise :class:`FileFormatError`. Returns ``path``,
+    ``frames``, ``width``, ``height``, ``fps``, ``duration_s``, ``wall_s``,
+    ``frames_per_second``, ``elf`` (where an energy law applies), ``laws``, ``violations``,
+    ``warnings``. The file is written atomically: a failed render leaves none.
+    """
+    keys, energy, name = _scene(model, scene)
+    update, close = _progress_bar(progress, f"rendering {name}", unit="frames")
+    try:
+        summary = _native.render(
+            ctx or default_context(), json.dumps(keys), str(out), png_frames, update, energy
+        )
+    finally:
+        close()
+    return json.loads(summary)
+
+
+def train_diffusion(
+    data: str,
+    model: Union[str, Energy] = "phi4",
+    *,
+    fixed: tuple = (),
+    bounds: Optional[dict] = None,
+    select: Optional[dict] = None,
+    steps: int = 2000,
+    batch_size: Optional[int] = None,
+    chains: Optional[int] = None,
+    sampler_steps: int = 1,
+    learning_rate: Optional[float] = None,
+    seed: int = 0,
+    config: Optional[str] = None,
+    ctx: Optional[Context] = None,
+    progress: bool = True,
+) -> dict:
+    """Fits an energy's parameters to a dataset by maximum likelihood (``idf train``).
+
+    ``data``: an Energy Atlas ``.h5`` file (``idf dataset synth``) or a folder of ``.npy`` maps
+    with ``conditions.csv``. ``model``: a name or an :class:`Energy`, whose parameters are the
+    starting point. ``fixed``: parameters held at their start; ``bounds``: ``{name: (min,
+    max)}`` intervals (``None`` for an open end); ``select``: ``{condition: value}`` picking the
+    records of one grid point (a fit takes one temperature and one value of each recorded
+    parameter). ``batch_size``, ``chains`` and ``learning_rate`` default to ``config``'s
+    Diffusion section (32, 32, 1e-4).
+
+    Persistent contrastive divergence (Tieleman 2008) with Adam; the estimate is the Polyak
+    average of the second half of the updates. Returns the report: ``params`` (each ``name``,
+    ``mean``, ``stderr`` = ``stderr_data`` (Fisher information, N samples) and
+    ``stderr_optimizer`` (Monte Carlo error of the average) in quadrature, ``fixed``),
+    ``warnings``, ``curve`` (loss and parameters per update), ``loss``, ``steps``, ``samples``,
+    ``temperature``, ``wall_ms``, ``backend``. Bad datasets raise :class:`FileFormatError` naming
+    the file and the dataset.
+    """
+    if isinstance(model, Energy):
+        name, params = model.name, model.params
+    else:
+        name, params = model, {}
+    end = lambda v: "" if v is None else repr(float(v))  # noqa: E731
+    update, close = _progress_bar(progress, f"fitting {name}", unit="updates")
+    try:
+        report = _native.train(
+            ctx or default_context(),
+            str(data),
+            name,
+            json.dumps(params),
+            list(fixed),
+            [f"{k}={end(lo)}:{end(hi)}" for k, (lo, hi) in (bounds or {}).items()],
+            [f"{k}={v}" for k, v in (select or {}).items()],
+            steps,
+            batch_size,
+            chains,
+            sampler_steps,
+            learning_rate,
+            seed,
+            config,
+            update,
+        )
+    finally:
+        close()
+    return json.loads(report)
+
+
 __all__ = [
     "Context",
     "Energy",
     "Samples",
     "sample",
+    "validate",
+    "render",
+    "train_diffusion",
     "energy_gradient",
     "as_field",
     "default_context",
     "errors",
-    "IdfError",
-    "InvalidInputError",
-    "FileFormatError",
-    "DivergenceError",
-    "NoAdapterError",
-    "ShaderError",
-    "OutOfMemoryError",
-    "CancelledError",
-]
+] + errors.__all__

@@ -30,6 +30,7 @@ def sample(
     config_yaml: Optional[str] = None,
     initial: Optional[npt.NDArray[np.float32]] = None,
     progress: Optional[Callable[[int, int], None]] = None,
+    energy: Optional[tuple[str, str]] = None,
 ) -> tuple[str, npt.NDArray[np.float32], dict[str, np.ndarray]]:
     """Runs a scene: ``(report JSON, field [chains, C, H, W] float32, trace dict)``."""
 
@@ -45,3 +46,41 @@ def energy_gradient(
     ctx: Context, name: str, params_json: str, field: npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float32]:
     """∂E/∂x of a C-contiguous float32 field [chains, C, H, W], shaped like it."""
+
+def validate(
+    ctx: Context,
+    trajectories: int,
+    seed: int,
+    config_yaml: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> str:
+    """The energy-law suite's report as JSON (what ``idf validate`` writes)."""
+
+def render(
+    ctx: Context,
+    scene_json: str,
+    out: str,
+    png_frames: bool = False,
+    progress: Optional[Callable[[int, int], None]] = None,
+    energy: Optional[tuple[str, str]] = None,
+) -> str:
+    """Renders a scene to ``out``; a JSON summary of the video."""
+
+def train(
+    ctx: Context,
+    data: str,
+    name: str,
+    params_json: str,
+    fixed: list[str],
+    bounds: list[str],
+    select: list[str],
+    steps: int,
+    batch_size: Optional[int] = None,
+    chains: Optional[int] = None,
+    sampler_steps: int = 1,
+    learning_rate: Optional[float] = None,
+    seed: int = 0,
+    config_yaml: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> str:
+    """Fits a model to a dataset; the report as JSON (what ``idf train --json`` reports)."""

@@ -16,6 +16,14 @@ class FileFormatError(IdfError, ValueError):
     and the dataset or key."""
 
 
+class FileAccessError(IdfError, OSError):
+    """A file that could not be read or written; the message names it and the system's reason."""
+
+
+class MissingFileError(FileAccessError, FileNotFoundError):
+    """A file or folder that does not exist; the message names it."""
+
+
 class DivergenceError(IdfError, ArithmeticError):
     """The run diverged: the field became NaN or infinite.
 
@@ -50,6 +58,8 @@ __all__ = [
     "IdfError",
     "InvalidInputError",
     "FileFormatError",
+    "FileAccessError",
+    "MissingFileError",
     "DivergenceError",
     "NoAdapterError",
     "ShaderError",

@@ -14,6 +14,8 @@ fn class_of(e: &idf::IdfError) -> &'static str {
         E::OutOfMemory { .. } => "OutOfMemoryError",
         E::Cancelled { .. } => "CancelledError",
         E::Dataset { .. } | E::Config { .. } => "FileFormatError",
+        E::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => "MissingFileError",
+        E::Io { .. } => "FileAccessError",
         E::UnknownModel { .. }
         | E::UnknownParam { .. }
         | E::InvalidParam { .. }

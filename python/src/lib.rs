@@ -5,21 +5,22 @@
 
 mod arrays;
 mod errors;
+mod jobs;
 mod run;
 
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use idf::{BackendChoice, Config, EnergyModel, Scene, Simulation};
+use idf::{BackendChoice, EnergyModel, Field, Scene, Simulation};
 
 use arrays::{field_from_array, field_to_array, trace_to_dict};
 use errors::to_py;
 
 /// A backend to run on: `Context("auto" | "gpu" | "cpu")`.
 #[pyclass(name = "Context", module = "idf._native", frozen)]
-struct PyContext {
-    inner: idf::Context,
+pub(crate) struct PyContext {
+    pub(crate) inner: idf::Context,
 }
 
 #[pymethods]
@@ -81,16 +82,8 @@ fn sample<'py>(
     progress: Option<Bound<'py, PyAny>>,
     energy: Option<(String, String)>,
 ) -> PyResult<(String, Bound<'py, PyArrayDyn<f32>>, Bound<'py, PyDict>)> {
-    let config = match config_yaml {
-        Some(text) => Config::parse(text, std::path::Path::new("config")).map_err(to_py)?,
-        None => Config::default(),
-    };
-    let keys: serde_json::Value =
-        serde_json::from_str(scene_json).map_err(|e| errors::invalid("scene", &e.to_string()))?;
-    let mut scene = Scene::from_json(keys).map_err(to_py)?;
-    if let Some((name, params)) = energy {
-        scene.energy = Some(model(&name, &params)?);
-    }
+    let config = jobs::config(config_yaml)?;
+    let scene = scene_with_energy(scene_json, energy)?;
     let mut job = scene.resolve(&config).map_err(to_py)?;
     if let Some(array) = initial {
         let field = field_from_array("initial", &array)?;
@@ -116,37 +109,88 @@ fn sample<'py>(
     ))
 }
 
+/// The scene of the JSON object `scene_json`, with `energy` (a name or FILE.wgsl path and its
+/// parameters as JSON) in place of its model when given.
+pub(crate) fn scene_with_energy(
+    scene_json: &str,
+    energy: Option<(String, String)>,
+) -> PyResult<Scene> {
+    let keys: serde_json::Value =
+        serde_json::from_str(scene_json).map_err(|e| errors::invalid("scene", &e.to_string()))?;
+    let mut scene = Scene::from_json(keys).map_err(to_py)?;
+    if let Some((name, params)) = energy {
+        scene.energy = Some(model(&name, &params)?);
+    }
+    Ok(scene)
+}
+
 /// The model `name` with parameters `params_json` (a JSON object of name → value).
-fn model(name: &str, params_json: &str) -> PyResult<EnergyModel> {
+pub(crate) fn model(name: &str, params_json: &str) -> PyResult<EnergyModel> {
     let params: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(params_json).map_err(|e| errors::invalid("params", &e.to_string()))?;
     let pairs: Vec<(String, String)> = params
         .into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, text)
-        })
+        .map(|(k, v)| (k, param_text(&v)))
         .collect();
     EnergyModel::from_params(name, &pairs).map_err(to_py)
 }
 
-/// The parameters of model `name` with `params_json` applied, as JSON; numbers are written as
-/// the shortest decimals that give the f32 the model holds (0.8, not 0.800000011920929).
-#[pyfunction]
-fn model_params_json(name: &str, params_json: &str) -> PyResult<String> {
-    let mut params = model(name, params_json)?.params_json();
-    if let Some(map) = params.as_object_mut() {
-        for value in map.values_mut() {
-            if let Some(v) = value.as_f64() {
+/// A parameter's value in the text form models parse: numbers as written, lists joined by `,`,
+/// lists of lists (gmm's means) as rows joined by `;` (`[[-2, 0], [2, 1]]` is `-2,0;2,1`).
+fn param_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            let rows = items.iter().any(serde_json::Value::is_array);
+            let parts: Vec<String> = items.iter().map(param_text).collect();
+            parts.join(if rows { ";" } else { "," })
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Every number in `value` written as the shortest decimal that gives the same f32 (0.8, not
+/// 0.800000011920929): the values a model holds, as a user typed them.
+fn shortest_f32(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) => {
+            if let Some(v) = n.as_f64() {
                 let shortest: f64 = (v as f32).to_string().parse().unwrap_or(v);
                 *value = serde_json::json!(shortest);
             }
         }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(shortest_f32),
+        serde_json::Value::Object(map) => map.values_mut().for_each(shortest_f32),
+        _ => {}
     }
+}
+
+/// The parameters of model `name` with `params_json` applied, as JSON (numbers as the f32 the
+/// model holds, in their shortest decimal form).
+#[pyfunction]
+fn model_params_json(name: &str, params_json: &str) -> PyResult<String> {
+    let mut params = model(name, params_json)?.params_json();
+    shortest_f32(&mut params);
     Ok(params.to_string())
+}
+
+/// Runs `look` on a simulation of model `name` (with `params_json`) over the field `array`
+/// (argument `x`), with the GIL released.
+fn on_field<T: Send>(
+    py: Python<'_>,
+    ctx: &PyContext,
+    name: &str,
+    params_json: &str,
+    array: &PyReadonlyArrayDyn<'_, f32>,
+    look: impl FnOnce(&mut Simulation) -> idf::Result<T> + Send,
+) -> PyResult<T> {
+    let model = model(name, params_json)?;
+    let field: Field = field_from_array("x", array)?;
+    py.detach(|| {
+        model.check_shape(field.shape())?;
+        look(&mut Simulation::new(&ctx.inner, &model, &field, 0)?)
+    })
+    .map_err(to_py)
 }
 
 /// The energy of each chain of `field` [chains, C, H, W] under model `name`: float64 [chains].
@@ -158,14 +202,7 @@ fn energy<'py>(
     params_json: &str,
     field: PyReadonlyArrayDyn<'py, f32>,
 ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
-    let model = model(name, params_json)?;
-    let field = field_from_array("x", &field)?;
-    let energies = py
-        .detach(|| {
-            model.check_shape(field.shape())?;
-            Simulation::new(&ctx.inner, &model, &field, 0)?.energies()
-        })
-        .map_err(to_py)?;
+    let energies = on_field(py, ctx, name, params_json, &field, |sim| sim.energies())?;
     Ok(numpy::PyArray1::from_vec(py, energies))
 }
 
@@ -178,14 +215,9 @@ fn energy_gradient<'py>(
     params_json: &str,
     field: PyReadonlyArrayDyn<'py, f32>,
 ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-    let model = model(name, params_json)?;
-    let field = field_from_array("x", &field)?;
-    let gradient = py
-        .detach(|| {
-            model.check_shape(field.shape())?;
-            Simulation::new(&ctx.inner, &model, &field, 0)?.energy_gradient(1.0)
-        })
-        .map_err(to_py)?;
+    let gradient = on_field(py, ctx, name, params_json, &field, |sim| {
+        sim.energy_gradient(1.0)
+    })?;
     field_to_array(py, &gradient)
 }
 
@@ -197,6 +229,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model_params_json, m)?)?;
     m.add_function(wrap_pyfunction!(energy, m)?)?;
     m.add_function(wrap_pyfunction!(energy_gradient, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::render, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::train, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

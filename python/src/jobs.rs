@@ -1,0 +1,151 @@
+//! The jobs beyond sampling, as `idf` runs them: the energy-law validation suite (`idf
+//! validate`), videos (`idf render`) and fitting an energy to a dataset (`idf train`). Each
+//! runs watched (GIL released, Ctrl-C honoured) and answers with the JSON its command writes.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use idf::io::atlas::Atlas;
+use idf::jobs::elf::{run_suite, ElfConfig};
+use idf::jobs::render::encode::Output;
+use idf::jobs::render::job::render_job;
+use idf::jobs::render::pipeline::render as render_video;
+use idf::jobs::train::{train_diffusion, TrainSpec};
+use idf::{Config, Scene};
+
+use crate::errors::{invalid, to_py};
+use crate::run::watched;
+use crate::{model, scene_with_energy, PyContext};
+
+/// The configuration `config_yaml` (idf.yaml text), or the defaults.
+pub fn config(config_yaml: Option<&str>) -> PyResult<Config> {
+    match config_yaml {
+        Some(text) => Config::parse(text, std::path::Path::new("config")).map_err(to_py),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Runs the energy-law suite: `trajectories` over all domains, seeded with `seed`, with the
+/// tolerances of `config_yaml`. Returns the JSON `idf validate` writes.
+#[pyfunction]
+#[pyo3(signature = (ctx, trajectories, seed, config_yaml = None, progress = None))]
+pub fn validate(
+    py: Python<'_>,
+    ctx: &PyContext,
+    trajectories: usize,
+    seed: u32,
+    config_yaml: Option<&str>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let cfg = ElfConfig {
+        trajectories,
+        seed,
+        ..ElfConfig::from_config(&config(config_yaml)?)
+    };
+    let report = watched(py, &ctx.inner, progress, |ctx, progress| {
+        run_suite(ctx, &cfg, &mut |_, done, total| {
+            progress(done as u64, total as u64)
+        })
+    })?;
+    serde_json::to_string(&report).map_err(|e| invalid("report", &e.to_string()))
+}
+
+/// Renders the scene `scene_json` (with `energy` replacing its model, as in `sample`) to `out`:
+/// a `.mp4` or `.gif` file, or a folder of PNG frames when `png_frames`. Returns a JSON summary:
+/// path, frames, width, height, fps, duration_s, wall_s, frames_per_second, elf, laws,
+/// violations, warnings.
+#[pyfunction]
+#[pyo3(signature = (ctx, scene_json, out, png_frames = false, progress = None, energy = None))]
+pub fn render(
+    py: Python<'_>,
+    ctx: &PyContext,
+    scene_json: &str,
+    out: PathBuf,
+    png_frames: bool,
+    progress: Option<Bound<'_, PyAny>>,
+    energy: Option<(String, String)>,
+) -> PyResult<String> {
+    let scene: Scene = scene_with_energy(scene_json, energy)?;
+    let job = render_job(&scene).map_err(to_py)?;
+    let output = if png_frames {
+        Output::PngDir(out)
+    } else {
+        Output::File(out)
+    };
+    let report = watched(py, &ctx.inner, progress, |ctx, progress| {
+        render_video(ctx, &job, &output, progress)
+    })?;
+    let summary = serde_json::json!({
+        "path": report.path,
+        "frames": report.frames,
+        "width": report.width,
+        "height": report.height,
+        "fps": report.fps,
+        "duration_s": report.duration_s,
+        "wall_s": report.wall_s,
+        "frames_per_second": report.frames_per_second,
+        "elf": report.elf,
+        "laws": report.laws,
+        "violations": report.violations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "warnings": report.warnings,
+    });
+    Ok(summary.to_string())
+}
+
+/// Fits model `name` (starting from `params_json`) to the dataset `data` by persistent
+/// contrastive divergence, as `idf train` does. `fixed`: parameters held; `bounds`: `NAME=MIN:MAX`
+/// intervals; `select`: `NAME=VALUE` conditions picking the records. `batch_size`, `chains`
+/// and `learning_rate` default to `config_yaml`'s Diffusion section. Returns the report as JSON
+/// (params with mean and standard errors, warnings, curve, loss, steps, samples, temperature,
+/// wall_ms, backend).
+#[pyfunction]
+#[pyo3(signature = (ctx, data, name, params_json, fixed, bounds, select, steps, batch_size = None,
+    chains = None, sampler_steps = 1, learning_rate = None, seed = 0, config_yaml = None,
+    progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    py: Python<'_>,
+    ctx: &PyContext,
+    data: PathBuf,
+    name: &str,
+    params_json: &str,
+    fixed: Vec<String>,
+    bounds: Vec<String>,
+    select: Vec<String>,
+    steps: u64,
+    batch_size: Option<usize>,
+    chains: Option<usize>,
+    sampler_steps: u64,
+    learning_rate: Option<f64>,
+    seed: u32,
+    config_yaml: Option<&str>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let config = config(config_yaml)?;
+    let parse = |items: &[String]| -> PyResult<Vec<_>> {
+        items.iter().map(|s| s.parse().map_err(to_py)).collect()
+    };
+    let spec = TrainSpec {
+        model: model(name, params_json)?,
+        fixed,
+        bounds: parse(&bounds)?,
+        select: select
+            .iter()
+            .map(|s| s.parse().map_err(to_py))
+            .collect::<PyResult<Vec<_>>>()?,
+        steps,
+        batch_size: batch_size.unwrap_or(config.diffusion.batch_size),
+        chains: chains.unwrap_or(config.diffusion.batch_size),
+        sampler_steps,
+        learning_rate: learning_rate.unwrap_or(config.diffusion.learning_rate),
+        seed,
+    };
+    let report = watched(py, &ctx.inner, progress, |ctx, progress| {
+        let atlas = Atlas::open(&data)?;
+        train_diffusion(ctx, &config, &atlas, &spec, &mut |done, total, _| {
+            progress(done, total)
+        })
+    })?;
+    serde_json::to_string(&report).map_err(|e| invalid("report", &e.to_string()))
+}
