@@ -211,6 +211,143 @@ def sample(
     return Samples(field=field, trace=trace, report=json.loads(report))
 
 
+class EnergyScheduler:
+    """A forward noise schedule over ``timesteps`` T: ``kind`` "cosine" (Nichol & Dhariwal 2021,
+    ᾱ(t) = f(t)/f(0), f(t) = cos²(((t/T) + s)/(1 + s) · π/2), s = 0.008, β ≤ 0.999) or "linear"
+    (Ho et al. 2020, β from 1e-4 to 0.02).
+
+    ``betas``: float64 ``[T]``, β_t for t = 1..T. ``alpha_bars``: float64 ``[T + 1]``, ᾱ_t for
+    t = 0..T (ᾱ_0 = 1). Bad kinds and T outside 1..100000 raise :class:`InvalidInputError`.
+    """
+
+    def __init__(self, kind: str = "cosine", timesteps: int = 1000):
+        self.kind = kind
+        self.timesteps = timesteps
+        self.betas, self.alpha_bars = _native.noise_schedule(kind, timesteps)
+
+    def __repr__(self) -> str:
+        return f"idf.EnergyScheduler({self.kind!r}, timesteps={self.timesteps})"
+
+
+class EnergyDiffusionModel:
+    """A diffusion model whose score is an energy's: ``s(x, t) = −∇E_t(x)`` of the noised
+    marginal, exact for a Gaussian mixture (``Energy("gmm")``); for field energies the reverse
+    process is annealed Langevin (``sample(..., integrator="anneal")``).
+
+    ``energy``: a name or :class:`Energy`; ``scheduler``: an :class:`EnergyScheduler` (default
+    cosine over 1000 steps).
+    """
+
+    def __init__(self, energy: Union[str, Energy], scheduler: Optional[EnergyScheduler] = None):
+        self.energy = energy if isinstance(energy, Energy) else Energy(energy)
+        self.scheduler = scheduler or EnergyScheduler()
+
+    def _args(self):
+        e, s = self.energy, self.scheduler
+        return e.name, json.dumps(e.params), s.kind, s.timesteps
+
+    def forward_diffuse(self, x0: Any, t: int, seed: int = 0, ctx: Optional[Context] = None) -> np.ndarray:
+        """x_t ~ q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) for every chain of ``x0``
+        ``[chains, C, H, W]``: float32, the same shape. ``t`` from 0 to T; keyed by ``seed``."""
+        return _native.forward_diffuse(ctx or default_context(), *self._args(), as_field(x0, "x0"), t, seed)
+
+    def reverse_denoise(
+        self,
+        x_t: Any,
+        method: str = "ddpm",
+        steps: Optional[int] = None,
+        seed: int = 0,
+        ctx: Optional[Context] = None,
+        progress: bool = True,
+    ):
+        """Runs the reverse process from ``x_t`` (pure noise at t = T) with the exact score:
+        ``method`` "ddpm" (ancestral, Ho et al. 2020, all T steps) or "ddim" (deterministic,
+        Song et al. 2021, ``steps`` of them, default T/10). Returns ``(x0, trace)``: float32 like
+        ``x_t``, and the trace dict of the final state (as :class:`Samples`.trace). Energies
+        without an exact noised score raise :class:`InvalidInputError`."""
+        update, close = _progress_bar(progress, f"denoising ({method})")
+        try:
+            return _native.reverse_denoise(
+                ctx or default_context(), *self._args(), as_field(x_t, "x_t"), method, steps, seed, update
+            )
+        finally:
+            close()
+
+
+@dataclass
+class BoltzmannWeights:
+    """Normalised Boltzmann weights w_i = exp(−E_i/kT)/Z: ``weights`` and ``log_weights`` float64
+    ``[N]``, ``log_z`` = ln Σ exp(−E_i/kT), ``ess`` = (Σw)²/Σw² (N for equal weights)."""
+
+    weights: np.ndarray
+    log_weights: np.ndarray
+    log_z: float
+    ess: float
+
+
+def boltzmann_weight(energies: Any, temperature: float = 1.0, ctx: Optional[Context] = None) -> BoltzmannWeights:
+    """The Boltzmann weights of ``energies`` (any 1-D array of N energies, in units of k_B) at
+    ``temperature``, computed on the backend with log-sum-exp, so that energies of any size give
+    finite weights. The backend works in float32: ln Z is good to about max|E|/kT × 2⁻²³. Empty input and non-positive temperatures raise :class:`InvalidInputError`."""
+    e = np.asarray(energies, dtype=np.float64).ravel()
+    log_w, log_z, ess = _native.boltzmann_weight(ctx or default_context(), e.tolist(), float(temperature))
+    return BoltzmannWeights(np.exp(log_w), log_w, log_z, ess)
+
+
+@dataclass
+class Optimum:
+    """What :func:`optimize` returns: ``best`` float32 ``[1, C, H, W]`` (spins ±1, a field, or
+    ``[1, 1, 1, nodes]`` for graphs) and ``report``, the dict ``idf optimize --json`` prints
+    (``best_energy``, ``best_energy_per_site``, ``energy_trace``, ``time_to_best_ms``,
+    ``wall_ms``, and per method ``ladder`` and ``swap_acceptance``, ``cut``, ``free_energy``)."""
+
+    best: np.ndarray
+    report: dict
+
+
+def optimize(
+    model: Union[str, Energy, None] = None,
+    *,
+    graph: Optional[str] = None,
+    objective: str = "maxcut",
+    size: Optional[list] = None,
+    replicas: int = 16,
+    steps: int = 2000,
+    method: str = "tempering",
+    schedule: str = "cosine",
+    t_start: float = 3.0,
+    temperature: float = 0.05,
+    step_size: Optional[float] = None,
+    seed: int = 0,
+    ctx: Optional[Context] = None,
+    progress: bool = True,
+) -> Optimum:
+    """Searches for the lowest energy (``idf optimize``): of ``model`` (default Ising) on a
+    ``size`` = [H, W] lattice (default 32 × 32), or of the graph in ``graph`` (a Gset file or
+    JSON) read as ``objective`` maxcut, ising or qubo.
+
+    ``method``: "tempering" (replica exchange on a ladder from ``temperature`` to ``t_start``
+    adapted during burn-in by the ACE agent, Vousden, Farr & Mandel 2016), "anneal" (every
+    replica along ``schedule``), "population" (population annealing, with a free-energy
+    estimate), or the baselines "baseline-greedy" and "baseline-gd". ``replicas`` chains,
+    ``steps`` sweeps.
+    """
+    if isinstance(model, Energy):
+        name, params = model.name, model.params
+    else:
+        name, params = model or "ising", {}
+    update, close = _progress_bar(progress, f"optimizing ({method})")
+    try:
+        report, best = _native.optimize(
+            ctx or default_context(), name, json.dumps(params), None if graph is None else str(graph),
+            objective, None if size is None else list(size), replicas, steps, method, schedule,
+            float(t_start), float(temperature), step_size, seed, update,
+        )
+    finally:
+        close()
+    return Optimum(best=best, report=json.loads(report))
+
+
 def validate(
     *,
     trajectories: int = 1200,
@@ -341,6 +478,12 @@ __all__ = [
     "validate",
     "render",
     "train_diffusion",
+    "optimize",
+    "Optimum",
+    "EnergyScheduler",
+    "EnergyDiffusionModel",
+    "boltzmann_weight",
+    "BoltzmannWeights",
     "energy_gradient",
     "as_field",
     "default_context",

@@ -84,3 +84,43 @@ def train(
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> str:
     """Fits a model to a dataset; the report as JSON (what ``idf train --json`` reports)."""
+
+def optimize(
+    ctx: Context,
+    name: str,
+    params_json: str,
+    graph: Optional[str],
+    objective: str,
+    size: Optional[list[int]],
+    replicas: int,
+    steps: int,
+    method: str,
+    schedule: str,
+    t_start: float,
+    t_end: float,
+    step_size: Optional[float],
+    seed: int,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> tuple[str, npt.NDArray[np.float32]]:
+    """The search's report as JSON (what ``idf optimize --json`` prints) and the best state."""
+
+def noise_schedule(kind: str, timesteps: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(β_t for t = 1..T, ᾱ_t for t = 0..T)."""
+
+def forward_diffuse(
+    ctx: Context, name: str, params_json: str, kind: str, timesteps: int,
+    x0: npt.NDArray[np.float32], t: int, seed: int,
+) -> npt.NDArray[np.float32]:
+    """x_t ~ q(x_t | x_0) for every chain."""
+
+def reverse_denoise(
+    ctx: Context, name: str, params_json: str, kind: str, timesteps: int,
+    x_t: npt.NDArray[np.float32], method: str, steps: Optional[int], seed: int,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> tuple[npt.NDArray[np.float32], dict[str, np.ndarray]]:
+    """(x_0, trace) from the reverse process with the exact score."""
+
+def boltzmann_weight(
+    ctx: Context, energies: list[float], kt: float
+) -> tuple[npt.NDArray[np.float64], float, float]:
+    """(log weights, ln Z, effective sample size)."""

@@ -1,18 +1,21 @@
 //! The jobs beyond sampling, as `idf` runs them: the energy-law validation suite (`idf
-//! validate`), videos (`idf render`) and fitting an energy to a dataset (`idf train`). Each
+//! validate`), videos (`idf render`), fitting an energy to a dataset (`idf train`) and the
+//! search for low energies (`idf optimize`). Each
 //! runs watched (GIL released, Ctrl-C honoured) and answers with the JSON its command writes.
 
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
+use idf::engine::energies::{GraphEnergy, GraphKind};
 use idf::io::atlas::Atlas;
 use idf::jobs::elf::{run_suite, ElfConfig};
+use idf::jobs::optimize::{optimize as optimize_job, OptimizeSpec};
 use idf::jobs::render::encode::Output;
 use idf::jobs::render::job::render_job;
 use idf::jobs::render::pipeline::render as render_video;
 use idf::jobs::train::{train_diffusion, TrainSpec};
-use idf::{Config, Scene};
+use idf::{Config, EnergyModel, Scene};
 
 use crate::errors::{invalid, to_py};
 use crate::run::watched;
@@ -148,4 +151,77 @@ pub fn train(
         })
     })?;
     serde_json::to_string(&report).map_err(|e| invalid("report", &e.to_string()))
+}
+
+/// Searches for the lowest energy of model `name` (or of the graph file `graph` with
+/// `objective` maxcut, ising or qubo) as `idf optimize` does. Returns (the report as JSON, the
+/// best configuration [1, C, H, W]).
+#[pyfunction]
+#[pyo3(signature = (ctx, name, params_json, graph, objective, size, replicas, steps, method,
+    schedule, t_start, t_end, step_size, seed, progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn optimize<'py>(
+    py: Python<'py>,
+    ctx: &PyContext,
+    name: &str,
+    params_json: &str,
+    graph: Option<PathBuf>,
+    objective: &str,
+    size: Option<[usize; 2]>,
+    replicas: usize,
+    steps: u64,
+    method: &str,
+    schedule: &str,
+    t_start: f32,
+    t_end: f32,
+    step_size: Option<f32>,
+    seed: u32,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<(String, Bound<'py, numpy::PyArrayDyn<f32>>)> {
+    let model = match graph {
+        Some(path) => {
+            let kind = match objective {
+                "maxcut" => GraphKind::MaxCut,
+                "ising" => GraphKind::Ising,
+                "qubo" => GraphKind::Qubo,
+                other => {
+                    return Err(invalid(
+                        "objective",
+                        &format!("`{other}` is not one of maxcut, ising, qubo"),
+                    ))
+                }
+            };
+            let graph = if path.extension().and_then(|e| e.to_str()) == Some("json") {
+                GraphEnergy::read_json(&path, kind)
+            } else {
+                GraphEnergy::read_gset(&path, kind)
+            };
+            EnergyModel::Graph(graph.map_err(to_py)?)
+        }
+        None => model(name, params_json)?,
+    };
+    let spec = OptimizeSpec {
+        size: size.or(match model {
+            EnergyModel::Graph(_) => None,
+            _ => Some([32, 32]),
+        }),
+        model,
+        replicas,
+        steps,
+        method: method.parse().map_err(to_py)?,
+        schedule: schedule.parse().map_err(to_py)?,
+        t_start,
+        t_end,
+        step_size,
+        seed,
+    };
+    let report = watched(py, &ctx.inner, progress, |ctx, progress| {
+        optimize_job(ctx, &spec, progress)
+    })?;
+    let mut json = serde_json::to_value(&report).map_err(|e| invalid("report", &e.to_string()))?;
+    json["model"] = serde_json::json!(spec.model.name());
+    Ok((
+        json.to_string(),
+        crate::arrays::field_to_array(py, &report.best)?,
+    ))
 }

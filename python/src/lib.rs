@@ -4,6 +4,7 @@
 //! must be native: running IDF with the GIL released, watching for Ctrl-C, and moving arrays.
 
 mod arrays;
+mod diffusion;
 mod errors;
 mod jobs;
 mod run;
@@ -232,6 +233,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jobs::validate, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::render, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::train, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::optimize, m)?)?;
+    m.add_function(wrap_pyfunction!(diffusion::noise_schedule, m)?)?;
+    m.add_function(wrap_pyfunction!(diffusion::forward_diffuse, m)?)?;
+    m.add_function(wrap_pyfunction!(diffusion::reverse_denoise, m)?)?;
+    m.add_function(wrap_pyfunction!(diffusion::boltzmann_weight, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
