@@ -96,6 +96,7 @@ fn main() {
                 t_end: 0.05,
                 step_size: None,
                 seed: 1,
+                agent: None,
             };
             let r = optimize(&ctx, &spec, &mut |_, _| {}).expect("optimize");
             println!(

@@ -27,7 +27,6 @@ import numpy as np
 from . import _native, errors
 from ._native import Context
 from .errors import (
-    CancelledError,
     DivergenceError,
     FileAccessError,
     FileFormatError,
@@ -295,6 +294,29 @@ def boltzmann_weight(energies: Any, temperature: float = 1.0, ctx: Optional[Cont
 
 
 @dataclass
+class ACEAgent:
+    """Adaptive temperature control for replica exchange (Vousden, Farr & Mandel 2016, MNRAS
+    455, 1919), with the coldest temperature fixed: during burn-in it moves the log spacings of
+    the ladder so that neighbouring swap acceptances even out, and the span so that they settle
+    in ``target_band``; then the ladder is frozen, so sampling from there on is exact.
+
+    ``rounds`` of ``steps_per_round`` steps make the burn-in, with a swap every
+    ``record_every`` steps; the gain is t₀/(ν(t + t₀)) with lag t₀ = ``lag`` and ν = ``nu``.
+    ``target_acceptance`` also adapts the width of continuous Metropolis proposals
+    (Robbins–Monro). Give it to :func:`optimize` with ``method="tempering"``; each round's
+    decision comes back in ``report["ace_log"]``.
+    """
+
+    rounds: int = 60
+    steps_per_round: int = 100
+    record_every: int = 1
+    target_band: tuple = (0.2, 0.4)
+    lag: float = 10.0
+    nu: float = 1.0
+    target_acceptance: Optional[float] = None
+
+
+@dataclass
 class Optimum:
     """What :func:`optimize` returns: ``best`` float32 ``[1, C, H, W]`` (spins ±1, a field, or
     ``[1, 1, 1, nodes]`` for graphs) and ``report``, the dict ``idf optimize --json`` prints
@@ -303,6 +325,12 @@ class Optimum:
 
     best: np.ndarray
     report: dict
+
+
+def _agent_tuple(agent: ACEAgent) -> tuple:
+    lo, hi = agent.target_band
+    return (agent.rounds, agent.steps_per_round, agent.record_every, float(lo), float(hi),
+            float(agent.lag), float(agent.nu), agent.target_acceptance)
 
 
 def optimize(
@@ -319,6 +347,7 @@ def optimize(
     temperature: float = 0.05,
     step_size: Optional[float] = None,
     seed: int = 0,
+    agent: Optional[ACEAgent] = None,
     ctx: Optional[Context] = None,
     progress: bool = True,
 ) -> Optimum:
@@ -330,7 +359,8 @@ def optimize(
     adapted during burn-in by the ACE agent, Vousden, Farr & Mandel 2016), "anneal" (every
     replica along ``schedule``), "population" (population annealing, with a free-energy
     estimate), or the baselines "baseline-greedy" and "baseline-gd". ``replicas`` chains,
-    ``steps`` sweeps.
+    ``steps`` sweeps. ``agent``: the :class:`ACEAgent` of tempering (default: rounds of 50
+    steps over the first quarter of ``steps``).
     """
     if isinstance(model, Energy):
         name, params = model.name, model.params
@@ -341,7 +371,8 @@ def optimize(
         report, best = _native.optimize(
             ctx or default_context(), name, json.dumps(params), None if graph is None else str(graph),
             objective, None if size is None else list(size), replicas, steps, method, schedule,
-            float(t_start), float(temperature), step_size, seed, update,
+            float(t_start), float(temperature), step_size, seed,
+            None if agent is None else _agent_tuple(agent), update,
         )
     finally:
         close()
@@ -480,6 +511,7 @@ __all__ = [
     "train_diffusion",
     "optimize",
     "Optimum",
+    "ACEAgent",
     "EnergyScheduler",
     "EnergyDiffusionModel",
     "boltzmann_weight",

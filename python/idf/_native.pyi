@@ -100,6 +100,7 @@ def optimize(
     t_end: float,
     step_size: Optional[float],
     seed: int,
+    agent: Optional[tuple[int, int, int, float, float, float, float, Optional[float]]] = None,
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> tuple[str, npt.NDArray[np.float32]]:
     """The search's report as JSON (what ``idf optimize --json`` prints) and the best state."""

@@ -48,12 +48,6 @@ class OutOfMemoryError(IdfError, MemoryError):
     """A buffer sized from the input could not be allocated; the message names it and its size."""
 
 
-class CancelledError(IdfError):
-    """The run was asked to stop. ``step`` is where it stopped."""
-
-    step: int
-
-
 __all__ = [
     "IdfError",
     "InvalidInputError",
@@ -64,5 +58,4 @@ __all__ = [
     "NoAdapterError",
     "ShaderError",
     "OutOfMemoryError",
-    "CancelledError",
 ]

@@ -12,7 +12,6 @@ fn class_of(e: &idf::IdfError) -> &'static str {
         E::Shader { .. } => "ShaderError",
         E::Diverged { .. } => "DivergenceError",
         E::OutOfMemory { .. } => "OutOfMemoryError",
-        E::Cancelled { .. } => "CancelledError",
         E::Dataset { .. } | E::Config { .. } => "FileFormatError",
         E::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => "MissingFileError",
         E::Io { .. } => "FileAccessError",
@@ -67,9 +66,6 @@ pub fn to_py(e: idf::IdfError) -> PyErr {
                 suggested.into_pyobject(py).unwrap().into_any().unbind(),
             ),
         ],
-        idf::IdfError::Cancelled { step } => {
-            vec![("step", step.into_pyobject(py).unwrap().into_any().unbind())]
-        }
         _ => Vec::new(),
     });
     raise(class_of(&e), e.to_string(), attrs)

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
+use idf::engine::ace::AceAgent;
 use idf::engine::energies::{GraphEnergy, GraphKind};
 use idf::io::atlas::Atlas;
 use idf::jobs::elf::{run_suite, ElfConfig};
@@ -153,12 +154,16 @@ pub fn train(
     serde_json::to_string(&report).map_err(|e| invalid("report", &e.to_string()))
 }
 
+/// The ACE agent's settings from Python: rounds, steps per round, steps between swaps, the
+/// target band (low, high), lag, ν and the target acceptance of proposals.
+type AgentSettings = (usize, u64, u64, f64, f64, f64, f64, Option<f64>);
+
 /// Searches for the lowest energy of model `name` (or of the graph file `graph` with
 /// `objective` maxcut, ising or qubo) as `idf optimize` does. Returns (the report as JSON, the
 /// best configuration [1, C, H, W]).
 #[pyfunction]
 #[pyo3(signature = (ctx, name, params_json, graph, objective, size, replicas, steps, method,
-    schedule, t_start, t_end, step_size, seed, progress = None))]
+    schedule, t_start, t_end, step_size, seed, agent = None, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn optimize<'py>(
     py: Python<'py>,
@@ -176,6 +181,7 @@ pub fn optimize<'py>(
     t_end: f32,
     step_size: Option<f32>,
     seed: u32,
+    agent: Option<AgentSettings>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<(String, Bound<'py, numpy::PyArrayDyn<f32>>)> {
     let model = match graph {
@@ -214,6 +220,19 @@ pub fn optimize<'py>(
         t_end,
         step_size,
         seed,
+        agent: agent.map(
+            |(rounds, steps_per_round, record_every, lo, hi, lag, nu, target_acceptance)| {
+                AceAgent {
+                    rounds,
+                    steps_per_round,
+                    record_every,
+                    target_band: (lo, hi),
+                    lag,
+                    nu,
+                    target_acceptance,
+                }
+            },
+        ),
     };
     let report = watched(py, &ctx.inner, progress, |ctx, progress| {
         optimize_job(ctx, &spec, progress)

@@ -50,3 +50,21 @@ def test_no_adapter_raises_for_gpu_and_falls_back_for_auto():
     env = dict(os.environ, VK_ICD_FILENAMES="/nonexistent", VK_DRIVER_FILES="/nonexistent", WGPU_BACKEND="vulkan")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "raised", out.stderr
+
+
+def test_out_of_memory_is_a_memory_error_and_the_process_goes_on():
+    # Under a 3 GiB address-space limit, a 16384² field (1 GiB per buffer) cannot be allocated.
+    script = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
+        "import idf\n"
+        "ctx = idf.Context('cpu')\n"
+        "try:\n"
+        "    idf.sample('phi4', size=[16384, 16384], chains=1, steps=1, ctx=ctx, progress=False)\n"
+        "except idf.OutOfMemoryError as e:\n"
+        "    assert isinstance(e, MemoryError) and 'GiB' in str(e), e\n"
+        "    print('raised')\n"
+        "print(idf.sample('phi4', size=[8, 8], chains=1, steps=1, ctx=ctx, progress=False).field.shape)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split("\n")[:2] == ["raised", "(1, 1, 8, 8)"], out.stderr

@@ -82,3 +82,17 @@ def test_optimize_finds_the_ising_ground_state_and_equals_the_cli(cpu, idf_binar
         assert o.report[key] == cli[key], key
     with pytest.raises(idf.InvalidInputError, match="method"):
         idf.optimize("ising", method="genetic", ctx=cpu, progress=False)
+
+
+def test_an_ace_agent_adapts_the_ladder_in_its_rounds(cpu):
+    agent = idf.ACEAgent(rounds=12, steps_per_round=40, target_band=(0.25, 0.45))
+    o = idf.optimize("ising", size=[8, 8], replicas=6, steps=800, t_start=4.0, temperature=1.0,
+                     agent=agent, seed=3, ctx=cpu, progress=False)
+    log = o.report["ace_log"]
+    assert [d["round"] for d in log] == list(range(12))
+    # The coldest rung stays at the target temperature; the frozen ladder is the last round's.
+    assert all(d["ladder"][0] == pytest.approx(1.0) for d in log)
+    assert o.report["ladder"] == log[-1]["ladder"]
+    assert all(len(d["acceptance"]) == 5 for d in log)
+    with pytest.raises(idf.InvalidInputError, match="leaves none of the 400 steps"):
+        idf.optimize("ising", size=[8, 8], replicas=6, steps=400, agent=agent, ctx=cpu, progress=False)

@@ -406,6 +406,7 @@ pub async fn optimize(
         t_end: 0.05,
         step_size: None,
         seed: req.seed.unwrap_or(0),
+        agent: None,
     };
     let (model_name, dims) = (spec.model.name(), spec.model.shape(replicas, size)?.dims());
     let r = state

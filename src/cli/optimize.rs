@@ -102,6 +102,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         t_end: args.temperature,
         step_size: args.step_size,
         seed: args.seed,
+        agent: None,
     };
     if let Some(out) = &args.out {
         idf::io::check_field_path(out)?;

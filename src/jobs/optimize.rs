@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::engine::ace::AceAgent;
+use crate::engine::ace::{AceAgent, AceDecision};
 use crate::engine::energies::EnergyModel;
 use crate::engine::energies::GraphKind;
 use crate::engine::estimates::lowest;
@@ -92,6 +92,9 @@ pub struct OptimizeSpec {
     pub step_size: Option<f32>,
     /// Seed.
     pub seed: u32,
+    /// The ACE agent that adapts the tempering ladder during burn-in, its rounds being the
+    /// burn-in (default: rounds of 50 steps over the first quarter of the steps).
+    pub agent: Option<AceAgent>,
 }
 
 /// The result.
@@ -115,6 +118,8 @@ pub struct OptimizeReport {
     pub ladder: Option<Vec<f32>>,
     /// Swap acceptance of each neighbouring pair after adaptation (tempering).
     pub swap_acceptance: Option<Vec<f64>>,
+    /// The ACE agent's decision in each round of burn-in (tempering).
+    pub ace_log: Option<Vec<AceDecision>>,
     /// The weight cut by the best configuration (Max-Cut graphs).
     pub cut: Option<f64>,
     /// Free energy at the coldest temperature relative to the hottest, −T_end ln(Z(T_end) /
@@ -218,6 +223,7 @@ pub fn optimize(
         .step_size
         .unwrap_or_else(|| model.default_step_size(integrator, spec.t_end));
     let mut report_extra: (Option<Vec<f32>>, Option<Vec<f64>>, Option<f64>) = (None, None, None);
+    let mut ace_log = None;
     let mut free_energy_stderr = None;
     tracker.observe(&mut sim, 0)?;
     match spec.method {
@@ -264,11 +270,30 @@ pub fn optimize(
                 schedule: TemperatureSchedule::constant(spec.t_end),
                 ..RunConfig::default()
             };
-            let burn_in = spec.steps / 4;
-            let agent = AceAgent {
-                rounds: (burn_in / 50).max(1) as usize,
-                steps_per_round: 50,
-                ..AceAgent::default()
+            let (agent, burn_in) = match spec.agent {
+                Some(agent) => {
+                    let burn_in = agent.rounds as u64 * agent.steps_per_round;
+                    if burn_in >= spec.steps {
+                        return Err(IdfError::invalid(
+                            "agent",
+                            format!(
+                                "its burn-in of {burn_in} steps ({} rounds of {}) leaves none of the \
+                                 {} steps to sample; take more steps or fewer rounds",
+                                agent.rounds, agent.steps_per_round, spec.steps
+                            ),
+                        ));
+                    }
+                    (agent, burn_in)
+                }
+                None => {
+                    let burn_in = spec.steps / 4;
+                    let agent = AceAgent {
+                        rounds: (burn_in / 50).max(1) as usize,
+                        steps_per_round: 50,
+                        ..AceAgent::default()
+                    };
+                    (agent, burn_in)
+                }
             };
             let adapted = agent.adapt(&mut sim, &cfg)?;
             tracker.observe(&mut sim, burn_in)?;
@@ -299,6 +324,7 @@ pub fn optimize(
                 .collect();
             report_extra.0 = Some(adapted.ladder);
             report_extra.1 = Some(acceptance);
+            ace_log = Some(adapted.log);
         }
         OptMethod::Population => {
             let temps = 20usize.min(spec.steps as usize).max(2);
@@ -385,6 +411,7 @@ pub fn optimize(
         wall_ms: tracker.started.elapsed().as_secs_f64() * 1e3,
         ladder: report_extra.0,
         swap_acceptance: report_extra.1,
+        ace_log,
         cut,
         free_energy: report_extra.2,
         free_energy_stderr,
