@@ -53,6 +53,8 @@ pub struct ViewerApp {
     next_seed: u32,
     /// Headless mode: the error that ends the run (the window closes and `run` returns it).
     exit_error: Option<String>,
+    /// The run diverged and waits for Recover or Reset (the status bar offers both).
+    diverged: bool,
 }
 
 impl ViewerApp {
@@ -98,6 +100,7 @@ impl ViewerApp {
             screenshot: None,
             exit_error: None,
             next_seed: job.seed.wrapping_add(1),
+            diverged: false,
         };
         app.redraw();
         Ok(app)
@@ -149,6 +152,13 @@ impl ViewerApp {
 
     fn fail(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), true));
+    }
+
+    /// A fresh start ends a divergence: its message and its Recover button go.
+    fn clear_divergence(&mut self) {
+        if std::mem::take(&mut self.diverged) {
+            self.message = None;
+        }
     }
 
     /// Refuses a field this device cannot show, before it replaces the running one.
@@ -280,6 +290,10 @@ impl ViewerApp {
         match self.live.advance_frame() {
             Ok(()) => {
                 self.frames_run += 1;
+                if std::mem::take(&mut self.diverged) {
+                    // Good steps again: the divergence no longer describes the run.
+                    self.message = None;
+                }
                 if let Some(rec) = &mut self.recording {
                     if let Err(e) = rec.push(&mut self.live) {
                         self.finish_recording(Some(e));
@@ -288,7 +302,24 @@ impl ViewerApp {
             }
             Err(e) => {
                 self.playing = false;
-                self.fail(format!("paused: {e}"));
+                match &e {
+                    idf::IdfError::Diverged {
+                        step,
+                        step_size,
+                        suggested,
+                        ..
+                    } => {
+                        self.diverged = true;
+                        self.fail(format!(
+                            "paused: the field became NaN or infinite at step {step} with step \
+                             size {step_size}. Recover halves the step size and continues from \
+                             step {}, the last finite field; Reset starts again. Step sizes of \
+                             {suggested:.3} or less keep this energy stable.",
+                            self.live.last_finite_step()
+                        ));
+                    }
+                    _ => self.fail(format!("paused: {e}")),
+                }
                 if self.headless.is_some() {
                     self.exit_error = Some(e.to_string());
                 }
@@ -443,14 +474,24 @@ impl ViewerApp {
                 self.step_once = true;
                 Ok(())
             }
-            Action::Reset => self.live.reset(),
+            Action::Reset => self.live.reset().map(|()| self.clear_divergence()),
+            Action::Recover => self.live.recover().map(|step_size| {
+                self.diverged = false;
+                self.say(format!(
+                    "recovered: step size {step_size}, continuing from step {}",
+                    self.live.last_finite_step()
+                ));
+                self.playing = true;
+            }),
             Action::Reseed => {
                 let seed = self.next_seed;
                 self.next_seed = seed.wrapping_add(1);
-                self.live.reseed(seed)
+                self.live.reseed(seed).map(|()| self.clear_divergence())
             }
-            Action::OpenScene(path) => self.open_scene(&path),
-            Action::SwitchEnergy(name) => self.switch_energy(name),
+            Action::OpenScene(path) => self.open_scene(&path).map(|()| self.clear_divergence()),
+            Action::SwitchEnergy(name) => {
+                self.switch_energy(name).map(|()| self.clear_divergence())
+            }
             Action::Open => {
                 self.open_path();
                 Ok(())
@@ -503,16 +544,27 @@ impl ViewerApp {
                 );
             }
         });
-        let error = self.live.last_error().map(str::to_string);
-        if let Some(e) = error {
-            ui.colored_label(egui::Color32::from_rgb(235, 90, 80), e);
-        } else if let Some((m, is_error)) = &self.message {
+        // The app's own message, in the viewer's terms, before the library's.
+        let red = egui::Color32::from_rgb(235, 90, 80);
+        if let Some((m, is_error)) = &self.message {
             let color = if *is_error {
-                egui::Color32::from_rgb(235, 90, 80)
+                red
             } else {
                 ui.visuals().text_color()
             };
             ui.colored_label(color, m.as_str());
+        } else if let Some(e) = self.live.last_error() {
+            ui.colored_label(red, e.to_string());
+        }
+        if self.diverged {
+            ui.horizontal(|ui| {
+                if ui.button("Recover").clicked() {
+                    self.act(Action::Recover);
+                }
+                if ui.button("Reset").clicked() {
+                    self.act(Action::Reset);
+                }
+            });
         }
     }
 }

@@ -76,6 +76,19 @@ pub fn ui(ui: &mut egui::Ui, settings: &mut Settings) {
             .text("temperature T"),
     );
     log_slider(ui, &mut settings.step_size, 1e-4..=2.0, "step size η");
+    // Explicit dynamics have a stability bound; a Metropolis width does not.
+    if settings.method != Method::Metropolis && !settings.model.state().is_discrete() {
+        let stable = settings.model.stable_step_size();
+        let text = format!("stable for η ≤ {stable:.3}");
+        if settings.step_size > stable {
+            ui.colored_label(
+                egui::Color32::from_rgb(235, 90, 80),
+                format!("{text}: η is past it"),
+            );
+        } else {
+            ui.weak(text);
+        }
+    }
     if settings.method == Method::Hmc {
         ui.add(
             egui::Slider::new(&mut settings.leapfrog_steps, 1..=50)

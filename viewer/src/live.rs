@@ -151,7 +151,15 @@ pub struct Live {
     verdict: LawVerdict,
     steps_per_frame: u32,
     last_error: Option<String>,
+    /// The last field known finite, with its step, kept for [`Live::recover`].
+    last_finite: (u64, Field),
+    /// When `last_finite` was taken.
+    last_finite_at: Instant,
 }
+
+/// Wall time between the copies of the field kept to recover from a divergence: one read-back
+/// a second.
+const KEEP_FINITE_EVERY: Duration = Duration::from_secs(1);
 
 impl Live {
     /// Starts the trajectory of `scene`, resolved as `job` (see `idf::jobs::render::job`), on
@@ -186,6 +194,7 @@ impl Live {
         run.check(&settings.model, initial.shape())?;
         let mut sim = Simulation::new(&ctx, &settings.model, &initial, seed)?;
         sim.set_histogram(Some(entropy_histogram(&settings.model, settings.range)));
+        let initial_copy = initial.clone();
         let mut live = Live {
             ctx,
             scene,
@@ -201,6 +210,8 @@ impl Live {
             verdict_start: 0,
             verdict: LawVerdict::NoLaw,
             last_error: None,
+            last_finite: (0, initial_copy),
+            last_finite_at: Instant::now(),
         };
         live.observe_start()?;
         Ok(live)
@@ -357,6 +368,12 @@ impl Live {
         match result {
             Ok(trace) => {
                 self.push_trace(trace, start + n);
+                // The steps went well: an earlier failure no longer describes the run.
+                self.last_error = None;
+                if self.last_finite_at.elapsed() >= KEEP_FINITE_EVERY {
+                    self.last_finite = (self.sim.steps_taken(), self.sim.field()?);
+                    self.last_finite_at = Instant::now();
+                }
                 Ok(())
             }
             Err(e) => {
@@ -464,6 +481,25 @@ impl Live {
         )?;
         *self = fresh;
         Ok(())
+    }
+
+    /// The step of the last field known finite, where [`Live::recover`] continues from.
+    pub fn last_finite_step(&self) -> u64 {
+        self.last_finite.0
+    }
+
+    /// Recovers from a divergence: halves the step size and continues from the last field
+    /// known finite (at most about a second of steps back), keeping the step count. Returns
+    /// the new step size.
+    pub fn recover(&mut self) -> idf::Result<f32> {
+        let field = self.last_finite.1.clone();
+        self.set_field(&field)?;
+        let mut settings = self.settings.clone();
+        settings.step_size *= 0.5;
+        let step_size = settings.step_size;
+        self.apply(settings)?;
+        self.last_error = None;
+        Ok(step_size)
     }
 
     /// Replaces the current field, keeping the trajectory's step count, settings and schedule.

@@ -18,6 +18,8 @@ pub enum Action {
     Step,
     /// Start again from the first field, with the same seed.
     Reset,
+    /// After a divergence: halve the step size and continue from the last finite field.
+    Recover,
     /// Start again with a new seed.
     Reseed,
     /// Open a shipped scene.

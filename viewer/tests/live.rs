@@ -92,3 +92,45 @@ fn only_new_dynamics_restart_the_schedule() {
     live.advance(200).unwrap();
     assert_eq!(temperature(&live), 0.0, "past its end the schedule holds");
 }
+
+/// After a divergence, Recover halves the step size and continues from the last finite field
+/// (here the start, the only one kept within a second), keeping the step count; the error goes
+/// with the first good steps.
+#[test]
+fn a_divergence_recovers_from_the_last_finite_field() {
+    let mut live = default_live();
+    let start = live.simulation().field().unwrap();
+    let mut unstable = live.settings.clone();
+    unstable.step_size = 8.0;
+    live.apply(unstable).unwrap();
+    let err = live.advance(20).unwrap_err();
+    assert!(matches!(err, idf::IdfError::Diverged { .. }), "{err}");
+    assert!(live.last_error().is_some());
+    let diverged_at = live.step();
+    assert_eq!(live.last_finite_step(), 0);
+    // Each Recover halves η; from 8 it takes several to reach a stable step.
+    let mut recoveries = 0;
+    loop {
+        let eta = live.recover().unwrap();
+        recoveries += 1;
+        assert_eq!(eta, 8.0 / f32::powi(2.0, recoveries));
+        assert_eq!(
+            live.simulation().field().unwrap(),
+            start,
+            "back at the last finite field"
+        );
+        if live.advance(20).is_ok() {
+            break;
+        }
+        assert!(recoveries < 10, "still diverging at η = {eta}");
+    }
+    assert!(live.last_error().is_none(), "good steps clear the error");
+    assert!(live.step() >= diverged_at, "the step count carries on");
+    assert!(live
+        .simulation()
+        .field()
+        .unwrap()
+        .data()
+        .iter()
+        .all(|v| v.is_finite()));
+}

@@ -132,3 +132,42 @@ fn a_broken_custom_energy_shows_nagas_error_and_the_simulation_runs_on() {
         "the simulation kept running"
     );
 }
+
+/// A divergence pauses with a message in the viewer's terms and a Recover button; Recover
+/// halves the step size and plays on, and the message clears once the steps go well.
+#[test]
+fn a_divergence_offers_recover_and_its_message_clears() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    let mut unstable = h.state().live().settings.clone();
+    unstable.step_size = 1.0;
+    h.state_mut().live_mut().apply(unstable).unwrap();
+    h.get_by_label("Play").click();
+    h.run_steps(4);
+    assert!(!h.state().is_playing(), "a divergence pauses");
+    let (message, is_error) = h.state().message().cloned().expect("a message");
+    assert!(
+        is_error && message.contains("Recover halves the step size"),
+        "{message}"
+    );
+    assert!(!message.contains("--step-size"), "{message}");
+    // Recover until the step is stable: each press halves it, and an unstable one diverges
+    // again within the frames run after it.
+    for _ in 0..8 {
+        if h.query_by_label("Recover").is_none() {
+            break;
+        }
+        h.get_by_label("Recover").click();
+        h.run_steps(20);
+    }
+    assert!(h.state().is_playing(), "{:?}", h.state().message());
+    assert!(
+        h.state().message().is_none_or(|(_, is_error)| !is_error),
+        "{:?}",
+        h.state().message()
+    );
+    assert!(
+        h.query_by_label("Recover").is_none(),
+        "the button goes with the divergence"
+    );
+    assert!(h.state().live().settings.step_size < 1.0);
+}
