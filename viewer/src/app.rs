@@ -287,7 +287,19 @@ impl ViewerApp {
 
     /// Advances one frame (and records it when recording).
     pub fn advance_frame(&mut self) {
-        match self.live.advance_frame() {
+        let result = self.live.advance_frame();
+        self.after_advance(result);
+    }
+
+    /// Advances exactly one step (the Step button), shown and recorded as a frame.
+    fn advance_one_step(&mut self) {
+        let result = self.live.advance(1);
+        self.after_advance(result);
+    }
+
+    /// Counts, records and shows an advance, or pauses on its error.
+    fn after_advance(&mut self, result: idf::Result<()>) {
+        match result {
             Ok(()) => {
                 self.frames_run += 1;
                 if std::mem::take(&mut self.diverged) {
@@ -593,8 +605,10 @@ impl eframe::App for ViewerApp {
             .headless
             .as_ref()
             .is_some_and(|(frames, _)| self.frames_run >= *frames);
-        if (self.playing && !headless_done) || std::mem::take(&mut self.step_once) {
+        if self.playing && !headless_done {
             self.advance_frame();
+        } else if std::mem::take(&mut self.step_once) {
+            self.advance_one_step();
         }
         if headless_done && self.screenshot.is_none() {
             if let Some((_, path)) = self.headless.take() {

@@ -14,7 +14,7 @@ use crate::files;
 pub enum Action {
     /// Play or pause (also the space bar).
     TogglePlay,
-    /// Advance one frame.
+    /// Advance exactly one step.
     Step,
     /// Start again from the first field, with the same seed.
     Reset,
@@ -73,7 +73,12 @@ impl Toolbar<'_> {
         };
         ui.horizontal_wrapped(|ui| {
             let play = if self.playing { "Pause" } else { "Play" };
-            click(ui.button(play).clicked(), Action::TogglePlay);
+            // Both states' labels fit one width, so the buttons after it never move.
+            let size = [56.0, ui.spacing().interact_size.y];
+            click(
+                ui.add_sized(size, egui::Button::new(play)).clicked(),
+                Action::TogglePlay,
+            );
             click(ui.button("Step").clicked(), Action::Step);
             click(ui.button("Reset").clicked(), Action::Reset);
             click(ui.button("Reseed").clicked(), Action::Reseed);
@@ -113,7 +118,11 @@ impl Toolbar<'_> {
             click(ui.button("Open").clicked(), Action::Open);
             click(ui.button("Save").clicked(), Action::Save);
             let record = if self.recording { "Stop recording" } else { "Record" };
-            click(ui.button(record).clicked(), Action::ToggleRecording);
+            let size = [112.0, ui.spacing().interact_size.y];
+            click(
+                ui.add_sized(size, egui::Button::new(record)).clicked(),
+                Action::ToggleRecording,
+            );
             click(ui.button("Screenshot").clicked(), Action::Screenshot);
             ui.weak(".yaml scene · .npy/.h5 field · .wgsl energy · .png screenshot · .mp4/.gif/folder to record");
         });

@@ -171,3 +171,29 @@ fn a_divergence_offers_recover_and_its_message_clears() {
     );
     assert!(h.state().live().settings.step_size < 1.0);
 }
+
+/// Step advances the trajectory by exactly one step, whatever the steps per frame.
+#[test]
+fn step_advances_exactly_one_step() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    assert!(h.state().live().steps_per_frame() > 1);
+    for expected in 1..=3 {
+        h.get_by_label("Step").click();
+        h.run_steps(2);
+        assert_eq!(h.state().live().step(), expected);
+    }
+}
+
+/// Play↔Pause keeps its width: the buttons after it stay where they were.
+#[test]
+fn toggling_play_does_not_move_the_toolbar() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    let before = h.get_by_label("Step").rect();
+    h.get_by_label("Play").click();
+    h.run_steps(2);
+    assert!(h.state().is_playing());
+    assert_eq!(h.get_by_label("Step").rect(), before);
+    assert!(h.query_by_label("Pause").is_some());
+}
