@@ -136,6 +136,11 @@ impl ViewerApp {
         &self.editor
     }
 
+    /// The field view's state: zoom, tool, the site under the cursor.
+    pub fn view(&self) -> &ViewState {
+        &self.view
+    }
+
     /// The status line: the last message and whether it is an error.
     pub fn message(&self) -> Option<&(String, bool)> {
         self.message.as_ref()
@@ -617,6 +622,8 @@ impl eframe::App for ViewerApp {
             }
         }
         self.handle_screenshot(&ctx);
+        // Captures show the field, not the cursor over it.
+        self.view.capturing = self.screenshot.is_some();
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));

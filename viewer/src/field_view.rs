@@ -187,6 +187,8 @@ pub struct ViewState {
     pub brush_strength: f32,
     /// The site under the cursor and its value.
     pub readout: Option<(usize, usize, f32)>,
+    /// A screenshot is being taken: the cursor's brush ring and read-out are left out.
+    pub capturing: bool,
 }
 
 impl Default for ViewState {
@@ -198,6 +200,7 @@ impl Default for ViewState {
             brush_radius: 6.0,
             brush_strength: 0.5,
             readout: None,
+            capturing: false,
         }
     }
 }
@@ -254,11 +257,14 @@ pub fn show(
         let uv = view.uv_at(rect, pos);
         let x = ((uv.x * w as f32) as usize).min(w as usize - 1);
         let y = ((uv.y * h as f32) as usize).min(h as usize - 1);
-        view.readout = live
-            .simulation()
-            .value_at(y * w as usize + x)
-            .ok()
-            .map(|v| (x, y, v));
+        view.readout = if view.capturing {
+            None
+        } else {
+            live.simulation()
+                .value_at(y * w as usize + x)
+                .ok()
+                .map(|v| (x, y, v))
+        };
         let painting = view.tool != Tool::Pan
             && (response.dragged_by(egui::PointerButton::Primary)
                 || response.clicked_by(egui::PointerButton::Primary));
@@ -268,7 +274,7 @@ pub fn show(
                 paint(live, (x, y), view.brush_radius, sign * view.brush_strength).map(|_| true);
         }
         let brush = view.brush_radius * rect.width() / (w as f32) * view.zoom;
-        if view.tool != Tool::Pan {
+        if view.tool != Tool::Pan && !view.capturing {
             ui.painter().circle_stroke(
                 pos,
                 brush,

@@ -197,3 +197,33 @@ fn toggling_play_does_not_move_the_toolbar() {
     assert_eq!(h.get_by_label("Step").rect(), before);
     assert!(h.query_by_label("Pause").is_some());
 }
+
+/// A screenshot leaves out the cursor: while it is taken, the field view draws no brush ring and
+/// the status bar no read-out of the site under the pointer.
+#[test]
+fn a_screenshot_leaves_out_the_cursor() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    // The middle of the central panel, inside the field at this window size.
+    h.hover_at(egui::pos2(670.0, 400.0));
+    h.run_steps(2);
+    assert!(
+        h.state().view().readout.is_some(),
+        "hovering reads the site out"
+    );
+    let path = std::env::temp_dir().join(format!("idf-viewer-capture-{}.png", std::process::id()));
+    h.state_mut().request_screenshot(path.clone(), false);
+    h.run_steps(1);
+    assert!(
+        h.state().view().readout.is_none(),
+        "no read-out while capturing"
+    );
+    h.run_steps(6);
+    assert!(path.exists(), "{:?}", h.state().message());
+    h.run_steps(2);
+    assert!(
+        h.state().view().readout.is_some(),
+        "the read-out returns after the capture"
+    );
+    std::fs::remove_file(&path).ok();
+}
