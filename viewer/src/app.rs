@@ -203,6 +203,8 @@ impl ViewerApp {
         self.live = live;
         self.title = job.title;
         self.next_seed = job.seed.wrapping_add(1);
+        // A new scene is seen whole, not through the last one's zoom.
+        self.view.fit();
         self.redraw();
         Ok(())
     }
@@ -248,6 +250,7 @@ impl ViewerApp {
         self.live =
             Live::with_settings(self.live.context().clone(), scene, settings, initial, seed)?;
         self.title = name.to_string();
+        self.view.fit();
         self.redraw();
         Ok(())
     }
@@ -492,6 +495,10 @@ impl ViewerApp {
                 Ok(())
             }
             Action::Reset => self.live.reset().map(|()| self.clear_divergence()),
+            Action::FitView => {
+                self.view.fit();
+                Ok(())
+            }
             Action::Recover => self.live.recover().map(|step_size| {
                 self.diverged = false;
                 self.say(format!(
@@ -543,8 +550,10 @@ impl ViewerApp {
         ui.horizontal(|ui| {
             let dt = ui.input(|i| i.stable_dt).max(1e-3);
             ui.label(format!(
-                "step {} · {} steps/frame · {:.0} fps · {}",
+                "step {} · T = {:.4} · zoom ×{:.1} · {} steps/frame · {:.0} fps · {}",
                 self.live.step(),
+                self.live.temperature(),
+                self.view.zoom,
                 self.live.steps_per_frame(),
                 1.0 / dt,
                 self.live.context().describe()

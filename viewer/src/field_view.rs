@@ -211,6 +211,12 @@ impl ViewState {
         egui::Rect::from_center_size(self.center.to_pos2(), egui::vec2(2.0 * half, 2.0 * half))
     }
 
+    /// Shows the whole field again: no zoom, centred.
+    pub fn fit(&mut self) {
+        self.zoom = 1.0;
+        self.center = egui::vec2(0.5, 0.5);
+    }
+
     fn clamp_center(&mut self) {
         let half = 0.5 / self.zoom;
         self.center.x = self.center.x.clamp(half, 1.0 - half);

@@ -251,6 +251,13 @@ impl Live {
         self.sim.steps_taken()
     }
 
+    /// The temperature the next step runs at: the schedule's, counted from the last change of
+    /// dynamics (during an anneal it falls towards the target).
+    pub fn temperature(&self) -> f32 {
+        let i = self.sim.steps_taken() - self.schedule_start;
+        self.run.step_rule(&self.settings.model, i).temperature()
+    }
+
     /// The seed of the random stream.
     pub fn seed(&self) -> u32 {
         self.seed

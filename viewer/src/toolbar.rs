@@ -34,6 +34,8 @@ pub enum Action {
     ToggleRecording,
     /// Save a screenshot of the window.
     Screenshot,
+    /// Show the whole field again (no zoom).
+    FitView,
 }
 
 /// The energies the picker offers besides the scenes: every registered lattice energy built by
@@ -106,6 +108,7 @@ impl Toolbar<'_> {
             ui.selectable_value(&mut self.view.tool, Tool::Raise, "Raise");
             ui.selectable_value(&mut self.view.tool, Tool::Lower, "Lower");
             ui.selectable_value(&mut self.view.tool, Tool::Pan, "Pan");
+            click(ui.button("Fit").clicked(), Action::FitView);
             ui.add(egui::Slider::new(&mut self.view.brush_radius, 1.0..=40.0).text("brush"));
             ui.add(egui::Slider::new(&mut self.view.brush_strength, 0.05..=2.0).text("strength"));
             ui.separator();

@@ -227,3 +227,64 @@ fn a_screenshot_leaves_out_the_cursor() {
     );
     std::fs::remove_file(&path).ok();
 }
+
+/// Zooming shows in the status bar; Fit shows the whole field again, and so does a new scene.
+#[test]
+fn fit_and_a_new_scene_undo_the_zoom() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    let zoom_in = |h: &mut Harness<'static, ViewerApp>| {
+        h.hover_at(egui::pos2(670.0, 400.0));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, 400.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(20);
+        assert!(
+            h.state().view().zoom > 1.5,
+            "zoom {}",
+            h.state().view().zoom
+        );
+    };
+    zoom_in(&mut h);
+    let shown = format!("zoom ×{:.1}", h.state().view().zoom);
+    assert!(
+        h.query_by_label_contains(&shown).is_some(),
+        "{shown} in the status bar"
+    );
+    h.get_by_label("Fit").click();
+    h.run_steps(2);
+    assert_eq!(h.state().view().zoom, 1.0);
+    zoom_in(&mut h);
+    h.state_mut().switch_energy("ising").unwrap();
+    h.run_steps(2);
+    assert_eq!(h.state().view().zoom, 1.0, "a new energy is seen whole");
+}
+
+/// During an anneal the status bar shows the temperature the steps run at, not the target.
+#[test]
+fn the_status_bar_shows_the_current_temperature() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    let mut anneal = h.state().live().settings.clone();
+    anneal.schedule = idf::engine::schedule::ScheduleKind::Linear;
+    anneal.t_start = 2.0;
+    anneal.temperature = 0.0;
+    anneal.schedule_steps = 1000;
+    h.state_mut().live_mut().apply(anneal).unwrap();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("T = 2.0000").is_some(),
+        "starts hot"
+    );
+    h.state_mut().live_mut().advance(500).unwrap();
+    h.run_steps(2);
+    let t = h.state().live().temperature();
+    assert!(
+        (t - 1.0).abs() < 0.01,
+        "halfway down a linear schedule: {t}"
+    );
+    assert!(h.query_by_label_contains(&format!("T = {t:.4}")).is_some());
+}
