@@ -1,9 +1,9 @@
 """IDF, the Industriverse Diffusion Framework, from Python.
 
 Energy-based sampling and diffusion on any GPU (WGSL compute shaders through wgpu: Vulkan,
-Metal, DX12, GL) or on the CPU twin, which computes the same numbers. Fields are NumPy arrays
-of float32 with shape ``[chains, C, H, W]`` (C channels of an H × W periodic lattice per
-chain); energies are in units of k_B T = 1 at temperature 1.
+Metal, DX12, GL) or on the CPU twin, which computes the same numbers to float32 rounding.
+Fields are NumPy arrays of float32 with shape ``[chains, C, H, W]`` (C channels of an H × W
+periodic lattice per chain); energies are in units of k_B T = 1 at temperature 1.
 
     >>> import idf
     >>> ctx = idf.Context("cpu")
@@ -19,10 +19,16 @@ with ``KeyboardInterrupt``, leaving the context usable.
 from __future__ import annotations
 
 import json
+import math
+import os
 from dataclasses import dataclass, field as _field
 from typing import Any, Optional, Union
 
 import numpy as np
+
+# Mesa's device-select layer probes Wayland to order adapters for windowed programs and prints
+# errors on headless machines; a library only picks an adapter.
+os.environ.setdefault("NODEVICE_SELECT", "1")
 
 from . import _native, errors
 from ._native import Context
@@ -41,6 +47,38 @@ from .errors import (
 __version__ = _native.__version__
 
 _default: Optional[Context] = None
+
+
+def _plain(value: Any, key: str) -> Any:
+    """``value`` as JSON can carry it: NumPy scalars and arrays as numbers and lists;
+    non-finite numbers are refused naming ``key``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, key) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInputError(f"invalid value for `{key}`: {value} is not a finite number")
+    return value
+
+
+def _json(values: dict) -> str:
+    return json.dumps(_plain(values, "value"))
+
+
+def _count(name: str, value: Any, minimum: int = 0) -> int:
+    """``value`` as an integer of at least ``minimum``, or :class:`InvalidInputError` naming
+    ``name``."""
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInputError(
+            f"invalid value for `{name}`: {value!r} is not an integer of at least {minimum}"
+        )
+    return value
 
 
 def default_context() -> Context:
@@ -63,6 +101,15 @@ def as_field(x: Any, name: str = "x") -> np.ndarray:
         raise InvalidInputError(
             f"invalid value for `{name}`: dtype {a.dtype} is not real numbers (use float32)"
         )
+    if a.dtype.kind == "f" and a.dtype.itemsize > 4 and a.size:
+        # Wider floats must fit float32 before they are cast (1e300 would become inf).
+        big = np.flatnonzero(~(np.abs(a) <= np.finfo(np.float32).max))
+        if big.size:
+            i = int(big[0])
+            raise InvalidInputError(
+                f"invalid value for `{name}`: value {a.flat[i]} at flat index {i} is not a "
+                "finite float32"
+            )
     if a.ndim == 2:
         a = a[None, None]
     elif a.ndim != 4:
@@ -85,7 +132,7 @@ class Energy:
     def __init__(self, name: str, **params: Union[float, str]):
         self.name = name
         #: Every parameter of the model with its value (the defaults where not given).
-        self.params: dict = json.loads(_native.model_params_json(name, json.dumps(params)))
+        self.params: dict = json.loads(_native.model_params_json(name, _json(params)))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -93,19 +140,19 @@ class Energy:
 
     def energy(self, x: Any, ctx: Optional[Context] = None) -> np.ndarray:
         """E of each chain of the field ``x`` [chains, C, H, W]: float64 ``[chains]``."""
-        return _native.energy(ctx or default_context(), self.name, json.dumps(self.params), as_field(x))
+        return _native.energy(ctx or default_context(), self.name, _json(self.params), as_field(x))
 
     def gradient(self, x: Any, ctx: Optional[Context] = None) -> np.ndarray:
         """∂E/∂x of the field ``x`` [chains, C, H, W]: float32, shaped like ``x``."""
         return _native.energy_gradient(
-            ctx or default_context(), self.name, json.dumps(self.params), as_field(x)
+            ctx or default_context(), self.name, _json(self.params), as_field(x)
         )
 
 
-def energy_gradient(energy: Energy, x: Any, ctx: Optional[Context] = None) -> np.ndarray:
-    """∂E/∂x of ``energy`` at the field ``x`` [chains, C, H, W]: float32, shaped like ``x``
-    (the seeds' name for :meth:`Energy.gradient`)."""
-    return energy.gradient(x, ctx)
+def energy_gradient(energy: Union[str, Energy], x: Any, ctx: Optional[Context] = None) -> np.ndarray:
+    """∂E/∂x of ``energy`` (an :class:`Energy` or a name) at the field ``x`` [chains, C, H, W]:
+    float32, shaped like ``x`` (the seeds' name for :meth:`Energy.gradient`)."""
+    return (energy if isinstance(energy, Energy) else Energy(energy)).gradient(x, ctx)
 
 
 @dataclass
@@ -113,13 +160,16 @@ class Samples:
     """What :func:`sample` returns.
 
     ``field``: the final samples, float32 ``[chains, C, H, W]``. ``trace``: the recorded
-    observables: ``step`` uint64 ``[R]``, ``temperature`` float32 ``[R]``, and float64
-    ``[R, chains]`` arrays ``energy``, ``energy_per_site``, ``mean``, ``variance``,
-    ``abs_magnetization``, ``chain_temperature`` (and ``acceptance``, ``delta_h`` where the
-    integrator has them). ``estimates``: each observable's mean over chains and records after
-    burn-in with a standard error that accounts for autocorrelation and an effective sample
-    size (``{"mean", "stderr", "ess"}``). ``warnings``: what makes the numbers doubtful.
-    ``report``: the whole object ``idf sample --json`` prints for the same scene.
+    observables, from the first record at step ``burn_in`` on: ``step`` uint64 ``[R]``,
+    ``temperature`` float32 ``[R]``, and float64 ``[R, chains]`` arrays ``energy``,
+    ``energy_per_site``, ``mean``, ``variance``, ``abs_magnetization``,
+    ``chain_temperature`` (and ``acceptance`` for Metropolis-adjusted integrators, NaN at the
+    first record; ``delta_h`` for HMC). ``estimates``: ``energy_per_site``, ``mean``,
+    ``mean_square``, ``abs_magnetization`` (and ``acceptance``), each the mean over chains and
+    records after burn-in with a standard error that accounts for autocorrelation and an
+    effective sample size (``{"mean", "stderr", "ess"}``). ``warnings``: what makes the
+    numbers doubtful (a run too short for its autocorrelation time…). ``report``: the whole
+    object ``idf sample --json`` prints for the same scene; its ``steps`` counts burn-in too.
     """
 
     field: np.ndarray
@@ -131,6 +181,9 @@ class Samples:
     def __post_init__(self) -> None:
         self.estimates = self.report["estimates"]
         self.warnings = self.report["warnings"]
+        if self.report["integrator"] != "hmc":
+            # ΔH is an HMC trajectory's; other integrators record none.
+            self.trace.pop("delta_h", None)
 
     def __repr__(self) -> str:
         r = self.report
@@ -157,15 +210,26 @@ def _progress_bar(enabled: bool, what: str, unit: str = "steps"):
     return update, bar.close
 
 
+def _param_text(value: Any) -> Any:
+    """A list parameter in the text form scenes take (``[0.2, 0.8]`` is ``"0.2,0.8"``, rows of a
+    list of lists are joined by ``;``); numbers and text as they are."""
+    if isinstance(value, list):
+        rows = any(isinstance(v, list) for v in value)
+        return (";" if rows else ",").join(str(_param_text(v)) for v in value)
+    return value
+
+
 def _scene(model: Union[str, Energy, None], scene: dict):
     """The scene keys, the energy carried as a value (a WGSL file or an :class:`Energy`, as
     ``(name, params JSON)``, else ``None``) and the model's name."""
-    keys = dict(scene)
+    keys = {k: _plain(v, k) for k, v in scene.items()}
+    if isinstance(keys.get("params"), dict):
+        keys["params"] = {k: _param_text(v) for k, v in keys["params"].items()}
     if isinstance(model, str) and model.endswith(".wgsl"):
         model = Energy(model)
     if isinstance(model, Energy):
         # Carried as a value: a user's WGSL energy has no registered name.
-        energy = (model.name, json.dumps({**model.params, **keys.pop("params", {})}))
+        energy = (model.name, _json({**model.params, **keys.pop("params", {})}))
         return keys, energy, model.name
     if model is not None:
         keys["model"] = model
@@ -183,18 +247,24 @@ def sample(
 ) -> Samples:
     """Samples an energy: the scene ``idf sample`` runs, as keyword arguments.
 
-    ``model``: a registered name (``"phi4"``, ``"ising"``, ``"gmm"``…), a user's WGSL energy
-    (``"my_energy.wgsl"``, GPU only) or an :class:`Energy`.
+    ``model``: a registered name (``"phi4"``, ``"ising"``, ``"gmm"``, ``"swift_hohenberg"``), a
+    user's WGSL energy (``"my_energy.wgsl"``, GPU only) or an :class:`Energy`.
     ``scene``: any scene key, as in scene files, ``idf sample`` flags and ``POST /diffuse``
-    bodies: ``size=[H, W]``, ``chains``, ``integrator`` (langevin, mala, metropolis, hmc, ddpm,
-    ddim, anneal), ``steps``, ``burn_in``, ``record_every``, ``step_size``, ``temperature``,
-    ``schedule``, ``seed``, ``params={...}``… (``docs`` of ``idf::Scene``); unknown keys raise
-    :class:`InvalidInputError` naming the key. ``initial``: a starting field of the scene's
-    shape ``[chains, C, H, W]`` (default: the model's own start). ``config``: ``idf.yaml`` text
-    whose Diffusion section gives defaults. ``ctx``: the backend (default
-    :func:`default_context`). ``progress``: show a bar.
+    bodies: ``size=[H, W]`` (default 64 × 64), ``chains`` (32), ``integrator`` (langevin, the
+    default; mala, hmc, anneal for fields; metropolis or anneal for ising; ddpm and ddim for
+    gmm only), ``steps`` (1000, after the burn-in), ``burn_in`` (0), ``record_every`` (1),
+    ``step_size`` (the model's), ``temperature`` (the model's: ising 2, swift_hohenberg 0,
+    others 1; MALA and HMC need T > 0), ``schedule``, ``t_start``, ``seed`` (0),
+    ``params={...}`` (numbers, or lists such as gmm's ``weights=[0.3, 0.7]``); unknown keys
+    and bad values raise :class:`InvalidInputError` naming the key. At most 65535 chains and
+    2²⁸ sites. ``initial``: a starting field of the scene's shape ``[chains, C, H, W]``
+    (default: the model's own start; spins must be ±1). ``config``: ``idf.yaml`` *text* (its
+    camelCase keys, e.g. ``"Diffusion:\n  batchSize: 16\n"``) whose Diffusion section gives
+    defaults. ``ctx``: the backend (default :func:`default_context`). ``progress``: show a
+    bar.
 
-    The same scene and seed give the numbers ``idf sample --json`` gives on the same backend.
+    The same scene and seed give the numbers ``idf sample --json`` gives on the same backend
+    (the CPU twin and a GPU agree to float32 rounding).
     Raises :class:`DivergenceError` (with ``step`` and ``stable_step_size``) when the field
     becomes NaN or infinite, ``KeyboardInterrupt`` on Ctrl-C.
     """
@@ -203,7 +273,7 @@ def sample(
     update, close = _progress_bar(progress, f"sampling {name}")
     try:
         report, field, trace = _native.sample(
-            ctx or default_context(), json.dumps(keys), config, start, update, energy
+            ctx or default_context(), _json(keys), config, start, update, energy
         )
     finally:
         close()
@@ -216,12 +286,12 @@ class EnergyScheduler:
     (Ho et al. 2020, β from 1e-4 to 0.02).
 
     ``betas``: float64 ``[T]``, β_t for t = 1..T. ``alpha_bars``: float64 ``[T + 1]``, ᾱ_t for
-    t = 0..T (ᾱ_0 = 1). Bad kinds and T outside 1..100000 raise :class:`InvalidInputError`.
+    t = 0..T (ᾱ_0 = 1). Bad kinds and T outside 1..1000000 raise :class:`InvalidInputError`.
     """
 
     def __init__(self, kind: str = "cosine", timesteps: int = 1000):
         self.kind = kind
-        self.timesteps = timesteps
+        self.timesteps = _count("timesteps", timesteps, 1)
         self.betas, self.alpha_bars = _native.noise_schedule(kind, timesteps)
 
     def __repr__(self) -> str:
@@ -237,18 +307,24 @@ class EnergyDiffusionModel:
     cosine over 1000 steps).
     """
 
-    def __init__(self, energy: Union[str, Energy], scheduler: Optional[EnergyScheduler] = None):
+    def __init__(
+        self, energy: Union[str, Energy], scheduler: Union[str, EnergyScheduler, None] = None
+    ):
         self.energy = energy if isinstance(energy, Energy) else Energy(energy)
+        if isinstance(scheduler, str):
+            scheduler = EnergyScheduler(scheduler)
         self.scheduler = scheduler or EnergyScheduler()
 
     def _args(self):
         e, s = self.energy, self.scheduler
-        return e.name, json.dumps(e.params), s.kind, s.timesteps
+        return e.name, _json(e.params), s.kind, s.timesteps
 
     def forward_diffuse(self, x0: Any, t: int, seed: int = 0, ctx: Optional[Context] = None) -> np.ndarray:
         """x_t ~ q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) for every chain of ``x0``
         ``[chains, C, H, W]``: float32, the same shape. ``t`` from 0 to T; keyed by ``seed``."""
-        return _native.forward_diffuse(ctx or default_context(), *self._args(), as_field(x0, "x0"), t, seed)
+        return _native.forward_diffuse(
+            ctx or default_context(), *self._args(), as_field(x0, "x0"), _count("t", t), _count("seed", seed)
+        )
 
     def reverse_denoise(
         self,
@@ -264,10 +340,15 @@ class EnergyDiffusionModel:
         Song et al. 2021, ``steps`` of them, default T/10). Returns ``(x0, trace)``: float32 like
         ``x_t``, and the trace dict of the final state (as :class:`Samples`.trace). Energies
         without an exact noised score raise :class:`InvalidInputError`."""
+        if steps is not None:
+            if method != "ddim":
+                raise InvalidInputError(f"invalid value for `steps`: {method} takes all T steps; steps set DDIM's")
+            steps = _count("steps", steps, 1)
         update, close = _progress_bar(progress, f"denoising ({method})")
         try:
             return _native.reverse_denoise(
-                ctx or default_context(), *self._args(), as_field(x_t, "x_t"), method, steps, seed, update
+                ctx or default_context(), *self._args(), as_field(x_t, "x_t"), method, steps,
+                _count("seed", seed), update,
             )
         finally:
             close()
@@ -286,8 +367,11 @@ class BoltzmannWeights:
 
 def boltzmann_weight(energies: Any, temperature: float = 1.0, ctx: Optional[Context] = None) -> BoltzmannWeights:
     """The Boltzmann weights of ``energies`` (any 1-D array of N energies, in units of k_B) at
-    ``temperature``, computed on the backend with log-sum-exp, so that energies of any size give
+    ``temperature`` (an array of any shape is read flat), computed on the backend with
+    log-sum-exp, so that energies of any size give
     finite weights. The backend works in float32: ln Z is good to about max|E|/kT × 2⁻²³. Empty input and non-positive temperatures raise :class:`InvalidInputError`."""
+    if energies is None:
+        raise InvalidInputError("invalid value for `energies`: None is not an array of energies")
     e = np.asarray(energies, dtype=np.float64).ravel()
     log_w, log_z, ess = _native.boltzmann_weight(ctx or default_context(), e.tolist(), float(temperature))
     return BoltzmannWeights(np.exp(log_w), log_w, log_z, ess)
@@ -307,8 +391,8 @@ class ACEAgent:
     decision comes back in ``report["ace_log"]``.
     """
 
-    rounds: int = 60
-    steps_per_round: int = 100
+    rounds: int = 10
+    steps_per_round: int = 50
     record_every: int = 1
     target_band: tuple = (0.2, 0.4)
     lag: float = 10.0
@@ -359,18 +443,23 @@ def optimize(
     adapted during burn-in by the ACE agent, Vousden, Farr & Mandel 2016), "anneal" (every
     replica along ``schedule``), "population" (population annealing, with a free-energy
     estimate), or the baselines "baseline-greedy" and "baseline-gd". ``replicas`` chains,
-    ``steps`` sweeps. ``agent``: the :class:`ACEAgent` of tempering (default: rounds of 50
-    steps over the first quarter of ``steps``).
+    ``steps`` sweeps. ``agent``: the :class:`ACEAgent` of tempering, whose rounds are the
+    burn-in and must leave steps to sample (default: rounds of 50 steps over the first
+    quarter of ``steps``).
     """
     if isinstance(model, Energy):
         name, params = model.name, model.params
     else:
         name, params = model or "ising", {}
+    if isinstance(size, (int, np.integer)):
+        size = [size, size]
+    replicas, steps, seed = _count("replicas", replicas, 1), _count("steps", steps, 1), _count("seed", seed)
     update, close = _progress_bar(progress, f"optimizing ({method})")
     try:
         report, best = _native.optimize(
-            ctx or default_context(), name, json.dumps(params), None if graph is None else str(graph),
-            objective, None if size is None else list(size), replicas, steps, method, schedule,
+            ctx or default_context(), name, _json(params), None if graph is None else str(graph),
+            objective, None if size is None else [_count("size", n, 1) for n in size], replicas, steps,
+            method, schedule,
             float(t_start), float(temperature), step_size, seed,
             None if agent is None else _agent_tuple(agent), update,
         )
@@ -400,7 +489,9 @@ def validate(
     """
     update, close = _progress_bar(progress, "validating", unit="domains")
     try:
-        report = _native.validate(ctx or default_context(), trajectories, seed, config, update)
+        report = _native.validate(
+            ctx or default_context(), _count("trajectories", trajectories, 1), _count("seed", seed), config, update
+        )
     finally:
         close()
     return json.loads(report)
@@ -430,7 +521,7 @@ def render(
     update, close = _progress_bar(progress, f"rendering {name}", unit="frames")
     try:
         summary = _native.render(
-            ctx or default_context(), json.dumps(keys), str(out), png_frames, update, energy
+            ctx or default_context(), _json(keys), str(out), png_frames, update, energy
         )
     finally:
         close()
@@ -476,6 +567,13 @@ def train_diffusion(
         name, params = model.name, model.params
     else:
         name, params = model, {}
+    if isinstance(fixed, str):
+        fixed = (fixed,)
+    for key, bound in (bounds or {}).items():
+        if not (isinstance(bound, (tuple, list)) and len(bound) == 2):
+            raise InvalidInputError(f"invalid value for `bounds`: {key}: give (min, max), None for an open end")
+    counts = [_count("steps", steps, 1), None if batch_size is None else _count("batch_size", batch_size, 1),
+              None if chains is None else _count("chains", chains, 1), _count("sampler_steps", sampler_steps, 1)]
     end = lambda v: "" if v is None else repr(float(v))  # noqa: E731
     update, close = _progress_bar(progress, f"fitting {name}", unit="updates")
     try:
@@ -483,16 +581,13 @@ def train_diffusion(
             ctx or default_context(),
             str(data),
             name,
-            json.dumps(params),
+            _json(params),
             list(fixed),
             [f"{k}={end(lo)}:{end(hi)}" for k, (lo, hi) in (bounds or {}).items()],
             [f"{k}={v}" for k, v in (select or {}).items()],
-            steps,
-            batch_size,
-            chains,
-            sampler_steps,
+            *counts,
             learning_rate,
-            seed,
+            _count("seed", seed),
             config,
             update,
         )

@@ -86,7 +86,7 @@ pub fn reverse_denoise<'py>(
     let reverse = match method {
         "ddpm" => ReverseMethod::Ddpm,
         "ddim" => ReverseMethod::Ddim {
-            steps: steps.unwrap_or(timesteps / 10).max(1),
+            steps: steps.unwrap_or((timesteps / 10).max(1)),
         },
         other => {
             return Err(crate::errors::invalid(

@@ -14,7 +14,7 @@ fn class_of(e: &idf::IdfError) -> &'static str {
         E::OutOfMemory { .. } => "OutOfMemoryError",
         E::Dataset { .. } | E::Config { .. } => "FileFormatError",
         E::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => "MissingFileError",
-        E::Io { .. } => "FileAccessError",
+        E::Io { .. } | E::Encode { .. } => "FileAccessError",
         E::UnknownModel { .. }
         | E::UnknownParam { .. }
         | E::InvalidParam { .. }

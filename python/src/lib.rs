@@ -13,6 +13,7 @@ use numpy::{PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use idf::engine::energies::StateKind;
 use idf::{BackendChoice, EnergyModel, Field, Scene, Simulation};
 
 use arrays::{field_from_array, field_to_array, trace_to_dict};
@@ -97,6 +98,18 @@ fn sample<'py>(
                     job.shape.dims()
                 ),
             ));
+        }
+        if job.model.state() == StateKind::Spins {
+            if let Some(i) = field.data().iter().position(|v| v.abs() != 1.0) {
+                return Err(errors::invalid(
+                    "initial",
+                    &format!(
+                        "{} takes spins ±1; value {} at flat index {i}",
+                        job.model.name(),
+                        field.data()[i]
+                    ),
+                ));
+            }
         }
         job.initial = Some(field);
     }

@@ -1,10 +1,14 @@
-//! Long calls run with the GIL released, watched: about ten times a second the run takes the
-//! GIL back for a moment to check for Ctrl-C (or any signal Python handles) and to report
-//! progress to a Python callable. An exception from either stops the run through IDF's cancel
-//! flag, and is what the call raises: Ctrl-C ends a run within one segment as
-//! `KeyboardInterrupt`, and the context stays usable.
+//! Long calls run on a worker thread while the calling (main) thread, with the GIL released,
+//! watches them: about ten times a second it takes the GIL back for a moment to check for
+//! Ctrl-C (or any signal Python handles) and to report progress to a Python callable. An
+//! exception from either stops the run through IDF's cancel flag, which every simulation
+//! checks between segments of work, and is what the call raises: Ctrl-C ends a run as
+//! `KeyboardInterrupt` within a segment, whatever the job's own progress reports, and the
+//! context stays usable.
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 
@@ -12,11 +16,11 @@ use idf::{Cancel, Context};
 
 use crate::errors::to_py;
 
-/// How often a run looks at signals and reports progress.
+/// How often the watcher looks at signals and reports progress.
 const WATCH_EVERY: Duration = Duration::from_millis(100);
 
-/// Runs `job(ctx, progress)` on a copy of `ctx` carrying a cancel flag, with the GIL released.
-/// `callback(done, total)` is called with the progress.
+/// Runs `job(ctx, progress)` on a worker thread with a copy of `ctx` carrying a cancel flag,
+/// the GIL released; `callback(done, total)` is called with the progress from this thread.
 pub fn watched<T>(
     py: Python<'_>,
     ctx: &Context,
@@ -29,27 +33,52 @@ where
     let cancel = Cancel::new();
     let ctx = ctx.with_cancel(cancel.clone());
     let callback = callback.map(Bound::unbind);
+    let (done, total) = (AtomicU64::new(0), AtomicU64::new(0));
     let mut raised: Option<PyErr> = None;
-    let mut last: Option<Instant> = None;
     let result = py.detach(|| {
-        let mut progress = |done: u64, total: u64| {
-            if raised.is_some() || last.is_some_and(|t| t.elapsed() < WATCH_EVERY && done < total) {
-                return;
-            }
-            last = Some(Instant::now());
-            let outcome = Python::attach(|py| {
-                py.check_signals()?;
-                if let Some(cb) = &callback {
-                    cb.call1(py, (done, total))?;
-                }
-                Ok::<(), PyErr>(())
+        std::thread::scope(|scope| {
+            let (finished, over) = mpsc::channel::<()>();
+            let (ctx, done, total) = (&ctx, &done, &total);
+            let worker = scope.spawn(move || {
+                let result = job(ctx, &mut |d, t| {
+                    done.store(d, Ordering::Relaxed);
+                    total.store(t, Ordering::Relaxed);
+                });
+                // The watcher may have stopped listening; the result is joined either way.
+                let _ = finished.send(());
+                result
             });
-            if let Err(e) = outcome {
-                raised = Some(e);
-                cancel.cancel();
+            let mut reported = (0, 0);
+            loop {
+                let ended = !matches!(
+                    over.recv_timeout(WATCH_EVERY),
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                );
+                let now = (done.load(Ordering::Relaxed), total.load(Ordering::Relaxed));
+                let outcome = Python::attach(|py| {
+                    if raised.is_none() {
+                        py.check_signals()?;
+                    }
+                    if let Some(cb) = callback.as_ref().filter(|_| now != reported) {
+                        cb.call1(py, now)?;
+                    }
+                    Ok::<(), PyErr>(())
+                });
+                reported = now;
+                if let Err(e) = outcome {
+                    if raised.is_none() {
+                        raised = Some(e);
+                        cancel.cancel();
+                    }
+                }
+                if ended {
+                    break;
+                }
             }
-        };
-        job(&ctx, &mut progress)
+            worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
     });
     match (raised, result) {
         (Some(e), _) => Err(e),

@@ -36,7 +36,7 @@ def test_render_writes_the_video_it_reports(cpu, tmp_path):
     idf.render(idf.Energy("ising"), out=frames, png_frames=True, size=[16, 16], frames=3,
                integrator="metropolis", ctx=cpu, progress=False)
     assert sorted(p.name for p in frames.iterdir()) == ["frame_00000.png", "frame_00001.png", "frame_00002.png"]
-    with pytest.raises(idf.FileFormatError, match="no lattice"):
+    with pytest.raises(idf.InvalidInputError, match="`model`: gmm has no lattice"):
         idf.render("gmm", out=tmp_path / "points.gif", ctx=cpu, progress=False)
     assert not (tmp_path / "points.gif").exists()
 
@@ -76,3 +76,12 @@ def test_train_diffusion_refuses_what_the_cli_refuses(cpu, ising_data, tmp_path)
         idf.train_diffusion(ising_data, "ising", select={"T": 3}, steps=2, ctx=cpu, progress=False)
     with pytest.raises(FileNotFoundError, match="missing.h5"):
         idf.train_diffusion(tmp_path / "missing.h5", "ising", steps=2, ctx=cpu, progress=False)
+
+
+def test_a_fit_that_cannot_follow_the_data_says_so(cpu, ising_data, tmp_path):
+    with pytest.raises(idf.InvalidInputError, match="`steps`"):
+        idf.train_diffusion(ising_data, "ising", steps=0, ctx=cpu, progress=False)
+    # A string is one parameter, not its letters.
+    report = idf.train_diffusion(ising_data, idf.Energy("ising", J=0.5), fixed="h", steps=5, batch_size=8,
+                                 chains=8, ctx=cpu, progress=False)
+    assert [p["fixed"] for p in report["params"]] == [False, True]

@@ -78,20 +78,63 @@ pub struct AceReport {
     pub log: Vec<AceDecision>,
 }
 
+/// Most rounds an agent may log.
+pub const MAX_ROUNDS: usize = 100_000;
+
 impl AceAgent {
+    /// Refuses settings the dynamics cannot use, naming the setting: counts of zero, more than
+    /// [`MAX_ROUNDS`] rounds, a target band that is not an interval inside (0, 1), a lag or ν
+    /// that is not a positive number, a target acceptance outside (0, 1).
+    pub fn check(&self) -> Result<()> {
+        for (name, value) in [
+            ("agent.rounds", self.rounds as u64),
+            ("agent.steps_per_round", self.steps_per_round),
+            ("agent.record_every", self.record_every),
+        ] {
+            if value == 0 {
+                return Err(IdfError::invalid(name, "must be at least 1"));
+            }
+        }
+        if self.rounds > MAX_ROUNDS {
+            return Err(IdfError::invalid(
+                "agent.rounds",
+                format!("{}: at most {MAX_ROUNDS}", self.rounds),
+            ));
+        }
+        let (lo, hi) = self.target_band;
+        if !(0.0 < lo && lo < hi && hi < 1.0) {
+            return Err(IdfError::invalid(
+                "agent.target_band",
+                format!("({lo}, {hi}) is not an interval of acceptances inside (0, 1)"),
+            ));
+        }
+        for (name, value) in [("agent.lag", self.lag), ("agent.nu", self.nu)] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(IdfError::invalid(
+                    name,
+                    format!("{value} is not a positive number"),
+                ));
+            }
+        }
+        if let Some(a) = self.target_acceptance {
+            if !(a > 0.0 && a < 1.0) {
+                return Err(IdfError::invalid(
+                    "agent.target_acceptance",
+                    format!("{a} is not an acceptance inside (0, 1)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Adapts the running ladder of `sim` (set with `set_temperatures`) during burn-in, and the
     /// step size of `cfg`; returns the frozen ladder and step size and the decisions taken.
     pub fn adapt(&self, sim: &mut Simulation, cfg: &RunConfig) -> Result<AceReport> {
-        if self.rounds == 0 || self.steps_per_round == 0 || self.record_every == 0 {
-            return Err(IdfError::invalid(
-                "ace",
-                "rounds, steps per round and swap interval must be positive",
-            ));
-        }
+        self.check()?;
         let mut ladder = sim.ladder_state()?.ladder();
         let r = ladder.len();
         let mut step_size = cfg.step_size;
-        let mut log = Vec::with_capacity(self.rounds);
+        let mut log = Vec::new();
         let mut before = sim.ladder_state()?;
         for round in 0..self.rounds {
             let run = RunConfig {

@@ -333,7 +333,7 @@ impl RunConfig {
             return Err(IdfError::invalid("leapfrog_steps", "must be at least 1"));
         }
         // The trace is allocated up front on the backend: refuse one that cannot be.
-        let records = self.steps / self.record_every + 1;
+        let records = (self.steps / self.record_every).saturating_add(1);
         let bytes = records
             .checked_mul((shape.chains * OBSERVABLES * 4) as u64)
             .filter(|b| *b <= MAX_TRACE_BYTES);

@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::engine::ace::{AceAgent, AceDecision};
+use crate::engine::ace::{AceAgent, AceDecision, MAX_ROUNDS};
 use crate::engine::energies::EnergyModel;
 use crate::engine::energies::GraphKind;
 use crate::engine::estimates::lowest;
@@ -190,6 +190,18 @@ pub fn optimize(
             ));
         }
     }
+    if let Some(agent) = &spec.agent {
+        if spec.method != OptMethod::Tempering {
+            return Err(IdfError::invalid(
+                "agent",
+                format!(
+                    "the ACE agent adapts a tempering ladder; {} has none (use method tempering)",
+                    spec.method.name()
+                ),
+            ));
+        }
+        agent.check()?;
+    }
     if !(spec.t_end > 0.0 && spec.t_end.is_finite()) {
         return Err(IdfError::invalid(
             "temperature",
@@ -286,10 +298,17 @@ pub fn optimize(
                     (agent, burn_in)
                 }
                 None => {
+                    // Rounds of 50 steps over the first quarter, at most MAX_ROUNDS of them
+                    // (longer rounds then).
                     let burn_in = spec.steps / 4;
+                    let rounds = (burn_in / 50).clamp(1, MAX_ROUNDS as u64);
                     let agent = AceAgent {
-                        rounds: (burn_in / 50).max(1) as usize,
-                        steps_per_round: 50,
+                        rounds: rounds as usize,
+                        steps_per_round: if rounds == MAX_ROUNDS as u64 {
+                            burn_in / rounds
+                        } else {
+                            50
+                        },
                         ..AceAgent::default()
                     };
                     (agent, burn_in)

@@ -11,16 +11,20 @@ use crate::jobs::scene::{ResolvedScene, Scene};
 pub fn render_job(scene: &Scene) -> Result<ResolvedScene> {
     let name = scene.model.as_deref().unwrap_or("phi4");
     if !EnergyModel::spec_named(name)?.state.is_lattice() {
-        return Err(IdfError::Config {
-            path: scene.source.clone().unwrap_or_default(),
-            message: format!(
-                "model: {name} has no lattice, so no picture; render one of {}",
-                EnergyModel::named()
-                    .filter(|s| s.state.is_lattice())
-                    .map(|s| s.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        let why = format!(
+            "{name} has no lattice, so no picture; render one of {}",
+            EnergyModel::named()
+                .filter(|s| s.state.is_lattice())
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Err(match &scene.source {
+            Some(path) => IdfError::Config {
+                path: path.clone(),
+                message: format!("model: {why}"),
+            },
+            None => IdfError::invalid("model", why),
         });
     }
     let mut scene = scene.clone();
@@ -28,7 +32,19 @@ pub fn render_job(scene: &Scene) -> Result<ResolvedScene> {
     let mut job = scene.resolve(&Config::default())?;
     job.run.burn_in = 0;
     job.run.record_every = job.look.steps_per_frame;
-    job.run.steps = job.look.frames * job.look.steps_per_frame;
+    job.run.steps = job
+        .look
+        .frames
+        .checked_mul(job.look.steps_per_frame)
+        .ok_or_else(|| {
+            IdfError::invalid(
+                "frames",
+                format!(
+                    "{} frames of {} steps overflow a step count",
+                    job.look.frames, job.look.steps_per_frame
+                ),
+            )
+        })?;
     job.run.check(&job.model, job.shape)?;
     Ok(job)
 }

@@ -410,7 +410,11 @@ pub fn train_resumable(
             ));
         }
     }
-    for (name, value) in [("batch_size", spec.batch_size), ("chains", spec.chains)] {
+    for (name, value) in [
+        ("steps", spec.steps as usize),
+        ("batch_size", spec.batch_size),
+        ("chains", spec.chains),
+    ] {
         if value == 0 {
             return Err(IdfError::invalid(name, "must be at least 1"));
         }
@@ -608,6 +612,22 @@ pub fn train_resumable(
     let window = state.averaged_window();
     let data_se = fisher_stderr(&state.moments[window.clone()], &free, t, fitted_samples);
     let mut warnings = Vec::new();
+    // An update leaves the parameters where they were only when it was refused (it would have
+    // made the energy unbounded below) or stopped at a bound.
+    let stalled = state
+        .curve
+        .windows(2)
+        .filter(|w| w[0].params == w[1].params)
+        .count();
+    if free.iter().any(|&f| f) && stalled * 10 > state.curve.len() {
+        warnings.push(format!(
+            "{stalled} of {} updates left the parameters where they were: each would have made \
+             the energy unbounded below, or stopped at a bound; the fit did not follow the data \
+             there: lower the learning rate ({})",
+            state.curve.len(),
+            spec.learning_rate
+        ));
+    }
     let params = names
         .iter()
         .enumerate()
