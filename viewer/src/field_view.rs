@@ -231,8 +231,38 @@ impl ViewState {
     }
 }
 
-/// Draws the field and handles zoom (scroll), pan (middle drag, or the pan tool), painting and
-/// the read-out. Returns whether the field was painted, so that the caller redraws it.
+/// Height kept under the field for the colour bar and its labels.
+const COLORBAR_HEIGHT: f32 = 30.0;
+
+/// The colour bar under the field: `map` from `lo` (left) to `hi` (right), the ends labelled.
+fn colorbar(ui: &mut egui::Ui, map: Colormap, (lo, hi): (f32, f32), width: f32) {
+    ui.horizontal(|ui| {
+        ui.monospace(format!("{lo:.3}"));
+        let labels = 2.0 * 70.0;
+        let (rect, _) = ui.allocate_exact_size(
+            egui::vec2((width - labels).max(40.0), 12.0),
+            egui::Sense::hover(),
+        );
+        let table = map.table();
+        let segments = 64;
+        for k in 0..segments {
+            let rgba = table[k * (table.len() - 1) / (segments - 1)];
+            let [r, g, b] = [rgba[0], rgba[1], rgba[2]].map(|c| (c.clamp(0.0, 1.0) * 255.0) as u8);
+            let x0 = rect.min.x + rect.width() * k as f32 / segments as f32;
+            let x1 = rect.min.x + rect.width() * (k + 1) as f32 / segments as f32;
+            ui.painter().rect_filled(
+                egui::Rect::from_x_y_ranges(x0..=x1, rect.y_range()),
+                0.0,
+                egui::Color32::from_rgb(r, g, b),
+            );
+        }
+        ui.monospace(format!("{hi:.3}"));
+    });
+}
+
+/// Draws the field and its colour bar, and handles zoom (scroll), pan (middle drag, or the pan
+/// tool), painting and the read-out. Returns whether the field was painted, so that the caller
+/// redraws it.
 pub fn show(
     ui: &mut egui::Ui,
     texture: &FieldTexture,
@@ -240,7 +270,8 @@ pub fn show(
     view: &mut ViewState,
 ) -> idf::Result<bool> {
     let (w, h) = texture.size();
-    let available = ui.available_size();
+    // Room under the field for its colour bar.
+    let available = ui.available_size() - egui::vec2(0.0, COLORBAR_HEIGHT);
     let scale = (available.x / w as f32)
         .min(available.y / h as f32)
         .max(0.1);
@@ -297,6 +328,7 @@ pub fn show(
         view.center -= delta;
         view.clamp_center();
     }
+    colorbar(ui, live.settings.colormap, live.color_range(), rect.width());
     painted
 }
 

@@ -288,3 +288,13 @@ fn the_status_bar_shows_the_current_temperature() {
     );
     assert!(h.query_by_label_contains(&format!("T = {t:.4}")).is_some());
 }
+
+/// Under the field, a colour bar labelled with the range the colours span (the default scene's
+/// fixed −1.2 … 1.2).
+#[test]
+fn the_field_has_a_colour_bar_with_its_range() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    assert!(h.query_by_label("-1.200").is_some());
+    assert!(h.query_by_label("1.200").is_some());
+}
