@@ -55,6 +55,8 @@ pub struct ViewerApp {
     exit_error: Option<String>,
     /// The run diverged and waits for Recover or Reset (the status bar offers both).
     diverged: bool,
+    /// The width the plots were last drawn in.
+    plot_width: f32,
 }
 
 impl ViewerApp {
@@ -101,6 +103,7 @@ impl ViewerApp {
             exit_error: None,
             next_seed: job.seed.wrapping_add(1),
             diverged: false,
+            plot_width: 0.0,
         };
         app.redraw();
         Ok(app)
@@ -134,6 +137,11 @@ impl ViewerApp {
     /// The editor pane.
     pub fn editor(&self) -> &EnergyEditor {
         &self.editor
+    }
+
+    /// The width the plots were last drawn in (each plot is as wide).
+    pub fn plot_width(&self) -> f32 {
+        self.plot_width
     }
 
     /// The field view's state: zoom, tool, the site under the cursor.
@@ -637,9 +645,11 @@ impl eframe::App for ViewerApp {
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         let mut settings = self.live.settings.clone();
+        // The side panels give way on small windows, so the field stays the largest thing shown.
+        let width = ui.available_width();
         egui::Panel::left("controls")
             .resizable(true)
-            .default_size(270.0)
+            .default_size((0.22 * width).clamp(190.0, 270.0))
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| controls::ui(ui, &mut settings));
             });
@@ -653,8 +663,11 @@ impl eframe::App for ViewerApp {
         }
         egui::Panel::right("plots")
             .resizable(true)
-            .default_size(330.0)
-            .show(ui, |ui| crate::plots::ui(ui, &self.live));
+            .default_size((0.25 * width).clamp(200.0, 330.0))
+            .show(ui, |ui| {
+                self.plot_width = ui.available_width();
+                crate::plots::ui(ui, &self.live)
+            });
         if self.show_editor {
             let gpu = self.live.context().clone();
             let mut load = None;

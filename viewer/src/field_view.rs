@@ -189,6 +189,8 @@ pub struct ViewState {
     pub readout: Option<(usize, usize, f32)>,
     /// A screenshot is being taken: the cursor's brush ring and read-out are left out.
     pub capturing: bool,
+    /// Where the field was last drawn, on screen.
+    pub shown: egui::Rect,
 }
 
 impl Default for ViewState {
@@ -201,6 +203,7 @@ impl Default for ViewState {
             brush_strength: 0.5,
             readout: None,
             capturing: false,
+            shown: egui::Rect::NOTHING,
         }
     }
 }
@@ -277,6 +280,7 @@ pub fn show(
         .max(0.1);
     let size = egui::vec2(w as f32 * scale, h as f32 * scale);
     let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
+    view.shown = rect;
     ui.painter()
         .image(texture.id(), rect, view.uv_rect(), egui::Color32::WHITE);
 

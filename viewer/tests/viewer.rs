@@ -298,3 +298,28 @@ fn the_field_has_a_colour_bar_with_its_range() {
     assert!(h.query_by_label("-1.200").is_some());
     assert!(h.query_by_label("1.200").is_some());
 }
+
+/// On a small window the field stays the largest thing shown: wider than the plots and taller
+/// than any of them (plots are at most 140 high); the window's snapshot.
+fn field_has_priority_at(w: f32, h: f32, name: &str) {
+    let mut harness = harness(egui::vec2(w, h));
+    harness.run_steps(3);
+    let field = harness.state().view().shown;
+    let plots = harness.state().plot_width();
+    assert!(
+        field.width() > plots && field.height() > 140.0,
+        "{w}×{h}: field {:?}, plots {plots} wide",
+        field.size()
+    );
+    harness.snapshot_options(name, &SnapshotOptions::new().max_failed_pixels(20));
+}
+
+#[test]
+fn at_800x600_the_field_has_priority() {
+    field_has_priority_at(800.0, 600.0, "viewer_800x600");
+}
+
+#[test]
+fn at_1024x700_the_field_has_priority() {
+    field_has_priority_at(1024.0, 700.0, "viewer_1024x700");
+}
