@@ -4,6 +4,8 @@
 use eframe::egui;
 use egui_plot::{Line, Plot, PlotPoints};
 
+use idf::Method;
+
 use crate::live::{LawVerdict, Live, Sample};
 
 /// One plotted series: its title and how to read it from a frame's sample.
@@ -46,21 +48,33 @@ const SERIES: [Series; 6] = [
     },
 ];
 
-/// Draws the verdict and the six plots.
+/// Whether `live`'s integrator accepts or rejects proposals (so that an acceptance exists).
+fn has_acceptance(live: &Live) -> bool {
+    let s = &live.settings;
+    matches!(s.method, Method::Mala | Method::Hmc | Method::Metropolis)
+        || s.model.uses_metropolis(s.method)
+}
+
+/// Draws the verdict and the plots that apply to the current integrator (acceptance only where
+/// proposals can be rejected).
 pub fn ui(ui: &mut egui::Ui, live: &Live) {
     verdict(ui, live);
     ui.separator();
     let history = live.history();
-    let height = ((ui.available_height() - 6.0 * 22.0) / 6.0).clamp(50.0, 140.0);
+    let shown: Vec<&Series> = SERIES
+        .iter()
+        .filter(|s| s.title != "acceptance" || has_acceptance(live))
+        .collect();
+    let n = shown.len() as f32;
+    let height = ((ui.available_height() - n * 22.0) / n).clamp(50.0, 140.0);
     egui::ScrollArea::vertical().show(ui, |ui| {
-        for series in &SERIES {
+        for series in shown {
             ui.label(series.title);
             let points: Vec<[f64; 2]> = history
                 .iter()
                 .map(|s| [s.step as f64, (series.value)(s)])
                 .filter(|p| p[1].is_finite())
                 .collect();
-            let empty = points.is_empty();
             Plot::new(series.title)
                 .height(height)
                 .allow_scroll(false)
@@ -72,9 +86,6 @@ pub fn ui(ui: &mut egui::Ui, live: &Live) {
                         Line::new(series.title, PlotPoints::from(points)).color(series.color),
                     );
                 });
-            if empty && series.title == "acceptance" {
-                ui.weak("unadjusted dynamics accept every step");
-            }
         }
     });
 }

@@ -323,3 +323,21 @@ fn at_800x600_the_field_has_priority() {
 fn at_1024x700_the_field_has_priority() {
     field_has_priority_at(1024.0, 700.0, "viewer_1024x700");
 }
+
+/// The acceptance plot shows only where proposals can be rejected: not under Langevin, but
+/// under MALA.
+#[test]
+fn the_acceptance_plot_follows_the_integrator() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("acceptance").is_none(),
+        "Langevin accepts every step"
+    );
+    let mut mala = h.state().live().settings.clone();
+    mala.method = idf::Method::Mala;
+    mala.temperature = 0.5;
+    h.state_mut().live_mut().apply(mala).unwrap();
+    h.run_steps(2);
+    assert!(h.query_by_label("acceptance").is_some());
+}
