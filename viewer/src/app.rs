@@ -13,7 +13,7 @@ use idf::jobs::render::job::render_job;
 use idf::{Context, Scene};
 
 use crate::controls;
-use crate::editor::EnergyEditor;
+use crate::editor::{EditorLoad, EnergyEditor};
 use crate::field_view::{self, FieldTexture, ViewState};
 use crate::files::{self, Recording};
 use crate::live::{Live, Settings};
@@ -675,8 +675,20 @@ impl eframe::App for ViewerApp {
                 .resizable(true)
                 .default_size(300.0)
                 .show(ui, |ui| load = self.editor.ui(ui, &gpu));
-            if let Some(energy) = load {
-                self.load_custom(energy);
+            match load {
+                Some(EditorLoad::Apply(energy)) => self.load_custom(energy),
+                Some(EditorLoad::HotReload(energy)) => {
+                    if matches!(self.live.settings.model, EnergyModel::Custom(_)) {
+                        self.load_custom(energy);
+                    } else {
+                        // The running scene keeps its energy until the user asks.
+                        self.say(format!(
+                            "valid WGSL: Apply runs it in place of {}",
+                            self.live.settings.model.name()
+                        ));
+                    }
+                }
+                None => {}
             }
         }
         egui::CentralPanel::default().show(ui, |ui| {

@@ -1,6 +1,7 @@
 //! The custom-energy editor: a WGSL pane whose every edit is validated with naga (the error's
 //! line and column show inline, and the running simulation is left alone), hot-reloaded into
-//! the running trajectory when valid, and checked against finite differences of its energy.
+//! a running custom energy when valid (another energy is replaced only by Apply), and checked
+//! against finite differences of its energy.
 
 use std::time::{Duration, Instant};
 
@@ -41,12 +42,22 @@ pub enum EditorStatus {
 pub struct EnergyEditor {
     /// The WGSL text.
     pub source: String,
-    /// Whether a valid edit goes straight into the running simulation.
+    /// Whether a valid edit goes straight into a running custom energy.
     pub hot_reload: bool,
     status: EditorStatus,
     edited_at: Option<Instant>,
     valid: Option<CustomEnergy>,
     user_edited: bool,
+}
+
+/// What the editor hands the app.
+#[derive(Clone, Debug)]
+pub enum EditorLoad {
+    /// "Apply" was pressed: run this energy in place of the current one.
+    Apply(CustomEnergy),
+    /// A valid edit under hot reload: it updates a running custom energy, and replaces no
+    /// other energy unless the user asks.
+    HotReload(CustomEnergy),
 }
 
 impl Default for EnergyEditor {
@@ -105,9 +116,9 @@ impl EnergyEditor {
         self.valid.as_ref()
     }
 
-    /// Draws the pane. Returns an energy to load into the simulation: a valid edit under hot
-    /// reload, or a press of "Apply".
-    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &Context) -> Option<CustomEnergy> {
+    /// Draws the pane. Returns an energy to load into the simulation: a press of "Apply", or a
+    /// valid edit under hot reload.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &Context) -> Option<EditorLoad> {
         let mut load = None;
         let title = ui
             .horizontal(|ui| {
@@ -117,7 +128,7 @@ impl EnergyEditor {
                     .add_enabled(self.valid.is_some(), egui::Button::new("Apply"))
                     .clicked()
                 {
-                    load = self.valid.clone();
+                    load = self.valid.clone().map(EditorLoad::Apply);
                 }
                 if ui.button("Template").clicked() {
                     self.source = TEMPLATE.to_string();
@@ -151,7 +162,7 @@ impl EnergyEditor {
                 let energy = self.validate(ctx);
                 // Opening the pane validates the text but loads nothing until the user edits.
                 if self.hot_reload && self.user_edited {
-                    load = load.or(energy);
+                    load = load.or(energy.map(EditorLoad::HotReload));
                 }
             } else {
                 ui.ctx().request_repaint_after(DEBOUNCE);

@@ -341,3 +341,41 @@ fn the_acceptance_plot_follows_the_integrator() {
     h.run_steps(2);
     assert!(h.query_by_label("acceptance").is_some());
 }
+
+/// A valid edit in the WGSL editor does not replace a running scene's energy: it waits for
+/// Apply, and the run goes on meanwhile; Apply then swaps the energy into the running field.
+#[test]
+fn an_edit_waits_for_apply_before_replacing_a_scenes_energy() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.state_mut().set_editor_open(true);
+    h.get_by_label("Play").click();
+    h.run_steps(3);
+    let editor = h.get_by_role(Role::MultilineTextInput);
+    editor.focus();
+    editor.type_text("\n// a comment keeps it valid\n");
+    h.run_steps(1);
+    std::thread::sleep(Duration::from_millis(450));
+    h.run_steps(3);
+    let step = h.state().live().step();
+    assert!(step > 0);
+    assert_eq!(
+        h.state().live().settings.model.name(),
+        "phi4",
+        "the scene keeps its energy"
+    );
+    let (message, _) = h.state().message().cloned().expect("a message");
+    assert!(
+        message.contains("Apply runs it in place of phi4"),
+        "{message}"
+    );
+    h.get_by_label("Apply").click();
+    h.run_steps(2);
+    assert!(matches!(
+        h.state().live().settings.model,
+        EnergyModel::Custom(_)
+    ));
+    assert!(
+        h.state().live().step() >= step,
+        "the run carried on with the new energy"
+    );
+}
