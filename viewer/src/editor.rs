@@ -50,6 +50,9 @@ pub struct EnergyEditor {
     user_edited: bool,
 }
 
+/// The id of the source's text field (its cursor is kept in egui's memory under it).
+pub const SOURCE_ID: &str = "custom-energy-source";
+
 /// What the editor hands the app.
 #[derive(Clone, Debug)]
 pub enum EditorLoad {
@@ -138,18 +141,31 @@ impl EnergyEditor {
                 title.id
             })
             .inner;
-        self.status_line(ui);
+        if let Some((line, column)) = self.status_line(ui) {
+            self.go_to(ui.ctx(), line, column);
+        }
+        let lines = self.source.lines().count().max(1);
         let edit = egui::ScrollArea::vertical()
             .max_height(ui.available_height())
             .show(ui, |ui| {
-                ui.add(
-                    egui::TextEdit::multiline(&mut self.source)
-                        .code_editor()
-                        .desired_width(f32::INFINITY)
-                        .desired_rows(14)
-                        .id_salt("custom-energy-source"),
-                )
-                .labelled_by(title)
+                ui.horizontal_top(|ui| {
+                    // Line numbers, in the editor's font so that they line up with its rows.
+                    let numbers: Vec<String> = (1..=lines).map(|n| format!("{n:>3}")).collect();
+                    ui.add_space(2.0);
+                    ui.vertical(|ui| {
+                        ui.add_space(2.0);
+                        ui.label(egui::RichText::new(numbers.join("\n")).monospace().weak());
+                    });
+                    ui.add(
+                        egui::TextEdit::multiline(&mut self.source)
+                            .code_editor()
+                            .desired_width(f32::INFINITY)
+                            .desired_rows(14)
+                            .id(egui::Id::unique(SOURCE_ID)),
+                    )
+                    .labelled_by(title)
+                })
+                .inner
             })
             .inner;
         if edit.changed() {
@@ -171,7 +187,27 @@ impl EnergyEditor {
         load
     }
 
-    fn status_line(&self, ui: &mut egui::Ui) {
+    /// Puts the source's cursor at `line`, `column` (1-based) and focuses it.
+    fn go_to(&self, ctx: &egui::Context, line: usize, column: usize) {
+        let id = egui::Id::unique(SOURCE_ID);
+        let start: usize = self
+            .source
+            .lines()
+            .take(line.saturating_sub(1))
+            .map(|l| l.chars().count() + 1)
+            .sum();
+        let at = egui::text::CCursor::new(start + column.saturating_sub(1));
+        let mut state = egui::TextEdit::load_state(ctx, id).unwrap_or_default();
+        state
+            .cursor
+            .set_char_range(Some(egui::text::CCursorRange::one(at)));
+        state.store(ctx, id);
+        ctx.memory_mut(|m| m.request_focus(id));
+    }
+
+    /// Shows the validation status; returns the error's (line, column) when its message was
+    /// clicked, to go there.
+    fn status_line(&self, ui: &mut egui::Ui) -> Option<(usize, usize)> {
         let red = egui::Color32::from_rgb(235, 90, 80);
         let amber = egui::Color32::from_rgb(230, 180, 60);
         let green = egui::Color32::from_rgb(110, 200, 120);
@@ -193,7 +229,17 @@ impl EnergyEditor {
                 } else {
                     format!("naga: {}", d.message)
                 };
-                ui.colored_label(red, text);
+                let in_source =
+                    d.line > 0 && d.module == idf::engine::energies::custom::CUSTOM_MODULE;
+                let label = egui::Label::new(egui::RichText::new(text).color(red))
+                    .sense(egui::Sense::click());
+                let clicked = ui
+                    .add(label)
+                    .on_hover_text("click to go to the line")
+                    .clicked();
+                if clicked && in_source {
+                    return Some((d.line, d.column));
+                }
             }
             EditorStatus::Valid {
                 params,
@@ -227,5 +273,6 @@ impl EnergyEditor {
                 }
             }
         }
+        None
     }
 }

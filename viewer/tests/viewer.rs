@@ -379,3 +379,46 @@ fn an_edit_waits_for_apply_before_replacing_a_scenes_energy() {
         "the run carried on with the new energy"
     );
 }
+
+/// The editor numbers its lines, and a click on naga's error puts the cursor at its line and
+/// column.
+#[test]
+fn a_click_on_the_error_goes_to_its_line() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.state_mut().switch_energy("custom").unwrap();
+    h.state_mut().set_editor_open(true);
+    h.run_steps(2);
+    let lines = h.state().editor().source.lines().count();
+    assert!(
+        h.query_by_label_contains(&format!("{lines:>3}")).is_some(),
+        "line numbers"
+    );
+    let editor = h.get_by_role(Role::MultilineTextInput);
+    editor.focus();
+    editor.type_text("fn broken( {\n");
+    h.run_steps(1);
+    std::thread::sleep(Duration::from_millis(450));
+    h.run_steps(3);
+    let EditorStatus::Invalid(d) = h.state().editor().status().clone() else {
+        panic!(
+            "expected naga's error, got {:?}",
+            h.state().editor().status()
+        );
+    };
+    h.get_by_label_contains("naga: energies/custom.wgsl line")
+        .click();
+    h.run_steps(2);
+    let source = h.state().editor().source.clone();
+    let start: usize = source
+        .lines()
+        .take(d.line - 1)
+        .map(|l| l.chars().count() + 1)
+        .sum();
+    let state = egui::TextEdit::load_state(&h.ctx, egui::Id::unique(idf_viewer::editor::SOURCE_ID))
+        .expect("the editor's state");
+    let cursor = state.cursor.char_range().expect("a cursor").primary;
+    assert_eq!(
+        cursor.index,
+        egui::text::CCursor::new(start + d.column - 1).index
+    );
+}
