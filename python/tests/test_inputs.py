@@ -67,3 +67,9 @@ def test_conveniences(cpu):
     assert o.best.shape == (1, 1, 6, 6)
     s = idf.sample("phi4", size=[6, 6], chains=2, steps=5, ctx=cpu, progress=False)
     assert "delta_h" not in s.trace, "ΔH is HMC's"
+
+
+def test_a_run_that_records_nothing_says_so(cpu):
+    s = idf.sample("phi4", size=[8, 8], chains=2, steps=5, record_every=100, ctx=cpu, progress=False)
+    assert s.estimates == {}
+    assert any("nothing is estimated" in w for w in s.warnings), s.warnings

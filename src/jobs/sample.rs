@@ -330,5 +330,12 @@ fn estimates(
         Some((name, e))
     })
     .collect();
+    if trace.records.len() <= first_record {
+        warnings.push(
+            "no observation was recorded after the burn-in (fewer steps than record_every), so \
+             nothing is estimated: record more often or run longer"
+                .to_string(),
+        );
+    }
     (estimates, warnings)
 }

@@ -285,6 +285,7 @@ impl ViewerApp {
             }
         }
         let mut settings = self.live.settings.clone();
+        let before = settings.clone();
         settings.model = EnergyModel::Custom(energy);
         let supported = controls::methods_for(&settings.model).contains(&settings.method);
         if !supported {
@@ -296,7 +297,10 @@ impl ViewerApp {
                 .default_step_size(settings.method, settings.temperature);
         }
         match self.live.apply(settings) {
-            Ok(()) => self.say("custom energy loaded into the running trajectory"),
+            Ok(()) => {
+                self.live.remember_settings(before);
+                self.say("custom energy loaded into the running trajectory (Ctrl+Z takes it back)");
+            }
             Err(e) => self.fail(format!("custom energy not loaded: {e}")),
         }
     }
@@ -507,6 +511,13 @@ impl ViewerApp {
                 self.view.fit();
                 Ok(())
             }
+            Action::Undo => self.live.undo().map(|undone| {
+                match undone {
+                    Some(what) => self.say(format!("undid {what}")),
+                    None => self.say("nothing to undo"),
+                }
+                self.redraw();
+            }),
             Action::Recover => self.live.recover().map(|step_size| {
                 self.diverged = false;
                 self.say(format!(
@@ -622,6 +633,12 @@ impl eframe::App for ViewerApp {
         }
         if ctx.input(|i| i.key_pressed(egui::Key::Space)) && !ctx.egui_wants_keyboard_input() {
             self.playing = !self.playing;
+        }
+        // Ctrl+Z outside the editor (whose own undo takes text edits back).
+        if ctx.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Z))
+            && !ctx.egui_wants_keyboard_input()
+        {
+            self.act(Action::Undo);
         }
         let headless_done = self
             .headless

@@ -310,6 +310,12 @@ pub fn show(
             && (response.dragged_by(egui::PointerButton::Primary)
                 || response.clicked_by(egui::PointerButton::Primary));
         if painting {
+            // A stroke's first touch remembers the field it changes, for Ctrl+Z.
+            let stroke_starts = response.drag_started_by(egui::PointerButton::Primary)
+                || response.clicked_by(egui::PointerButton::Primary);
+            if stroke_starts {
+                live.remember_field()?;
+            }
             let sign = if view.tool == Tool::Raise { 1.0 } else { -1.0 };
             painted =
                 paint(live, (x, y), view.brush_radius, sign * view.brush_strength).map(|_| true);

@@ -155,7 +155,21 @@ pub struct Live {
     last_finite: (u64, Field),
     /// When `last_finite` was taken.
     last_finite_at: Instant,
+    /// What Ctrl+Z takes back, the latest last.
+    undo: Vec<UndoStep>,
 }
+
+/// Something the user did that [`Live::undo`] takes back.
+#[derive(Clone, Debug)]
+pub enum UndoStep {
+    /// A brush stroke: the field before it.
+    Stroke(Field),
+    /// An applied energy edit: the settings before it.
+    Energy(Settings),
+}
+
+/// Steps of undo kept (the oldest are dropped).
+const UNDO_DEPTH: usize = 32;
 
 /// Wall time between the copies of the field kept to recover from a divergence: one read-back
 /// a second.
@@ -212,6 +226,7 @@ impl Live {
             last_error: None,
             last_finite: (0, initial_copy),
             last_finite_at: Instant::now(),
+            undo: Vec::new(),
         };
         live.observe_start()?;
         Ok(live)
@@ -488,6 +503,42 @@ impl Live {
         )?;
         *self = fresh;
         Ok(())
+    }
+
+    /// Remembers the current field before a brush stroke, for [`Live::undo`].
+    pub fn remember_field(&mut self) -> idf::Result<()> {
+        let field = self.sim.field()?;
+        self.remember(UndoStep::Stroke(field));
+        Ok(())
+    }
+
+    /// Remembers the settings an applied energy edit replaced, for [`Live::undo`].
+    pub fn remember_settings(&mut self, before: Settings) {
+        self.remember(UndoStep::Energy(before));
+    }
+
+    fn remember(&mut self, step: UndoStep) {
+        if self.undo.len() == UNDO_DEPTH {
+            self.undo.remove(0);
+        }
+        self.undo.push(step);
+    }
+
+    /// Takes back the last stroke (its field returns, the step count carries on) or applied
+    /// energy edit (its settings return). Returns what was undone, or `None` when nothing is
+    /// left to undo.
+    pub fn undo(&mut self) -> idf::Result<Option<&'static str>> {
+        match self.undo.pop() {
+            Some(UndoStep::Stroke(field)) => {
+                self.set_field(&field)?;
+                Ok(Some("the last brush stroke"))
+            }
+            Some(UndoStep::Energy(settings)) => {
+                self.apply(settings)?;
+                Ok(Some("the last energy edit"))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The step of the last field known finite, where [`Live::recover`] continues from.

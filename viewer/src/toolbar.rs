@@ -36,6 +36,8 @@ pub enum Action {
     Screenshot,
     /// Show the whole field again (no zoom).
     FitView,
+    /// Take back the last brush stroke or applied energy edit (also Ctrl+Z).
+    Undo,
 }
 
 /// The energies the picker offers besides the scenes: every registered lattice energy built by
@@ -109,6 +111,7 @@ impl Toolbar<'_> {
             ui.selectable_value(&mut self.view.tool, Tool::Lower, "Lower");
             ui.selectable_value(&mut self.view.tool, Tool::Pan, "Pan");
             click(ui.button("Fit").clicked(), Action::FitView);
+            click(ui.button("Undo").clicked(), Action::Undo);
             ui.add(egui::Slider::new(&mut self.view.brush_radius, 1.0..=40.0).text("brush"));
             ui.add(egui::Slider::new(&mut self.view.brush_strength, 0.05..=2.0).text("strength"));
             ui.separator();

@@ -134,3 +134,26 @@ fn a_divergence_recovers_from_the_last_finite_field() {
         .iter()
         .all(|v| v.is_finite()));
 }
+
+/// Undo takes back brush strokes and applied energy edits, latest first, and says when nothing
+/// is left.
+#[test]
+fn undo_takes_back_strokes_and_energy_edits() {
+    let mut live = default_live();
+    live.advance(10).unwrap();
+    let before = live.simulation().field().unwrap();
+    live.remember_field().unwrap();
+    paint(&mut live, (20, 20), 6.0, 1.0).unwrap();
+    assert_ne!(live.simulation().field().unwrap(), before);
+    let old = live.settings.clone();
+    let mut edited = old.clone();
+    edited.step_size = 0.02;
+    live.apply(edited).unwrap();
+    live.remember_settings(old.clone());
+    assert_eq!(live.undo().unwrap(), Some("the last energy edit"));
+    assert_eq!(live.settings.step_size, old.step_size);
+    assert_eq!(live.undo().unwrap(), Some("the last brush stroke"));
+    assert_eq!(live.simulation().field().unwrap(), before);
+    assert_eq!(live.step(), 10, "the step count carries on");
+    assert_eq!(live.undo().unwrap(), None);
+}

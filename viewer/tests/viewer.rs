@@ -422,3 +422,40 @@ fn a_click_on_the_error_goes_to_its_line() {
         egui::text::CCursor::new(start + d.column - 1).index
     );
 }
+
+/// Ctrl+Z over the field takes back a brush stroke.
+#[test]
+fn ctrl_z_takes_back_a_stroke() {
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.run_steps(2);
+    let before = h.state_mut().live_mut().simulation().field().unwrap();
+    h.hover_at(egui::pos2(670.0, 400.0));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(670.0, 400.0),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(670.0, 400.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+    assert_ne!(
+        h.state_mut().live_mut().simulation().field().unwrap(),
+        before,
+        "the click painted"
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state_mut().live_mut().simulation().field().unwrap(),
+        before
+    );
+    let (message, _) = h.state().message().cloned().expect("a message");
+    assert_eq!(message, "undid the last brush stroke");
+}
