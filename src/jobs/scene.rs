@@ -235,10 +235,10 @@ impl Scene {
             message,
         };
         let mut scene: Scene = serde_yaml::from_str(text).map_err(|e| err(e.to_string()))?;
+        scene.source = Some(origin.to_path_buf());
         scene
             .check()
             .map_err(|(key, message)| err(format!("{key}: {message}")))?;
-        scene.source = Some(origin.to_path_buf());
         Ok(scene)
     }
 
@@ -315,7 +315,11 @@ impl Scene {
     /// Checks every key that can be checked without building the model.
     fn check(&self) -> std::result::Result<(), KeyError> {
         if let Some(m) = &self.model {
-            EnergyModel::spec_named(m).map_err(|e| bad("model", e.to_string()))?;
+            // A scene file may name a user's WGSL energy beside it (loaded and validated when
+            // the scene resolves); a request body, which has no folder, may not.
+            if !(m.ends_with(".wgsl") && self.source.is_some()) {
+                EnergyModel::spec_named(m).map_err(|e| bad("model", e.to_string()))?;
+            }
         }
         if let Some(i) = &self.integrator {
             i.parse::<Method>().map_err(|_| {
@@ -483,6 +487,20 @@ impl Scene {
             }
         }
         Ok(())
+    }
+
+    /// Names a user's WGSL energy, saved as `file` beside the scene (a path relative to the
+    /// scene's folder), with `model`'s parameter values: the scene then loads the same energy.
+    /// Guidance, which only φ⁴ takes, goes.
+    pub fn set_energy_file(&mut self, file: &str, model: &EnergyModel) {
+        self.model = Some(file.to_string());
+        self.energy = None;
+        self.guidance = None;
+        self.params = model
+            .params()
+            .into_iter()
+            .map(|p| (p.name, SceneParam::Number(shortest_f64(p.value))))
+            .collect();
     }
 
     /// Fills in every default (each key's doc gives it) and builds the model with its

@@ -37,12 +37,16 @@ pub fn shipped_scenes() -> Vec<PathBuf> {
 /// The running trajectory as a scene: the scene it started from (title, guidance, look and
 /// any keys the viewer does not change), with its model and parameters, size, integrator, step
 /// size, temperature and schedule, the run's length (`steps`, and `frames` × `steps_per_frame`
-/// rounded up to whole frames), seed, colormap and range. A custom WGSL energy is not a scene
-/// model: saving it is refused (save the energy itself as `.wgsl`).
-pub fn scene_of(live: &Live, title: &str) -> idf::Result<Scene> {
+/// rounded up to whole frames), seed, colormap and range. A custom WGSL energy is named by
+/// `energy_file`, the `.wgsl` file its source is saved in beside the scene (without one it is
+/// refused).
+pub fn scene_of(live: &Live, title: &str, energy_file: Option<&str>) -> idf::Result<Scene> {
     let s = &live.settings;
     let mut scene = live.scene().clone();
-    scene.set_model(&s.model)?;
+    match (&s.model, energy_file) {
+        (idf::EnergyModel::Custom(_), Some(file)) => scene.set_energy_file(file, &s.model),
+        _ => scene.set_model(&s.model)?,
+    }
     // A guidance image named relative to the opened scene must still be found from the new file.
     let base = scene.clone();
     if let Some(g) = &mut scene.guidance {
@@ -75,9 +79,20 @@ pub fn scene_of(live: &Live, title: &str) -> idf::Result<Scene> {
     Ok(scene)
 }
 
-/// Writes the running trajectory's scene to `path`.
+/// Writes the running trajectory's scene to `path`; a custom WGSL energy's source goes beside
+/// it, as `path` with the extension `.wgsl`, which the scene names.
 pub fn save_scene(path: &Path, live: &Live, title: &str) -> idf::Result<()> {
-    let text = scene_of(live, title)?.to_yaml("Saved by idf-viewer");
+    if let idf::EnergyModel::Custom(custom) = &live.settings.model {
+        let wgsl = path.with_extension("wgsl");
+        let file = wgsl
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .ok_or_else(|| idf::IdfError::invalid("path", "names no file"))?;
+        let text = scene_of(live, title, Some(&file))?.to_yaml("Saved by idf-viewer");
+        idf::io::write_atomic(&wgsl, custom.source().as_bytes())?;
+        return idf::io::write_atomic(path, text.as_bytes());
+    }
+    let text = scene_of(live, title, None)?.to_yaml("Saved by idf-viewer");
     idf::io::write_atomic(path, text.as_bytes())
 }
 

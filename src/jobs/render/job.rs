@@ -10,7 +10,13 @@ use crate::jobs::scene::{ResolvedScene, Scene};
 /// frame. Energies without a lattice (points, graphs) have no picture and are refused.
 pub fn render_job(scene: &Scene) -> Result<ResolvedScene> {
     let name = scene.model.as_deref().unwrap_or("phi4");
-    if !EnergyModel::spec_named(name)?.state.is_lattice() {
+    // A user's WGSL energy (by value or by file) is a lattice field.
+    let lattice = match &scene.energy {
+        Some(model) => model.state().is_lattice(),
+        None if name.ends_with(".wgsl") => true,
+        None => EnergyModel::spec_named(name)?.state.is_lattice(),
+    };
+    if !lattice {
         let why = format!(
             "{name} has no lattice, so no picture; render one of {}",
             EnergyModel::named()
