@@ -210,21 +210,10 @@ def _progress_bar(enabled: bool, what: str, unit: str = "steps"):
     return update, bar.close
 
 
-def _param_text(value: Any) -> Any:
-    """A list parameter in the text form scenes take (``[0.2, 0.8]`` is ``"0.2,0.8"``, rows of a
-    list of lists are joined by ``;``); numbers and text as they are."""
-    if isinstance(value, list):
-        rows = any(isinstance(v, list) for v in value)
-        return (";" if rows else ",").join(str(_param_text(v)) for v in value)
-    return value
-
-
 def _scene(model: Union[str, Energy, None], scene: dict):
     """The scene keys, the energy carried as a value (a WGSL file or an :class:`Energy`, as
     ``(name, params JSON)``, else ``None``) and the model's name."""
     keys = {k: _plain(v, k) for k, v in scene.items()}
-    if isinstance(keys.get("params"), dict):
-        keys["params"] = {k: _param_text(v) for k, v in keys["params"].items()}
     if isinstance(model, str) and model.endswith(".wgsl"):
         model = Energy(model)
     if isinstance(model, Energy):

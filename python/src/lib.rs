@@ -124,13 +124,19 @@ fn sample<'py>(
 }
 
 /// The scene of the JSON object `scene_json`, with `energy` (a name or FILE.wgsl path and its
-/// parameters as JSON) in place of its model when given.
+/// parameters as JSON) in place of its model when given. List parameters (gmm's weights) are
+/// taken as an `Energy` takes them.
 pub(crate) fn scene_with_energy(
     scene_json: &str,
     energy: Option<(String, String)>,
 ) -> PyResult<Scene> {
-    let keys: serde_json::Value =
+    let mut keys: serde_json::Value =
         serde_json::from_str(scene_json).map_err(|e| errors::invalid("scene", &e.to_string()))?;
+    if let Some(params) = keys.get_mut("params").and_then(|p| p.as_object_mut()) {
+        for value in params.values_mut().filter(|v| v.is_array()) {
+            *value = serde_json::Value::String(param_text(value));
+        }
+    }
     let mut scene = Scene::from_json(keys).map_err(to_py)?;
     if let Some((name, params)) = energy {
         scene.energy = Some(model(&name, &params)?);
