@@ -333,6 +333,13 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             400,
             "initial[2]",
         ),
+        // A request names no file on the server.
+        (
+            "/diffuse",
+            r#"{"model": "ising", "resume": {"field": "/tmp/saved.npy", "step": 3}}"#,
+            400,
+            "resume",
+        ),
         (
             "/optimize",
             r#"{"graph": {"edges": []}}"#,

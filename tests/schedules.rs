@@ -96,3 +96,60 @@ fn records_carry_the_temperature_of_the_state_they_record() {
         }
     }
 }
+
+on_both! {
+    /// A scene resumed from a saved field at its step and schedule position continues the
+    /// anneal exactly: the field after the remaining steps equals the unbroken run's, and the
+    /// resumed trace's temperatures are the unbroken run's from that step on. A scene that
+    /// names a field of another shape is refused naming `resume.field`.
+    fn a_resumed_scene_continues_the_unbroken_run(ctx: &Context) {
+        let dir = std::env::temp_dir().join(format!("idf-resume-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let scene = idf::Scene {
+            model: Some("ising".into()),
+            size: Some([8, 8]),
+            chains: Some(2),
+            integrator: Some("anneal".into()),
+            schedule: Some("linear".into()),
+            t_start: Some(5.0),
+            temperature: Some(1.5),
+            steps: Some(40),
+            seed: Some(4),
+            ..idf::Scene::default()
+        };
+        let config = idf::Config::default();
+        let whole = scene.resolve(&config).unwrap();
+        let unbroken = idf::jobs::sample::sample(ctx, &whole, &mut |_, _| {}).unwrap();
+        // The first 15 steps, saved as the viewer saves them.
+        let mut sim =
+            idf::Simulation::new(ctx, &whole.model, &whole.initial_field().unwrap(), 4).unwrap();
+        let rule = |i: u64| whole.run.step_rule(&whole.model, i);
+        sim.advance(15, &rule, &|_| false, &mut |_, _| {}).unwrap();
+        let saved = dir.join(format!("at15-{}.npy", ctx.describe().len()));
+        idf::io::write_field(&saved, &sim.field().unwrap()).unwrap();
+        let mut resumed = scene.clone();
+        resumed.resume = Some(idf::jobs::scene::ResumeSpec {
+            field: saved.clone(),
+            step: 15,
+            schedule_step: None,
+        });
+        let job = resumed.resolve(&config).unwrap();
+        assert_eq!(job.start.schedule_step, 15);
+        let rest = idf::jobs::sample::sample(ctx, &job, &mut |_, _| {}).unwrap();
+        assert_eq!(rest.field, unbroken.field, "the same field after step 40");
+        assert_eq!(rest.trace.records.len(), 26, "the state at step 15 and the 25 after");
+        // Records after k resumed steps carry the whole run's temperature of step 15 + k − 1.
+        for (r, record) in rest.trace.records.iter().enumerate().skip(1) {
+            assert_eq!(record.temperature, unbroken.trace.records[15 + r].temperature);
+        }
+        let mut wrong = resumed.clone();
+        wrong.size = Some([4, 4]);
+        let e = wrong.resolve(&config).unwrap_err().to_string();
+        assert!(e.contains("resume.field"), "{e}");
+        let mut over = resumed.clone();
+        over.steps = Some(15);
+        let job = over.resolve(&config).unwrap();
+        let e = idf::jobs::sample::sample(ctx, &job, &mut |_, _| {}).unwrap_err().to_string();
+        assert!(e.contains("resume.schedule_step") && e.contains("raise steps"), "{e}");
+    }
+}

@@ -447,14 +447,39 @@ impl Simulation {
     /// Runs burn-in and sampling with one of the equilibrium integrators (the run is checked
     /// against the model and shape first).
     pub fn run(&mut self, cfg: &RunConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<RunTrace> {
+        self.run_from(cfg, 0, progress)
+    }
+
+    /// The rest of a run after its first `schedule_step` steps (burn-in included): a saved run
+    /// continuing, with [`Simulation::seek`] to its step so that it draws the noise the unbroken
+    /// run would have. Records fall where the unbroken run's would, and the state it starts from
+    /// is recorded when the burn-in is over. Errors when no step of the run remains.
+    pub fn run_from(
+        &mut self,
+        cfg: &RunConfig,
+        schedule_step: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<RunTrace> {
         cfg.check(&self.model, self.shape)?;
-        let total = cfg.burn_in + cfg.steps;
+        let total = cfg.burn_in.saturating_add(cfg.steps);
+        if schedule_step >= total {
+            return Err(IdfError::invalid(
+                "resume.schedule_step",
+                format!(
+                    "the run ends at step {total} and was saved at step {schedule_step}: no step remains; raise steps to continue it"
+                ),
+            ));
+        }
         let model = self.model.clone();
-        let rule_of = |i: u64| cfg.step_rule(&model, i);
+        let rule_of = |i: u64| cfg.step_rule(&model, schedule_step + i);
         let (burn_in, every) = (cfg.burn_in, cfg.record_every);
-        let record_at =
-            move |k: u64| k == burn_in || (k > burn_in && (k - burn_in).is_multiple_of(every));
-        self.advance(total, &rule_of, &record_at, progress)
+        let record_at = move |k: u64| {
+            let at = schedule_step + k;
+            (k == 0 && at >= burn_in)
+                || at == burn_in
+                || (at > burn_in && (at - burn_in).is_multiple_of(every))
+        };
+        self.advance(total - schedule_step, &rule_of, &record_at, progress)
     }
 
     /// ∇E of the current field at noise level `alpha_bar` (1 for the energy itself), shaped

@@ -128,8 +128,10 @@ pub fn sample(
         }
         _ => {
             let mut sim = Simulation::new(ctx, &job.model, &job.initial_field()?, job.seed)?;
-            let trace = sim.run(&job.run, progress)?;
-            (sim.field()?, trace, total_steps(&job.run), 1)
+            sim.seek(job.start.step);
+            let trace = sim.run_from(&job.run, job.start.schedule_step, progress)?;
+            let steps = total_steps(&job.run) - job.start.schedule_step;
+            (sim.field()?, trace, steps, 1)
         }
     };
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -137,7 +139,7 @@ pub fn sample(
 }
 
 /// What jobs must share to run as one simulation: the energy (module and parameters), the
-/// lattice of a chain and the whole run configuration. `None` for DDPM and DDIM, which run
+/// lattice of a chain, the whole run configuration and where it starts (a resumed scene's step). `None` for DDPM and DDIM, which run
 /// through the diffusion model instead.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchKey {
@@ -145,6 +147,7 @@ pub struct BatchKey {
     params: Vec<u32>,
     lattice: [usize; 3],
     run: RunConfig,
+    start: crate::jobs::scene::StartPoint,
 }
 
 impl BatchKey {
@@ -164,6 +167,7 @@ impl BatchKey {
                 .collect(),
             lattice: [channels, height, width],
             run: job.run.clone(),
+            start: job.start,
         })
     }
 }
@@ -200,7 +204,8 @@ pub fn sample_batch(
     let first = &jobs[0];
     let mut sim = Simulation::new(ctx, &first.model, &initial, first.seed)?;
     sim.set_chain_keys(&keys)?;
-    let trace = sim.run(&first.run, progress)?;
+    sim.seek(first.start.step);
+    let trace = sim.run_from(&first.run, first.start.schedule_step, progress)?;
     let field = sim.field()?;
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     let mut offset = 0;
@@ -214,7 +219,7 @@ pub fn sample_batch(
                 job,
                 field.chain_range(chains.clone()),
                 trace.chain_range(chains),
-                total_steps(&job.run),
+                total_steps(&job.run) - job.start.schedule_step,
                 1,
                 wall_ms,
             )

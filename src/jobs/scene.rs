@@ -102,6 +102,13 @@ pub struct Scene {
     /// `{image, lambda}`: φ⁴ pulled towards a PNG by `λ/2 Σ (φ − t)²` (default: none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guidance: Option<GuidanceSpec>,
+    /// `{field, step, schedule_step}`: continue a saved run from its field (`.npy` or `.h5`
+    /// beside the scene), its step and its place in the temperature schedule (default: a new
+    /// run from the model's starting field at step 0). Scene files only: a request names no
+    /// file on the server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(ignore))]
+    pub resume: Option<ResumeSpec>,
     /// The file the scene came from (relative paths inside it resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -155,6 +162,43 @@ pub struct GuidanceSpec {
     pub lambda: f32,
 }
 
+/// The `resume` key of a scene: the state a saved run continues from. The random numbers are
+/// counter-based, so a run resumed at its step draws the noise the unbroken run would have: it
+/// continues exactly.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeSpec {
+    /// The field at the save, `.npy` or `.h5` (relative to the scene's folder): one chain,
+    /// which every chain starts from, or one per chain.
+    pub field: PathBuf,
+    /// Steps the run had taken: its random stream continues from here.
+    pub step: u64,
+    /// Its position in the temperature schedule, in steps (default `step`; less when the
+    /// dynamics changed during the run and the schedule started again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_step: Option<u64>,
+}
+
+impl ResumeSpec {
+    /// The step and schedule position it names.
+    pub fn start_point(&self) -> StartPoint {
+        StartPoint {
+            step: self.step,
+            schedule_step: self.schedule_step.unwrap_or(self.step),
+        }
+    }
+}
+
+/// Where a resumed run continues: the step that keys its random numbers and its position in
+/// the temperature schedule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StartPoint {
+    /// Steps taken before the run: the random stream continues from here.
+    pub step: u64,
+    /// The position in the temperature schedule.
+    pub schedule_step: u64,
+}
+
 /// How the frames of a render look.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Look {
@@ -186,6 +230,8 @@ pub struct ResolvedScene {
     /// A starting field of that shape; `None`: the model's own at the seed (see
     /// [`ResolvedScene::initial_field`]).
     pub initial: Option<Field>,
+    /// Where the run continues (a resumed scene); step 0 for a new run.
+    pub start: StartPoint,
     /// The integrator.
     pub method: Method,
     /// The run: step size, temperature schedule, burn-in, steps and records. For DDPM and DDIM,
@@ -256,6 +302,13 @@ impl Scene {
         scene
             .check()
             .map_err(|(key, message)| IdfError::invalid(key, message))?;
+        if scene.resume.is_some() {
+            // A request has no folder, and names no file on the server.
+            return Err(IdfError::invalid(
+                "resume",
+                "a request cannot name a field file on the server; resume a run from a scene file",
+            ));
+        }
         Ok(scene)
     }
 
@@ -389,6 +442,18 @@ impl Scene {
                         format!("expected a finite temperature ≥ 0, got {t}"),
                     ));
                 }
+            }
+        }
+        if let Some(r) = &self.resume {
+            if r.schedule_step.is_some_and(|s| s > r.step) {
+                return Err(bad(
+                    "resume.schedule_step",
+                    format!(
+                        "{} is past resume.step {}: the schedule cannot have run longer than the run",
+                        r.schedule_step.unwrap_or(0),
+                        r.step
+                    ),
+                ));
             }
         }
         if let Some(g) = &self.guidance {
@@ -593,8 +658,42 @@ impl Scene {
             leapfrog_steps: self.leapfrog_steps.unwrap_or(10),
         };
         let seed = self.seed.unwrap_or(0);
+        let look = self.look(shape, steps)?;
+        if self.resume.is_some() && matches!(method, Method::Ddpm | Method::Ddim) {
+            return Err(self.error(
+                "resume",
+                format!(
+                    "{} runs the reverse process from noise; resume continues an equilibrium run or an anneal",
+                    method.name()
+                ),
+            ));
+        }
+        let (initial, start) = match &self.resume {
+            Some(r) => (Some(self.resumed_field(r, shape)?), r.start_point()),
+            None => (None, StartPoint::default()),
+        };
+        Ok(ResolvedScene {
+            title: self
+                .title
+                .clone()
+                .unwrap_or_else(|| model.name().to_string()),
+            model,
+            shape,
+            initial,
+            start,
+            method,
+            run,
+            scheduler: EnergyScheduler::new(config.noise_schedule(), timesteps)?,
+            seed,
+            look,
+        })
+    }
+
+    /// How a render of this scene looks, for a field of `shape` and a run of `steps` steps
+    /// (which set the default frames).
+    pub fn look(&self, shape: Shape, steps: u64) -> Result<Look> {
         let steps_per_frame = self.steps_per_frame.unwrap_or(10);
-        let look = Look {
+        Ok(Look {
             frames: self
                 .frames
                 .unwrap_or(steps.div_ceil(steps_per_frame).max(1)),
@@ -608,21 +707,32 @@ impl Scene {
             scale: self
                 .scale
                 .unwrap_or_else(|| (512 / shape.width as u32).clamp(1, 8)),
-        };
-        Ok(ResolvedScene {
-            title: self
-                .title
-                .clone()
-                .unwrap_or_else(|| model.name().to_string()),
-            model,
-            shape,
-            initial: None,
-            method,
-            run,
-            scheduler: EnergyScheduler::new(config.noise_schedule(), timesteps)?,
-            seed,
-            look,
         })
+    }
+
+    /// The field a resumed scene continues from, checked against the run's `shape`: one chain is
+    /// copied to every chain.
+    fn resumed_field(&self, resume: &ResumeSpec, shape: Shape) -> Result<Field> {
+        let path = self.path_in_scene(&resume.field);
+        let field =
+            crate::io::read_field(&path).map_err(|e| self.error("resume.field", e.to_string()))?;
+        let saved = field.shape();
+        let one_chain = Shape { chains: 1, ..shape };
+        if saved == shape {
+            Ok(field)
+        } else if saved == one_chain {
+            Field::concat_chains(&vec![field; shape.chains])
+        } else {
+            Err(self.error(
+                "resume.field",
+                format!(
+                    "{} holds a field of shape {:?}; this scene runs {:?} (one chain, or one per chain)",
+                    path.display(),
+                    saved.dims(),
+                    shape.dims()
+                ),
+            ))
+        }
     }
 
     /// An error of the model's construction (a parameter, the model's name), naming the scene

@@ -60,6 +60,10 @@ pub struct ViewerApp {
     diverged: bool,
     /// The width the plots were last drawn in.
     plot_width: f32,
+    /// Seconds the last interface frame took (the live pace a recording keeps).
+    frame_dt: f32,
+    /// The file dialog, while it is open: its choice goes into the file field.
+    dialog: Option<egui_file::FileDialog>,
 }
 
 impl ViewerApp {
@@ -107,9 +111,21 @@ impl ViewerApp {
             next_seed: job.seed.wrapping_add(1),
             diverged: false,
             plot_width: 0.0,
+            frame_dt: 1.0 / 30.0,
+            dialog: None,
         };
         app.redraw();
         Ok(app)
+    }
+
+    /// The file field: the path Open, Save, Record and Screenshot use.
+    pub fn file_field(&self) -> &str {
+        &self.path
+    }
+
+    /// Sets the file field.
+    pub fn set_file_field(&mut self, path: impl Into<String>) {
+        self.path = path.into();
     }
 
     /// Headless mode: the error that ended the run, if one did.
@@ -308,10 +324,25 @@ impl ViewerApp {
         }
     }
 
-    /// Advances one frame (and records it when recording).
+    /// Advances one frame; while recording, the frames the recording's pace has made due, each
+    /// one frame's steps and recorded.
     pub fn advance_frame(&mut self) {
-        let result = self.live.advance_frame();
-        self.after_advance(result);
+        let Some(rec) = &mut self.recording else {
+            let result = self.live.advance_frame();
+            return self.after_advance(result);
+        };
+        for _ in 0..rec.frames_due() {
+            let Some(rec) = &self.recording else { break };
+            // A reset takes the step back: never more than one frame's steps at once.
+            let n =
+                (rec.next_step().saturating_sub(self.live.step())).clamp(1, rec.steps_per_frame());
+            let result = self.live.advance(n);
+            let failed = result.is_err();
+            self.after_advance(result);
+            if failed {
+                break;
+            }
+        }
     }
 
     /// Advances exactly one step (the Step button), shown and recorded as a frame.
@@ -429,6 +460,10 @@ impl ViewerApp {
                 self.toggle_recording();
                 Ok(())
             }
+            Action::Browse => {
+                self.open_dialog();
+                Ok(())
+            }
             Action::Screenshot => {
                 // The file field's path when it names a PNG, else a numbered file here.
                 let typed = PathBuf::from(self.path.trim());
@@ -513,6 +548,7 @@ impl eframe::App for ViewerApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
+        self.frame_dt = ctx.input(|i| i.stable_dt).max(1e-3);
         if ctx.input(|i| i.key_pressed(egui::Key::Space)) && !ctx.egui_wants_keyboard_input() {
             self.playing = !self.playing;
         }
@@ -538,6 +574,7 @@ impl eframe::App for ViewerApp {
             }
         }
         self.handle_screenshot(&ctx);
+        self.show_dialog(&ctx);
         // Captures show the field, not the cursor over it.
         self.view.capturing = self.screenshot.is_some();
 

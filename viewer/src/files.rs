@@ -1,14 +1,17 @@
 //! Files the viewer reads and writes: scenes (YAML, the same keys `idf render` reads), fields
-//! (`.npy`, `.h5`), recordings of the field (`.mp4`, `.gif` or a folder of PNG frames, through
-//! IDF's encoder) and screenshots (PNG). Every write is atomic: a temporary file, then a rename.
+//! (`.npy`, `.h5`), recordings of the field (`.mp4`, `.gif` or a folder of PNG frames, composed
+//! and encoded as `idf render` does) and screenshots (PNG). Every write is atomic: a temporary file, then a rename.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use eframe::egui;
 use idf::engine::schedule::ScheduleKind;
 use idf::jobs::render::encode::{Output, Sink};
 use idf::jobs::render::frame::RgbFrame;
-use idf::jobs::scene::RangeSpec;
+use idf::jobs::render::layout::FrameLayout;
+use idf::jobs::render::overlay::OverlayPoint;
+use idf::jobs::scene::{Look, RangeSpec, ResumeSpec};
 use idf::kernels::ColorRange;
 use idf::Scene;
 
@@ -34,25 +37,46 @@ pub fn shipped_scenes() -> Vec<PathBuf> {
     Vec::new()
 }
 
+/// Files a saved scene keeps beside it, named relative to its folder.
+#[derive(Clone, Debug, Default)]
+pub struct Beside {
+    /// The `.wgsl` file holding a custom energy's source.
+    pub energy: Option<String>,
+    /// The `.npy` file holding the field at the save, with the step it was taken at.
+    pub field: Option<String>,
+}
+
 /// The running trajectory as a scene: the scene it started from (title, guidance, look and
 /// any keys the viewer does not change), with its model and parameters, size, integrator, step
 /// size, temperature and schedule, the run's length (`steps`, and `frames` × `steps_per_frame`
 /// rounded up to whole frames), seed, colormap and range. A custom WGSL energy is named by
-/// `energy_file`, the `.wgsl` file its source is saved in beside the scene (without one it is
-/// refused).
-pub fn scene_of(live: &Live, title: &str, energy_file: Option<&str>) -> idf::Result<Scene> {
+/// `beside.energy`, the `.wgsl` file its source is saved in beside the scene (without one it is
+/// refused); a run past its first step is resumed from `beside.field` at its step and schedule
+/// position (without one the scene starts the run over).
+pub fn scene_of(live: &Live, title: &str, beside: &Beside) -> idf::Result<Scene> {
     let s = &live.settings;
     let mut scene = live.scene().clone();
-    match (&s.model, energy_file) {
+    match (&s.model, &beside.energy) {
         (idf::EnergyModel::Custom(_), Some(file)) => scene.set_energy_file(file, &s.model),
         _ => scene.set_model(&s.model)?,
     }
-    // A guidance image named relative to the opened scene must still be found from the new file.
+    // Paths named relative to the opened scene must still be found from the new file.
     let base = scene.clone();
     if let Some(g) = &mut scene.guidance {
         let image = base.path_in_scene(&g.image);
         g.image = std::path::absolute(&image).map_err(|e| idf::IdfError::io(&image, e))?;
     }
+    scene.resume = match &beside.field {
+        Some(file) if live.step() > 0 => {
+            let schedule_step = live.schedule_step();
+            Some(ResumeSpec {
+                field: file.into(),
+                step: live.step(),
+                schedule_step: (schedule_step != live.step()).then_some(schedule_step),
+            })
+        }
+        _ => None,
+    };
     let shape = live.initial_shape();
     scene.title = Some(title.to_string());
     scene.size = Some([shape.height, shape.width]);
@@ -79,45 +103,93 @@ pub fn scene_of(live: &Live, title: &str, energy_file: Option<&str>) -> idf::Res
     Ok(scene)
 }
 
-/// Writes the running trajectory's scene to `path`; a custom WGSL energy's source goes beside
-/// it, as `path` with the extension `.wgsl`, which the scene names.
+/// The file beside `path` with extension `ext`, named relative to `path`'s folder.
+fn beside(path: &Path, ext: &str) -> idf::Result<String> {
+    path.with_extension(ext)
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .ok_or_else(|| idf::IdfError::invalid("path", "names no file"))
+}
+
+/// Writes the running trajectory's scene to `path`. A custom WGSL energy's source goes beside
+/// it (`path` with the extension `.wgsl`), and so does the field of a run past its first step
+/// (`.npy`), so that the scene continues the run where it was saved.
 pub fn save_scene(path: &Path, live: &Live, title: &str) -> idf::Result<()> {
+    let files = Beside {
+        energy: matches!(live.settings.model, idf::EnergyModel::Custom(_))
+            .then(|| beside(path, "wgsl"))
+            .transpose()?,
+        field: (live.step() > 0).then(|| beside(path, "npy")).transpose()?,
+    };
+    let text = scene_of(live, title, &files)?.to_yaml("Saved by idf-viewer");
     if let idf::EnergyModel::Custom(custom) = &live.settings.model {
-        let wgsl = path.with_extension("wgsl");
-        let file = wgsl
-            .file_name()
-            .map(|f| f.to_string_lossy().to_string())
-            .ok_or_else(|| idf::IdfError::invalid("path", "names no file"))?;
-        let text = scene_of(live, title, Some(&file))?.to_yaml("Saved by idf-viewer");
-        idf::io::write_atomic(&wgsl, custom.source().as_bytes())?;
-        return idf::io::write_atomic(path, text.as_bytes());
+        idf::io::write_atomic(&path.with_extension("wgsl"), custom.source().as_bytes())?;
     }
-    let text = scene_of(live, title, None)?.to_yaml("Saved by idf-viewer");
+    if files.field.is_some() {
+        idf::io::write_field(&path.with_extension("npy"), &live.field()?)?;
+    }
     idf::io::write_atomic(path, text.as_bytes())
 }
 
-/// A recording in progress: every frame of the field, coloured, into IDF's encoder.
+/// How a render of the running trajectory looks: the scene's look (scale, overlay, fps) with
+/// the viewer's colormap, range and steps per frame, over the run's length.
+pub fn look_of(live: &Live) -> idf::Result<Look> {
+    let s = &live.settings;
+    let mut scene = live.scene().clone();
+    let steps = s.schedule_steps.max(1);
+    let steps_per_frame = s.steps_per_frame.max(1) as u64;
+    scene.frames = Some(steps.div_ceil(steps_per_frame));
+    scene.steps_per_frame = Some(steps_per_frame);
+    let mut look = scene.look(live.initial_shape(), steps)?;
+    look.colormap = s.colormap;
+    look.range = s.range;
+    Ok(look)
+}
+
+/// A recording in progress: a frame of the field every `steps_per_frame` steps, composed as
+/// `idf render` composes them (scale and overlay of the scene's look), into IDF's encoder.
 pub struct Recording {
     sink: Sink,
     path: PathBuf,
-    frames: u64,
+    layout: FrameLayout,
+    look: Look,
+    /// The step the next frame is taken at.
+    next_step: u64,
+    /// Overlay points of the frames so far.
+    history: Vec<OverlayPoint>,
     /// The field size it was started for; frames of another size are refused.
     size: (usize, usize),
+    /// Frames per second the video plays at, and the pace frames are taken at.
+    fps: u32,
+    /// Frames owed to the pace, and when they were last counted.
+    owed: f64,
+    counted: Instant,
 }
 
-/// Video encoders want even sizes: a field of odd size is drawn at twice its size.
-fn pixel_scale((width, height): (usize, usize)) -> usize {
-    if width % 2 == 1 || height % 2 == 1 {
-        2
+/// Wall time between two looks at the pace that counts at most (a pause, a slow frame does
+/// not make the recording catch up in a burst).
+const PACE_GAP: Duration = Duration::from_millis(250);
+/// Frames recorded in one interface frame at most, so that the interface stays responsive.
+const FRAMES_PER_UPDATE: u64 = 8;
+
+/// The frames per second a recording plays at so that it plays at the pace the trajectory
+/// runs live (`steps_per_second`, with a frame every `steps_per_frame` steps), from 1 to
+/// `max_fps` (the scene's fps).
+pub fn pace_fps(steps_per_second: f64, steps_per_frame: u64, max_fps: u32) -> u32 {
+    let fps = steps_per_second / steps_per_frame.max(1) as f64;
+    if fps.is_finite() {
+        (fps.round() as u32).clamp(1, max_fps.max(1))
     } else {
-        1
+        max_fps.max(1)
     }
 }
 
 impl Recording {
-    /// Starts recording to `path`: `.mp4` or `.gif` makes a video, a path without an extension
-    /// a folder of PNG frames; anything else is refused.
-    pub fn start(path: &Path, (width, height): (usize, usize), fps: u32) -> idf::Result<Self> {
+    /// Starts recording `live` to `path` at `fps` frames per second: `.mp4` or `.gif` makes a
+    /// video, a path without an extension a folder of PNG frames; anything else is refused.
+    /// Its first frame is taken one frame's steps from now.
+    pub fn start(path: &Path, live: &Live, fps: u32) -> idf::Result<Self> {
+        let fps = fps.clamp(1, 240);
         let output = match path.extension().and_then(|e| e.to_str()) {
             Some("mp4") | Some("gif") => Output::File(path.to_path_buf()),
             None => Output::PngDir(path.to_path_buf()),
@@ -130,19 +202,56 @@ impl Recording {
                 ))
             }
         };
-        let scale = pixel_scale((width, height));
-        let sink = Sink::create(&output, width * scale, height * scale, fps)?;
+        let look = look_of(live)?;
+        let shape = live.initial_shape();
+        let layout = FrameLayout::new(&look, shape);
+        let (width, height) = layout.size();
+        let sink = Sink::create(&output, width, height, fps)?;
         Ok(Recording {
             sink,
             path: path.to_path_buf(),
-            frames: 0,
-            size: (width, height),
+            layout,
+            next_step: live.step() + look.steps_per_frame,
+            look,
+            history: Vec::new(),
+            size: (shape.width, shape.height),
+            fps,
+            owed: 1.0,
+            counted: Instant::now(),
         })
     }
 
-    /// Adds the current field as a frame; a field of another size than the recording's is
-    /// refused (a video has one size), and the frames so far stay for [`Recording::finish`].
-    pub fn push(&mut self, live: &mut Live) -> idf::Result<()> {
+    /// Frames per second the video plays at.
+    pub fn fps(&self) -> u32 {
+        self.fps
+    }
+
+    /// Frames due by now at the recording's pace (`fps` frames of wall time a second), so that
+    /// the video plays at the pace it was watched; at most [`FRAMES_PER_UPDATE`].
+    pub fn frames_due(&mut self) -> u64 {
+        let now = Instant::now();
+        let gap = now.duration_since(self.counted).min(PACE_GAP);
+        self.counted = now;
+        self.owed += gap.as_secs_f64() * self.fps as f64;
+        let due = (self.owed.floor() as u64).min(FRAMES_PER_UPDATE);
+        self.owed = (self.owed - due as f64).min(FRAMES_PER_UPDATE as f64);
+        due
+    }
+
+    /// Steps between frames.
+    pub fn steps_per_frame(&self) -> u64 {
+        self.look.steps_per_frame
+    }
+
+    /// The step the next frame is taken at.
+    pub fn next_step(&self) -> u64 {
+        self.next_step
+    }
+
+    /// Adds the current field as a frame when the trajectory has reached the next frame's step
+    /// (returns whether it did). A field of another size than the recording's is refused (a
+    /// video has one size), and the frames so far stay for [`Recording::finish`].
+    pub fn push(&mut self, live: &mut Live) -> idf::Result<bool> {
         let shape = live.simulation().shape();
         let (w, h) = (shape.width, shape.height);
         if (w, h) != self.size {
@@ -154,23 +263,37 @@ impl Recording {
                 ),
             ));
         }
+        // After a reset the trajectory is behind the next frame's step: it counts from there.
+        self.next_step = self
+            .next_step
+            .min(live.step().saturating_add(self.look.steps_per_frame));
+        if live.step() < self.next_step {
+            return Ok(false);
+        }
+        let sample = *live.history().last().expect("an advance records its end");
         let ctx = live.context().clone();
-        let map = live.settings.colormap;
-        let (lo, hi) = live.color_range();
-        let range = ColorRange::Fixed(lo, hi);
-        let (pixels, _) =
-            idf::jobs::render::colormap::colorize(&ctx, live.simulation(), 0, map, range)?;
-        let scale = pixel_scale((w, h));
-        let mut frame = RgbFrame::filled(w * scale, h * scale, [0, 0, 0]);
-        frame.blit_field(&pixels, w, h, scale);
-        self.sink.push(&frame)?;
-        self.frames += 1;
-        Ok(())
+        let (pixels, _) = idf::jobs::render::colormap::colorize(
+            &ctx,
+            live.simulation(),
+            0,
+            self.look.colormap,
+            self.look.range,
+        )?;
+        self.history.push(OverlayPoint {
+            step: sample.step,
+            temperature: sample.temperature as f32,
+            energy_per_site: sample.energy,
+            entropy: sample.entropy,
+        });
+        self.sink
+            .push(&self.layout.compose(&pixels, &self.history))?;
+        self.next_step = live.step() + self.look.steps_per_frame;
+        Ok(true)
     }
 
     /// Frames so far.
     pub fn frames(&self) -> u64 {
-        self.frames
+        self.history.len() as u64
     }
 
     /// Where it goes.

@@ -14,7 +14,7 @@ use idf::engine::step_rule::RunConfig;
 use idf::engine::trace::{Observable, RunTrace};
 use idf::engine::validation::validate_run;
 use idf::jobs::config::Config;
-use idf::jobs::scene::ResolvedScene;
+use idf::jobs::scene::{ResolvedScene, StartPoint};
 use idf::kernels::{ColorRange, Colormap};
 use idf::{Context, Scene};
 
@@ -141,6 +141,8 @@ pub struct Live {
     run: RunConfig,
     seed: u32,
     initial: Field,
+    /// Where the trajectory started: step 0, or where a resumed scene left off.
+    start: StartPoint,
     history: Vec<Sample>,
     /// The trace the verdict judges, from `verdict_start` on.
     trace: Option<RunTrace>,
@@ -193,7 +195,27 @@ impl Live {
             colormap: job.look.colormap,
             range: job.look.range,
         };
-        Self::with_settings(ctx, scene.clone(), settings, job.initial_field()?, job.seed)
+        let mut live =
+            Self::with_settings(ctx, scene.clone(), settings, job.initial_field()?, job.seed)?;
+        live.continue_from(job.start)?;
+        Ok(live)
+    }
+
+    /// Continues from `start` (a resumed scene): the random stream from its step, the
+    /// temperature schedule from its position. [`Live::reset`] returns here.
+    fn continue_from(&mut self, start: StartPoint) -> idf::Result<()> {
+        self.sim.seek(start.step);
+        self.start = start;
+        self.schedule_start = start.step - start.schedule_step;
+        self.last_finite.0 = start.step;
+        self.history.clear();
+        self.observe_start()
+    }
+
+    /// Where the temperature schedule stands: steps since it last started (the start of the
+    /// run, or the last change of dynamics).
+    pub fn schedule_step(&self) -> u64 {
+        self.sim.steps_taken() - self.schedule_start
     }
 
     /// Starts a trajectory from `initial` under `settings`; `scene` is what it saves over.
@@ -218,6 +240,7 @@ impl Live {
             run,
             seed,
             initial,
+            start: StartPoint::default(),
             history: Vec::new(),
             trace: None,
             schedule_start: 0,
@@ -269,8 +292,9 @@ impl Live {
     /// The temperature the next step runs at: the schedule's, counted from the last change of
     /// dynamics (during an anneal it falls towards the target).
     pub fn temperature(&self) -> f32 {
-        let i = self.sim.steps_taken() - self.schedule_start;
-        self.run.step_rule(&self.settings.model, i).temperature()
+        self.run
+            .step_rule(&self.settings.model, self.schedule_step())
+            .temperature()
     }
 
     /// The seed of the random stream.
@@ -477,9 +501,16 @@ impl Live {
         }
     }
 
-    /// Starts again from the initial field with the same seed.
+    /// Starts again from the initial field with the same seed, at the step it started from.
     pub fn reset(&mut self) -> idf::Result<()> {
-        self.restart(self.initial.clone(), self.seed)
+        let start = self.start;
+        self.restart(self.initial.clone(), self.seed)?;
+        self.continue_from(start)
+    }
+
+    /// The current field.
+    pub fn field(&self) -> idf::Result<Field> {
+        self.sim.field()
     }
 
     /// Starts again from a fresh random field with a new seed.

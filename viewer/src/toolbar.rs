@@ -38,7 +38,13 @@ pub enum Action {
     FitView,
     /// Take back the last brush stroke or applied energy edit (also Ctrl+Z).
     Undo,
+    /// Choose the file field's path in a file dialog.
+    Browse,
 }
+
+/// What the file field takes, by extension.
+const FILE_KINDS: &str =
+    ".yaml scene · .npy/.h5 field · .wgsl energy · .png screenshot · .mp4/.gif/folder to record";
 
 /// The energies the picker offers besides the scenes: every registered lattice energy built by
 /// name (points and graphs have no picture to paint), and the editor's custom WGSL.
@@ -112,25 +118,45 @@ impl Toolbar<'_> {
             ui.selectable_value(&mut self.view.tool, Tool::Pan, "Pan");
             click(ui.button("Fit").clicked(), Action::FitView);
             click(ui.button("Undo").clicked(), Action::Undo);
-            ui.add(egui::Slider::new(&mut self.view.brush_radius, 1.0..=40.0).text("brush"));
-            ui.add(egui::Slider::new(&mut self.view.brush_strength, 0.05..=2.0).text("strength"));
+            ui.menu_button("Brush", |ui| {
+                ui.add(egui::Slider::new(&mut self.view.brush_radius, 1.0..=40.0).text("radius"));
+                ui.add(
+                    egui::Slider::new(&mut self.view.brush_strength, 0.05..=2.0).text("strength"),
+                );
+            });
             ui.separator();
             ui.toggle_value(self.show_editor, "WGSL editor");
         });
         ui.horizontal(|ui| {
             let label = ui.label("file");
-            ui.add(egui::TextEdit::singleline(self.path).desired_width(260.0))
-                .labelled_by(label.id);
-            click(ui.button("Open").clicked(), Action::Open);
-            click(ui.button("Save").clicked(), Action::Save);
-            let record = if self.recording { "Stop recording" } else { "Record" };
+            ui.add(egui::TextEdit::singleline(self.path).desired_width(240.0))
+                .labelled_by(label.id)
+                .on_hover_text(FILE_KINDS);
+            click(
+                ui.button("Browse…")
+                    .on_hover_text("choose the file in a dialog")
+                    .clicked(),
+                Action::Browse,
+            );
+            click(
+                ui.button("Open").on_hover_text(FILE_KINDS).clicked(),
+                Action::Open,
+            );
+            click(
+                ui.button("Save").on_hover_text(FILE_KINDS).clicked(),
+                Action::Save,
+            );
+            let record = if self.recording {
+                "Stop recording"
+            } else {
+                "Record"
+            };
             let size = [112.0, ui.spacing().interact_size.y];
             click(
                 ui.add_sized(size, egui::Button::new(record)).clicked(),
                 Action::ToggleRecording,
             );
             click(ui.button("Screenshot").clicked(), Action::Screenshot);
-            ui.weak(".yaml scene · .npy/.h5 field · .wgsl energy · .png screenshot · .mp4/.gif/folder to record");
         });
         actions
     }

@@ -301,7 +301,7 @@ fn the_field_has_a_colour_bar_with_its_range() {
 
 /// On a small window the field stays the largest thing shown: wider than the plots and taller
 /// than any of them (plots are at most 140 high); the window's snapshot.
-fn field_has_priority_at(w: f32, h: f32, name: &str) {
+fn field_has_priority_at(w: f32, h: f32, name: &str) -> Harness<'static, ViewerApp> {
     let mut harness = harness(egui::vec2(w, h));
     harness.run_steps(3);
     let field = harness.state().view().shown;
@@ -312,6 +312,7 @@ fn field_has_priority_at(w: f32, h: f32, name: &str) {
         field.size()
     );
     harness.snapshot_options(name, &SnapshotOptions::new().max_failed_pixels(20));
+    harness
 }
 
 #[test]
@@ -319,9 +320,18 @@ fn at_800x600_the_field_has_priority() {
     field_has_priority_at(800.0, 600.0, "viewer_800x600");
 }
 
+/// At 1024×700 the toolbar is one row: its last button sits level with Play.
 #[test]
-fn at_1024x700_the_field_has_priority() {
-    field_has_priority_at(1024.0, 700.0, "viewer_1024x700");
+fn at_1024x700_the_field_has_priority_and_the_toolbar_one_row() {
+    let h = field_has_priority_at(1024.0, 700.0, "viewer_1024x700");
+    let (play, last) = (
+        h.get_by_label("Play").rect(),
+        h.get_by_label("WGSL editor").rect(),
+    );
+    assert!(
+        (play.center().y - last.center().y).abs() < 1.0 && last.max.x <= 1024.0,
+        "Play at {play:?}, WGSL editor at {last:?}"
+    );
 }
 
 /// The acceptance plot shows only where proposals can be rejected: not under Langevin, but
@@ -458,4 +468,30 @@ fn ctrl_z_takes_back_a_stroke() {
     );
     let (message, _) = h.state().message().cloned().expect("a message");
     assert_eq!(message, "undid the last brush stroke");
+}
+
+/// Browse… opens a file dialog in the file field's folder; choosing a file there puts its path
+/// in the file field.
+#[test]
+fn the_file_dialog_fills_the_file_field() {
+    let dir = std::env::temp_dir().join(format!("idf-viewer-dialog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("picked.npy"), b"").unwrap();
+    let mut h = harness(egui::vec2(1400.0, 900.0));
+    h.state_mut()
+        .set_file_field(dir.join("new.yaml").display().to_string());
+    h.run_steps(2);
+    h.get_by_label("Browse…").click();
+    h.run_steps(3);
+    assert!(h.state().dialog_open());
+    h.get_by_label_contains("picked.npy").click();
+    h.run_steps(2);
+    h.get_by_label("Choose").click();
+    h.run_steps(3);
+    assert!(!h.state().dialog_open(), "choosing closes the dialog");
+    assert_eq!(
+        h.state().file_field(),
+        dir.join("picked.npy").display().to_string()
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,5 +1,5 @@
-//! The run a render makes of a scene: one chain of a lattice energy, from step 0, observed at
-//! every frame, for `frames × steps_per_frame` steps.
+//! The run a render makes of a scene: one chain of a lattice energy, from step 0 (or where a
+//! resumed scene left off), observed at every frame, for `frames × steps_per_frame` steps.
 
 use crate::engine::energies::EnergyModel;
 use crate::error::{IdfError, Result};
@@ -38,7 +38,7 @@ pub fn render_job(scene: &Scene) -> Result<ResolvedScene> {
     let mut job = scene.resolve(&Config::default())?;
     job.run.burn_in = 0;
     job.run.record_every = job.look.steps_per_frame;
-    job.run.steps = job
+    let length = job
         .look
         .frames
         .checked_mul(job.look.steps_per_frame)
@@ -51,6 +51,11 @@ pub fn render_job(scene: &Scene) -> Result<ResolvedScene> {
                 ),
             )
         })?;
+    // The temperature schedule spans the scene's `steps` when it names them (and holds the
+    // final temperature after), the render's length otherwise.
+    if scene.steps.is_none() {
+        job.run.steps = length;
+    }
     job.run.check(&job.model, job.shape)?;
     Ok(job)
 }

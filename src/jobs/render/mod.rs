@@ -7,5 +7,6 @@ pub mod curves;
 pub mod encode;
 pub mod frame;
 pub mod job;
+pub mod layout;
 pub mod overlay;
 pub mod pipeline;

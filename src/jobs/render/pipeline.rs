@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use super::colormap::colorize;
 use super::encode::{Output, Sink};
-use super::frame::{RgbFrame, PANEL_BACKGROUND};
-use super::overlay::{self, OverlayPoint};
+use super::layout::FrameLayout;
+use super::overlay::OverlayPoint;
 use crate::capsules::creative::entropy_histogram;
 use crate::context::Context;
 use crate::engine::simulation::Simulation;
@@ -70,14 +70,8 @@ pub fn render(
 ) -> Result<RenderReport> {
     let started = Instant::now();
     let s = &job.look;
-    let shape = job.shape;
-    let (w, h, scale) = (shape.width, shape.height, s.scale as usize);
-    let panel = if s.overlay {
-        overlay::panel_height(w * scale)
-    } else {
-        0
-    };
-    let (width, height) = RgbFrame::dimensions(w, h, scale, panel);
+    let layout = FrameLayout::new(s, job.shape);
+    let (width, height) = layout.size();
     let mut sink = Sink::create(output, width, height, s.fps)?;
     let fps = sink.fps();
     let warnings = if fps < s.fps {
@@ -92,21 +86,18 @@ pub fn render(
         Vec::new()
     };
     let mut sim = Simulation::new(ctx, &job.model, &job.initial_field()?, job.seed)?;
+    // A resumed scene continues its random stream and its schedule.
+    sim.seek(job.start.step);
     sim.set_histogram(Some(entropy_histogram(&job.model, s.range)));
 
     let (tx, rx) = mpsc::sync_channel::<Message>(QUEUE);
-    let (frames, overlay_on) = (s.frames as usize, s.overlay);
     let encoder = std::thread::spawn(move || -> Result<(Sink, bool)> {
         let mut history = Vec::new();
         for message in rx {
             match message {
                 Message::Frame(pixels, point) => {
                     history.push(point);
-                    let mut frame = RgbFrame::filled(width, height, PANEL_BACKGROUND);
-                    frame.blit_field(&pixels, w, h, scale);
-                    if overlay_on {
-                        overlay::draw(&mut frame, h * scale, &history, frames);
-                    }
+                    let frame = layout.compose(&pixels, &history);
                     if let Err(e) = sink.push(&frame) {
                         sink.abort();
                         return Err(e);
@@ -175,9 +166,10 @@ fn produce(
     let s = &job.look;
     let spf = s.steps_per_frame;
     let model = job.model.clone();
+    let at = job.start.schedule_step;
     let mut parts = vec![sim.advance(
         0,
-        &|i| job.run.step_rule(&model, i),
+        &|i| job.run.step_rule(&model, at + i),
         &|k| k == 0,
         &mut |_, _| {},
     )?];
@@ -187,12 +179,12 @@ fn produce(
         let start = frame * spf;
         let trace = sim.advance(
             spf,
-            &|i| job.run.step_rule(&model, start + i),
+            &|i| job.run.step_rule(&model, at + start + i),
             &|k| k == spf,
             &mut |_, _| {},
         )?;
         let point = OverlayPoint {
-            step: start + spf,
+            step: job.start.step + start + spf,
             temperature: trace.records[0].temperature,
             energy_per_site: trace
                 .value(Observable::EnergyPerSite, 0, 0)

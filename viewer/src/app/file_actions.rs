@@ -1,5 +1,6 @@
 //! The viewer's files: opening and saving what the path field names (scenes, fields,
-//! energies), recording the field to video, and screenshots of the window.
+//! energies), the file dialog that fills the path field, recording the field to video, and
+//! screenshots of the window.
 
 use std::path::PathBuf;
 
@@ -93,10 +94,20 @@ impl ViewerApp {
             return self.finish_recording(None);
         }
         let path = PathBuf::from(self.path.trim());
-        let shape = self.live.simulation().shape();
-        match Recording::start(&path, (shape.width, shape.height), 30) {
+        // The video plays at the pace the trajectory runs now.
+        let steps_per_second = self.live.steps_per_frame() as f64 / self.frame_dt as f64;
+        let started = files::look_of(&self.live).and_then(|look| {
+            let fps = files::pace_fps(steps_per_second, look.steps_per_frame, look.fps);
+            Recording::start(&path, &self.live, fps)
+        });
+        match started {
             Ok(rec) => {
-                self.say(format!("recording to {}", rec.path().display()));
+                self.say(format!(
+                    "recording to {}: a frame every {} steps, {} fps",
+                    rec.path().display(),
+                    rec.steps_per_frame(),
+                    rec.fps()
+                ));
                 self.recording = Some(rec);
             }
             Err(e) => self.fail(format!("cannot record: {e}")),
@@ -129,5 +140,54 @@ impl ViewerApp {
             (Ok(()), false) => self.say(format!("screenshot saved to {}", pending.path.display())),
             (Err(e), false) => self.fail(format!("screenshot failed: {e}")),
         }
+    }
+
+    /// Opens the file dialog in the file field's folder, with its file name filled in.
+    pub(super) fn open_dialog(&mut self) {
+        let typed = std::path::absolute(self.path.trim()).unwrap_or_default();
+        let folder = typed
+            .parent()
+            .filter(|p| p.is_dir())
+            .map(PathBuf::from)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let name = typed
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        // A save dialog, so that a new name can be typed; the file field's buttons then say
+        // what happens to it.
+        let mut dialog = egui_file::FileDialog::save_file()
+            .title("Choose a file for the file field")
+            .save_button_text("Choose".into())
+            .initial_path(folder)
+            .default_filename(name);
+        dialog.open();
+        self.dialog = Some(dialog);
+    }
+
+    /// Shows the open file dialog; a chosen path goes into the file field.
+    pub(super) fn show_dialog(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = &mut self.dialog else {
+            return;
+        };
+        dialog.show(ctx);
+        if dialog.selected() {
+            if let Some(path) = dialog.path() {
+                self.path = path.display().to_string();
+                self.say(format!(
+                    "chose {}: Open, Save, Record or Screenshot use it",
+                    self.path
+                ));
+            }
+            self.dialog = None;
+        } else if !dialog.visible() {
+            self.dialog = None;
+        }
+    }
+
+    /// Whether the file dialog is open.
+    pub fn dialog_open(&self) -> bool {
+        self.dialog.is_some()
     }
 }
