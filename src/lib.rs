@@ -57,6 +57,7 @@ pub mod io;
 pub mod jobs;
 pub mod kernels;
 mod memory;
+mod particle_executor;
 
 pub use crate::context::{Backend, BackendChoice, Cancel, Context};
 pub use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};

@@ -30,6 +30,7 @@ mod ising;
 mod kafka;
 mod metrics;
 mod optimizer;
+mod particles;
 mod render;
 mod rng;
 mod samplers;

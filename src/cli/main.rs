@@ -7,6 +7,7 @@ mod dataset;
 mod deploy;
 mod info;
 mod init;
+mod molecular;
 mod optimize;
 mod progress;
 mod render;
@@ -58,6 +59,8 @@ enum Command {
     Dataset(dataset::DatasetCommand),
     /// Fit an energy's parameters to a dataset by maximum likelihood, with standard errors.
     Train(Box<train::TrainArgs>),
+    /// Lennard-Jones particles: a fluid, a cluster or an .xyz state, by Verlet, BAOAB or overdamped Langevin.
+    Molecular(Box<molecular::MolecularArgs>),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Dataset(command) => dataset::run(command),
         Command::Train(args) => train::run(*args),
+        Command::Molecular(args) => molecular::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

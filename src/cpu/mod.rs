@@ -16,6 +16,7 @@ pub mod mala_accept;
 pub mod mala_select;
 pub mod mala_terms;
 pub mod metropolis_sweep;
+pub mod particles;
 pub mod replica_swap;
 pub mod resample_chains;
 pub mod shared;

@@ -16,6 +16,7 @@ pub mod estimates;
 pub mod field;
 pub mod gradient_check;
 pub mod method;
+pub mod particles;
 pub mod population_annealing;
 pub mod schedule;
 pub mod simulation;

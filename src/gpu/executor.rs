@@ -42,7 +42,7 @@ const STORAGE_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 
 /// A storage buffer of `bytes` (at least 16), from the pool of released buffers when it holds
 /// one of that size, otherwise new. Errors: over the adapter's binding limit, out of memory.
-fn storage_buffer(gpu: &GpuContext, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
+pub(crate) fn storage_buffer(gpu: &GpuContext, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
     let device = &gpu.device;
     let limit = device.limits().max_storage_buffer_binding_size;
     if bytes > limit {

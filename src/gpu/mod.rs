@@ -5,6 +5,7 @@
 pub mod buffer_pool;
 pub mod colormap;
 pub(crate) mod executor;
+pub mod particles;
 pub mod shader;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ pub struct GpuContext {
     /// Compiled pipelines by kernel and energy module key (0 for kernels without an energy).
     pipelines: Mutex<HashMap<(Kernel, u64), Arc<wgpu::ComputePipeline>>>,
     colormap: OnceLock<colormap::ColormapPipeline>,
+    particles: OnceLock<particles::ParticlePipelines>,
     /// Buffers released by finished simulations, for the next ones (off unless given a capacity).
     pub(crate) buffers: buffer_pool::BufferPool,
 }
@@ -112,6 +114,7 @@ impl GpuContext {
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
             colormap: OnceLock::new(),
+            particles: OnceLock::new(),
             buffers: buffer_pool::BufferPool::default(),
         }
     }
@@ -123,6 +126,15 @@ impl GpuContext {
         }
         let built = colormap::ColormapPipeline::new(&self.device)?;
         Ok(self.colormap.get_or_init(|| built))
+    }
+
+    /// The particle kernels' pipelines, built on first use.
+    pub fn particle_pipelines(&self) -> Result<&particles::ParticlePipelines> {
+        if let Some(p) = self.particles.get() {
+            return Ok(p);
+        }
+        let built = particles::ParticlePipelines::new(&self.device)?;
+        Ok(self.particles.get_or_init(|| built))
     }
 
     /// The compiled pipeline of `kernel` composed with `energy`, built on first use.

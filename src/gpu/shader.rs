@@ -22,6 +22,27 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/shared/lattice.wgsl"),
     ),
     ("shared/rng", include_str!("../../shaders/shared/rng.wgsl")),
+    ("shared/pcg", include_str!("../../shaders/shared/pcg.wgsl")),
+    (
+        "particles/bindings",
+        include_str!("../../shaders/particles/bindings.wgsl"),
+    ),
+    (
+        "particles/cell_list",
+        include_str!("../../shaders/particles/cell_list.wgsl"),
+    ),
+    (
+        "particles/neighbor_list",
+        include_str!("../../shaders/particles/neighbor_list.wgsl"),
+    ),
+    (
+        "particles/lj_forces",
+        include_str!("../../shaders/particles/lj_forces.wgsl"),
+    ),
+    (
+        "particles/integrate",
+        include_str!("../../shaders/particles/integrate.wgsl"),
+    ),
     ("colormap", include_str!("../../shaders/colormap.wgsl")),
     (
         "langevin_step",

@@ -3,6 +3,7 @@
 pub mod atlas;
 pub mod hdf5;
 pub mod npy;
+pub mod xyz;
 
 use std::io::Write;
 use std::path::Path;

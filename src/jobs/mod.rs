@@ -8,6 +8,7 @@ pub mod config;
 pub mod dataset;
 pub mod deploy;
 pub mod elf;
+pub mod molecular;
 pub mod optimize;
 pub mod render;
 pub mod sample;

@@ -9,6 +9,7 @@
 
 pub mod colormap;
 pub mod energy_module;
+pub mod particles;
 
 use bytemuck::{Pod, Zeroable};
 

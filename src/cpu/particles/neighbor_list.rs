@@ -1,0 +1,70 @@
+//! Twin of `shaders/particles/neighbor_list.wgsl`: each particle's Verlet list, the particles
+//! within r_c + skin found through the cell list (full lists: every pair is listed by both
+//! particles, so each sums its own force without atomics), and its anchor, the position the
+//! skin is measured from.
+
+use super::cell_list::neighbor_cells;
+use crate::kernels::particles::ParticleParams;
+
+/// Builds `neighbors` (`capacity` per particle) and `neighbor_count`; a count above the
+/// capacity says the list needs more slots (only the first `capacity` are written).
+pub fn build_neighbors(
+    p: &ParticleParams,
+    position: &[[f32; 4]],
+    cell_start: &[u32],
+    cell_particles: &[u32],
+    neighbors: &mut [u32],
+    neighbor_count: &mut [u32],
+    anchor: &mut [[f32; 4]],
+) {
+    let (n, cells, cap) = (p.n as usize, p.cells_per_chain(), p.capacity as usize);
+    let reach = p.cutoff + p.skin;
+    let reach2 = reach * reach;
+    for c in 0..p.chains as usize {
+        let starts = &cell_start[c * (cells + 1)..(c + 1) * (cells + 1)];
+        let list = &cell_particles[c * n..(c + 1) * n];
+        for i in 0..n {
+            let gi = c * n + i;
+            let xi = position[gi];
+            let (around, count) = neighbor_cells(p, p.cell_of(xi));
+            let mut found = 0usize;
+            for &cell in &around[..count] {
+                let cell = cell as usize;
+                for &j in &list[starts[cell] as usize..starts[cell + 1] as usize] {
+                    if j as usize == i {
+                        continue;
+                    }
+                    let d = p.separation(xi, position[c * n + j as usize]);
+                    if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < reach2 {
+                        if found < cap {
+                            neighbors[gi * cap + found] = j;
+                        }
+                        found += 1;
+                    }
+                }
+            }
+            neighbor_count[gi] = found as u32;
+            anchor[gi] = xi;
+        }
+    }
+}
+
+/// The largest squared displacement of any particle of chain `chain` from its anchor.
+pub fn max_displacement2(
+    p: &ParticleParams,
+    position: &[[f32; 4]],
+    anchor: &[[f32; 4]],
+    chain: usize,
+) -> f32 {
+    let n = p.n as usize;
+    (c_range(chain, n))
+        .map(|i| {
+            let d = p.separation(anchor[i], position[i]);
+            d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+        })
+        .fold(0.0, f32::max)
+}
+
+fn c_range(chain: usize, n: usize) -> std::ops::Range<usize> {
+    chain * n..(chain + 1) * n
+}

@@ -1,0 +1,298 @@
+//! The molecular job (`idf molecular`): a Lennard-Jones system — a bulk fluid in a periodic box
+//! at a number density, a cluster in free space, or the state read from an extended XYZ file —
+//! run with velocity Verlet, Langevin BAOAB or overdamped Langevin (optionally annealed, then
+//! quenched by FIRE), with estimates of the observables, g(r) and the trajectory as extended
+//! XYZ.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::engine::estimates::{estimate, Estimate};
+use crate::engine::particles::{
+    minimise, radial_distribution, Fire, LennardJones, MdTrace, ParticleBox, ParticleIntegrator,
+    ParticleRun, ParticleSimulation, ParticleState, Truncation,
+};
+use crate::error::{IdfError, Result};
+use crate::io::xyz::{read_xyz, write_xyz, XyzFrame};
+
+/// Where the particles start.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MolecularStart {
+    /// A face-centred cubic lattice in a periodic cube at this number density.
+    Fluid {
+        /// Number density ρ (particles per σ³).
+        density: f64,
+    },
+    /// Random positions in a sphere, in free space (a cluster).
+    Cluster,
+    /// The last frame of an extended XYZ file (its lattice, or free space).
+    Xyz(PathBuf),
+}
+
+/// What `idf molecular` runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MolecularSpec {
+    /// Particles per system (ignored when starting from a file).
+    pub particles: usize,
+    /// Independent systems run side by side.
+    pub chains: usize,
+    /// The start.
+    pub start: MolecularStart,
+    /// The integrator: `verlet`, `baoab` or `overdamped`.
+    pub integrator: String,
+    /// Langevin friction γ.
+    pub gamma: f32,
+    /// Time step.
+    pub dt: f32,
+    /// Target temperature (and the initial velocities').
+    pub temperature: f32,
+    /// Annealing start temperature (`None`: constant).
+    pub t_start: Option<f32>,
+    /// Steps.
+    pub steps: u64,
+    /// Steps between records and trajectory frames.
+    pub record_every: u64,
+    /// Records at the start left out of the estimates.
+    pub burn_in_records: usize,
+    /// Cutoff r_c.
+    pub cutoff: f32,
+    /// How the potential ends at r_c.
+    pub truncation: Truncation,
+    /// Verlet skin.
+    pub skin: f32,
+    /// Seed.
+    pub seed: u32,
+    /// Quench each chain with FIRE at the end.
+    pub minimise: bool,
+    /// The trajectory as extended XYZ (chain 0's frames).
+    pub xyz: Option<PathBuf>,
+}
+
+impl Default for MolecularSpec {
+    /// The LAMMPS `bench/in.lj` state: 4000 particles at ρ = 0.8442, T = 0.72 (here thermostatted
+    /// by BAOAB), r_c = 2.5 cut, skin 0.3, dt = 0.005, 1000 steps.
+    fn default() -> Self {
+        MolecularSpec {
+            particles: 4000,
+            chains: 1,
+            start: MolecularStart::Fluid { density: 0.8442 },
+            integrator: "baoab".into(),
+            gamma: 1.0,
+            dt: 0.005,
+            temperature: 0.72,
+            t_start: None,
+            steps: 1000,
+            record_every: 10,
+            burn_in_records: 0,
+            cutoff: 2.5,
+            truncation: Truncation::Plain,
+            skin: 0.3,
+            seed: 0,
+            minimise: false,
+            xyz: None,
+        }
+    }
+}
+
+/// What a molecular run reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct MolecularReport {
+    /// Particles per system.
+    pub particles: usize,
+    /// Systems.
+    pub chains: usize,
+    /// The box edges (`None` in free space).
+    pub box_len: Option<[f32; 3]>,
+    /// Steps run.
+    pub steps: u64,
+    /// Potential energy per particle.
+    pub potential: Estimate,
+    /// Kinetic energy per particle.
+    pub kinetic: Estimate,
+    /// Total energy per particle.
+    pub total: Estimate,
+    /// Kinetic temperature.
+    pub temperature: Estimate,
+    /// Pressure (periodic boxes).
+    pub pressure: Option<Estimate>,
+    /// g(r) of the final state: shell centres and values (periodic boxes).
+    pub rdf: Option<(Vec<f64>, Vec<f64>)>,
+    /// After a FIRE quench: each chain's potential energy (not per particle) and the lowest.
+    pub minimised: Option<Vec<f64>>,
+    /// Neighbour-list builds.
+    pub rebuilds: u64,
+    /// Wall time in milliseconds.
+    pub wall_ms: f64,
+    /// Particle steps per second (particles × chains × steps / wall time).
+    pub particle_steps_per_second: f64,
+    /// The trace.
+    pub trace: MdTrace,
+    /// Where the trajectory went.
+    pub xyz: Option<PathBuf>,
+    /// The backend.
+    pub backend: String,
+}
+
+/// Runs `spec` on `ctx`; `progress(done, total)` steps.
+pub fn run_molecular(
+    ctx: &Context,
+    spec: &MolecularSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<MolecularReport> {
+    let integrator = ParticleIntegrator::parse(&spec.integrator, spec.gamma)?;
+    let lj = LennardJones::single(spec.cutoff, spec.truncation)?;
+    let (state, domain) = match &spec.start {
+        MolecularStart::Fluid { density } => ParticleState::fcc(
+            spec.chains,
+            spec.particles,
+            *density,
+            spec.temperature as f64,
+            spec.seed,
+        )?,
+        MolecularStart::Cluster => (
+            ParticleState::random_cluster(spec.chains, spec.particles, 0.5, spec.seed)?,
+            ParticleBox::Free,
+        ),
+        MolecularStart::Xyz(path) => state_from_xyz(path, spec)?,
+    };
+    let started = Instant::now();
+    let mut sim = ParticleSimulation::new(ctx, &lj, domain, &state, spec.skin, spec.seed)?;
+    let run = ParticleRun {
+        integrator,
+        dt: spec.dt,
+        temperature: spec.temperature,
+        t_start: spec.t_start.unwrap_or(spec.temperature),
+        steps: spec.steps,
+        record_every: spec.record_every,
+    };
+    run.check()?;
+    let mut frames = Vec::new();
+    let mut trace = MdTrace::new(spec.chains);
+    let xyz_frame = |sim: &ParticleSimulation, step: u64| -> Result<XyzFrame> {
+        let s = sim.state()?;
+        let force = sim.forces()?;
+        let n = s.n;
+        Ok(XyzFrame {
+            lattice: match sim.domain() {
+                ParticleBox::Periodic(l) => Some(l),
+                ParticleBox::Free => None,
+            },
+            position: s.position[..n].to_vec(),
+            velocity: Some(s.velocity[..n].to_vec()),
+            energies: Some(force[..n].iter().map(|f| 2.0 * f[3]).collect()),
+            step,
+            energy: Some(force[..n].iter().map(|f| f[3] as f64).sum()),
+        })
+    };
+    trace.push(sim.observe(0, run.temperature_at(0), integrator)?);
+    if spec.xyz.is_some() {
+        frames.push(xyz_frame(&sim, 0)?);
+    }
+    for i in 0..run.steps {
+        let t = run.temperature_at(i);
+        sim.advance(integrator, run.dt, t)?;
+        if (i + 1) % run.record_every == 0 || i + 1 == run.steps {
+            trace.push(sim.observe(i + 1, t, integrator)?);
+            if spec.xyz.is_some() {
+                frames.push(xyz_frame(&sim, i + 1)?);
+            }
+            progress(i + 1, run.steps);
+        }
+    }
+    let minimised = if spec.minimise {
+        minimise(&mut sim, &Fire::default())?;
+        let record = sim.observe(run.steps, spec.temperature, integrator)?;
+        Some(
+            record
+                .potential
+                .iter()
+                .map(|u| u * state.n as f64)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    if let Some(path) = &spec.xyz {
+        if spec.minimise {
+            frames.push(xyz_frame(&sim, run.steps)?);
+        }
+        write_xyz(path, &frames)?;
+    }
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let from = spec
+        .burn_in_records
+        .min(trace.records.len().saturating_sub(1));
+    let periodic = matches!(domain, ParticleBox::Periodic(_));
+    let rdf = if periodic {
+        let final_state = sim.state()?;
+        Some(radial_distribution(
+            sim.params(),
+            &final_state.position,
+            5.0,
+            100,
+        ))
+    } else {
+        None
+    };
+    Ok(MolecularReport {
+        particles: state.n,
+        chains: state.chains,
+        box_len: match domain {
+            ParticleBox::Periodic(l) => Some(l),
+            ParticleBox::Free => None,
+        },
+        steps: spec.steps,
+        potential: estimate(&trace.series(from, |r| &r.potential)),
+        kinetic: estimate(&trace.series(from, |r| &r.kinetic)),
+        total: estimate(&trace.series(from, |r| &r.total)),
+        temperature: estimate(&trace.series(from, |r| &r.temperature)),
+        pressure: periodic.then(|| estimate(&trace.series(from, |r| &r.pressure))),
+        rdf,
+        minimised,
+        rebuilds: sim.rebuilds(),
+        wall_ms,
+        particle_steps_per_second: (state.n * state.chains) as f64 * spec.steps as f64
+            / (wall_ms / 1e3).max(1e-9),
+        trace,
+        xyz: spec.xyz.clone(),
+        backend: ctx.describe(),
+    })
+}
+
+/// The last frame of an extended XYZ file as every chain's start, with velocities drawn at the
+/// spec's temperature when the file has none.
+fn state_from_xyz(
+    path: &std::path::Path,
+    spec: &MolecularSpec,
+) -> Result<(ParticleState, ParticleBox)> {
+    let frames = read_xyz(path)?;
+    let last = frames.last().expect("read_xyz returns at least one frame");
+    let n = last.position.len();
+    if n < 2 {
+        return Err(IdfError::Config {
+            path: path.to_path_buf(),
+            message: format!("{n} particles: a system needs at least 2"),
+        });
+    }
+    let chains = spec.chains;
+    let mut state = ParticleState {
+        chains,
+        n,
+        position: (0..chains)
+            .flat_map(|_| last.position.iter().copied())
+            .collect(),
+        velocity: vec![[0.0; 4]; chains * n],
+    };
+    match &last.velocity {
+        Some(v) => state.velocity = (0..chains).flat_map(|_| v.iter().copied()).collect(),
+        None => state.thermalize(spec.temperature as f64, spec.seed)?,
+    }
+    let domain = match last.lattice {
+        Some(l) => ParticleBox::Periodic(l),
+        None => ParticleBox::Free,
+    };
+    Ok((state, domain))
+}
