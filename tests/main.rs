@@ -29,6 +29,7 @@ mod hmc;
 mod ising;
 mod kafka;
 mod metrics;
+mod molecular_io;
 mod optimizer;
 mod particles;
 mod render;

@@ -49,11 +49,13 @@ fn cells_per_chain() -> u32 {
     return pp.cells.x * pp.cells.y * pp.cells.z;
 }
 
-// The displacement b − a, by minimum image in a periodic box.
+// The displacement b − a, by minimum image in a periodic box (positions are kept in [0, L), so
+// one image shift by comparison suffices).
 fn separation(a: vec4<f32>, b: vec4<f32>) -> vec3<f32> {
     var d = b.xyz - a.xyz;
     if (periodic()) {
-        d = d - pp.box_len * round(d / pp.box_len);
+        let half = 0.5 * pp.box_len;
+        d = d - select(vec3<f32>(0.0), pp.box_len, d > half) + select(vec3<f32>(0.0), pp.box_len, d < -half);
     }
     return d;
 }

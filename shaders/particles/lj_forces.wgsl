@@ -24,10 +24,11 @@ fn lj_forces(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
         let r2 = dot(d, d);
         if (r2 < cutoff2) {
             let entry = pair_table[si * pp.species + u32(xj.w)];
-            let s2 = entry.y / r2;
+            let inv_r2 = 1.0 / r2;
+            let s2 = entry.y * inv_r2;
             let s6 = s2 * s2 * s2;
             let uij = 4.0 * entry.x * (s6 * s6 - s6) - entry.z;
-            let f_over_r = 24.0 * entry.x * (2.0 * s6 * s6 - s6) / r2;
+            let f_over_r = 24.0 * entry.x * (2.0 * s6 * s6 - s6) * inv_r2;
             f = f - f_over_r * d;
             u = u + 0.5 * uij;
             w = w + 0.5 * f_over_r * r2;

@@ -23,7 +23,7 @@ pub struct MolecularArgs {
     /// A cluster in free space instead of a periodic fluid.
     #[arg(long)]
     cluster: bool,
-    /// Start from the last frame of this extended XYZ file (its box, or free space).
+    /// Start from the last frame of this trajectory: extended XYZ (.xyz) or H5MD (.h5, .h5md).
     #[arg(long)]
     start: Option<PathBuf>,
     /// Independent systems run side by side.
@@ -71,6 +71,9 @@ pub struct MolecularArgs {
     /// Write the trajectory (system 0) as extended XYZ.
     #[arg(long)]
     xyz: Option<PathBuf>,
+    /// Write the trajectory (system 0) as H5MD.
+    #[arg(long)]
+    h5md: Option<PathBuf>,
     /// Write the report as JSON.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -82,7 +85,7 @@ pub struct MolecularArgs {
 /// Runs `idf molecular`.
 pub fn run(args: MolecularArgs) -> Result<()> {
     let start = match (&args.start, args.cluster) {
-        (Some(path), _) => MolecularStart::Xyz(path.clone()),
+        (Some(path), _) => MolecularStart::File(path.clone()),
         (None, true) => MolecularStart::Cluster,
         (None, false) => MolecularStart::Fluid {
             density: args.density,
@@ -106,6 +109,7 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         seed: args.seed,
         minimise: args.minimise,
         xyz: args.xyz.clone(),
+        h5md: args.h5md.clone(),
     };
     let ctx = super::context(args.backend.as_deref())?;
     let bar = super::progress::bar(args.steps, "steps", "molecular dynamics");
@@ -140,7 +144,7 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         let best = m.iter().copied().fold(f64::INFINITY, f64::min);
         println!("  minimised    {best:.6} (lowest of {} systems)", m.len());
     }
-    if let Some(path) = &report.xyz {
+    for path in report.xyz.iter().chain(&report.h5md) {
         println!("  trajectory   {}", path.display());
     }
     if let Some(path) = &args.out {

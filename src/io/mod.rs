@@ -1,6 +1,8 @@
 //! Files: atomic writes and the array formats IDF reads and writes.
 
 pub mod atlas;
+pub mod frames;
+pub mod h5md;
 pub mod hdf5;
 pub mod npy;
 pub mod xyz;

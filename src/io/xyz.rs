@@ -6,71 +6,53 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::frames::ParticleFrame;
 use crate::error::{IdfError, Result};
 
 /// The element symbols species are written as (species 0 is argon, the Lennard-Jones fluid's
 /// usual stand-in).
 pub const SPECIES_SYMBOLS: [&str; 8] = ["Ar", "Kr", "Xe", "Ne", "He", "Rn", "Og", "Fr"];
 
-/// One frame: positions `[x, y, z, species]`, optional velocities and per-particle energies.
-#[derive(Clone, Debug, PartialEq)]
-pub struct XyzFrame {
-    /// Edge lengths of a periodic orthorhombic box, or `None` in free space.
-    pub lattice: Option<[f32; 3]>,
-    /// `[x, y, z, species]` per particle.
-    pub position: Vec<[f32; 4]>,
-    /// `[vx, vy, vz, _]` per particle.
-    pub velocity: Option<Vec<[f32; 4]>>,
-    /// Per-particle potential energy.
-    pub energies: Option<Vec<f32>>,
-    /// The step it was taken at.
-    pub step: u64,
-    /// The total potential energy.
-    pub energy: Option<f64>,
-}
-
-impl XyzFrame {
-    /// Appends the frame as extended XYZ text.
-    pub fn write_to(&self, out: &mut String) {
-        let n = self.position.len();
-        let mut properties = String::from("species:S:1:pos:R:3");
-        if self.velocity.is_some() {
-            properties.push_str(":velo:R:3");
+/// Appends `frame` as extended XYZ text.
+fn write_frame(frame: &ParticleFrame, out: &mut String) {
+    let n = frame.position.len();
+    let mut properties = String::from("species:S:1:pos:R:3");
+    if frame.velocity.is_some() {
+        properties.push_str(":velo:R:3");
+    }
+    if frame.energies.is_some() {
+        properties.push_str(":energies:R:1");
+    }
+    let _ = writeln!(out, "{n}");
+    match frame.lattice {
+        Some([a, b, c]) => {
+            let _ = write!(out, "Lattice=\"{a} 0 0 0 {b} 0 0 0 {c}\" pbc=\"T T T\" ");
         }
-        if self.energies.is_some() {
-            properties.push_str(":energies:R:1");
+        None => out.push_str("pbc=\"F F F\" "),
+    }
+    let _ = write!(out, "Properties={properties} step={}", frame.step);
+    if let Some(e) = frame.energy {
+        let _ = write!(out, " energy={e}");
+    }
+    out.push('\n');
+    for (i, p) in frame.position.iter().enumerate() {
+        let symbol = SPECIES_SYMBOLS[(p[3] as usize).min(SPECIES_SYMBOLS.len() - 1)];
+        let _ = write!(out, "{symbol} {} {} {}", p[0], p[1], p[2]);
+        if let Some(v) = &frame.velocity {
+            let _ = write!(out, " {} {} {}", v[i][0], v[i][1], v[i][2]);
         }
-        let _ = writeln!(out, "{n}");
-        match self.lattice {
-            Some([a, b, c]) => {
-                let _ = write!(out, "Lattice=\"{a} 0 0 0 {b} 0 0 0 {c}\" pbc=\"T T T\" ");
-            }
-            None => out.push_str("pbc=\"F F F\" "),
-        }
-        let _ = write!(out, "Properties={properties} step={}", self.step);
-        if let Some(e) = self.energy {
-            let _ = write!(out, " energy={e}");
+        if let Some(e) = &frame.energies {
+            let _ = write!(out, " {}", e[i]);
         }
         out.push('\n');
-        for (i, p) in self.position.iter().enumerate() {
-            let symbol = SPECIES_SYMBOLS[(p[3] as usize).min(SPECIES_SYMBOLS.len() - 1)];
-            let _ = write!(out, "{symbol} {} {} {}", p[0], p[1], p[2]);
-            if let Some(v) = &self.velocity {
-                let _ = write!(out, " {} {} {}", v[i][0], v[i][1], v[i][2]);
-            }
-            if let Some(e) = &self.energies {
-                let _ = write!(out, " {}", e[i]);
-            }
-            out.push('\n');
-        }
     }
 }
 
 /// Writes `frames` to `path` (atomically).
-pub fn write_xyz(path: &Path, frames: &[XyzFrame]) -> Result<()> {
+pub fn write_xyz(path: &Path, frames: &[ParticleFrame]) -> Result<()> {
     let mut text = String::new();
     for f in frames {
-        f.write_to(&mut text);
+        write_frame(f, &mut text);
     }
     crate::io::write_atomic(path, text.as_bytes())
 }
@@ -102,7 +84,7 @@ fn comment_pairs(line: &str) -> Vec<(String, String)> {
 /// Reads every frame of an extended XYZ file. Errors name the file and line: a bad count, a
 /// missing or unsupported `Properties` column, a non-orthorhombic lattice, a short row, a
 /// number that does not parse, an unknown species symbol.
-pub fn read_xyz(path: &Path) -> Result<Vec<XyzFrame>> {
+pub fn read_xyz(path: &Path) -> Result<Vec<ParticleFrame>> {
     let text = std::fs::read_to_string(path).map_err(|e| IdfError::io(path, e))?;
     let bad = |line: usize, message: String| IdfError::Config {
         path: path.to_path_buf(),
@@ -154,7 +136,7 @@ pub fn read_xyz(path: &Path) -> Result<Vec<XyzFrame>> {
         let columns = parse_properties(properties).map_err(|m| bad(at + 2, m))?;
         let step = get("step").and_then(|s| s.parse().ok()).unwrap_or(0);
         let energy = get("energy").and_then(|s| s.parse().ok());
-        let mut frame = XyzFrame {
+        let mut frame = ParticleFrame {
             lattice,
             position: Vec::with_capacity(n),
             velocity: columns.velo.map(|_| Vec::with_capacity(n)),

@@ -2,7 +2,7 @@
 //! at a number density, a cluster in free space, or the state read from an extended XYZ file —
 //! run with velocity Verlet, Langevin BAOAB or overdamped Langevin (optionally annealed, then
 //! quenched by FIRE), with estimates of the observables, g(r) and the trajectory as extended
-//! XYZ.
+//! XYZ and H5MD.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,7 +16,9 @@ use crate::engine::particles::{
     ParticleRun, ParticleSimulation, ParticleState, Truncation,
 };
 use crate::error::{IdfError, Result};
-use crate::io::xyz::{read_xyz, write_xyz, XyzFrame};
+use crate::io::frames::ParticleFrame;
+use crate::io::h5md::{read_h5md_last, write_h5md};
+use crate::io::xyz::{read_xyz, write_xyz};
 
 /// Where the particles start.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,8 +30,9 @@ pub enum MolecularStart {
     },
     /// Random positions in a sphere, in free space (a cluster).
     Cluster,
-    /// The last frame of an extended XYZ file (its lattice, or free space).
-    Xyz(PathBuf),
+    /// The last frame of a trajectory file, extended XYZ (`.xyz`) or H5MD (`.h5`, `.h5md`): its
+    /// box (or free space), positions, species and velocities.
+    File(PathBuf),
 }
 
 /// What `idf molecular` runs.
@@ -69,6 +72,8 @@ pub struct MolecularSpec {
     pub minimise: bool,
     /// The trajectory as extended XYZ (chain 0's frames).
     pub xyz: Option<PathBuf>,
+    /// The trajectory as H5MD (chain 0's frames).
+    pub h5md: Option<PathBuf>,
 }
 
 impl Default for MolecularSpec {
@@ -93,6 +98,7 @@ impl Default for MolecularSpec {
             seed: 0,
             minimise: false,
             xyz: None,
+            h5md: None,
         }
     }
 }
@@ -130,8 +136,10 @@ pub struct MolecularReport {
     pub particle_steps_per_second: f64,
     /// The trace.
     pub trace: MdTrace,
-    /// Where the trajectory went.
+    /// Where the extended XYZ trajectory went.
     pub xyz: Option<PathBuf>,
+    /// Where the H5MD trajectory went.
+    pub h5md: Option<PathBuf>,
     /// The backend.
     pub backend: String,
 }
@@ -156,7 +164,7 @@ pub fn run_molecular(
             ParticleState::random_cluster(spec.chains, spec.particles, 0.5, spec.seed)?,
             ParticleBox::Free,
         ),
-        MolecularStart::Xyz(path) => state_from_xyz(path, spec)?,
+        MolecularStart::File(path) => state_from_file(path, spec)?,
     };
     let started = Instant::now();
     let mut sim = ParticleSimulation::new(ctx, &lj, domain, &state, spec.skin, spec.seed)?;
@@ -171,11 +179,12 @@ pub fn run_molecular(
     run.check()?;
     let mut frames = Vec::new();
     let mut trace = MdTrace::new(spec.chains);
-    let xyz_frame = |sim: &ParticleSimulation, step: u64| -> Result<XyzFrame> {
+    let record_frames = spec.xyz.is_some() || spec.h5md.is_some();
+    let frame_of = |sim: &ParticleSimulation, step: u64| -> Result<ParticleFrame> {
         let s = sim.state()?;
         let force = sim.forces()?;
         let n = s.n;
-        Ok(XyzFrame {
+        Ok(ParticleFrame {
             lattice: match sim.domain() {
                 ParticleBox::Periodic(l) => Some(l),
                 ParticleBox::Free => None,
@@ -188,16 +197,16 @@ pub fn run_molecular(
         })
     };
     trace.push(sim.observe(0, run.temperature_at(0), integrator)?);
-    if spec.xyz.is_some() {
-        frames.push(xyz_frame(&sim, 0)?);
+    if record_frames {
+        frames.push(frame_of(&sim, 0)?);
     }
     for i in 0..run.steps {
         let t = run.temperature_at(i);
         sim.advance(integrator, run.dt, t)?;
         if (i + 1) % run.record_every == 0 || i + 1 == run.steps {
             trace.push(sim.observe(i + 1, t, integrator)?);
-            if spec.xyz.is_some() {
-                frames.push(xyz_frame(&sim, i + 1)?);
+            if record_frames {
+                frames.push(frame_of(&sim, i + 1)?);
             }
             progress(i + 1, run.steps);
         }
@@ -215,11 +224,14 @@ pub fn run_molecular(
     } else {
         None
     };
+    if spec.minimise && record_frames {
+        frames.push(frame_of(&sim, run.steps)?);
+    }
     if let Some(path) = &spec.xyz {
-        if spec.minimise {
-            frames.push(xyz_frame(&sim, run.steps)?);
-        }
         write_xyz(path, &frames)?;
+    }
+    if let Some(path) = &spec.h5md {
+        write_h5md(path, &frames, spec.dt as f64)?;
     }
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     let from = spec
@@ -258,18 +270,23 @@ pub fn run_molecular(
             / (wall_ms / 1e3).max(1e-9),
         trace,
         xyz: spec.xyz.clone(),
+        h5md: spec.h5md.clone(),
         backend: ctx.describe(),
     })
 }
 
-/// The last frame of an extended XYZ file as every chain's start, with velocities drawn at the
-/// spec's temperature when the file has none.
-fn state_from_xyz(
+/// The last frame of a trajectory file (extended XYZ, or H5MD by its `.h5`/`.h5md` extension)
+/// as every chain's start, with velocities drawn at the spec's temperature when it has none.
+fn state_from_file(
     path: &std::path::Path,
     spec: &MolecularSpec,
 ) -> Result<(ParticleState, ParticleBox)> {
-    let frames = read_xyz(path)?;
-    let last = frames.last().expect("read_xyz returns at least one frame");
+    let last = match path.extension().and_then(|e| e.to_str()) {
+        Some("h5" | "h5md" | "hdf5") => read_h5md_last(path)?,
+        _ => read_xyz(path)?
+            .pop()
+            .expect("read_xyz returns at least one frame"),
+    };
     let n = last.position.len();
     if n < 2 {
         return Err(IdfError::Config {

@@ -74,13 +74,19 @@ impl ParticleParams {
         self.cells.iter().map(|&c| c as usize).product()
     }
 
-    /// The displacement `b − a`, by minimum image in a periodic box.
+    /// The displacement `b − a`, by minimum image in a periodic box (positions are kept in
+    /// `[0, L)`, so one image shift by comparison suffices).
+    #[inline]
     pub fn separation(&self, a: [f32; 4], b: [f32; 4]) -> [f32; 3] {
         let mut d = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
         if self.periodic() {
             for (k, x) in d.iter_mut().enumerate() {
                 let l = self.box_len[k];
-                *x -= l * (*x / l).round();
+                if *x > 0.5 * l {
+                    *x -= l;
+                } else if *x < -0.5 * l {
+                    *x += l;
+                }
             }
         }
         d

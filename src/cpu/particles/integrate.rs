@@ -4,6 +4,9 @@
 //! one Euler–Maruyama drift-diffusion stage. Noise is `pcg4d` keyed by (3 × particle + axis,
 //! chain, step, seed), as every IDF kernel's.
 
+use rayon::prelude::*;
+
+use super::lj_forces::PARTICLES_PER_TASK;
 use crate::cpu::shared::rng::{gaussian, rng_draw, STREAM_NOISE};
 use crate::kernels::particles::ParticleParams;
 
@@ -60,11 +63,15 @@ pub fn thermostat(p: &ParticleParams, velocity: &mut [[f32; 4]]) {
     let c1 = (-p.gamma * p.dt).exp();
     let c2 = ((1.0 - c1 * c1) * p.temperature / p.mass).sqrt();
     let n = p.n as usize;
-    for (gi, v) in velocity.iter_mut().enumerate() {
-        for (k, x) in v.iter_mut().take(3).enumerate() {
-            *x = c1 * *x + c2 * particle_noise(p, gi / n, gi % n, k);
-        }
-    }
+    velocity
+        .par_iter_mut()
+        .enumerate()
+        .with_min_len(PARTICLES_PER_TASK)
+        .for_each(|(gi, v)| {
+            for (k, x) in v.iter_mut().take(3).enumerate() {
+                *x = c1 * *x + c2 * particle_noise(p, gi / n, gi % n, k);
+            }
+        });
 }
 
 /// Overdamped Langevin (Brownian dynamics) with mobility 1/γ:

@@ -3,8 +3,14 @@
 //! particles, so each sums its own force without atomics), and its anchor, the position the
 //! skin is measured from.
 
+use rayon::prelude::*;
+
 use super::cell_list::neighbor_cells;
+use super::lj_forces::PARTICLES_PER_TASK;
 use crate::kernels::particles::ParticleParams;
+
+/// One particle's list slots, its count and its anchor.
+type ListOf<'a> = ((&'a mut [u32], &'a mut u32), &'a mut [f32; 4]);
 
 /// Builds `neighbors` (`capacity` per particle) and `neighbor_count`; a count above the
 /// capacity says the list needs more slots (only the first `capacity` are written).
@@ -20,33 +26,39 @@ pub fn build_neighbors(
     let (n, cells, cap) = (p.n as usize, p.cells_per_chain(), p.capacity as usize);
     let reach = p.cutoff + p.skin;
     let reach2 = reach * reach;
-    for c in 0..p.chains as usize {
+    let len = p.chains as usize * n;
+    let each = |(gi, ((slots, count), anchor)): (usize, ListOf<'_>)| {
+        let (c, i) = (gi / n, gi % n);
         let starts = &cell_start[c * (cells + 1)..(c + 1) * (cells + 1)];
         let list = &cell_particles[c * n..(c + 1) * n];
-        for i in 0..n {
-            let gi = c * n + i;
-            let xi = position[gi];
-            let (around, count) = neighbor_cells(p, p.cell_of(xi));
-            let mut found = 0usize;
-            for &cell in &around[..count] {
-                let cell = cell as usize;
-                for &j in &list[starts[cell] as usize..starts[cell + 1] as usize] {
-                    if j as usize == i {
-                        continue;
+        let xi = position[gi];
+        let (around, cell_count) = neighbor_cells(p, p.cell_of(xi));
+        let mut found = 0usize;
+        for &cell in &around[..cell_count] {
+            let cell = cell as usize;
+            for &j in &list[starts[cell] as usize..starts[cell + 1] as usize] {
+                if j as usize == i {
+                    continue;
+                }
+                let d = p.separation(xi, position[c * n + j as usize]);
+                if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < reach2 {
+                    if found < cap {
+                        slots[found] = j;
                     }
-                    let d = p.separation(xi, position[c * n + j as usize]);
-                    if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < reach2 {
-                        if found < cap {
-                            neighbors[gi * cap + found] = j;
-                        }
-                        found += 1;
-                    }
+                    found += 1;
                 }
             }
-            neighbor_count[gi] = found as u32;
-            anchor[gi] = xi;
         }
-    }
+        *count = found as u32;
+        *anchor = xi;
+    };
+    neighbors[..len * cap]
+        .par_chunks_mut(cap.max(1))
+        .zip(neighbor_count[..len].par_iter_mut())
+        .zip(anchor[..len].par_iter_mut())
+        .enumerate()
+        .with_min_len(PARTICLES_PER_TASK)
+        .for_each(each);
 }
 
 /// The largest squared displacement of any particle of chain `chain` from its anchor.
