@@ -2,7 +2,8 @@
 # IDF's molecular capsule against LAMMPS on the same Lennard-Jones system, in one invocation:
 # N = 4000 (fcc 10x10x10), rho = 0.8442, T = 0.72, r_c = 2.5 (plain cut), skin 0.3, dt = 0.005,
 # velocity Verlet (NVE), 1000 steps. LAMMPS runs serial; IDF's CPU path runs on one thread (per
-# core) and on every core, and on the GPU adapter wgpu finds (lavapipe on these machines).
+# core) and on every core, and on the GPU adapter wgpu finds (lavapipe on these machines). Times
+# are of the step loops alone: LAMMPS's "Loop time", IDF's `loop_ms`.
 #   benches/compare_lammps.sh            the reported figures (1000 steps)
 #   benches/compare_lammps.sh --quick    100 steps (a smoke run)
 # Installs Debian's lammps package when `lmp` is missing.
@@ -41,7 +42,7 @@ idf() {
     ./target/release/idf molecular --particles 4000 --density 0.8442 --temperature 0.72 \
         --integrator verlet --cutoff 2.5 --skin 0.3 --dt 0.005 --steps "$steps" \
         --record-every "$steps" --out "$work/idf.json" "$@" >/dev/null 2>&1
-    python3 -c "import json; print(json.load(open('$work/idf.json'))['wall_ms'] / 1e3)"
+    python3 -c "import json; print(json.load(open('$work/idf.json'))['loop_ms'] / 1e3)"
 }
 one=$(RAYON_NUM_THREADS=1 idf --backend cpu)
 all=$(idf --backend cpu)

@@ -135,6 +135,35 @@ fn endpoints_and_aliases_answer() {
         v["samples"].is_null() && v["energies"].as_array().unwrap().len() == 64,
         "{v}"
     );
+    // A molecular body runs the same job as `idf molecular`, with the same numbers.
+    let body = r#"{"molecular": {"particles": 108, "density": 0.8, "temperature": 1.0, "steps": 50, "cutoff": 2.0, "seed": 4}}"#;
+    let (status, v) = post(a, "/diffuse", body);
+    assert_eq!(status, 200, "{v}");
+    let spec = idf::jobs::molecular::MolecularSpec {
+        particles: 108,
+        start: idf::jobs::molecular::MolecularStart::Fluid { density: 0.8 },
+        temperature: 1.0,
+        steps: 50,
+        cutoff: 2.0,
+        seed: 4,
+        ..Default::default()
+    };
+    let local =
+        idf::jobs::molecular::run_molecular(&idf::Context::cpu(), &spec, &mut |_, _| {}).unwrap();
+    assert_eq!(v["particles"], 108);
+    assert_eq!(v["positions"].as_array().unwrap().len(), 108 * 3);
+    let mean = v["estimates"]["potential"]["mean"].as_f64().unwrap();
+    // The server runs on the backend IDF_BACKEND names (the CPU twin or lavapipe): f32 rounding
+    // apart, the same trajectory.
+    assert!(
+        (mean - local.potential.mean).abs() < 1e-3,
+        "{mean} vs {}",
+        local.potential.mean
+    );
+    assert!(
+        v["rdf"]["g"].as_array().is_some_and(|g| g.len() == 100),
+        "{v}"
+    );
     for path in ["/optimize", "/diffusion/optimize"] {
         let (status, v) = post(
             a,
@@ -332,6 +361,32 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             r#"{"model": "phi4", "shape": [2, 2], "initial": [1, 2, "a", 4]}"#,
             400,
             "initial[2]",
+        ),
+        // A molecular body: its keys are named under `molecular`, nothing else may join it,
+        // and its size and work are limited like a scene's.
+        (
+            "/diffuse",
+            r#"{"molecular": {"particles": 32, "denisty": 0.8}}"#,
+            400,
+            "molecular.denisty",
+        ),
+        (
+            "/diffuse",
+            r#"{"molecular": {"particles": 32}, "model": "phi4"}"#,
+            400,
+            "model",
+        ),
+        (
+            "/diffuse",
+            r#"{"molecular": {"particles": 32, "integrator": "leapfrog"}}"#,
+            400,
+            "integrator",
+        ),
+        (
+            "/diffuse",
+            r#"{"molecular": {"particles": 4000, "steps": 100000000}}"#,
+            413,
+            "steps",
         ),
         // A request names no file on the server.
         (

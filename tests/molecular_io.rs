@@ -175,3 +175,55 @@ fn ase_and_h5py_read_the_trajectories() {
     assert_eq!(v["steps"], serde_json::json!([0, 10, 20, 30, 40]));
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// `idf render` draws a trajectory: one frame per recorded frame, the particles in colour over
+/// the background, a line of text under them.
+#[test]
+fn a_trajectory_renders_one_frame_per_record() {
+    let d = dir("render");
+    let (xyz, h5) = run_small(&d);
+    for (path, out) in [(&xyz, d.join("xyz-frames")), (&h5, d.join("h5-frames"))] {
+        let output = crate::common::idf(&[
+            "render",
+            path.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--size",
+            "128",
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 5, "{names:?}");
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(&names[4]).unwrap(),
+        ));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((info.width, info.height), (128, 148));
+        let background = [18u8, 18, 24];
+        let coloured = pixels[..128 * 128 * 3]
+            .chunks(3)
+            .filter(|p| *p != background)
+            .count();
+        assert!(
+            coloured > 128 * 128 / 2,
+            "a dense fluid covers most of the picture: {coloured}"
+        );
+    }
+    let mixed = crate::common::idf(&[
+        "render",
+        xyz.to_str().unwrap(),
+        "assets/scenes/default.yaml",
+    ]);
+    assert!(!mixed.status.success());
+    std::fs::remove_dir_all(&d).ok();
+}

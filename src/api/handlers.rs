@@ -17,12 +17,14 @@ use super::{ApiError, ApiState};
 use crate::context::{Cancel, Context};
 use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::energies::{GraphEnergy, GraphKind};
+use crate::engine::estimates::Estimate;
 use crate::engine::field::{Field, Shape, MAX_CHAINS};
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::{StepRule, METROPOLIS_EVALUATIONS};
 use crate::engine::trace::Histogram;
 use crate::engine::validation::{energy_law_fidelity, validate_run, ValidationConfig, Verdict};
+use crate::jobs::molecular::run_molecular;
 use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
 use crate::jobs::sample::{sample, sample_batch, BatchKey, SampleReport};
 use crate::jobs::scene::ResolvedScene;
@@ -182,15 +184,18 @@ fn diffuse_jobs(
 
 /// Sample a scene.
 #[utoipa::path(post, path = "/diffuse", request_body = DiffuseRequest,
-    responses((status = 200, description = "the samples, their estimates and energy-law verdict", body = DiffuseResponse),
+    responses((status = 200, description = "the samples, their estimates and energy-law verdict; for a `molecular` body, the particle run's estimates, g(r) and positions", body = DiffuseAnswer),
               (status = 400, description = "bad input, naming the field", body = ErrorBody), (status = 413, description = "over a size or work limit", body = ErrorBody),
               (status = 422, description = "the run diverged, or `validate: reject` and a law failed", body = ErrorBody),
               (status = 503, description = "the work queue is full; retry", body = ErrorBody)))]
 pub async fn diffuse(
     State(state): State<Arc<ApiState>>,
     payload: Result<Json<serde_json::Value>, JsonRejection>,
-) -> Result<Json<DiffuseResponse>, ApiError> {
+) -> Result<Json<DiffuseAnswer>, ApiError> {
     let req = DiffuseRequest::from_json(body(payload)?)?;
+    if let Some(molecular) = req.molecular {
+        return diffuse_molecular(state, molecular, req.return_samples.unwrap_or(true)).await;
+    }
     let config = &state.config;
     // The size limit is checked before anything of that size is built.
     if let Some([h, w]) = req.scene.size {
@@ -307,7 +312,7 @@ pub async fn diffuse(
             format!("rejected: {}", verdict.violations.join("; ")),
         ));
     }
-    Ok(Json(DiffuseResponse {
+    Ok(Json(DiffuseAnswer::Lattice(DiffuseResponse {
         shape: report.field.shape().dims().to_vec(),
         samples: return_samples.then(|| report.field.data().to_vec()),
         energies,
@@ -332,8 +337,81 @@ pub async fn diffuse(
         warnings: report.warnings,
         backend: report.backend,
         wall_ms,
-    }))
+    })))
 }
+
+/// The molecular run of a `/diffuse` body with a `molecular` key: checked against the size and
+/// work limits (a pair evaluation per listed neighbour, ~80 at liquid density), then run on the
+/// device.
+async fn diffuse_molecular(
+    state: Arc<ApiState>,
+    request: MolecularRequest,
+    return_samples: bool,
+) -> Result<Json<DiffuseAnswer>, ApiError> {
+    let spec = request.spec()?;
+    let particles = spec.particles.saturating_mul(spec.chains);
+    check_size(&state, particles, 0)?;
+    // An HMC step is a trajectory of leapfrog steps.
+    let per_step = match spec.integrator.as_str() {
+        "hmc" => spec.leapfrog_steps.max(1) as u64,
+        _ => 1,
+    };
+    check_size(
+        &state,
+        particles,
+        (particles as u64)
+            .saturating_mul(spec.steps)
+            .saturating_mul(per_step)
+            .saturating_mul(NEIGHBOURS_PER_PARTICLE),
+    )?;
+    let report = state
+        .run(move |ctx| run_molecular(ctx, &spec, &mut |_, _| {}))
+        .await?;
+    let out = |e: &Estimate| EstimateOut {
+        mean: e.mean,
+        stderr: e.stderr,
+        ess: e.ess,
+    };
+    let mut estimates: BTreeMap<String, EstimateOut> = [
+        ("potential", &report.potential),
+        ("kinetic", &report.kinetic),
+        ("total", &report.total),
+        ("temperature", &report.temperature),
+    ]
+    .into_iter()
+    .filter(|(_, e)| e.mean.is_finite())
+    .map(|(k, e)| (k.to_string(), out(e)))
+    .collect();
+    if let Some(p) = report.pressure.as_ref().filter(|p| p.mean.is_finite()) {
+        estimates.insert("pressure".into(), out(p));
+    }
+    state.completed(json!({
+        "route": "/diffuse", "model": "lennard_jones", "particles": report.particles,
+        "chains": report.chains, "steps": report.steps, "latency_ms": report.wall_ms,
+    }));
+    Ok(Json(DiffuseAnswer::Molecular(MolecularResponse {
+        particles: report.particles,
+        chains: report.chains,
+        box_len: report.box_len,
+        steps: report.steps,
+        estimates,
+        rdf: report.rdf.map(|(r, g)| RdfOut { r, g }),
+        minimised: report.minimised,
+        positions: return_samples.then(|| {
+            report
+                .positions
+                .iter()
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect()
+        }),
+        rebuilds: report.rebuilds,
+        backend: report.backend,
+        wall_ms: report.wall_ms,
+    })))
+}
+
+/// Pair evaluations per particle per step budgeted for a molecular run (a liquid's list).
+const NEIGHBOURS_PER_PARTICLE: u64 = 80;
 
 /// Anneal or temper towards the lowest-energy configuration.
 #[utoipa::path(post, path = "/optimize", request_body = OptimizeRequest,

@@ -309,6 +309,11 @@ impl IntoResponse for ApiError {
     components(schemas(
         types::DiffuseRequest,
         types::DiffuseResponse,
+        types::DiffuseAnswer,
+        types::MolecularRequest,
+        types::MolecularResponse,
+        types::RdfOut,
+        types::PairSpec,
         types::OptimizeRequest,
         types::OptimizeResponse,
         types::PredictRequest,

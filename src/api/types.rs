@@ -8,13 +8,18 @@ use utoipa::ToSchema;
 
 use crate::engine::energies::EnergySpec;
 use crate::error::IdfError;
+use crate::jobs::molecular::{MolecularSpec, MolecularStart};
 use crate::jobs::scene::Scene;
 
 /// `POST /diffuse`: sample a scene. The body holds a scene's keys (the same as a scene file's
 /// and `idf sample`'s, with the same defaults; `size` may also be spelled `shape`) and three
-/// keys of the API's own. A scene's `guidance` (an image file) is not accepted over HTTP.
+/// keys of the API's own. A scene's `guidance` (an image file) is not accepted over HTTP. A body
+/// with a `molecular` key runs Lennard-Jones particles instead (`idf molecular`'s keys; with it
+/// only `return_samples` may be given).
 #[derive(Clone, Debug, ToSchema)]
 pub struct DiffuseRequest {
+    /// A Lennard-Jones particle run instead of a scene.
+    pub molecular: Option<MolecularRequest>,
     /// The scene.
     #[serde(flatten)]
     pub scene: Scene,
@@ -48,6 +53,33 @@ impl DiffuseRequest {
                 own.insert(key.to_string(), v);
             }
         }
+        let molecular = match scene.remove("molecular") {
+            None => None,
+            Some(m) => {
+                if let Some(key) = scene
+                    .keys()
+                    .next()
+                    .or(own.keys().find(|k| *k != "return_samples"))
+                {
+                    return Err(IdfError::invalid(
+                        key.clone(),
+                        "a molecular run takes its settings inside `molecular`; only return_samples may be beside it",
+                    ));
+                }
+                let request: MolecularRequest =
+                    serde_path_to_error::deserialize(m).map_err(|e| {
+                        let message = e.inner().to_string();
+                        let key = match message.split('`').nth(1) {
+                            Some(unknown) if message.starts_with("unknown field") => {
+                                unknown.to_string()
+                            }
+                            _ => e.path().to_string(),
+                        };
+                        IdfError::invalid(format!("molecular.{key}"), message)
+                    })?;
+                Some(request)
+            }
+        };
         if scene.contains_key("guidance") {
             return Err(IdfError::invalid(
                 "guidance",
@@ -58,6 +90,7 @@ impl DiffuseRequest {
         let own: DiffuseOwnKeys = serde_path_to_error::deserialize(Value::Object(own))
             .map_err(|e| IdfError::invalid(e.path().to_string(), e.inner().to_string()))?;
         Ok(DiffuseRequest {
+            molecular,
             scene: Scene::from_json(Value::Object(scene))?,
             initial: own.initial,
             return_samples: own.return_samples,
@@ -285,4 +318,165 @@ pub struct ErrorBody {
     pub error: String,
     /// The request field at fault.
     pub field: Option<String>,
+}
+
+/// The `molecular` key of a `/diffuse` body: a Lennard-Jones run (the keys of `idf molecular`;
+/// defaults as there).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MolecularRequest {
+    /// Particles per system (default 4000).
+    pub particles: Option<usize>,
+    /// Number density of a bulk fluid in a periodic cube (default 0.8442).
+    pub density: Option<f64>,
+    /// A cluster in free space instead (default false).
+    pub cluster: Option<bool>,
+    /// Independent systems (default 1).
+    pub chains: Option<usize>,
+    /// verlet, baoab, overdamped or hmc (default baoab).
+    pub integrator: Option<String>,
+    /// Leapfrog steps per HMC trajectory (default 10).
+    pub leapfrog_steps: Option<u32>,
+    /// Langevin friction γ (default 1).
+    pub gamma: Option<f32>,
+    /// Time step (default 0.005).
+    pub dt: Option<f32>,
+    /// Temperature (default 0.72).
+    pub temperature: Option<f32>,
+    /// Anneal linearly from this temperature (default: constant).
+    pub t_start: Option<f32>,
+    /// Steps (default 1000).
+    pub steps: Option<u64>,
+    /// Steps between records (default 10).
+    pub record_every: Option<u64>,
+    /// Records left out of the estimates (default 0).
+    pub burn_in_records: Option<usize>,
+    /// Fractions of species 0, 1, … (default one species).
+    pub species_fractions: Option<Vec<f64>>,
+    /// Species pairs' ε and σ (others mix by Lorentz–Berthelot).
+    pub pairs: Option<Vec<PairSpec>>,
+    /// Cutoff r_c (default 2.5).
+    pub cutoff: Option<f32>,
+    /// plain, shifted or tail (default plain).
+    pub truncation: Option<String>,
+    /// Verlet skin (default 0.3).
+    pub skin: Option<f32>,
+    /// Seed (default 0).
+    pub seed: Option<u32>,
+    /// Quench every system with FIRE at the end (default false).
+    pub minimise: Option<bool>,
+}
+
+impl MolecularRequest {
+    /// The job it asks for.
+    pub fn spec(&self) -> Result<MolecularSpec, IdfError> {
+        let d = MolecularSpec::default();
+        let start = match (self.cluster.unwrap_or(false), self.density) {
+            (true, Some(_)) => {
+                return Err(IdfError::invalid(
+                    "molecular.density",
+                    "a cluster is in free space: give cluster or density, not both",
+                ))
+            }
+            (true, None) => MolecularStart::Cluster,
+            (false, density) => MolecularStart::Fluid {
+                density: density.unwrap_or(0.8442),
+            },
+        };
+        Ok(MolecularSpec {
+            particles: self.particles.unwrap_or(d.particles),
+            chains: self.chains.unwrap_or(d.chains),
+            start,
+            integrator: self.integrator.clone().unwrap_or(d.integrator),
+            gamma: self.gamma.unwrap_or(d.gamma),
+            leapfrog_steps: self.leapfrog_steps.unwrap_or(d.leapfrog_steps),
+            dt: self.dt.unwrap_or(d.dt),
+            temperature: self.temperature.unwrap_or(d.temperature),
+            t_start: self.t_start,
+            steps: self.steps.unwrap_or(d.steps),
+            record_every: self.record_every.unwrap_or(d.record_every),
+            burn_in_records: self.burn_in_records.unwrap_or(0),
+            species_fractions: self
+                .species_fractions
+                .clone()
+                .unwrap_or(d.species_fractions),
+            pairs: self
+                .pairs
+                .iter()
+                .flatten()
+                .map(|p| (p.a, p.b, p.epsilon, p.sigma))
+                .collect(),
+            cutoff: self.cutoff.unwrap_or(d.cutoff),
+            truncation: match &self.truncation {
+                Some(t) => t.parse()?,
+                None => d.truncation,
+            },
+            skin: self.skin.unwrap_or(d.skin),
+            seed: self.seed.unwrap_or(0),
+            minimise: self.minimise.unwrap_or(false),
+            xyz: None,
+            h5md: None,
+        })
+    }
+}
+
+/// One species pair's Lennard-Jones parameters.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairSpec {
+    /// First species.
+    pub a: usize,
+    /// Second species.
+    pub b: usize,
+    /// Well depth ε.
+    pub epsilon: f32,
+    /// Size σ.
+    pub sigma: f32,
+}
+
+/// What `/diffuse` answers for a `molecular` body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MolecularResponse {
+    /// Particles per system.
+    pub particles: usize,
+    /// Systems.
+    pub chains: usize,
+    /// Box edges (none for a cluster).
+    pub box_len: Option<[f32; 3]>,
+    /// Steps run.
+    pub steps: u64,
+    /// Means with standard errors: potential, kinetic, total (per particle), temperature,
+    /// pressure.
+    pub estimates: BTreeMap<String, EstimateOut>,
+    /// g(r) of the final state: shell centres `r` and values `g`.
+    pub rdf: Option<RdfOut>,
+    /// After `minimise`: each system's potential energy.
+    pub minimised: Option<Vec<f64>>,
+    /// System 0's final positions, particles × 3 (unless `return_samples` is false).
+    pub positions: Option<Vec<f32>>,
+    /// Neighbour-list builds.
+    pub rebuilds: u64,
+    /// The backend that ran it.
+    pub backend: String,
+    /// Wall time of the run in milliseconds.
+    pub wall_ms: f64,
+}
+
+/// A radial distribution function.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RdfOut {
+    /// Shell centres.
+    pub r: Vec<f64>,
+    /// g(r).
+    pub g: Vec<f64>,
+}
+
+/// What `/diffuse` answers: a lattice scene's samples, or a molecular run's report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum DiffuseAnswer {
+    /// A scene's samples, estimates and verdict.
+    Lattice(DiffuseResponse),
+    /// A `molecular` body's report.
+    Molecular(MolecularResponse),
 }

@@ -29,9 +29,12 @@ pub struct MolecularArgs {
     /// Independent systems run side by side.
     #[arg(long, default_value_t = 1)]
     chains: usize,
-    /// verlet (NVE), baoab (Langevin NVT) or overdamped.
+    /// verlet (NVE), baoab (Langevin NVT), overdamped, or hmc (exact NVT; a step is a trajectory).
     #[arg(long, default_value = "baoab")]
     integrator: String,
+    /// Leapfrog steps per HMC trajectory.
+    #[arg(long, default_value_t = 10)]
+    leapfrog_steps: u32,
     /// Langevin friction γ.
     #[arg(long, default_value_t = 1.0)]
     gamma: f32,
@@ -53,6 +56,12 @@ pub struct MolecularArgs {
     /// Records left out of the estimates (equilibration).
     #[arg(long, default_value_t = 0)]
     burn_in_records: usize,
+    /// Fractions of species 0, 1, … (e.g. 0.8,0.2 for the Kob–Andersen mixture).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    species_fractions: Vec<f64>,
+    /// A species pair's ε and σ, as A-B=EPSILON,SIGMA (repeatable; others mix by Lorentz–Berthelot).
+    #[arg(long = "pair", value_parser = parse_pair)]
+    pairs: Vec<(usize, usize, f32, f32)>,
     /// Cutoff r_c (σ).
     #[arg(long, default_value_t = 2.5)]
     cutoff: f32,
@@ -97,12 +106,15 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         start,
         integrator: args.integrator.clone(),
         gamma: args.gamma,
+        leapfrog_steps: args.leapfrog_steps,
         dt: args.dt,
         temperature: args.temperature,
         t_start: args.t_start,
         steps: args.steps,
         record_every: args.record_every,
         burn_in_records: args.burn_in_records,
+        species_fractions: args.species_fractions.clone(),
+        pairs: args.pairs.clone(),
         cutoff: args.cutoff,
         truncation: args.truncation.parse::<Truncation>()?,
         skin: args.skin,
@@ -124,15 +136,19 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         );
     };
     println!(
-        "{} particles × {} systems, {} steps on {} in {:.2} s ({:.3e} particle-steps/s, {} list builds)",
+        "{} particles × {} systems, {} steps on {} in {:.2} s ({:.2} s of steps, {:.3e} particle-steps/s, {} list builds)",
         report.particles,
         report.chains,
         report.steps,
         report.backend,
         report.wall_ms / 1e3,
+        report.loop_ms / 1e3,
         report.particle_steps_per_second,
         report.rebuilds
     );
+    if let Some(a) = report.acceptance {
+        println!("  acceptance   {a:.4}");
+    }
     show("U/N", &report.potential);
     show("K/N", &report.kinetic);
     show("E/N", &report.total);
@@ -154,4 +170,19 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         println!("  report       {}", path.display());
     }
     Ok(())
+}
+
+/// `A-B=EPSILON,SIGMA` of `--pair`.
+fn parse_pair(text: &str) -> Result<(usize, usize, f32, f32)> {
+    let bad =
+        || anyhow::anyhow!("--pair: expected A-B=EPSILON,SIGMA (e.g. 0-1=1.5,0.8), got `{text}`");
+    let (species, params) = text.split_once('=').ok_or_else(bad)?;
+    let (a, b) = species.split_once('-').ok_or_else(bad)?;
+    let (eps, sigma) = params.split_once(',').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+        eps.trim().parse().map_err(|_| bad())?,
+        sigma.trim().parse().map_err(|_| bad())?,
+    ))
 }

@@ -5,15 +5,19 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 
+use idf::io::h5md::read_h5md;
+use idf::io::xyz::read_xyz;
 use idf::jobs::render::encode::Output;
 use idf::jobs::render::job::render_job;
+use idf::jobs::render::particles::{render_particles, ParticleLook};
 use idf::jobs::render::pipeline::render;
 use idf::Scene;
 
 /// The flags of `idf render`.
 #[derive(Args)]
 pub struct RenderArgs {
-    /// Scene files, rendered one after another (default: the embedded default scene).
+    /// Scene files, rendered one after another (default: the embedded default scene), or
+    /// particle trajectories (extended XYZ `.xyz`, H5MD `.h5`/`.h5md`, as `idf molecular` writes).
     scenes: Vec<PathBuf>,
     /// Output file, .mp4 (H.264) or .gif (one scene; default visuals/SCENE.mp4).
     #[arg(long, conflicts_with = "out_dir")]
@@ -27,7 +31,7 @@ pub struct RenderArgs {
     /// Frames per second (overrides the scene's `fps`).
     #[arg(long)]
     fps: Option<u32>,
-    /// Lattice size N×N (overrides the scene's `size`).
+    /// Lattice size N×N (overrides the scene's `size`); for a trajectory, the picture's size in pixels.
     #[arg(long)]
     size: Option<usize>,
     /// Seed (overrides the scene's `seed`).
@@ -46,6 +50,7 @@ impl RenderArgs {
         } else {
             self.scenes
                 .iter()
+                .filter(|p| !is_trajectory(p))
                 .map(|p| {
                     let stem = p
                         .file_stem()
@@ -69,8 +74,75 @@ impl RenderArgs {
     }
 }
 
+/// Whether `path` names a particle trajectory rather than a scene.
+fn is_trajectory(path: &std::path::Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("xyz" | "h5" | "h5md" | "hdf5")
+    )
+}
+
+/// Renders particle trajectories: the particles projected on x–y, coloured by energy.
+fn render_trajectories(args: &RenderArgs, paths: &[&PathBuf]) -> Result<()> {
+    if args.out.is_some() && paths.len() > 1 {
+        bail!(
+            "--out names one file but {} trajectories were given",
+            paths.len()
+        );
+    }
+    let look = ParticleLook {
+        fps: args.fps.unwrap_or(30),
+        size: args.size.unwrap_or(512),
+        ..ParticleLook::default()
+    };
+    for path in paths {
+        let frames = match path.extension().and_then(|e| e.to_str()) {
+            Some("xyz") => read_xyz(path)?,
+            _ => read_h5md(path)?,
+        };
+        let frames = match args.frames {
+            Some(k) => frames.into_iter().take(k as usize).collect(),
+            None => frames,
+        };
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let output = match (&args.out, &args.out_dir) {
+            (Some(out), _) => Output::File(out.clone()),
+            (None, Some(dir)) if paths.len() > 1 => Output::PngDir(dir.join(&stem)),
+            (None, Some(dir)) => Output::PngDir(dir.clone()),
+            (None, None) => Output::File(PathBuf::from("visuals").join(format!("{stem}.mp4"))),
+        };
+        let bar = super::progress::bar(frames.len() as u64, "frames", stem.clone());
+        let report = render_particles(&frames, &output, &look, &mut |done, _| {
+            bar.set_position(done)
+        });
+        bar.finish_and_clear();
+        let report = report?;
+        println!(
+            "rendered {}: {} frames {}x{} at {} fps, {} particles",
+            path.display(),
+            report.frames,
+            report.width,
+            report.height,
+            report.fps,
+            frames[0].position.len()
+        );
+        println!("  wrote {}", report.path.display());
+    }
+    Ok(())
+}
+
 /// Runs `idf render`.
 pub fn run(args: RenderArgs) -> Result<()> {
+    let trajectories: Vec<&PathBuf> = args.scenes.iter().filter(|p| is_trajectory(p)).collect();
+    if !trajectories.is_empty() {
+        if trajectories.len() != args.scenes.len() {
+            bail!("give scenes or particle trajectories, not both in one call");
+        }
+        return render_trajectories(&args, &trajectories);
+    }
     let scenes = args.scenes()?;
     if args.out.is_some() && scenes.len() > 1 {
         bail!("--out names one file but {} scenes were given; leave it out to write visuals/SCENE.mp4 each", scenes.len());

@@ -130,9 +130,10 @@ pub fn write_h5md(path: &Path, frames: &[ParticleFrame], dt: f64) -> Result<()> 
     })
 }
 
-/// Reads the last frame of an H5MD file's `/particles/all` (positions, species, velocities if
-/// present, the box). Errors name the file and the dataset that is missing or malformed.
-pub fn read_h5md_last(path: &Path) -> Result<ParticleFrame> {
+/// Reads every frame of an H5MD file's `/particles/all` (positions, species, velocities and
+/// per-particle energies where present, the box, the steps). Errors name the file and the
+/// dataset that is missing or malformed.
+pub fn read_h5md(path: &Path) -> Result<Vec<ParticleFrame>> {
     let file = open(path)?;
     let bad = |dataset: &str, message: String| IdfError::Config {
         path: path.to_path_buf(),
@@ -147,23 +148,18 @@ pub fn read_h5md_last(path: &Path) -> Result<ParticleFrame> {
     };
     file.group("h5md")
         .map_err(|_| bad("/h5md", "missing: not an H5MD file".into()))?;
-    let value = file
-        .dataset("particles/all/position/value")
-        .map_err(h5("/particles/all/position/value"))?;
+    const POSITION: &str = "/particles/all/position/value";
+    let value = file.dataset(POSITION).map_err(h5(POSITION))?;
     let shape = value.shape();
     let [frames, n, 3] = shape[..] else {
         return Err(bad(
-            "/particles/all/position/value",
+            POSITION,
             format!("shape {shape:?}, expected [frames, particles, 3]"),
         ));
     };
     if frames == 0 {
-        return Err(bad("/particles/all/position/value", "no frame".into()));
+        return Err(bad(POSITION, "no frame".into()));
     }
-    let last = |ds: &hdf5::Dataset, name: &str| -> Result<Vec<f32>> {
-        let all = ds.read_raw::<f32>().map_err(h5(name))?;
-        Ok(all[(frames - 1) * n * 3..frames * n * 3].to_vec())
-    };
     let species: Vec<i32> = match file.dataset("particles/all/species") {
         Ok(ds) => ds.read_raw().map_err(h5("/particles/all/species"))?,
         Err(_) => vec![0; n],
@@ -177,34 +173,57 @@ pub fn read_h5md_last(path: &Path) -> Result<ParticleFrame> {
             ),
         ));
     }
-    let rows = |flat: Vec<f32>, w: &dyn Fn(usize) -> f32| -> Vec<[f32; 4]> {
-        flat.chunks(3)
-            .enumerate()
-            .map(|(i, c)| [c[0], c[1], c[2], w(i)])
+    // Per frame, rows of [x, y, z, w].
+    let frames_of = |flat: Vec<f32>, w: &dyn Fn(usize) -> f32| -> Vec<Vec<[f32; 4]>> {
+        flat.chunks(3 * n)
+            .map(|frame| {
+                frame
+                    .chunks(3)
+                    .enumerate()
+                    .map(|(i, c)| [c[0], c[1], c[2], w(i)])
+                    .collect()
+            })
             .collect()
     };
-    let position = rows(last(&value, "/particles/all/position/value")?, &|i| {
+    let positions = frames_of(value.read_raw().map_err(h5(POSITION))?, &|i| {
         species[i] as f32
     });
-    let velocity = match file.dataset("particles/all/velocity/value") {
+    const VELOCITY: &str = "/particles/all/velocity/value";
+    let velocities = match file.dataset(VELOCITY) {
         Ok(ds) if ds.shape() == shape => {
-            Some(rows(last(&ds, "/particles/all/velocity/value")?, &|_| 0.0))
+            Some(frames_of(ds.read_raw().map_err(h5(VELOCITY))?, &|_| 0.0))
         }
         Ok(ds) => {
             return Err(bad(
-                "/particles/all/velocity/value",
+                VELOCITY,
                 format!("shape {:?}, the positions' is {shape:?}", ds.shape()),
             ))
         }
         Err(_) => None,
     };
-    let step = file
+    const ENERGY: &str = "/particles/all/potential_energy/value";
+    let energies: Option<Vec<f32>> = match file.dataset(ENERGY) {
+        Ok(ds) if ds.shape() == [frames, n] => Some(ds.read_raw().map_err(h5(ENERGY))?),
+        Ok(ds) => {
+            return Err(bad(
+                ENERGY,
+                format!("shape {:?}, expected [{frames}, {n}]", ds.shape()),
+            ))
+        }
+        Err(_) => None,
+    };
+    let totals: Option<Vec<f64>> = file
+        .dataset("observables/potential_energy/value")
+        .and_then(|ds| ds.read_raw())
+        .ok()
+        .filter(|t: &Vec<f64>| t.len() == frames);
+    let steps: Vec<u64> = file
         .dataset("particles/all/position/step")
         .and_then(|ds| ds.read_raw::<i64>())
         .ok()
-        .and_then(|s| s.last().copied())
-        .unwrap_or(0)
-        .max(0) as u64;
+        .filter(|s| s.len() == frames)
+        .map(|s| s.into_iter().map(|x| x.max(0) as u64).collect())
+        .unwrap_or_else(|| (0..frames as u64).collect());
     let lattice = match file.dataset("particles/all/box/edges") {
         Ok(ds) => {
             let e: Vec<f32> = ds.read_raw().map_err(h5("/particles/all/box/edges"))?;
@@ -218,12 +237,22 @@ pub fn read_h5md_last(path: &Path) -> Result<ParticleFrame> {
         }
         Err(_) => None,
     };
-    Ok(ParticleFrame {
-        lattice,
-        position,
-        velocity,
-        energies: None,
-        step,
-        energy: None,
-    })
+    Ok(positions
+        .into_iter()
+        .enumerate()
+        .map(|(k, position)| ParticleFrame {
+            lattice,
+            position,
+            velocity: velocities.as_ref().map(|v| v[k].clone()),
+            energies: energies.as_ref().map(|e| e[k * n..(k + 1) * n].to_vec()),
+            step: steps[k],
+            energy: totals.as_ref().map(|t| t[k]),
+        })
+        .collect())
+}
+
+/// The last frame of an H5MD file (see [`read_h5md`]).
+pub fn read_h5md_last(path: &Path) -> Result<ParticleFrame> {
+    let mut frames = read_h5md(path)?;
+    Ok(frames.pop().expect("read_h5md returns at least one frame"))
 }

@@ -44,10 +44,12 @@ pub struct MolecularSpec {
     pub chains: usize,
     /// The start.
     pub start: MolecularStart,
-    /// The integrator: `verlet`, `baoab` or `overdamped`.
+    /// The integrator: `verlet`, `baoab`, `overdamped` or `hmc` (a step is then a trajectory).
     pub integrator: String,
     /// Langevin friction γ.
     pub gamma: f32,
+    /// Leapfrog steps per HMC trajectory.
+    pub leapfrog_steps: u32,
     /// Time step.
     pub dt: f32,
     /// Target temperature (and the initial velocities').
@@ -60,6 +62,11 @@ pub struct MolecularSpec {
     pub record_every: u64,
     /// Records at the start left out of the estimates.
     pub burn_in_records: usize,
+    /// The fraction of each species (species 0, 1, …); default one species.
+    pub species_fractions: Vec<f64>,
+    /// `(a, b, ε, σ)` of species pairs; a pair left out takes Lorentz–Berthelot mixing of the
+    /// species' own (ε = σ = 1 when those are left out too).
+    pub pairs: Vec<(usize, usize, f32, f32)>,
     /// Cutoff r_c.
     pub cutoff: f32,
     /// How the potential ends at r_c.
@@ -86,12 +93,15 @@ impl Default for MolecularSpec {
             start: MolecularStart::Fluid { density: 0.8442 },
             integrator: "baoab".into(),
             gamma: 1.0,
+            leapfrog_steps: 10,
             dt: 0.005,
             temperature: 0.72,
             t_start: None,
             steps: 1000,
             record_every: 10,
             burn_in_records: 0,
+            species_fractions: vec![1.0],
+            pairs: Vec::new(),
             cutoff: 2.5,
             truncation: Truncation::Plain,
             skin: 0.3,
@@ -126,13 +136,19 @@ pub struct MolecularReport {
     pub pressure: Option<Estimate>,
     /// g(r) of the final state: shell centres and values (periodic boxes).
     pub rdf: Option<(Vec<f64>, Vec<f64>)>,
+    /// System 0's final positions `[x, y, z, species]`.
+    pub positions: Vec<[f32; 4]>,
     /// After a FIRE quench: each chain's potential energy (not per particle) and the lowest.
     pub minimised: Option<Vec<f64>>,
     /// Neighbour-list builds.
     pub rebuilds: u64,
-    /// Wall time in milliseconds.
+    /// The fraction of HMC trajectories accepted (HMC only).
+    pub acceptance: Option<f64>,
+    /// Wall time in milliseconds (set-up, steps, records, quench and g(r)).
     pub wall_ms: f64,
-    /// Particle steps per second (particles × chains × steps / wall time).
+    /// Milliseconds of the steps alone, records included (what LAMMPS reports as its loop time).
+    pub loop_ms: f64,
+    /// Particle steps per second of the loop (particles × chains × steps / loop time).
     pub particle_steps_per_second: f64,
     /// The trace.
     pub trace: MdTrace,
@@ -150,9 +166,8 @@ pub fn run_molecular(
     spec: &MolecularSpec,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<MolecularReport> {
-    let integrator = ParticleIntegrator::parse(&spec.integrator, spec.gamma)?;
-    let lj = LennardJones::single(spec.cutoff, spec.truncation)?;
-    let (state, domain) = match &spec.start {
+    let integrator = ParticleIntegrator::parse(&spec.integrator, spec.gamma, spec.leapfrog_steps)?;
+    let (mut state, domain) = match &spec.start {
         MolecularStart::Fluid { density } => ParticleState::fcc(
             spec.chains,
             spec.particles,
@@ -166,6 +181,23 @@ pub fn run_molecular(
         ),
         MolecularStart::File(path) => state_from_file(path, spec)?,
     };
+    if !matches!(spec.start, MolecularStart::File(_)) && spec.species_fractions.len() > 1 {
+        state.assign_species(&spec.species_fractions, spec.seed)?;
+    }
+    let in_state = state
+        .position
+        .iter()
+        .map(|p| p[3] as usize + 1)
+        .max()
+        .unwrap_or(1);
+    let named = spec
+        .pairs
+        .iter()
+        .map(|&(a, b, _, _)| a.max(b) + 1)
+        .max()
+        .unwrap_or(1);
+    let species = in_state.max(named).max(spec.species_fractions.len());
+    let lj = LennardJones::mixture(species, &spec.pairs, spec.cutoff, spec.truncation)?;
     let started = Instant::now();
     let mut sim = ParticleSimulation::new(ctx, &lj, domain, &state, spec.skin, spec.seed)?;
     let run = ParticleRun {
@@ -200,6 +232,7 @@ pub fn run_molecular(
     if record_frames {
         frames.push(frame_of(&sim, 0)?);
     }
+    let looping = Instant::now();
     for i in 0..run.steps {
         let t = run.temperature_at(i);
         sim.advance(integrator, run.dt, t)?;
@@ -211,6 +244,7 @@ pub fn run_molecular(
             progress(i + 1, run.steps);
         }
     }
+    let loop_ms = looping.elapsed().as_secs_f64() * 1e3;
     let minimised = if spec.minimise {
         minimise(&mut sim, &Fire::default())?;
         let record = sim.observe(run.steps, spec.temperature, integrator)?;
@@ -238,17 +272,8 @@ pub fn run_molecular(
         .burn_in_records
         .min(trace.records.len().saturating_sub(1));
     let periodic = matches!(domain, ParticleBox::Periodic(_));
-    let rdf = if periodic {
-        let final_state = sim.state()?;
-        Some(radial_distribution(
-            sim.params(),
-            &final_state.position,
-            5.0,
-            100,
-        ))
-    } else {
-        None
-    };
+    let final_state = sim.state()?;
+    let rdf = periodic.then(|| radial_distribution(sim.params(), &final_state.position, 5.0, 100));
     Ok(MolecularReport {
         particles: state.n,
         chains: state.chains,
@@ -263,11 +288,14 @@ pub fn run_molecular(
         temperature: estimate(&trace.series(from, |r| &r.temperature)),
         pressure: periodic.then(|| estimate(&trace.series(from, |r| &r.pressure))),
         rdf,
+        positions: final_state.chain_positions(0).to_vec(),
         minimised,
         rebuilds: sim.rebuilds(),
+        acceptance: sim.acceptance(),
         wall_ms,
+        loop_ms,
         particle_steps_per_second: (state.n * state.chains) as f64 * spec.steps as f64
-            / (wall_ms / 1e3).max(1e-9),
+            / (loop_ms / 1e3).max(1e-9),
         trace,
         xyz: spec.xyz.clone(),
         h5md: spec.h5md.clone(),

@@ -209,16 +209,35 @@ fn png_frames(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 }
 
 /// A scene saved in the viewer mid-run and rendered by `idf render` gives, frame for frame,
-/// the pixels the viewer recorded from that point (overlay included): for φ⁴ and for the Ising
-/// anneal, whose temperature falls during the recording.
+/// the pixels the viewer recorded from that point (overlay included): for every shipped scene
+/// (the anneals' temperatures fall during the recording) and for a custom WGSL energy.
 #[test]
 fn idf_render_of_a_saved_scene_gives_the_frames_the_viewer_recorded() {
     let ctx = idf::Context::gpu().expect("a GPU adapter (lavapipe in CI)");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/scenes");
-    for name in ["default.yaml", "ising_anneal.yaml"] {
-        let mut scene = Scene::load(&dir.join(name)).unwrap();
+    let mut lives: Vec<(String, Live)> = shipped_scenes()
+        .iter()
+        .map(|path| {
+            let mut scene = Scene::load(path).unwrap();
+            scene.size = Some([32, 32]);
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            (name, open(&ctx, &scene))
+        })
+        .collect();
+    let mut custom = open(&ctx, &{
+        let mut scene = Scene::default_scene();
         scene.size = Some([32, 32]);
-        let mut live = open(&ctx, &scene);
+        scene
+    });
+    let mut settings = custom.settings.clone();
+    settings.model = idf::EnergyModel::Custom(
+        idf::engine::energies::CustomEnergy::parse(idf::engine::energies::custom::TEMPLATE)
+            .unwrap(),
+    );
+    custom.apply(settings).unwrap();
+    lives.push(("custom.yaml".into(), custom));
+    assert!(lives.len() >= 5);
+    for (name, mut live) in lives {
+        let name = name.as_str();
         let mut settings = live.settings.clone();
         settings.schedule_steps = 80;
         settings.steps_per_frame = 10;

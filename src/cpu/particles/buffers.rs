@@ -1,7 +1,10 @@
 //! [`CpuParticles`]: the particle buffers on the CPU, laid out as on the GPU, and the twins run
-//! over them in the order the GPU runs its kernels.
+//! over them in the order the GPU runs its kernels, except the pair loop: its neighbour lists are
+//! half lists and its forces the fast path of `lj_forces_half.rs` (each pair once), which give
+//! the twin's forces up to the order of the sums.
 
-use super::{cell_list, integrate, lj_forces, neighbor_list};
+use super::neighbor_list::Lists;
+use super::{cell_list, integrate, lj_forces_half, neighbor_list};
 use crate::error::Result;
 use crate::kernels::particles::ParticleParams;
 use crate::memory;
@@ -61,8 +64,8 @@ impl CpuParticles {
         Ok(())
     }
 
-    /// Rebuilds the cell and neighbour lists; returns the longest list (above the capacity when
-    /// it overflowed).
+    /// Rebuilds the cell and (half) neighbour lists; returns the longest list (above the
+    /// capacity when it overflowed).
     pub fn rebuild(&mut self, p: &ParticleParams) -> u32 {
         cell_list::build_cells(
             p,
@@ -71,6 +74,7 @@ impl CpuParticles {
             &mut self.cell_particles,
         );
         neighbor_list::build_neighbors(
+            Lists::Half,
             p,
             &self.position,
             &self.cell_start,
@@ -91,7 +95,7 @@ impl CpuParticles {
 
     /// Evaluates forces, energies and virials.
     pub fn forces(&mut self, p: &ParticleParams) {
-        lj_forces::lj_forces(
+        lj_forces_half::lj_forces_half(
             p,
             &self.pair_table,
             &self.position,

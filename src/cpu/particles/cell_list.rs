@@ -39,11 +39,25 @@ pub fn build_cells(
 /// (wrapped in a periodic box, cut at the edges in free space), each once, in a fixed order
 /// (z, then y, then x offsets from −1 to +1).
 pub fn neighbor_cells(p: &ParticleParams, c: [u32; 3]) -> ([u32; 27], usize) {
+    stencil(p, c, false)
+}
+
+/// The home cell and the 13 cells of the forward half of its neighbourhood (offsets from
+/// (0, 0, 0) on in the same order): with 3 or more cells per axis, each pair of cells meets
+/// once.
+pub fn forward_cells(p: &ParticleParams, c: [u32; 3]) -> ([u32; 27], usize) {
+    stencil(p, c, true)
+}
+
+fn stencil(p: &ParticleParams, c: [u32; 3], forward: bool) -> ([u32; 27], usize) {
     let mut out = [0u32; 27];
     let mut count = 0;
     for dz in -1i32..=1 {
         for dy in -1i32..=1 {
             for dx in -1i32..=1 {
+                if forward && (dz, dy, dx) < (0, 0, 0) {
+                    continue;
+                }
                 let mut q = [0u32; 3];
                 let mut inside = true;
                 for (k, d) in [dx, dy, dz].into_iter().enumerate() {

@@ -6,4 +6,5 @@ pub mod buffers;
 pub mod cell_list;
 pub mod integrate;
 pub mod lj_forces;
+pub mod lj_forces_half;
 pub mod neighbor_list;

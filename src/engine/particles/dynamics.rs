@@ -6,6 +6,7 @@ use super::observables::{MdRecord, MdTrace};
 use super::system::{LennardJones, ParticleBox, ParticleState};
 use crate::context::Context;
 use crate::cpu::particles::integrate::wrap_position;
+use crate::cpu::shared::rng::{rng_draw, unit_open_closed, STREAM_ACCEPT};
 use crate::error::{IdfError, Result};
 use crate::kernels::particles::{ParticleParams, PARTICLE_PERIODIC};
 use crate::particle_executor::{ParticleExecutor, Stage};
@@ -29,11 +30,18 @@ pub enum ParticleIntegrator {
         /// Friction γ.
         gamma: f32,
     },
+    /// Hybrid Monte Carlo: one step is a trajectory of `leapfrog_steps` velocity-Verlet steps
+    /// from fresh momenta, accepted or rejected on H (exact NVT sampling of the positions).
+    Hmc {
+        /// Leapfrog steps per trajectory.
+        leapfrog_steps: u32,
+    },
 }
 
 impl ParticleIntegrator {
-    /// Parses `verlet`, `baoab` or `overdamped` with friction `gamma`.
-    pub fn parse(name: &str, gamma: f32) -> Result<Self> {
+    /// Parses `verlet`, `baoab`, `overdamped` (with friction `gamma`) or `hmc` (with
+    /// `leapfrog_steps` per trajectory).
+    pub fn parse(name: &str, gamma: f32, leapfrog_steps: u32) -> Result<Self> {
         if !(gamma.is_finite() && gamma > 0.0) {
             return Err(IdfError::invalid(
                 "gamma",
@@ -44,9 +52,14 @@ impl ParticleIntegrator {
             "verlet" | "velocity-verlet" | "nve" => Ok(ParticleIntegrator::VelocityVerlet),
             "baoab" | "langevin" | "nvt" => Ok(ParticleIntegrator::Baoab { gamma }),
             "overdamped" | "brownian" => Ok(ParticleIntegrator::Overdamped { gamma }),
+            "hmc" if leapfrog_steps == 0 => Err(IdfError::invalid(
+                "leapfrog_steps",
+                "an HMC trajectory needs at least 1 leapfrog step",
+            )),
+            "hmc" => Ok(ParticleIntegrator::Hmc { leapfrog_steps }),
             other => Err(IdfError::invalid(
                 "integrator",
-                format!("`{other}` is not one of verlet, baoab, overdamped"),
+                format!("`{other}` is not one of verlet, baoab, overdamped, hmc"),
             )),
         }
     }
@@ -56,6 +69,8 @@ impl ParticleIntegrator {
     pub fn degrees_of_freedom(&self, n: usize) -> usize {
         match self {
             ParticleIntegrator::VelocityVerlet => (3 * n).saturating_sub(3).max(1),
+            // Momenta are drawn afresh for every trajectory: every degree of freedom is
+            // thermalised.
             _ => 3 * n,
         }
     }
@@ -125,6 +140,9 @@ pub struct ParticleSimulation {
     rebuilds: u64,
     /// The fraction of each species (weights of the tail corrections).
     fractions: Vec<f64>,
+    /// HMC trajectories accepted and proposed, over all chains.
+    accepted: f64,
+    proposed: f64,
 }
 
 impl ParticleSimulation {
@@ -201,6 +219,8 @@ impl ParticleSimulation {
             step: 0,
             rebuilds: 0,
             fractions: species_fractions(lj.species, state),
+            accepted: 0.0,
+            proposed: 0.0,
         };
         sim.rebuild()?;
         sim.exec.stages(&sim.params, &[Stage::Forces])?;
@@ -220,6 +240,11 @@ impl ParticleSimulation {
     /// Steps taken: the counter that keys the noise.
     pub fn steps_taken(&self) -> u64 {
         self.step
+    }
+
+    /// The fraction of HMC trajectories accepted so far (`None` before any).
+    pub fn acceptance(&self) -> Option<f64> {
+        (self.proposed > 0.0).then(|| self.accepted / self.proposed)
     }
 
     /// Neighbour-list builds so far.
@@ -335,6 +360,12 @@ impl ParticleSimulation {
         dt: f32,
         temperature: f32,
     ) -> Result<()> {
+        if let ParticleIntegrator::Hmc { leapfrog_steps } = integrator {
+            let accepted = self.hmc_step(dt, temperature, leapfrog_steps)?;
+            self.accepted += accepted.iter().sum::<f64>();
+            self.proposed += accepted.len() as f64;
+            return Ok(());
+        }
         self.params.dt = dt;
         self.params.temperature = temperature;
         self.params.step = self.step as u32;
@@ -358,12 +389,77 @@ impl ParticleSimulation {
                 self.params.gamma = gamma;
                 (&[Stage::Brownian], &[])
             }
+            ParticleIntegrator::Hmc { .. } => unreachable!("HMC steps return above"),
         };
         self.exec.stages(&self.params, before)?;
         self.refresh_forces()?;
         self.exec.stages(&self.params, after)?;
         self.step += 1;
         Ok(())
+    }
+
+    /// One hybrid Monte Carlo step per chain (Duane, Kennedy, Pendleton & Roweth, Phys. Lett. B
+    /// 195, 216 (1987)): fresh Maxwell–Boltzmann momenta at `temperature`, `leapfrog_steps`
+    /// velocity-Verlet steps of `dt`, and a Metropolis test of the change of H = U + K, so the
+    /// positions sample exp(−U/T) exactly whatever dt. A rejected chain returns to its start.
+    /// Returns each chain's acceptance (1 or 0).
+    pub fn hmc_step(&mut self, dt: f32, temperature: f32, leapfrog_steps: u32) -> Result<Vec<f64>> {
+        let (chains, n) = (self.params.chains as usize, self.params.n as usize);
+        let start = self.exec.position()?;
+        // The O stage with infinite friction draws fresh momenta.
+        self.params.dt = dt;
+        self.params.temperature = temperature;
+        self.params.gamma = f32::MAX;
+        self.params.step = self.step as u32;
+        self.exec.stages(&self.params, &[Stage::Thermostat])?;
+        let h0 = self.hamiltonian()?;
+        for _ in 0..leapfrog_steps.max(1) {
+            self.advance(ParticleIntegrator::VelocityVerlet, dt, temperature)?;
+        }
+        let h1 = self.hamiltonian()?;
+        let mut position = self.exec.position()?;
+        let mut accepted = vec![0.0; chains];
+        for c in 0..chains {
+            let draw = rng_draw(
+                c as u32,
+                c as u32,
+                self.step as u32,
+                self.params.seed,
+                STREAM_ACCEPT,
+            );
+            let log_u = unit_open_closed(draw[0]).ln() as f64;
+            let log_alpha = -(h1[c] - h0[c]) / temperature.max(f32::MIN_POSITIVE) as f64;
+            if log_alpha.is_finite() && log_u < log_alpha {
+                accepted[c] = 1.0;
+            } else {
+                position[c * n..(c + 1) * n].copy_from_slice(&start[c * n..(c + 1) * n]);
+            }
+        }
+        if accepted.contains(&0.0) {
+            self.set_positions(&position)?;
+        }
+        Ok(accepted)
+    }
+
+    /// Each chain's H = U + K (sums over its particles).
+    fn hamiltonian(&self) -> Result<Vec<f64>> {
+        let (chains, n) = (self.params.chains as usize, self.params.n as usize);
+        let force = self.exec.force()?;
+        let velocity = self.exec.velocity()?;
+        Ok((0..chains)
+            .map(|c| {
+                let range = c * n..(c + 1) * n;
+                let u: f64 = force[range.clone()].iter().map(|f| f[3] as f64).sum();
+                let k: f64 = velocity[range]
+                    .iter()
+                    .map(|v| {
+                        0.5 * self.params.mass as f64
+                            * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) as f64
+                    })
+                    .sum();
+                u + k
+            })
+            .collect())
     }
 
     /// Runs `run`, recording the state before the first step and every `record_every` steps;

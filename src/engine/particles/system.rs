@@ -90,6 +90,58 @@ impl LennardJones {
         Ok(lj)
     }
 
+    /// Several species: `pairs` lists `(a, b, ε, σ)` for some species pairs (symmetric); a
+    /// pair left out takes the Lorentz–Berthelot mixing of the two species' own
+    /// (σ_ab = (σ_a + σ_b)/2, ε_ab = √(ε_a ε_b)); a species' own pair left out is ε = σ = 1.
+    pub fn mixture(
+        species: usize,
+        pairs: &[(usize, usize, f32, f32)],
+        cutoff: f32,
+        truncation: Truncation,
+    ) -> Result<Self> {
+        if species == 0 {
+            return Err(IdfError::invalid("species", "expected at least 1"));
+        }
+        let mut given: Vec<Option<PairParams>> = vec![None; species * species];
+        for &(a, b, epsilon, sigma) in pairs {
+            if a >= species || b >= species {
+                return Err(IdfError::invalid(
+                    "pair",
+                    format!("{a}-{b}: species are numbered 0 to {}", species - 1),
+                ));
+            }
+            let p = PairParams { epsilon, sigma };
+            given[a * species + b] = Some(p);
+            given[b * species + a] = Some(p);
+        }
+        let own = |a: usize| {
+            given[a * species + a].unwrap_or(PairParams {
+                epsilon: 1.0,
+                sigma: 1.0,
+            })
+        };
+        let mut table = Vec::with_capacity(species * species);
+        for a in 0..species {
+            for b in 0..species {
+                table.push(given[a * species + b].unwrap_or_else(|| {
+                    let (pa, pb) = (own(a), own(b));
+                    PairParams {
+                        epsilon: (pa.epsilon * pb.epsilon).sqrt(),
+                        sigma: 0.5 * (pa.sigma + pb.sigma),
+                    }
+                }));
+            }
+        }
+        let lj = LennardJones {
+            species,
+            pairs: table,
+            cutoff,
+            truncation,
+        };
+        lj.check()?;
+        Ok(lj)
+    }
+
     /// Checks the cutoff and every pair's ε and σ.
     pub fn check(&self) -> Result<()> {
         if !(self.cutoff.is_finite() && self.cutoff > 0.0) {
@@ -321,6 +373,47 @@ impl ParticleState {
                 for x in vi.iter_mut().take(3) {
                     *x *= scale as f32;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Assigns species by `fractions` (summing to 1): the counts rounded, the species of each
+    /// particle drawn by a seeded shuffle, the same in every chain.
+    pub fn assign_species(&mut self, fractions: &[f64], seed: u32) -> Result<()> {
+        let total: f64 = fractions.iter().sum();
+        if fractions.is_empty()
+            || fractions.iter().any(|f| !(f.is_finite() && *f >= 0.0))
+            || (total - 1.0).abs() > 1e-6
+        {
+            return Err(IdfError::invalid(
+                "species_fractions",
+                format!("{fractions:?}: expected fractions ≥ 0 that sum to 1"),
+            ));
+        }
+        let n = self.n;
+        let mut species = Vec::with_capacity(n);
+        let mut placed = 0usize;
+        let mut cumulative = 0.0;
+        for (s, f) in fractions.iter().enumerate() {
+            cumulative += f;
+            let upto = if s + 1 == fractions.len() {
+                n
+            } else {
+                (cumulative * n as f64).round() as usize
+            };
+            species.extend(std::iter::repeat_n(s as f32, upto.saturating_sub(placed)));
+            placed = placed.max(upto);
+        }
+        // Fisher–Yates with the run's counter-based draws.
+        for i in (1..n).rev() {
+            let r = rng_draw(i as u32, 0, 2, seed, STREAM_INIT)[0];
+            let j = ((r as u64 * (i as u64 + 1)) >> 32) as usize;
+            species.swap(i, j);
+        }
+        for c in 0..self.chains {
+            for (i, s) in species.iter().enumerate() {
+                self.position[c * n + i][3] = *s;
             }
         }
         Ok(())

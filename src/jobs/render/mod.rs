@@ -9,4 +9,5 @@ pub mod frame;
 pub mod job;
 pub mod layout;
 pub mod overlay;
+pub mod particles;
 pub mod pipeline;
