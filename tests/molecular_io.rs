@@ -27,6 +27,7 @@ fn run_small(d: &Path) -> (PathBuf, PathBuf) {
         cutoff: 2.0,
         xyz: Some(d.join("run.xyz")),
         h5md: Some(d.join("run.h5")),
+        video: Some(d.join("run.gif")),
         ..MolecularSpec::default()
     };
     run_molecular(&idf::Context::cpu(), &spec, &mut |_, _| {}).unwrap();
@@ -39,6 +40,14 @@ fn written_trajectories_read_back_identically() {
     let (xyz, h5) = run_small(&d);
     let frames = read_xyz(&xyz).unwrap();
     assert_eq!(frames.len(), 5, "the start and a frame every 10 steps");
+    let gif = gif::DecodeOptions::new()
+        .read_info(std::fs::File::open(d.join("run.gif")).unwrap())
+        .unwrap();
+    assert_eq!(
+        gif.into_iter().count(),
+        5,
+        "the video has a frame per record"
+    );
     assert_eq!(frames[4].step, 40);
     assert!(frames
         .iter()

@@ -416,6 +416,7 @@ impl MolecularRequest {
             minimise: self.minimise.unwrap_or(false),
             xyz: None,
             h5md: None,
+            video: None,
         })
     }
 }

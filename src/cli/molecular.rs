@@ -83,6 +83,9 @@ pub struct MolecularArgs {
     /// Write the trajectory (system 0) as H5MD.
     #[arg(long)]
     h5md: Option<PathBuf>,
+    /// Draw the trajectory (system 0) to video: .mp4 or .gif.
+    #[arg(long)]
+    video: Option<PathBuf>,
     /// Write the report as JSON.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -122,6 +125,7 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         minimise: args.minimise,
         xyz: args.xyz.clone(),
         h5md: args.h5md.clone(),
+        video: args.video.clone(),
     };
     let ctx = super::context(args.backend.as_deref())?;
     let bar = super::progress::bar(args.steps, "steps", "molecular dynamics");
@@ -160,7 +164,7 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         let best = m.iter().copied().fold(f64::INFINITY, f64::min);
         println!("  minimised    {best:.6} (lowest of {} systems)", m.len());
     }
-    for path in report.xyz.iter().chain(&report.h5md) {
+    for path in report.xyz.iter().chain(&report.h5md).chain(&report.video) {
         println!("  trajectory   {}", path.display());
     }
     if let Some(path) = &args.out {

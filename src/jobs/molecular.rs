@@ -19,6 +19,8 @@ use crate::error::{IdfError, Result};
 use crate::io::frames::ParticleFrame;
 use crate::io::h5md::{read_h5md_last, write_h5md};
 use crate::io::xyz::{read_xyz, write_xyz};
+use crate::jobs::render::encode::Output;
+use crate::jobs::render::particles::{render_particles, ParticleLook};
 
 /// Where the particles start.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,6 +83,8 @@ pub struct MolecularSpec {
     pub xyz: Option<PathBuf>,
     /// The trajectory as H5MD (chain 0's frames).
     pub h5md: Option<PathBuf>,
+    /// The trajectory drawn to video (`.mp4`, `.gif`) as `idf render` draws trajectories.
+    pub video: Option<PathBuf>,
 }
 
 impl Default for MolecularSpec {
@@ -109,6 +113,7 @@ impl Default for MolecularSpec {
             minimise: false,
             xyz: None,
             h5md: None,
+            video: None,
         }
     }
 }
@@ -156,6 +161,8 @@ pub struct MolecularReport {
     pub xyz: Option<PathBuf>,
     /// Where the H5MD trajectory went.
     pub h5md: Option<PathBuf>,
+    /// Where the video went.
+    pub video: Option<PathBuf>,
     /// The backend.
     pub backend: String,
 }
@@ -211,7 +218,7 @@ pub fn run_molecular(
     run.check()?;
     let mut frames = Vec::new();
     let mut trace = MdTrace::new(spec.chains);
-    let record_frames = spec.xyz.is_some() || spec.h5md.is_some();
+    let record_frames = spec.xyz.is_some() || spec.h5md.is_some() || spec.video.is_some();
     let frame_of = |sim: &ParticleSimulation, step: u64| -> Result<ParticleFrame> {
         let s = sim.state()?;
         let force = sim.forces()?;
@@ -267,6 +274,10 @@ pub fn run_molecular(
     if let Some(path) = &spec.h5md {
         write_h5md(path, &frames, spec.dt as f64)?;
     }
+    if let Some(path) = &spec.video {
+        let look = ParticleLook::default();
+        render_particles(&frames, &Output::File(path.clone()), &look, &mut |_, _| {})?;
+    }
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     let from = spec
         .burn_in_records
@@ -299,6 +310,7 @@ pub fn run_molecular(
         trace,
         xyz: spec.xyz.clone(),
         h5md: spec.h5md.clone(),
+        video: spec.video.clone(),
         backend: ctx.describe(),
     })
 }
