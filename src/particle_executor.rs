@@ -142,17 +142,23 @@ impl ParticleExecutor {
     }
 
     /// Replaces the positions.
-    pub fn set_position(&mut self, position: &[[f32; 4]]) {
+    pub fn set_position(&mut self, position: &[[f32; 4]]) -> Result<()> {
         match self {
-            ParticleExecutor::Cpu(c) => c.position.copy_from_slice(position),
+            ParticleExecutor::Cpu(c) => {
+                c.position.copy_from_slice(position);
+                Ok(())
+            }
             ParticleExecutor::Gpu(g) => g.set_position(position),
         }
     }
 
     /// Replaces the velocities.
-    pub fn set_velocity(&mut self, velocity: &[[f32; 4]]) {
+    pub fn set_velocity(&mut self, velocity: &[[f32; 4]]) -> Result<()> {
         match self {
-            ParticleExecutor::Cpu(c) => c.velocity.copy_from_slice(velocity),
+            ParticleExecutor::Cpu(c) => {
+                c.velocity.copy_from_slice(velocity);
+                Ok(())
+            }
             ParticleExecutor::Gpu(g) => g.set_velocity(velocity),
         }
     }

@@ -3,6 +3,7 @@
 //! records its dispatches into one command buffer; reading back (lists' lengths, the largest
 //! displacement, the state) waits for them.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -180,6 +181,9 @@ pub struct GpuParticles {
     params: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
     len: usize,
+    /// Stages recorded but not yet submitted: they go with the next submission, so a step costs
+    /// one submit and the skin check's read-back.
+    pending: RefCell<Vec<(ParticleKernel, ParticleParams)>>,
 }
 
 const POSITION: usize = 0;
@@ -220,6 +224,7 @@ impl GpuParticles {
             params,
             gpu,
             len,
+            pending: RefCell::new(Vec::new()),
         };
         particles.write(POSITION, bytemuck::cast_slice(position));
         particles.write(VELOCITY, bytemuck::cast_slice(velocity));
@@ -233,6 +238,7 @@ impl GpuParticles {
 
     /// Sizes the neighbour and cell lists for `p`'s capacity and grid.
     pub fn resize_lists(&mut self, p: &ParticleParams) -> Result<()> {
+        self.run(&[])?;
         let sizes = buffer_sizes(self.len, p);
         for index in [NEIGHBORS, CELL_START, SCRATCH] {
             let (label, bytes) = sizes[index];
@@ -244,10 +250,16 @@ impl GpuParticles {
         Ok(())
     }
 
-    /// Records `kernels` with their parameters into one command buffer and submits it.
+    /// Records the pending stages and `kernels` with their parameters into command buffers of
+    /// up to [`MAX_DISPATCHES`] and submits them.
     fn run(&self, kernels: &[(ParticleKernel, ParticleParams)]) -> Result<()> {
+        let mut all = self.pending.take();
+        all.extend_from_slice(kernels);
+        if all.is_empty() {
+            return Ok(());
+        }
         let pipelines = self.gpu.particle_pipelines()?;
-        for batch in kernels.chunks(MAX_DISPATCHES) {
+        for batch in all.chunks(MAX_DISPATCHES) {
             let mut bytes = vec![0u8; batch.len() * PARAMS_STRIDE as usize];
             for (k, (_, p)) in batch.iter().enumerate() {
                 let at = k * PARAMS_STRIDE as usize;
@@ -287,11 +299,13 @@ impl GpuParticles {
     }
 
     fn read_vec4(&self, index: usize) -> Result<Vec<[f32; 4]>> {
+        self.run(&[])?;
         let bytes = read_buffer(&self.gpu, &self.buffers[index], 16 * self.len as u64)?;
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
     fn read_u32(&self, index: usize, len: usize) -> Result<Vec<u32>> {
+        self.run(&[])?;
         let bytes = read_buffer(&self.gpu, &self.buffers[index], 4 * len as u64)?;
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
@@ -327,13 +341,14 @@ impl GpuParticles {
     }
 
     /// Records a sequence of stages (kicks and drifts with their fractions, the thermostat,
-    /// Brownian steps, force evaluations).
+    /// Brownian steps, force evaluations), submitted with the next submission.
     pub fn stages(&self, p: &ParticleParams, stages: &[(ParticleKernel, f32)]) -> Result<()> {
-        let list: Vec<_> = stages
-            .iter()
-            .map(|&(k, fraction)| (k, ParticleParams { fraction, ..*p }))
-            .collect();
-        self.run(&list)
+        self.pending.borrow_mut().extend(
+            stages
+                .iter()
+                .map(|&(k, fraction)| (k, ParticleParams { fraction, ..*p })),
+        );
+        Ok(())
     }
 
     /// Positions.
@@ -353,18 +368,24 @@ impl GpuParticles {
 
     /// Per-particle virials.
     pub fn virial(&self) -> Result<Vec<f32>> {
+        self.run(&[])?;
         let bytes = read_buffer(&self.gpu, &self.buffers[VIRIAL], 4 * self.len as u64)?;
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
     /// Replaces the positions.
-    pub fn set_position(&self, position: &[[f32; 4]]) {
+    pub fn set_position(&self, position: &[[f32; 4]]) -> Result<()> {
+        // A write goes before the next submission: the pending stages go first.
+        self.run(&[])?;
         self.write(POSITION, bytemuck::cast_slice(position));
+        Ok(())
     }
 
     /// Replaces the velocities.
-    pub fn set_velocity(&self, velocity: &[[f32; 4]]) {
+    pub fn set_velocity(&self, velocity: &[[f32; 4]]) -> Result<()> {
+        self.run(&[])?;
         self.write(VELOCITY, bytemuck::cast_slice(velocity));
+        Ok(())
     }
 }
 

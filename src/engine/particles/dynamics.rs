@@ -287,14 +287,14 @@ impl ParticleSimulation {
         position
             .iter_mut()
             .for_each(|x| wrap_position(&self.params, x));
-        self.exec.set_position(&position);
+        self.exec.set_position(&position)?;
         self.refresh_forces()
     }
 
     /// Sets every velocity to zero (a quench's start).
-    pub fn zero_velocities(&mut self) {
+    pub fn zero_velocities(&mut self) -> Result<()> {
         let len = (self.params.chains * self.params.n) as usize;
-        self.exec.set_velocity(&vec![[0.0; 4]; len]);
+        self.exec.set_velocity(&vec![[0.0; 4]; len])
     }
 
     /// Rebuilds the cell and neighbour lists (a free-space grid first spans the particles

@@ -123,7 +123,7 @@ pub fn minimise(sim: &mut ParticleSimulation, fire: &Fire) -> Result<Minimised> 
         state.position = sim.state()?.position;
         iterations += 1;
     }
-    sim.zero_velocities();
+    sim.zero_velocities()?;
     Ok(Minimised {
         iterations,
         converged: max_force
