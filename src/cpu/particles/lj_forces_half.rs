@@ -35,6 +35,8 @@ pub fn lj_forces_half(
                 let xi = position[gi];
                 let si = xi[3] as usize;
                 let count = (neighbor_count[gi] as usize).min(cap);
+                // i's sums stay in registers; its partners' go to memory.
+                let (mut fi, mut ui, mut wi) = ([0.0f32; 3], 0.0f32, 0.0f32);
                 for &j in &neighbors[gi * cap..gi * cap + count] {
                     let gj = chain * n + j as usize;
                     let xj = position[gj];
@@ -47,14 +49,19 @@ pub fn lj_forces_half(
                     };
                     let (uij, f_over_r) = lj_pair(entry, r2, cutoff2);
                     for k in 0..3 {
-                        f[gi][k] -= f_over_r * d[k];
+                        fi[k] -= f_over_r * d[k];
                         f[gj][k] += f_over_r * d[k];
                     }
-                    f[gi][3] += 0.5 * uij;
+                    ui += 0.5 * uij;
                     f[gj][3] += 0.5 * uij;
-                    w[gi] += 0.5 * f_over_r * r2;
+                    wi += 0.5 * f_over_r * r2;
                     w[gj] += 0.5 * f_over_r * r2;
                 }
+                for k in 0..3 {
+                    f[gi][k] += fi[k];
+                }
+                f[gi][3] += ui;
+                w[gi] += wi;
             }
             (f, w)
         })
