@@ -106,29 +106,9 @@ pub struct ParticlePipelines {
 impl ParticlePipelines {
     /// Composes, validates and compiles every particle kernel.
     pub fn new(device: &wgpu::Device) -> Result<Self> {
-        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let mut entries = vec![wgpu::BindGroupLayoutEntry {
-            binding: 0,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: true,
-                min_binding_size: wgpu::BufferSize::new(
-                    std::mem::size_of::<ParticleParams>() as u64
-                ),
-            },
-            count: None,
-        }];
-        entries.extend((1..=11).map(|b| storage(b, b == 10)));
+        let mut entries = vec![super::params_entry::<ParticleParams>()];
+        // The pair table (binding 10) is read-only.
+        entries.extend((1..=11).map(|b| super::storage_entry(b, b == 10)));
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("idf particle bindings"),
             entries: &entries,

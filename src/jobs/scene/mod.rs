@@ -25,8 +25,14 @@ use crate::error::{IdfError, Result};
 use crate::jobs::config::Config;
 use crate::kernels::{ColorRange, Colormap};
 
+mod keys;
+mod resolved;
+
+pub use keys::{GuidanceSpec, RangeSpec, ResumeSpec, SceneParam, StartPoint};
+pub use resolved::{Look, ResolvedScene};
+
 /// The scene `idf sample` and `idf render` run when given none (`make demo` renders it).
-pub const DEFAULT_SCENE: &str = include_str!("../../assets/scenes/default.yaml");
+pub const DEFAULT_SCENE: &str = include_str!("../../../assets/scenes/default.yaml");
 
 /// A scene: every key optional, with the default its doc gives, applied by [`Scene::resolve`].
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -116,149 +122,6 @@ pub struct Scene {
     /// already loaded): used instead of `model`, with `params` applied over its own.
     #[serde(skip)]
     pub energy: Option<EnergyModel>,
-}
-
-/// A parameter's value in a scene: a number, or text (lists).
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(untagged)]
-pub enum SceneParam {
-    /// A number.
-    Number(f64),
-    /// Text, such as `0.3,0.7`.
-    Text(String),
-}
-
-impl SceneParam {
-    /// The value as the engine parses it.
-    pub fn text(&self) -> String {
-        match self {
-            SceneParam::Number(n) => n.to_string(),
-            SceneParam::Text(t) => t.clone(),
-        }
-    }
-}
-
-/// The `range` key of a scene.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(untagged)]
-pub enum RangeSpec {
-    /// `auto` or `symmetric`.
-    Named(String),
-    /// `[lo, hi]`.
-    Fixed([f32; 2]),
-}
-
-/// The `guidance` key of a scene.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct GuidanceSpec {
-    /// A PNG image (relative to the scene's folder).
-    #[cfg_attr(feature = "server", schema(value_type = String))]
-    pub image: PathBuf,
-    /// Strength λ of the guidance term.
-    pub lambda: f32,
-}
-
-/// The `resume` key of a scene: the state a saved run continues from. The random numbers are
-/// counter-based, so a run resumed at its step draws the noise the unbroken run would have: it
-/// continues exactly.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResumeSpec {
-    /// The field at the save, `.npy` or `.h5` (relative to the scene's folder): one chain,
-    /// which every chain starts from, or one per chain.
-    pub field: PathBuf,
-    /// Steps the run had taken: its random stream continues from here.
-    pub step: u64,
-    /// Its position in the temperature schedule, in steps (default `step`; less when the
-    /// dynamics changed during the run and the schedule started again).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule_step: Option<u64>,
-}
-
-impl ResumeSpec {
-    /// The step and schedule position it names.
-    pub fn start_point(&self) -> StartPoint {
-        StartPoint {
-            step: self.step,
-            schedule_step: self.schedule_step.unwrap_or(self.step),
-        }
-    }
-}
-
-/// Where a resumed run continues: the step that keys its random numbers and its position in
-/// the temperature schedule.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StartPoint {
-    /// Steps taken before the run: the random stream continues from here.
-    pub step: u64,
-    /// The position in the temperature schedule.
-    pub schedule_step: u64,
-}
-
-/// How the frames of a render look.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Look {
-    /// Frames to render.
-    pub frames: u64,
-    /// Simulation steps between frames.
-    pub steps_per_frame: u64,
-    /// Frames per second of the video.
-    pub fps: u32,
-    /// Colormap.
-    pub colormap: Colormap,
-    /// Colour range.
-    pub range: ColorRange,
-    /// Whether the energy/entropy overlay is drawn.
-    pub overlay: bool,
-    /// Pixels per lattice site.
-    pub scale: u32,
-}
-
-/// A scene with every default filled in: what a job runs.
-#[derive(Clone, Debug)]
-pub struct ResolvedScene {
-    /// The title.
-    pub title: String,
-    /// The energy.
-    pub model: EnergyModel,
-    /// The field's shape, `[chains, 1, height, width]` (points and graphs: `[chains, 1, 1, D]`).
-    pub shape: Shape,
-    /// A starting field of that shape; `None`: the model's own at the seed (see
-    /// [`ResolvedScene::initial_field`]).
-    pub initial: Option<Field>,
-    /// Where the run continues (a resumed scene); step 0 for a new run.
-    pub start: StartPoint,
-    /// The integrator.
-    pub method: Method,
-    /// The run: step size, temperature schedule, burn-in, steps and records. For DDPM and DDIM,
-    /// `steps` is the number of reverse steps.
-    pub run: RunConfig,
-    /// The noise schedule of DDPM and DDIM (`Diffusion.timesteps`, `noiseSchedule`).
-    pub scheduler: EnergyScheduler,
-    /// The seed.
-    pub seed: u32,
-    /// How a render of it looks.
-    pub look: Look,
-}
-
-impl ResolvedScene {
-    /// The starting field: the one given, or the model's own (small noise, random spins, N(0, I)
-    /// points) drawn from the seed; an error if its memory cannot be allocated.
-    pub fn initial_field(&self) -> Result<Field> {
-        match &self.initial {
-            Some(field) => Ok(field.clone()),
-            None => self.model.initial_field(self.shape, self.seed),
-        }
-    }
-
-    /// The target temperature.
-    pub fn temperature(&self) -> f32 {
-        self.run.schedule.end
-    }
 }
 
 /// The f64 whose shortest decimal is the f32's own (0.6f32 → 0.6, not 0.6000000238418579).
