@@ -1,6 +1,8 @@
 // One colour of a Metropolis sweep: every site of colour `params.parity` (the energy's
 // `site_color`: the checkerboard on lattices, a graph colouring on graphs) proposes a local move
-// (`metropolis_proposal`) and accepts it with min(1, exp(-dE/T)); the other sites are copied.
+// (`metropolis_proposal`) and accepts it with min(1, exp(-dE/T)), or with Barker's
+// 1/(1 + exp(dE/T)) under FLAG_HEAT_BATH (the heat bath of a two-state site); the other sites
+// are copied.
 // Sites of one colour share no bond, so all of them update at once.
 // CPU twin: src/cpu/metropolis_sweep.rs.
 #import shared/lattice
@@ -22,7 +24,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let d_energy = local_energy_change(i, proposed);
         let t = chain_temperature(chain);
         var accept = d_energy <= 0.0;
-        if (!accept && t > 0.0) {
+        if ((params.flags & FLAG_HEAT_BATH) != 0u) {
+            if (t > 0.0) {
+                accept = unit_closed_open(r.z) * (1.0 + exp(d_energy / t)) < 1.0;
+            } else {
+                accept = d_energy < 0.0;
+            }
+        } else if (!accept && t > 0.0) {
             accept = unit_closed_open(r.z) < exp(-d_energy / t);
         }
         if (accept) {

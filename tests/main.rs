@@ -32,6 +32,7 @@ mod metrics;
 mod molecular_io;
 mod optimizer;
 mod particles;
+mod placement;
 mod render;
 mod rng;
 mod samplers;

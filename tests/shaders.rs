@@ -11,11 +11,16 @@ fn every_kernel_validates_with_every_registered_energy() {
     let mut expected = 0;
     for spec in REGISTRY {
         let module = (spec.example)().model.module();
-        // Five kernels take any energy; Metropolis needs local moves, the fused step a stencil.
-        expected += 5 + module.local_moves as usize + module.stencil_gradient as usize;
+        // Five kernels take any energy; Metropolis needs local moves, the fused step a stencil,
+        // the Potts sweep categorical moves.
+        expected += 5
+            + module.local_moves as usize
+            + module.stencil_gradient as usize
+            + module.potts_moves as usize;
         for kernel in Kernel::ALL.into_iter().filter(|k| k.uses_energy()) {
             if (kernel.needs_local_moves() && !module.local_moves)
                 || (kernel.needs_stencil() && !module.stencil_gradient)
+                || (kernel.needs_potts_moves() && !module.potts_moves)
             {
                 continue;
             }
@@ -32,7 +37,7 @@ fn every_kernel_validates_with_every_registered_energy() {
         }
     }
     assert_eq!(checked, expected);
-    assert_eq!(Kernel::ALL.iter().filter(|k| k.uses_energy()).count(), 7);
+    assert_eq!(Kernel::ALL.iter().filter(|k| k.uses_energy()).count(), 8);
 }
 
 #[test]

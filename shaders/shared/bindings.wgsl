@@ -33,6 +33,9 @@ const FLAG_TEMPERING: u32 = 4u;
 // flags bit 3: each chain has its own random-number key in the ladder buffer (runs of several
 // requests batched into one dispatch, each chain drawing the numbers it would draw alone).
 const FLAG_CHAIN_KEYS: u32 = 8u;
+// flags bit 4: a sweep draws each site from its conditional distribution (heat-bath over every
+// label in potts_sweep; Barker's acceptance 1/(1 + exp(dE/T)) in metropolis_sweep).
+const FLAG_HEAT_BATH: u32 = 16u;
 
 // status[0]: first step whose output was not finite (0xffffffff while none);
 // status[1 + chain]: accepted proposals since the last observation;

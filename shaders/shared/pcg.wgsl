@@ -6,6 +6,7 @@
 const STREAM_NOISE: u32 = 0u;
 const STREAM_METROPOLIS: u32 = 1u;
 const STREAM_ACCEPT: u32 = 2u;
+const STREAM_POTTS: u32 = 6u;
 const STREAM_GOLDEN: u32 = 0x9e3779b9u;
 const TWO_PI: f32 = 6.2831855;
 const INV_2_24: f32 = 5.9604645e-8;

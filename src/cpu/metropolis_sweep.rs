@@ -1,4 +1,5 @@
-//! Twin of `shaders/metropolis_sweep.wgsl`: a checkerboard Metropolis half sweep.
+//! Twin of `shaders/metropolis_sweep.wgsl`: one colour of a Metropolis sweep (Barker's
+//! acceptance under [`FLAG_HEAT_BATH`]).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -6,7 +7,7 @@ use rayon::prelude::*;
 
 use super::energies::EnergyEval;
 use super::shared::rng::{chain_draw, unit_closed_open, STREAM_METROPOLIS};
-use crate::kernels::STATUS_DIVERGED;
+use crate::kernels::{FLAG_HEAT_BATH, STATUS_DIVERGED};
 
 /// Runs the kernel over every site.
 pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
@@ -31,7 +32,13 @@ pub fn run(e: &EnergyEval, dst: &mut [f32], status: &[AtomicU32]) {
                 let d_energy = e.local_energy_change(i, proposed);
                 let t = e.temperature_of(chain);
                 let mut accept = d_energy <= 0.0;
-                if !accept && t > 0.0 {
+                if p.flags & FLAG_HEAT_BATH != 0 {
+                    accept = if t > 0.0 {
+                        unit_closed_open(r[2]) * (1.0 + (d_energy / t).exp()) < 1.0
+                    } else {
+                        d_energy < 0.0
+                    };
+                } else if !accept && t > 0.0 {
                     accept = unit_closed_open(r[2]) < (-d_energy / t).exp();
                 }
                 if accept {

@@ -17,6 +17,7 @@ pub mod mala_select;
 pub mod mala_terms;
 pub mod metropolis_sweep;
 pub mod particles;
+pub mod potts_sweep;
 pub mod replica_swap;
 pub mod resample_chains;
 pub mod shared;
@@ -178,6 +179,7 @@ impl CpuExecutor {
                 Kernel::BoltzmannWeight => boltzmann_weight::run(&d.params, src, dst, aux),
                 Kernel::ResampleChains => resample_chains::run(&d.params, src, dst, aux),
                 Kernel::ReplicaSwap => replica_swap::run(&d.params, aux, &mut self.ladder),
+                Kernel::PottsSweep => potts_sweep::run(&e, dst, status),
             }
         }
         Ok(())

@@ -275,7 +275,7 @@ impl Simulation {
         self.current = rule.record(
             self.base_params(rule),
             self.current,
-            self.model.colors(),
+            self.model.sweep(),
             out,
         );
         self.step += 1;

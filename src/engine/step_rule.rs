@@ -6,13 +6,14 @@
 //! Metropolis sweep, or an HMC trajectory. To add an integrator: a [`StepRule`] variant and its
 //! dispatches in [`StepRule::record`].
 
-use crate::engine::energies::EnergyModel;
+use crate::engine::energies::{EnergyModel, Sweep};
 use crate::engine::field::Shape;
 use crate::engine::method::Method;
 use crate::engine::schedule::TemperatureSchedule;
 use crate::error::{IdfError, Result};
 use crate::kernels::{
-    Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_PROPOSAL, OBSERVABLES,
+    Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_HEAT_BATH, FLAG_PROPOSAL,
+    OBSERVABLES,
 };
 
 /// The largest trace a run may record, in bytes (records × chains × [`OBSERVABLES`] × 4).
@@ -50,6 +51,14 @@ pub enum StepRule {
     Metropolis {
         /// Width of continuous proposals.
         step_size: f32,
+        /// T.
+        temperature: f32,
+    },
+    /// A heat-bath sweep: each site drawn from its conditional distribution given the others,
+    /// over every label for categorical (Potts) energies (Geman & Geman 1984); for two-state
+    /// and continuous sites, the local proposal accepted with Barker's probability
+    /// 1/(1 + exp(ΔE/T)) (Glauber dynamics for spins).
+    HeatBath {
         /// T.
         temperature: f32,
     },
@@ -94,6 +103,7 @@ impl StepRule {
             StepRule::Drift { temperature, .. }
             | StepRule::Mala { temperature, .. }
             | StepRule::Metropolis { temperature, .. }
+            | StepRule::HeatBath { temperature }
             | StepRule::Hmc { temperature, .. } => temperature,
         }
     }
@@ -106,10 +116,11 @@ impl StepRule {
         }
     }
 
-    /// The step size: η, the proposal width, or the leapfrog step.
+    /// The step size: η, the proposal width, or the leapfrog step (none for heat-bath).
     pub fn step_size(&self) -> f32 {
         match *self {
             StepRule::Drift { c_grad, .. } => c_grad,
+            StepRule::HeatBath { .. } => 0.0,
             StepRule::Mala { step_size, .. }
             | StepRule::Metropolis { step_size, .. }
             | StepRule::Hmc { step_size, .. } => step_size,
@@ -123,7 +134,7 @@ impl StepRule {
     pub fn evaluations_per_site(&self) -> u64 {
         match self {
             StepRule::Drift { .. } => 1,
-            StepRule::Metropolis { .. } => METROPOLIS_EVALUATIONS,
+            StepRule::Metropolis { .. } | StepRule::HeatBath { .. } => METROPOLIS_EVALUATIONS,
             StepRule::Mala { .. } => 3,
             StepRule::Hmc { leapfrog_steps, .. } => *leapfrog_steps as u64 + 2,
         }
@@ -133,24 +144,25 @@ impl StepRule {
         match self {
             StepRule::Drift { .. } => 0.0,
             StepRule::Mala { .. } | StepRule::Hmc { .. } => 1.0,
-            StepRule::Metropolis { .. } => sites_per_chain as f64,
+            StepRule::Metropolis { .. } | StepRule::HeatBath { .. } => sites_per_chain as f64,
         }
     }
 
     /// Records this step's dispatches on the field in `current` into `out`, with `base` the
-    /// simulation's parameters at this step and `colors` the colours of a Metropolis sweep;
+    /// simulation's parameters at this step and `sweep` how the energy's sites are swept;
     /// returns the slot that holds the field afterwards.
     ///
     /// A drift step is one `langevin_step`; a MALA step proposes with `langevin_step`, sums
     /// both directions' `mala_terms`, decides per chain (`mala_accept`) and keeps or restores
-    /// (`mala_select`); a Metropolis sweep is one `metropolis_sweep` per colour; an HMC
+    /// (`mala_select`); a Metropolis or heat-bath sweep is one `metropolis_sweep` per colour, or
+    /// one `potts_sweep` for energies swept in order; an HMC
     /// trajectory draws momenta, leapfrogs between the two other slots (keeping its start), and
     /// decides like MALA.
     pub(crate) fn record(
         &self,
         base: StepParams,
         current: Slot,
-        colors: u32,
+        sweep: Sweep,
         out: &mut Vec<Dispatch>,
     ) -> Slot {
         let cur = current;
@@ -205,18 +217,33 @@ impl StepRule {
                 out.push(dispatch(Kernel::MalaSelect, base, x, y));
                 y
             }
-            StepRule::Metropolis { .. } => {
-                // One dispatch per colour, ping-ponging; an odd count leaves the state in `other`.
-                let mut at = cur;
-                for colour in 0..colors {
-                    let p = StepParams {
-                        parity: colour,
-                        ..base
-                    };
-                    out.push(dispatch(Kernel::MetropolisSweep, p, at, at.other()));
-                    at = at.other();
+            StepRule::Metropolis { .. } | StepRule::HeatBath { .. } => {
+                let flags = match self {
+                    StepRule::HeatBath { .. } => base.flags | FLAG_HEAT_BATH,
+                    _ => base.flags,
+                };
+                match sweep {
+                    Sweep::Sequential => {
+                        let p = StepParams { flags, ..base };
+                        out.push(dispatch(Kernel::PottsSweep, p, cur, cur.other()));
+                        cur.other()
+                    }
+                    Sweep::Colors(colors) => {
+                        // One dispatch per colour, ping-ponging; an odd count leaves the state
+                        // in `other`.
+                        let mut at = cur;
+                        for colour in 0..colors {
+                            let p = StepParams {
+                                parity: colour,
+                                flags,
+                                ..base
+                            };
+                            out.push(dispatch(Kernel::MetropolisSweep, p, at, at.other()));
+                            at = at.other();
+                        }
+                        at
+                    }
                 }
-                at
             }
             StepRule::Hmc {
                 step_size,

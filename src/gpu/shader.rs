@@ -90,6 +90,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/replica_swap.wgsl"),
     ),
     (
+        "potts_sweep",
+        include_str!("../../shaders/potts_sweep.wgsl"),
+    ),
+    (
         "resample_chains",
         include_str!("../../shaders/resample_chains.wgsl"),
     ),

@@ -11,7 +11,10 @@ use std::sync::Arc;
 /// [`local_moves`](Self::local_moves) also defines `local_energy_change(i, proposed)`,
 /// `metropolis_proposal(i, current, r)` and `site_color(i)` (checkerboard Metropolis); one with
 /// a [`stencil_gradient`](Self::stencil_gradient) defines `local_gradient(x, neighbour_sum, i)`
-/// (the fused Langevin kernel). See `shaders/energies/phi4.wgsl` for the signatures.
+/// (the fused Langevin kernel). See `shaders/energies/phi4.wgsl` for the signatures. One with
+/// [`potts_moves`](Self::potts_moves) defines `potts_variables()`, `potts_labels()`,
+/// `potts_rebuild(base)`, `potts_move_change(base, r, to)` and `potts_apply_move(base, r, to)`
+/// on the chain at `base` in `dst` (see `shaders/energies/placement.wgsl`).
 #[derive(Clone, Debug)]
 pub struct EnergyModule {
     /// The import name, as messages show it: `energies/phi4`.
@@ -22,6 +25,8 @@ pub struct EnergyModule {
     pub local_moves: bool,
     /// The gradient is a 5-point lattice stencil (the fused Langevin kernel applies).
     pub stencil_gradient: bool,
+    /// Categorical variables with moves between labels (`potts_sweep`).
+    pub potts_moves: bool,
     key: u64,
 }
 
@@ -38,6 +43,7 @@ impl EnergyModule {
             source,
             local_moves: false,
             stencil_gradient: false,
+            potts_moves: false,
             key: hasher.finish(),
         }
     }
@@ -46,6 +52,14 @@ impl EnergyModule {
     pub fn with_local_moves(self) -> Self {
         EnergyModule {
             local_moves: true,
+            ..self
+        }
+    }
+
+    /// The same module, declaring categorical moves (`potts_sweep`).
+    pub fn with_potts_moves(self) -> Self {
+        EnergyModule {
+            potts_moves: true,
             ..self
         }
     }

@@ -80,6 +80,9 @@ pub fn ladder_len(chains: usize) -> usize {
     8 * chains
 }
 
+/// `flags` bit: a sweep draws each site from its conditional distribution (heat-bath: over
+/// every label in `potts_sweep`, Barker's acceptance in `metropolis_sweep`).
+pub const FLAG_HEAT_BATH: u32 = 16;
 /// Writes each chain's random-number key, (chain index, seed), into its sections of `ladder`.
 pub fn write_chain_keys(ladder: &mut [u32], keys: &[(u32, u32)]) {
     let c = keys.len();
@@ -172,11 +175,14 @@ pub enum Kernel {
     ResampleChains,
     /// Replica-exchange swaps between neighbouring rungs of the temperature ladder.
     ReplicaSwap,
+    /// A sweep of a categorical (Potts) energy's variables in order, a workgroup per chain:
+    /// Metropolis moves and swaps, or heat-bath over every label.
+    PottsSweep,
 }
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 13] = [
+    pub const ALL: [Kernel; 14] = [
         Kernel::LangevinStep,
         Kernel::LangevinFused,
         Kernel::MalaTerms,
@@ -190,6 +196,7 @@ impl Kernel {
         Kernel::BoltzmannWeight,
         Kernel::ResampleChains,
         Kernel::ReplicaSwap,
+        Kernel::PottsSweep,
     ];
 
     /// The file name, without `.wgsl`, in `shaders/`.
@@ -208,6 +215,7 @@ impl Kernel {
             Kernel::BoltzmannWeight => "boltzmann_weight",
             Kernel::ResampleChains => "resample_chains",
             Kernel::ReplicaSwap => "replica_swap",
+            Kernel::PottsSweep => "potts_sweep",
         }
     }
 
@@ -222,12 +230,18 @@ impl Kernel {
                 | Kernel::ChainObservables
                 | Kernel::HmcMomentum
                 | Kernel::HmcLeapfrog
+                | Kernel::PottsSweep
         )
     }
 
     /// Whether the kernel needs an energy with local moves and a colouring (Metropolis).
     pub fn needs_local_moves(self) -> bool {
         self == Kernel::MetropolisSweep
+    }
+
+    /// Whether the kernel needs an energy with categorical (Potts) moves.
+    pub fn needs_potts_moves(self) -> bool {
+        self == Kernel::PottsSweep
     }
 
     /// Whether the kernel needs a 5-point stencil gradient (`local_gradient`).
@@ -238,9 +252,10 @@ impl Kernel {
     /// How the kernel is dispatched.
     pub fn grid(self) -> Grid {
         match self {
-            Kernel::MalaAccept | Kernel::ChainObservables | Kernel::ChainHistogram => {
-                Grid::PerChain
-            }
+            Kernel::MalaAccept
+            | Kernel::ChainObservables
+            | Kernel::ChainHistogram
+            | Kernel::PottsSweep => Grid::PerChain,
             Kernel::BoltzmannWeight | Kernel::ReplicaSwap => Grid::Single,
             Kernel::LangevinFused => Grid::Tiles,
             _ => Grid::PerSite,

@@ -7,6 +7,7 @@ pub mod gmm;
 pub mod graph;
 pub mod ising;
 pub mod phi4;
+pub mod placement;
 pub mod swift_hohenberg;
 
 use std::sync::atomic::AtomicU32;
@@ -44,11 +45,36 @@ pub trait EnergyTwin: Send + Sync {
         e.lattice.parity_of(i)
     }
 
+    /// The categorical moves of a Potts energy (`potts_sweep`), if it has them.
+    fn potts(&self) -> Option<&dyn PottsTwin> {
+        None
+    }
+
     /// A faster `langevin_step` that computes the same numbers as the generic twin, if the
     /// energy has one (φ⁴ does); see [`crate::cpu::langevin_step::run_fastest`].
     fn fast_langevin_step(&self) -> Option<LangevinStep> {
         None
     }
+}
+
+/// The twin of an energy module's `potts_*` functions: categorical variables (the first
+/// `variables` values of a chain, each a label below `labels`) followed by state they imply,
+/// on one chain's values `chain` with the packed parameters `p`.
+pub trait PottsTwin: Send + Sync {
+    /// Variables per chain.
+    fn variables(&self, p: &[f32]) -> usize;
+
+    /// Labels each variable can take.
+    fn labels(&self, p: &[f32]) -> usize;
+
+    /// Recomputes the implied state from the labels.
+    fn rebuild(&self, p: &[f32], chain: &mut [f32]);
+
+    /// E(variable `r` set to `to`) − E(now).
+    fn move_change(&self, p: &[f32], chain: &[f32], r: usize, to: usize) -> f32;
+
+    /// Sets variable `r` to `to`, keeping the implied state in step.
+    fn apply_move(&self, p: &[f32], chain: &mut [f32], r: usize, to: usize);
 }
 
 /// A `langevin_step` twin: the whole field of `e` stepped into `dst`, divergence in `status`.

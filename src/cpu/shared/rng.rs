@@ -10,6 +10,9 @@ pub const STREAM_METROPOLIS: u32 = 1;
 pub const STREAM_ACCEPT: u32 = 2;
 /// Stream of initial fields.
 pub const STREAM_INIT: u32 = 3;
+/// Stream of `potts_sweep`'s proposals, accept draws and heat-bath Gumbel noise (4 is the
+/// replica swaps', 5 population annealing's resampling).
+pub const STREAM_POTTS: u32 = 6;
 const STREAM_GOLDEN: u32 = 0x9e37_79b9;
 
 use crate::kernels::{StepParams, FLAG_CHAIN_KEYS};

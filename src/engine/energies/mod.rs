@@ -13,6 +13,7 @@ pub mod gmm;
 pub mod graph;
 pub mod ising;
 pub mod phi4;
+pub mod placement;
 pub mod swift_hohenberg;
 
 use std::fmt;
@@ -30,6 +31,7 @@ pub use gmm::GaussianMixture;
 pub use graph::{GraphEnergy, GraphKind};
 pub use ising::Ising;
 pub use phi4::{Guidance, Phi4};
+pub use placement::PlacementEnergy;
 pub use swift_hohenberg::SwiftHohenberg;
 
 /// What one sample of an energy is, which decides its shape and what can be done with it.
@@ -43,6 +45,9 @@ pub enum StateKind {
     Points,
     /// A value per node of a graph (`[chains, 1, 1, nodes]`): spins, or 0/1 for QUBO.
     GraphNodes,
+    /// A label per categorical (Potts) variable, as f32, followed by state the labels imply
+    /// (`[chains, 1, 1, values]`; see the energy's `shape`).
+    Assignment,
 }
 
 impl StateKind {
@@ -53,8 +58,27 @@ impl StateKind {
 
     /// Whether values are discrete (spins or 0/1): updated by Metropolis, not by gradients.
     pub fn is_discrete(self) -> bool {
-        matches!(self, StateKind::Spins | StateKind::GraphNodes)
+        matches!(
+            self,
+            StateKind::Spins | StateKind::GraphNodes | StateKind::Assignment
+        )
     }
+
+    /// Whether values are labels of categories (no gradient, no order).
+    pub fn is_categorical(self) -> bool {
+        self == StateKind::Assignment
+    }
+}
+
+/// How a Metropolis (or heat-bath) sweep visits the sites of an energy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sweep {
+    /// One `metropolis_sweep` dispatch per colour; sites of one colour share no term and update
+    /// at once.
+    Colors(u32),
+    /// One `potts_sweep` dispatch: a workgroup per chain visits its variables in order (every
+    /// move couples to every other, through shared loads).
+    Sequential,
 }
 
 /// A parameter of an energy, as the CLI help, errors, the API schema and scenes describe it.
@@ -253,6 +277,11 @@ pub trait Energy: fmt::Debug + Send + Sync {
     fn colors(&self) -> u32 {
         2
     }
+
+    /// How a sweep visits the sites: by colour unless the energy's moves all interact.
+    fn sweep(&self) -> Sweep {
+        Sweep::Colors(self.colors())
+    }
 }
 
 /// The explicit-Euler stability limit `2/λ_max`, halved: `1/λ_max` (1 without curvature).
@@ -360,6 +389,8 @@ registry! {
     SwiftHohenberg(SwiftHohenberg) = swift_hohenberg::SPEC,
     /// Ising, Max-Cut or QUBO on a weighted graph.
     Graph(GraphEnergy) = graph::SPEC,
+    /// Replicas of services placed on nodes (a Potts label per replica).
+    Placement(PlacementEnergy) = placement::SPEC,
     /// A user's WGSL energy (GPU only, gradient integrators).
     Custom(CustomEnergy) = custom::SPEC,
 }
@@ -526,6 +557,11 @@ impl EnergyModel {
     /// Colours of a Metropolis sweep.
     pub fn colors(&self) -> u32 {
         self.energy().colors()
+    }
+
+    /// How a Metropolis or heat-bath sweep visits the sites.
+    pub fn sweep(&self) -> Sweep {
+        self.energy().sweep()
     }
 
     /// Checks that `method` applies to this model on `shape`: the energy supports it, and

@@ -1,0 +1,136 @@
+// One sweep of a categorical (Potts) energy: a workgroup per chain copies its chain from src to
+// dst, rebuilds the state the labels imply (potts_rebuild), and visits its variables in order.
+// Every move of such an energy reads state that every other variable changes (a placement's
+// node loads), so no two variables of a chain update at once; chains run side by side.
+//   Metropolis (default): variable r proposes, with even odds, a move to a uniformly drawn
+//   other label, or a swap of labels with a uniformly drawn other variable; accepted with
+//   min(1, exp(-dE/T)). The swap's dE is the first move's change plus the second's after it.
+//   Heat-bath (FLAG_HEAT_BATH): r takes label b with probability proportional to
+//   exp(-dE_b/T), drawn as argmax_b(-dE_b/T + G_b) with Gumbel noise G_b (the Gumbel-max
+//   trick); the workgroup's threads share the labels and reduce the argmax. At T = 0 the
+//   lowest dE wins (ties: the lowest label).
+// Accepted moves count into status[1 + chain]. CPU twin: src/cpu/potts_sweep.rs.
+#import shared/lattice
+#import shared/rng
+#import energy
+
+const POTTS_WORKGROUP: u32 = 256u;
+const LOWEST: f32 = -3.4028235e38;
+var<workgroup> best_score: array<f32, 256>;
+var<workgroup> best_label: array<u32, 256>;
+
+// Gumbel noise -ln(-ln u) from u in [0, 1) (u = 0 gives -inf: never drawn).
+fn gumbel(bits: u32) -> f32 {
+    return -log(-log(unit_closed_open(bits)));
+}
+
+fn metropolis_accepts(d_energy: f32, t: f32, bits: u32) -> bool {
+    if (d_energy <= 0.0) {
+        return true;
+    }
+    return t > 0.0 && unit_closed_open(bits) < exp(-d_energy / t);
+}
+
+// The Metropolis sweep, run by one thread of the chain's workgroup.
+fn metropolis_sweep_chain(chain: u32, base: u32, t: f32) -> u32 {
+    let variables = potts_variables();
+    let labels = potts_labels();
+    var accepted = 0u;
+    if (labels < 2u) {
+        return 0u;
+    }
+    for (var r = 0u; r < variables; r = r + 1u) {
+        let d = chain_draw(r, chain, params.step, STREAM_POTTS);
+        let was = u32(dst[base + r]);
+        if ((d.w & 1u) == 1u && variables > 1u) {
+            let s = (r + 1u + d.y % (variables - 1u)) % variables;
+            let to = u32(dst[base + s]);
+            if (to != was) {
+                var d_energy = potts_move_change(base, r, to);
+                potts_apply_move(base, r, to);
+                d_energy = d_energy + potts_move_change(base, s, was);
+                if (metropolis_accepts(d_energy, t, d.z)) {
+                    potts_apply_move(base, s, was);
+                    accepted = accepted + 1u;
+                } else {
+                    potts_apply_move(base, r, was);
+                }
+            }
+        } else {
+            let to = (was + 1u + d.x % (labels - 1u)) % labels;
+            if (metropolis_accepts(potts_move_change(base, r, to), t, d.z)) {
+                potts_apply_move(base, r, to);
+                accepted = accepted + 1u;
+            }
+        }
+    }
+    return accepted;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let chain = group.x;
+    let n = sites_per_chain();
+    let base = chain * n;
+    for (var k = lid; k < n; k = k + POTTS_WORKGROUP) {
+        dst[base + k] = src[base + k];
+    }
+    storageBarrier();
+    workgroupBarrier();
+    if (lid == 0u) {
+        potts_rebuild(base);
+    }
+    storageBarrier();
+    workgroupBarrier();
+    let t = chain_temperature(chain);
+    if ((params.flags & FLAG_HEAT_BATH) == 0u) {
+        if (lid == 0u) {
+            atomicAdd(&status[1u + chain], metropolis_sweep_chain(chain, base, t));
+        }
+        return;
+    }
+    let variables = potts_variables();
+    let labels = potts_labels();
+    var accepted = 0u;
+    for (var r = 0u; r < variables; r = r + 1u) {
+        var best = LOWEST;
+        var label = 0xffffffffu;
+        for (var b = lid; b < labels; b = b + POTTS_WORKGROUP) {
+            var score = -potts_move_change(base, r, b);
+            if (t > 0.0) {
+                score = score / t + gumbel(chain_draw(r * labels + b, chain, params.step, STREAM_POTTS).x);
+            }
+            if (label == 0xffffffffu || score > best) {
+                best = score;
+                label = b;
+            }
+        }
+        best_score[lid] = best;
+        best_label[lid] = label;
+        workgroupBarrier();
+        for (var stride = POTTS_WORKGROUP / 2u; stride > 0u; stride = stride / 2u) {
+            if (lid < stride) {
+                let other = best_label[lid + stride];
+                let s = best_score[lid + stride];
+                let mine = best_label[lid];
+                if (other != 0xffffffffu && (mine == 0xffffffffu || s > best_score[lid] || (s == best_score[lid] && other < mine))) {
+                    best_score[lid] = s;
+                    best_label[lid] = other;
+                }
+            }
+            workgroupBarrier();
+        }
+        if (lid == 0u) {
+            let chosen = best_label[0];
+            if (chosen != u32(dst[base + r])) {
+                potts_apply_move(base, r, chosen);
+                accepted = accepted + 1u;
+            }
+        }
+        storageBarrier();
+        workgroupBarrier();
+    }
+    if (lid == 0u) {
+        atomicAdd(&status[1u + chain], accepted);
+    }
+}
