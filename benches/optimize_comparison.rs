@@ -97,6 +97,7 @@ fn main() {
                 step_size: None,
                 seed: 1,
                 agent: None,
+                initial: None,
             };
             let r = optimize(&ctx, &spec, &mut |_, _| {}).expect("optimize");
             println!(

@@ -64,8 +64,10 @@ pub use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, Boltzm
 pub use crate::engine::diffusion::{
     EnergyDiffusionModel, EnergyScheduler, NoiseSchedule, ReverseMethod,
 };
+pub use crate::engine::energies::placement::ServiceGraph;
 pub use crate::engine::energies::{
-    EnergyModel, EnergySpec, GaussianMixture, Guidance, Ising, Phi4, SwiftHohenberg, REGISTRY,
+    EnergyModel, EnergySpec, GaussianMixture, Guidance, Ising, Phi4, PlacementEnergy,
+    SwiftHohenberg, REGISTRY,
 };
 pub use crate::engine::estimates::{
     effective_sample_size, estimate, integrated_autocorrelation_time, Estimate,
@@ -80,4 +82,5 @@ pub use crate::engine::trace::{ChainStats, Histogram, Observable, RunTrace};
 pub use crate::engine::validation::{validate, LawOutcome, Validator, Verdict, Violation};
 pub use crate::error::{IdfError, Result};
 pub use crate::jobs::config::Config;
+pub use crate::jobs::placement::{optimize_entropy, PlacementOptions, PlacementPolicy};
 pub use crate::jobs::scene::Scene;

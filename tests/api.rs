@@ -204,6 +204,43 @@ fn endpoints_and_aliases_answer() {
         v["free_energy"].is_number() && v["free_energy_stderr"].as_f64().unwrap() > 0.0,
         "{v}"
     );
+    // A service graph gets a placement policy, refitted to telemetry first; its errors name
+    // the path inside the body.
+    let graph = serde_json::to_value(idf::engine::energies::placement::example_graph()).unwrap();
+    let telemetry = serde_json::json!([{"node": "a2", "utilisation": 0.5, "power_w": 400}]);
+    let body = serde_json::json!({"service_graph": graph, "telemetry": telemetry, "replicas": 8, "steps": 200});
+    let (status, v) = post(a, "/optimize", &body.to_string());
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["policy"]["feasible"], true, "{v}");
+    assert_eq!(v["policy"]["baselines"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["policy"]["power_fits"][0]["node"], "a2", "{v}");
+    let mut broken = graph.clone();
+    broken["services"][2]["zones"] = serde_json::json!(["mars"]);
+    for (body, field) in [
+        (
+            serde_json::json!({"service_graph": broken}),
+            "service_graph.services[2].zones[0]",
+        ),
+        (
+            serde_json::json!({"model": "ising", "telemetry": telemetry}),
+            "telemetry",
+        ),
+        (
+            serde_json::json!({"service_graph": graph, "telemetry": [{"node": "x", "utilisation": 0.1, "power_w": 1}]}),
+            "telemetry[0].node",
+        ),
+        (
+            serde_json::json!({"service_graph": graph, "telemetry": [{"node": "a1", "utilisation": 0.1}]}),
+            "telemetry[0]",
+        ),
+        (
+            serde_json::json!({"service_graph": graph, "model": "ising"}),
+            "model",
+        ),
+    ] {
+        let (status, v) = post(a, "/optimize", &body.to_string());
+        assert_eq!((status, v["field"].as_str()), (400, Some(field)), "{v}");
+    }
     let field: Vec<f32> = (0..36).map(|i| (i as f32 * 0.3).sin()).collect();
     let (status, v) = post(a, "/predict", &serde_json::json!({"model": "phi4", "shape": [6, 6], "field": field, "steps": 20, "ensemble": 8, "temperature": 0.5}).to_string());
     assert_eq!(status, 200, "{v}");

@@ -270,3 +270,54 @@ on_both! {
         assert!((found - exact).abs() < 1e-4, "found {found}, optimum {exact}");
     }
 }
+
+/// Heat-bath sweeps (Barker's acceptance, Glauber dynamics for spins) sample exp(−E/T): the mean
+/// energy over 64 independent chains of an 8-node random Ising graph matches exact enumeration
+/// of its 256 states within 4 standard errors of the chains' means.
+fn heat_bath_mean_energy(ctx: &Context) {
+    let g = random_graph(8, 0.6, 4);
+    let t = 0.7f64;
+    let (mut z, mut ez) = (0.0, 0.0);
+    for state in 0u32..1 << g.nodes {
+        let spins: Vec<f32> = (0..g.nodes)
+            .map(|k| if state >> k & 1 == 1 { 1.0 } else { -1.0 })
+            .collect();
+        let e = reference_energy(&g, &spins);
+        z += (-e / t).exp();
+        ez += e * (-e / t).exp();
+    }
+    let exact = ez / z;
+    let model = EnergyModel::Graph(g);
+    let chains = 64;
+    let init = model
+        .initial_field(model.shape(chains, None).unwrap(), 5)
+        .unwrap();
+    let mut sim = Simulation::new(ctx, &model, &init, 6).unwrap();
+    let rule = idf::StepRule::HeatBath {
+        temperature: t as f32,
+    };
+    sim.advance(50, &|_| rule, &|_| false, &mut |_, _| {})
+        .unwrap();
+    let sweeps = 300;
+    let mut sums = vec![0.0; chains];
+    for _ in 0..sweeps {
+        sim.advance(1, &|_| rule, &|_| false, &mut |_, _| {})
+            .unwrap();
+        for (s, e) in sums.iter_mut().zip(sim.energies().unwrap()) {
+            *s += e / sweeps as f64;
+        }
+    }
+    let m = sums.iter().sum::<f64>() / chains as f64;
+    let var = sums.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (chains - 1) as f64;
+    let stderr = (var / chains as f64).sqrt();
+    assert!(
+        (m - exact).abs() <= 4.0 * stderr,
+        "mean energy {m} ± {stderr} vs exact {exact}"
+    );
+}
+
+on_both! {
+    fn heat_bath_sweeps_sample_the_boltzmann_law(ctx: &Context) {
+        heat_bath_mean_energy(ctx);
+    }
+}

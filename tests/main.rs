@@ -19,6 +19,7 @@ mod diffusion;
 mod divergence;
 mod elf;
 mod energies;
+mod enterprise;
 mod estimates;
 mod fused;
 mod gradients;

@@ -233,6 +233,7 @@ pub fn optimize<'py>(
                 }
             },
         ),
+        initial: None,
     };
     let report = watched(py, &ctx.inner, progress, |ctx, progress| {
         optimize_job(ctx, &spec, progress)

@@ -67,7 +67,7 @@ fn typed<T: serde::de::DeserializeOwned>(
 }
 
 /// A count of chains (`replicas`, `ensemble`) checked by its own name: 1 to [`MAX_CHAINS`].
-fn check_chains(name: &str, count: usize) -> Result<(), ApiError> {
+pub(super) fn check_chains(name: &str, count: usize) -> Result<(), ApiError> {
     match count {
         0 => Err(ApiError::bad(name, "must be at least 1")),
         c if c > MAX_CHAINS => Err(ApiError::new(
@@ -94,7 +94,7 @@ fn params(map: &BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, Stri
 
 /// Refuses a request over the limits: `sites` values, or `work` site evaluations (sites ×
 /// steps × evaluations per step × the energy's cost per site; see `RunConfig::work`).
-fn check_size(state: &ApiState, sites: usize, work: u64) -> Result<(), ApiError> {
+pub(super) fn check_size(state: &ApiState, sites: usize, work: u64) -> Result<(), ApiError> {
     let l = &state.limits;
     if sites > l.max_sites {
         return Err(ApiError::new(
@@ -415,14 +415,25 @@ const NEIGHBOURS_PER_PARTICLE: u64 = 80;
 
 /// Anneal or temper towards the lowest-energy configuration.
 #[utoipa::path(post, path = "/optimize", request_body = OptimizeRequest,
-    responses((status = 200, description = "the best configuration found and the search's trace", body = OptimizeResponse),
+    responses((status = 200, description = "the best configuration found and the search's trace, or a service graph's placement policy", body = OptimizeAnswer),
               (status = 400, description = "bad input, naming the field", body = ErrorBody), (status = 413, description = "over a size or work limit", body = ErrorBody),
               (status = 503, description = "the work queue is full; retry", body = ErrorBody)))]
 pub async fn optimize(
     State(state): State<Arc<ApiState>>,
     payload: Result<Json<serde_json::Value>, JsonRejection>,
-) -> Result<Json<OptimizeResponse>, ApiError> {
-    let req: OptimizeRequest = typed(payload)?;
+) -> Result<Json<OptimizeAnswer>, ApiError> {
+    let mut req: OptimizeRequest = typed(payload)?;
+    if let Some(graph) = req.service_graph.take() {
+        return super::placement::optimize_placement(&state, req, graph)
+            .await
+            .map(Json);
+    }
+    if req.telemetry.is_some() {
+        return Err(ApiError::bad(
+            "telemetry",
+            "telemetry refits a service_graph; give one",
+        ));
+    }
     let model = match (&req.graph, &req.model) {
         (Some(g), _) => {
             let kind = match g.objective.as_deref().unwrap_or("maxcut") {
@@ -485,6 +496,7 @@ pub async fn optimize(
         step_size: None,
         seed: req.seed.unwrap_or(0),
         agent: None,
+        initial: None,
     };
     let (model_name, dims) = (spec.model.name(), spec.model.shape(replicas, size)?.dims());
     let r = state
@@ -494,7 +506,7 @@ pub async fn optimize(
         "route": "/optimize", "model": model_name, "shape": dims, "steps": steps,
         "best_energy": r.best_energy, "latency_ms": r.wall_ms,
     }));
-    Ok(Json(OptimizeResponse {
+    Ok(Json(OptimizeAnswer::Configuration(OptimizeResponse {
         method: r.method.to_string(),
         best_energy: r.best_energy,
         best_energy_per_site: r.best_energy_per_site,
@@ -507,7 +519,7 @@ pub async fn optimize(
         free_energy_stderr: r.free_energy_stderr,
         wall_ms: r.wall_ms,
         warnings: r.warnings,
-    }))
+    })))
 }
 
 /// The next-state forecast of a map: advance it k steps as an ensemble.

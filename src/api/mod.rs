@@ -10,6 +10,7 @@ pub mod batch;
 pub mod events;
 pub mod handlers;
 pub mod metrics;
+mod placement;
 pub mod types;
 
 use std::sync::Arc;
@@ -316,6 +317,8 @@ impl IntoResponse for ApiError {
         types::PairSpec,
         types::OptimizeRequest,
         types::OptimizeResponse,
+        types::OptimizeAnswer,
+        types::PlacementResponse,
         types::PredictRequest,
         types::PredictResponse,
         types::ErrorBody,

@@ -238,6 +238,36 @@ pub struct OptimizeRequest {
     pub method: Option<String>,
     /// Seed.
     pub seed: Option<u32>,
+    /// A service graph (docs/service_graph.schema.json) instead of a model: its replicas are
+    /// placed on its nodes (`replicas` are then the search's chains) and the answer is a
+    /// placement policy.
+    #[schema(value_type = Option<Object>)]
+    pub service_graph: Option<serde_json::Value>,
+    /// EIL telemetry for a service graph: readings `{node, utilisation, power_w, time}` that
+    /// refit the nodes' power curves first.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub telemetry: Option<Vec<serde_json::Value>>,
+}
+
+/// `POST /optimize`'s answer for a service graph.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PlacementResponse {
+    /// The placement policy: `assignment` (service → node per replica), `nodes` (load and
+    /// power), `costs` (each term), `feasible`, `violations`, `cannot_meet`, `entropy_nats`,
+    /// `moved_replicas`, `found_by` (method, seed, time to best), `baselines` (first-fit and
+    /// best-fit decreasing, priced by the same energy), `power_fits`, `warnings`.
+    #[schema(value_type = Object)]
+    pub policy: serde_json::Value,
+}
+
+/// What `/optimize` answers: a model's or graph's best configuration, or a placement policy.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum OptimizeAnswer {
+    /// A model's or graph's best configuration.
+    Configuration(OptimizeResponse),
+    /// A service graph's placement policy.
+    Placement(PlacementResponse),
 }
 
 /// `POST /optimize`'s answer.

@@ -2,3 +2,4 @@
 //! domain's outputs. See ARCHITECTURE.md for how to add one.
 
 pub mod creative;
+pub mod enterprise;

@@ -9,6 +9,7 @@ mod info;
 mod init;
 mod molecular;
 mod optimize;
+mod placement;
 mod progress;
 mod render;
 mod sample;

@@ -12,58 +12,77 @@ use idf::jobs::optimize::{optimize, OptimizeSpec};
 /// The flags of `idf optimize`.
 #[derive(Args)]
 pub struct OptimizeArgs {
-    /// Model (default ising; or give --graph).
-    #[arg(long, conflicts_with = "graph")]
+    /// Model (default ising; or give --graph or --service-graph).
+    #[arg(long, conflicts_with_all = ["graph", "service_graph"])]
     model: Option<String>,
     /// Model parameter KEY=VALUE (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
     /// A graph: Gset edge list (`n m`, then `i j w`, 1-based) or .json (`{"nodes", "edges"}`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "service_graph")]
     graph: Option<PathBuf>,
+    /// A service graph (JSON, docs/service_graph.schema.json): place its services' replicas on
+    /// its nodes and print (or --out) the placement policy.
+    #[arg(long)]
+    pub(crate) service_graph: Option<PathBuf>,
+    /// EIL telemetry (.json or .csv of node, utilisation, power_w readings) that refits the
+    /// service graph's power curves first.
+    #[arg(long, requires = "service_graph")]
+    pub(crate) telemetry: Option<PathBuf>,
+    /// Skip the bin-packing baselines and the exact solver (service graphs).
+    #[arg(long)]
+    pub(crate) no_baselines: bool,
+    /// Time limit in seconds of the exact ILP solver on service graphs of at most 40 replicas
+    /// (0: do not run it).
+    #[arg(long, default_value_t = 20.0)]
+    pub(crate) exact_time_limit: f64,
     /// What a graph's weights mean: maxcut, ising or qubo.
     #[arg(long, default_value = "maxcut")]
     objective: String,
     /// Square lattice N×N.
     #[arg(long)]
     size: Option<usize>,
-    /// Replicas.
+    /// Replicas of the search: chains side by side (with --service-graph too; the services'
+    /// replicas are in the graph).
     #[arg(long, default_value_t = 16)]
-    replicas: usize,
+    pub(crate) replicas: usize,
     /// Steps (sweeps for spins and graphs; flips for baseline-greedy).
     #[arg(long, default_value_t = 2000)]
-    steps: u64,
+    pub(crate) steps: u64,
     /// tempering, anneal, population, baseline-greedy or baseline-gd.
     #[arg(long, default_value = "tempering")]
-    method: String,
+    pub(crate) method: String,
     /// Annealing schedule: linear, geometric or cosine.
     #[arg(long, default_value = "cosine")]
-    schedule: String,
-    /// Hot temperature.
-    #[arg(long, default_value_t = 3.0)]
-    t_start: f32,
-    /// Cold temperature.
-    #[arg(long, default_value_t = 0.05)]
-    temperature: f32,
+    pub(crate) schedule: String,
+    /// Hot temperature (default 3; service graphs: twice the median cost change of a move).
+    #[arg(long)]
+    pub(crate) t_start: Option<f32>,
+    /// Cold temperature (default 0.05; service graphs: t-start / 1000).
+    #[arg(long)]
+    pub(crate) temperature: Option<f32>,
     /// Step size (default: the model's).
     #[arg(long)]
     step_size: Option<f32>,
     /// Seed.
     #[arg(long, default_value_t = 0)]
-    seed: u32,
+    pub(crate) seed: u32,
     /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
     #[arg(long)]
-    backend: Option<String>,
-    /// Write the best configuration (.npy or .h5).
+    pub(crate) backend: Option<String>,
+    /// Write the best configuration (.npy or .h5), or a service graph's policy (.json).
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Print one JSON object.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 /// Runs `idf optimize`.
 pub fn run(args: OptimizeArgs) -> Result<()> {
+    if let Some(path) = &args.service_graph {
+        return super::placement::run(&args, path);
+    }
     let model = match (&args.graph, &args.model) {
         (Some(path), _) => {
             let kind = match args.objective.as_str() {
@@ -98,11 +117,12 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         steps: args.steps,
         method: args.method.parse()?,
         schedule: args.schedule.parse()?,
-        t_start: args.t_start,
-        t_end: args.temperature,
+        t_start: args.t_start.unwrap_or(3.0),
+        t_end: args.temperature.unwrap_or(0.05),
         step_size: args.step_size,
         seed: args.seed,
         agent: None,
+        initial: None,
     };
     if let Some(out) = &args.out {
         idf::io::check_field_path(out)?;

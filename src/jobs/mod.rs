@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod elf;
 pub mod molecular;
 pub mod optimize;
+pub mod placement;
 pub mod render;
 pub mod sample;
 pub mod scene;

@@ -95,6 +95,10 @@ pub struct OptimizeSpec {
     /// The ACE agent that adapts the tempering ladder during burn-in, its rounds being the
     /// burn-in (default: rounds of 50 steps over the first quarter of the steps).
     pub agent: Option<AceAgent>,
+    /// Where every replica starts (a re-optimisation's current state; default: the model's
+    /// initial field). Population annealing then equilibrates at `t_start` first, as for
+    /// continuous fields, instead of starting from uniformly random states at T = ∞.
+    pub initial: Option<Field>,
 }
 
 /// The result.
@@ -219,12 +223,24 @@ pub fn optimize(
     }
     let discrete = model.state().is_discrete();
     let shape = model.shape(spec.replicas, spec.size)?;
-    let mut sim = Simulation::new(
-        ctx,
-        model,
-        &model.initial_field(shape, spec.seed)?,
-        spec.seed,
-    )?;
+    let initial = match &spec.initial {
+        Some(field) => {
+            if field.shape() != shape {
+                return Err(IdfError::invalid(
+                    "initial",
+                    format!(
+                        "a field of shape {:?} for {} replicas of shape {:?}",
+                        field.shape().dims(),
+                        spec.replicas,
+                        shape.dims()
+                    ),
+                ));
+            }
+            field.clone()
+        }
+        None => model.initial_field(shape, spec.seed)?,
+    };
+    let mut sim = Simulation::new(ctx, model, &initial, spec.seed)?;
     let mut tracker = Tracker::new();
     let integrator = if discrete {
         Method::Metropolis
@@ -353,9 +369,10 @@ pub fn optimize(
                 .collect();
             let sweeps = (spec.steps / temps as u64).max(1);
             // The population starts as exact samples of T_start: random discrete states are
-            // exact at T = ∞, so the anneal starts there; a continuous field is equilibrated
-            // at T_start first.
-            let from = if discrete {
+            // exact at T = ∞, so the anneal starts there; a continuous field, or a given
+            // starting state, is equilibrated at T_start first.
+            let from_infinity = discrete && spec.initial.is_none();
+            let from = if from_infinity {
                 std::iter::once(f32::INFINITY)
                     .chain(temperatures.iter().copied())
                     .collect()
@@ -372,7 +389,7 @@ pub fn optimize(
                     StepRule::langevin(step_size, t)
                 }
             };
-            if !discrete {
+            if !from_infinity {
                 let hot = rule(spec.t_start);
                 sim.advance(sweeps, &|_| hot, &|_| false, &mut |_, _| {})?;
             }

@@ -190,7 +190,9 @@ impl PlacementEnergy {
                 c.migration += w.migration;
             }
         }
-        c.entropy = -w.entropy * self.load_entropy(&loads);
+        if w.entropy > 0.0 {
+            c.entropy = -w.entropy * self.load_entropy(&loads);
+        }
         c.penalty = self.penalty * broken;
         c.total = c.power + c.price + c.traffic + c.affinity + c.migration + c.entropy + c.penalty;
         c

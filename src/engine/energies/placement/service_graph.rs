@@ -129,6 +129,7 @@ pub struct Weights {
     /// Cost of each broken hard rule (capacity, anti-affinity, zone), plus the same per
     /// capacity's worth of overload. Default: just above the largest difference the other
     /// terms can make, so that every feasible placement costs less than any infeasible one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub penalty: Option<f64>,
 }
 
