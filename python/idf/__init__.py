@@ -457,6 +457,65 @@ def optimize(
     return Optimum(best=best, report=json.loads(report))
 
 
+def optimize_entropy(
+    service_graph: Union[dict, str, os.PathLike],
+    *,
+    telemetry: Optional[list] = None,
+    method: str = "tempering",
+    chains: int = 16,
+    steps: int = 2000,
+    t_start: Optional[float] = None,
+    temperature: Optional[float] = None,
+    seed: int = 0,
+    baselines: bool = True,
+    exact_time_limit: Optional[float] = 20.0,
+    ctx: Optional[Context] = None,
+    progress: bool = True,
+) -> dict:
+    """Places the replicas of a service graph's services on its nodes (``idf optimize
+    --service-graph``) and returns the placement policy as a dict.
+
+    ``service_graph``: a dict, or the path of a JSON file, in the format of
+    ``docs/service_graph.schema.json`` (nodes with CPU, memory, GPU capacity, zone, idle and
+    peak power and price; services with replicas, demands and anti-affinity, zone and affinity
+    rules; traffic; the weights of the energy's terms; optionally the ``current`` placement,
+    which the search starts from, paying ``weights.migration`` per moved replica).
+    ``telemetry``: readings ``{"node", "utilisation", "power_w", "time"}`` that refit each
+    node's power curve (least squares) first. ``method``: "tempering", "anneal" or
+    "population", with ``chains`` chains for ``steps`` sweeps on the backend, from ``t_start``
+    (default: twice the median cost change of a move) to ``temperature`` (default t_start /
+    1000), then a zero-temperature quench. ``baselines``: first-fit and best-fit decreasing
+    priced by the same energy, and the exact optimum from the CBC integer program for
+    instances of at most 40 replicas (``exact_time_limit`` seconds; None skips it).
+
+    The policy: ``assignment`` (service → node of each replica), ``nodes`` (replicas, loads,
+    utilisation, power in W), ``costs`` (power, price, traffic, affinity, migration, entropy,
+    penalty, total), ``feasible``, ``violations``, ``cannot_meet``, ``entropy_nats``,
+    ``moved_replicas``, ``found_by`` (method, backend, seed, time_to_best_ms, wall_ms),
+    ``baselines``, ``power_fits``, ``warnings``. Errors name the JSON path of the fault
+    (``services[2].replicas``).
+    """
+    if isinstance(service_graph, dict):
+        text = json.dumps(service_graph)
+    else:
+        with open(service_graph, encoding="utf-8") as f:
+            text = f.read()
+    chains, steps, seed = _count("chains", chains, 1), _count("steps", steps, 1), _count("seed", seed)
+    update, close = _progress_bar(progress, f"placing ({method})", unit="sweeps")
+    try:
+        policy = _native.optimize_entropy(
+            ctx or default_context(), text, None if telemetry is None else json.dumps(telemetry),
+            method, chains, steps,
+            None if t_start is None else float(t_start),
+            None if temperature is None else float(temperature),
+            seed, bool(baselines),
+            None if exact_time_limit is None else float(exact_time_limit), update,
+        )
+    finally:
+        close()
+    return json.loads(policy)
+
+
 def validate(
     *,
     trajectories: int = 1200,
@@ -594,6 +653,7 @@ __all__ = [
     "render",
     "train_diffusion",
     "optimize",
+    "optimize_entropy",
     "Optimum",
     "ACEAgent",
     "EnergyScheduler",

@@ -105,6 +105,22 @@ def optimize(
 ) -> tuple[str, npt.NDArray[np.float32]]:
     """The search's report as JSON (what ``idf optimize --json`` prints) and the best state."""
 
+def optimize_entropy(
+    ctx: Context,
+    graph_json: str,
+    telemetry_json: Optional[str],
+    method: str,
+    chains: int,
+    steps: int,
+    t_start: Optional[float],
+    t_end: Optional[float],
+    seed: int,
+    baselines: bool,
+    exact_time_limit: Optional[float],
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> str:
+    """The placement policy as JSON (what ``idf optimize --service-graph --json`` prints)."""
+
 def noise_schedule(kind: str, timesteps: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(β_t for t = 1..T, ᾱ_t for t = 0..T)."""
 

@@ -1,22 +1,25 @@
 //! The jobs beyond sampling, as `idf` runs them: the energy-law validation suite (`idf
 //! validate`), videos (`idf render`), fitting an energy to a dataset (`idf train`) and the
-//! search for low energies (`idf optimize`). Each
+//! search for low energies (`idf optimize`, and `optimize_entropy` for service graphs). Each
 //! runs watched (GIL released, Ctrl-C honoured) and answers with the JSON its command writes.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 
+use idf::capsules::enterprise::telemetry::{apply_telemetry, Reading};
 use idf::engine::ace::AceAgent;
 use idf::engine::energies::{GraphEnergy, GraphKind};
 use idf::io::atlas::Atlas;
 use idf::jobs::elf::{run_suite, ElfConfig};
 use idf::jobs::optimize::{optimize as optimize_job, OptimizeSpec};
+use idf::jobs::placement::{optimize_entropy as optimize_entropy_job, PlacementOptions};
 use idf::jobs::render::encode::Output;
 use idf::jobs::render::job::render_job;
 use idf::jobs::render::pipeline::render as render_video;
 use idf::jobs::train::{train_diffusion, TrainSpec};
-use idf::{Config, EnergyModel, Scene};
+use idf::{Config, EnergyModel, Scene, ServiceGraph};
 
 use crate::errors::{invalid, to_py};
 use crate::run::watched;
@@ -244,4 +247,81 @@ pub fn optimize<'py>(
         json.to_string(),
         crate::arrays::field_to_array(py, &report.best)?,
     ))
+}
+
+/// Places the services of the service graph `graph_json` (docs/service_graph.schema.json) on
+/// its nodes as `idf optimize --service-graph` does, after refitting its power curves to the
+/// readings `telemetry_json` (a JSON list of `{node, utilisation, power_w, time}`) if given.
+/// Returns the placement policy as JSON.
+#[pyfunction]
+#[pyo3(signature = (ctx, graph_json, telemetry_json, method, chains, steps, t_start, t_end,
+    seed, baselines, exact_time_limit, progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn optimize_entropy(
+    py: Python<'_>,
+    ctx: &PyContext,
+    graph_json: &str,
+    telemetry_json: Option<&str>,
+    method: &str,
+    chains: usize,
+    steps: u64,
+    t_start: Option<f32>,
+    t_end: Option<f32>,
+    seed: u32,
+    baselines: bool,
+    exact_time_limit: Option<f64>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let value: serde_json::Value = serde_json::from_str(graph_json)
+        .map_err(|e| invalid("service_graph", &format!("not JSON: {e}")))?;
+    let mut graph = ServiceGraph::from_json(value).map_err(to_py)?;
+    let mut fits = Vec::new();
+    if let Some(text) = telemetry_json {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| invalid("telemetry", &format!("not JSON: {e}")))?;
+        let serde_json::Value::Array(items) = value else {
+            return Err(invalid("telemetry", "expected a list of readings"));
+        };
+        let readings = items
+            .into_iter()
+            .enumerate()
+            .map(|(k, item)| {
+                serde_json::from_value::<Reading>(item)
+                    .map_err(|e| invalid(&format!("telemetry[{k}]"), &e.to_string()))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let (refit, f) = apply_telemetry(&graph, &readings).map_err(|e| match e {
+            idf::IdfError::InvalidParam { name, reason } => {
+                invalid(&name.replacen("readings", "telemetry", 1), &reason)
+            }
+            other => to_py(other),
+        })?;
+        graph = refit;
+        fits = f;
+    }
+    let exact_time_limit = match exact_time_limit {
+        Some(s) if !(s.is_finite() && s > 0.0) => {
+            return Err(invalid(
+                "exact_time_limit",
+                &format!("{s}: give seconds above 0, or None not to run the exact solver"),
+            ))
+        }
+        s => s.map(Duration::from_secs_f64),
+    };
+    let options = PlacementOptions {
+        method: method.parse().map_err(to_py)?,
+        chains,
+        steps,
+        t_start,
+        t_end,
+        seed,
+        baselines,
+        exact_time_limit,
+        ..PlacementOptions::default()
+    };
+    let mut policy = watched(py, &ctx.inner, progress, |ctx, progress| {
+        optimize_entropy_job(ctx, &graph, &options, progress)
+    })?;
+    policy.power_fits = fits;
+    serde_json::to_string(&policy).map_err(|e| invalid("policy", &e.to_string()))
 }

@@ -253,6 +253,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jobs::render, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::train, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::optimize, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::optimize_entropy, m)?)?;
     m.add_function(wrap_pyfunction!(diffusion::noise_schedule, m)?)?;
     m.add_function(wrap_pyfunction!(diffusion::forward_diffuse, m)?)?;
     m.add_function(wrap_pyfunction!(diffusion::reverse_denoise, m)?)?;

@@ -85,3 +85,44 @@ def test_a_fit_that_cannot_follow_the_data_says_so(cpu, ising_data, tmp_path):
     report = idf.train_diffusion(ising_data, idf.Energy("ising", J=0.5), fixed="h", steps=5, batch_size=8,
                                  chains=8, ctx=cpu, progress=False)
     assert [p["fixed"] for p in report["params"]] == [False, True]
+
+
+SHOP = {
+    "nodes": [
+        {"name": "a", "zone": "z1", "cpu": 8, "memory_gib": 32, "idle_power_w": 100, "peak_power_w": 200},
+        {"name": "b", "zone": "z1", "cpu": 8, "memory_gib": 32, "idle_power_w": 110, "peak_power_w": 210},
+    ],
+    "services": [{"name": "web", "replicas": 3, "cpu": 1, "memory_gib": 2},
+                 {"name": "db", "replicas": 1, "cpu": 2, "memory_gib": 8}],
+    "traffic": [{"from": "web", "to": "db", "rate": 5}],
+}
+
+
+def test_optimize_entropy_places_the_services_like_the_cli(cpu, idf_binary, tmp_path):
+    policy = idf.optimize_entropy(SHOP, chains=8, steps=200, ctx=cpu, progress=False)
+    # Everything fits on node a, the cheaper one at idle: one idle power instead of two.
+    assert policy["feasible"] and policy["assignment"] == {"web": ["a", "a", "a"], "db": ["a"]}
+    assert [b["method"] for b in policy["baselines"]] == ["first-fit-decreasing", "best-fit-decreasing", "exact"]
+    assert policy["baselines"][2]["cost"] == pytest.approx(policy["costs"]["total"])
+    path = tmp_path / "shop.json"
+    path.write_text(json.dumps(SHOP))
+    out = tmp_path / "policy.json"
+    run(idf_binary, "optimize", "--service-graph", str(path), "--replicas", "8", "--steps", "200",
+        "--backend", "cpu", "--out", str(out))
+    assert json.loads(out.read_text())["assignment"] == policy["assignment"]
+    # Node a measured drawing more: the load moves to b.
+    telemetry = [{"node": "a", "utilisation": u, "power_w": 150 + 100 * u} for u in (0.1, 0.4, 0.7)]
+    moved = idf.optimize_entropy(str(path), telemetry=telemetry, chains=8, steps=200, ctx=cpu, progress=False)
+    assert moved["assignment"] == {"web": ["b", "b", "b"], "db": ["b"]}
+    assert moved["power_fits"][0]["idle_power_w"][1] == pytest.approx(150)
+
+
+def test_optimize_entropy_names_the_json_path_of_bad_input(cpu):
+    bad = json.loads(json.dumps(SHOP))
+    bad["services"][1]["replicas"] = 0
+    with pytest.raises(idf.InvalidInputError, match=r"services\[1\]\.replicas"):
+        idf.optimize_entropy(bad, ctx=cpu, progress=False)
+    with pytest.raises(idf.InvalidInputError, match=r"telemetry\[0\]\.node"):
+        idf.optimize_entropy(SHOP, telemetry=[{"node": "zz", "utilisation": 0.1, "power_w": 1}], ctx=cpu, progress=False)
+    with pytest.raises(idf.InvalidInputError, match="method"):
+        idf.optimize_entropy(SHOP, method="baseline-gd", ctx=cpu, progress=False)
