@@ -58,6 +58,7 @@ pub mod jobs;
 pub mod kernels;
 mod memory;
 mod particle_executor;
+mod spectral_executor;
 
 pub use crate::context::{Backend, BackendChoice, Cancel, Context};
 pub use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};

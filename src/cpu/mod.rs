@@ -21,6 +21,7 @@ pub mod potts_sweep;
 pub mod replica_swap;
 pub mod resample_chains;
 pub mod shared;
+pub mod spectral;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

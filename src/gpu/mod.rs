@@ -7,6 +7,7 @@ pub mod colormap;
 pub(crate) mod executor;
 pub mod particles;
 pub mod shader;
+pub mod spectral;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -28,6 +29,7 @@ pub struct GpuContext {
     pipelines: Mutex<HashMap<(Kernel, u64), Arc<wgpu::ComputePipeline>>>,
     colormap: OnceLock<colormap::ColormapPipeline>,
     particles: OnceLock<particles::ParticlePipelines>,
+    spectral: OnceLock<spectral::SpectralPipelines>,
     /// Buffers released by finished simulations, for the next ones (off unless given a capacity).
     pub(crate) buffers: buffer_pool::BufferPool,
 }
@@ -94,6 +96,7 @@ impl GpuContext {
             pipelines: Mutex::new(HashMap::new()),
             colormap: OnceLock::new(),
             particles: OnceLock::new(),
+            spectral: OnceLock::new(),
             buffers: buffer_pool::BufferPool::default(),
         }
     }
@@ -114,6 +117,15 @@ impl GpuContext {
         }
         let built = particles::ParticlePipelines::new(&self.device)?;
         Ok(self.particles.get_or_init(|| built))
+    }
+
+    /// The spectral kernels' pipelines, built on first use.
+    pub fn spectral_pipelines(&self) -> Result<&spectral::SpectralPipelines> {
+        if let Some(p) = self.spectral.get() {
+            return Ok(p);
+        }
+        let built = spectral::SpectralPipelines::new(&self.device)?;
+        Ok(self.spectral.get_or_init(|| built))
     }
 
     /// The compiled pipeline of `kernel` composed with `energy`, built on first use.

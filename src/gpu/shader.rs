@@ -24,6 +24,22 @@ const MODULES: &[(&str, &str)] = &[
     ("shared/rng", include_str!("../../shaders/shared/rng.wgsl")),
     ("shared/pcg", include_str!("../../shaders/shared/pcg.wgsl")),
     (
+        "spectral/bindings",
+        include_str!("../../shaders/spectral/bindings.wgsl"),
+    ),
+    (
+        "spectral/fft",
+        include_str!("../../shaders/spectral/fft.wgsl"),
+    ),
+    (
+        "spectral/poisson",
+        include_str!("../../shaders/spectral/poisson.wgsl"),
+    ),
+    (
+        "spectral/hasegawa_wakatani",
+        include_str!("../../shaders/spectral/hasegawa_wakatani.wgsl"),
+    ),
+    (
         "particles/bindings",
         include_str!("../../shaders/particles/bindings.wgsl"),
     ),

@@ -10,6 +10,7 @@
 pub mod colormap;
 pub mod energy_module;
 pub mod particles;
+pub mod spectral;
 
 use bytemuck::{Pod, Zeroable};
 
