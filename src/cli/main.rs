@@ -10,6 +10,7 @@ mod init;
 mod molecular;
 mod optimize;
 mod placement;
+mod plasma;
 mod progress;
 mod render;
 mod sample;
@@ -62,6 +63,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Lennard-Jones particles: a fluid, a cluster or an .xyz state, by Verlet, BAOAB or overdamped Langevin.
     Molecular(Box<molecular::MolecularArgs>),
+    /// Hasegawa–Wakatani drift-wave turbulence, and linear stability maps, on a periodic grid.
+    Plasma(Box<plasma::PlasmaArgs>),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Dataset(command) => dataset::run(command),
         Command::Train(args) => train::run(*args),
         Command::Molecular(args) => molecular::run(*args),
+        Command::Plasma(args) => plasma::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod frames;
 pub mod h5md;
 pub mod hdf5;
 pub mod npy;
+pub mod vtk;
 pub mod xyz;
 
 use std::io::Write;

@@ -11,6 +11,7 @@ pub mod elf;
 pub mod molecular;
 pub mod optimize;
 pub mod placement;
+pub mod plasma;
 pub mod render;
 pub mod sample;
 pub mod scene;
