@@ -241,6 +241,44 @@ fn endpoints_and_aliases_answer() {
         let (status, v) = post(a, "/optimize", &body.to_string());
         assert_eq!((status, v["field"].as_str()), (400, Some(field)), "{v}");
     }
+    // A plasma body: a Hasegawa–Wakatani run with its trace and fields, a stability scan with
+    // its maps; its errors name the key inside `plasma`.
+    let (status, v) = post(
+        a,
+        "/diffuse",
+        r#"{"plasma": {"size": 16, "steps": 40, "record_every": 20}}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["report"]["trace"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["fields"]["phi"].as_array().unwrap().len(), 256, "{v}");
+    let (status, v) = post(
+        a,
+        "/diffuse",
+        r#"{"plasma": {"scan": true, "size": 16, "alphas": [0.5, 1], "steps": 20}}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["report"]["measured"].as_array().unwrap().len(),
+        2 * 7,
+        "{v}"
+    );
+    for (body, field) in [
+        (r#"{"plasma": {"size": 24}}"#, "plasma.size"),
+        (r#"{"plasma": {"alphas": [1]}}"#, "plasma.alphas"),
+        (r#"{"plasma": {"colour": 1}}"#, "plasma.colour"),
+        (
+            r#"{"plasma": {"size": 16, "steps": 10, "dt": 50}}"#,
+            "plasma.dt",
+        ),
+        (r#"{"plasma": {}, "model": "phi4"}"#, "model"),
+    ] {
+        let (status, v) = post(a, "/diffuse", body);
+        assert_eq!(
+            (status, v["field"].as_str()),
+            (400, Some(field)),
+            "{body}: {v}"
+        );
+    }
     let field: Vec<f32> = (0..36).map(|i| (i as f32 * 0.3).sin()).collect();
     let (status, v) = post(a, "/predict", &serde_json::json!({"model": "phi4", "shape": [6, 6], "field": field, "steps": 20, "ensemble": 8, "temperature": 0.5}).to_string());
     assert_eq!(status, 200, "{v}");

@@ -31,6 +31,7 @@ mod ising;
 mod kafka;
 mod metrics;
 mod molecular_io;
+mod openfoam;
 mod optimizer;
 mod particles;
 mod placement;

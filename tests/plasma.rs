@@ -477,3 +477,55 @@ fn plasma_files_read_back_with_meshio() {
     );
     assert!(run.iter().all(|v| v.is_finite()));
 }
+
+/// `idf plasma run --video` draws a frame per record (and the start).
+#[test]
+fn plasma_video_has_a_frame_per_record() {
+    let dir = std::env::temp_dir().join(format!("idf-plasma-video-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gif = dir.join("hw.gif");
+    let out = crate::common::idf(&[
+        "plasma",
+        "run",
+        "--size",
+        "16",
+        "--steps",
+        "40",
+        "--record-every",
+        "10",
+        "--backend",
+        "cpu",
+        "--video",
+        gif.to_str().unwrap(),
+        "--video-field",
+        "n",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options
+        .read_info(std::fs::File::open(&gif).unwrap())
+        .unwrap();
+    let mut frames = 0;
+    while decoder.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, 5);
+    let out = crate::common::idf(&[
+        "plasma",
+        "run",
+        "--size",
+        "16",
+        "--steps",
+        "10",
+        "--video-field",
+        "psi",
+        "--video",
+        gif.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("video_field"));
+}

@@ -196,6 +196,10 @@ pub async fn diffuse(
     if let Some(molecular) = req.molecular {
         return diffuse_molecular(state, molecular, req.return_samples.unwrap_or(true)).await;
     }
+    if let Some(plasma) = req.plasma {
+        return super::plasma::diffuse_plasma(state, plasma, req.return_samples.unwrap_or(true))
+            .await;
+    }
     let config = &state.config;
     // The size limit is checked before anything of that size is built.
     if let Some([h, w]) = req.scene.size {

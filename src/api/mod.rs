@@ -11,6 +11,7 @@ pub mod events;
 pub mod handlers;
 pub mod metrics;
 mod placement;
+mod plasma;
 pub mod types;
 
 use std::sync::Arc;
@@ -319,6 +320,8 @@ impl IntoResponse for ApiError {
         types::OptimizeResponse,
         types::OptimizeAnswer,
         types::PlacementResponse,
+        types::PlasmaResponse,
+        plasma::PlasmaRequest,
         types::PredictRequest,
         types::PredictResponse,
         types::ErrorBody,

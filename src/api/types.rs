@@ -14,12 +14,15 @@ use crate::jobs::scene::Scene;
 /// `POST /diffuse`: sample a scene. The body holds a scene's keys (the same as a scene file's
 /// and `idf sample`'s, with the same defaults; `size` may also be spelled `shape`) and three
 /// keys of the API's own. A scene's `guidance` (an image file) is not accepted over HTTP. A body
-/// with a `molecular` key runs Lennard-Jones particles instead (`idf molecular`'s keys; with it
-/// only `return_samples` may be given).
+/// with a `molecular` key runs Lennard-Jones particles instead (`idf molecular`'s keys), one with
+/// a `plasma` key a Hasegawa–Wakatani run or scan (`idf plasma`'s keys); beside either only
+/// `return_samples` may be given.
 #[derive(Clone, Debug, ToSchema)]
 pub struct DiffuseRequest {
     /// A Lennard-Jones particle run instead of a scene.
     pub molecular: Option<MolecularRequest>,
+    /// A Hasegawa–Wakatani run or stability scan instead of a scene.
+    pub plasma: Option<super::plasma::PlasmaRequest>,
     /// The scene.
     #[serde(flatten)]
     pub scene: Scene,
@@ -29,6 +32,38 @@ pub struct DiffuseRequest {
     pub return_samples: Option<bool>,
     /// Energy-law gating: `flag` reports the verdict, `reject` answers 422 when a law fails.
     pub validate: Option<String>,
+}
+
+/// The request under capsule key `key` of a `/diffuse` body (`molecular`, `plasma`), if it has
+/// one; beside it only `return_samples` may be given. Errors name the key inside it.
+fn take_capsule<T: serde::de::DeserializeOwned>(
+    scene: &mut serde_json::Map<String, Value>,
+    own: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<T>, IdfError> {
+    let Some(body) = scene.remove(key) else {
+        return Ok(None);
+    };
+    if let Some(other) = scene
+        .keys()
+        .next()
+        .or(own.keys().find(|k| *k != "return_samples"))
+    {
+        return Err(IdfError::invalid(
+            other.clone(),
+            format!("a {key} run takes its settings inside `{key}`; only return_samples may be beside it"),
+        ));
+    }
+    serde_path_to_error::deserialize(body)
+        .map(Some)
+        .map_err(|e| {
+            let message = e.inner().to_string();
+            let inner = match message.split('`').nth(1) {
+                Some(unknown) if message.starts_with("unknown field") => unknown.to_string(),
+                _ => e.path().to_string(),
+            };
+            IdfError::invalid(format!("{key}.{inner}"), message)
+        })
 }
 
 /// The keys of a `/diffuse` body that are not a scene's.
@@ -53,33 +88,8 @@ impl DiffuseRequest {
                 own.insert(key.to_string(), v);
             }
         }
-        let molecular = match scene.remove("molecular") {
-            None => None,
-            Some(m) => {
-                if let Some(key) = scene
-                    .keys()
-                    .next()
-                    .or(own.keys().find(|k| *k != "return_samples"))
-                {
-                    return Err(IdfError::invalid(
-                        key.clone(),
-                        "a molecular run takes its settings inside `molecular`; only return_samples may be beside it",
-                    ));
-                }
-                let request: MolecularRequest =
-                    serde_path_to_error::deserialize(m).map_err(|e| {
-                        let message = e.inner().to_string();
-                        let key = match message.split('`').nth(1) {
-                            Some(unknown) if message.starts_with("unknown field") => {
-                                unknown.to_string()
-                            }
-                            _ => e.path().to_string(),
-                        };
-                        IdfError::invalid(format!("molecular.{key}"), message)
-                    })?;
-                Some(request)
-            }
-        };
+        let molecular = take_capsule(&mut scene, &own, "molecular")?;
+        let plasma = take_capsule(&mut scene, &own, "plasma")?;
         if scene.contains_key("guidance") {
             return Err(IdfError::invalid(
                 "guidance",
@@ -91,6 +101,7 @@ impl DiffuseRequest {
             .map_err(|e| IdfError::invalid(e.path().to_string(), e.inner().to_string()))?;
         Ok(DiffuseRequest {
             molecular,
+            plasma,
             scene: Scene::from_json(Value::Object(scene))?,
             initial: own.initial,
             return_samples: own.return_samples,
@@ -502,6 +513,19 @@ pub struct RdfOut {
     pub g: Vec<f64>,
 }
 
+/// What `/diffuse` answers for a `plasma` body.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PlasmaResponse {
+    /// A run's report (trace of time, dt, energy, enstrophy, flux, max_speed; the linear
+    /// phase's energy growth; ms per step) or a scan's maps (alphas, kappas, ky, measured,
+    /// measured_omega, theory, continuum, max_error).
+    #[schema(value_type = Object)]
+    pub report: Value,
+    /// A run's final fields (`shape`, `n`, `zeta`, `phi`) unless `return_samples` is false.
+    #[schema(value_type = Option<Object>)]
+    pub fields: Option<Value>,
+}
+
 /// What `/diffuse` answers: a lattice scene's samples, or a molecular run's report.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
@@ -510,4 +534,6 @@ pub enum DiffuseAnswer {
     Lattice(DiffuseResponse),
     /// A `molecular` body's report.
     Molecular(MolecularResponse),
+    /// A `plasma` body's report.
+    Plasma(PlasmaResponse),
 }

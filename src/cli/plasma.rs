@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 use idf::io::vtk::write_image;
 use idf::jobs::plasma::{run_plasma, stability_scan, PlasmaSpec, ScanSpec};
+use idf::jobs::render::encode::Output;
 use idf::kernels::spectral::ChainParams;
 
 /// The flags of `idf plasma`.
@@ -69,6 +70,12 @@ struct RunArgs {
     /// The final n, ζ and φ: `.npy` ([3, size, size]) or `.vtk` (legacy, three point arrays).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// A video of one field, a frame per record: `.mp4` or `.gif`.
+    #[arg(long)]
+    video: Option<PathBuf>,
+    /// The field the video shows: n, zeta or phi.
+    #[arg(long, default_value = "phi")]
+    video_field: String,
     /// Print one JSON object (the report with its trace).
     #[arg(long)]
     json: bool,
@@ -165,6 +172,7 @@ fn check_out(out: &Option<PathBuf>, allowed: &[&str]) -> Result<()> {
 
 fn run_one(a: RunArgs) -> Result<()> {
     check_out(&a.out, &["npy", "vtk"])?;
+    check_out(&a.video, &["mp4", "gif"])?;
     let spec = PlasmaSpec {
         size: a.size,
         k0: a.k0,
@@ -180,6 +188,10 @@ fn run_one(a: RunArgs) -> Result<()> {
         dt: a.dt,
         amplitude: a.amplitude,
         seed: a.seed,
+        video: match &a.video {
+            Some(path) => Some((Output::File(path.clone()), a.video_field.parse()?)),
+            None => None,
+        },
     };
     let ctx = super::context(a.backend.as_deref())?;
     let bar = super::progress::bar(spec.steps, "steps", "drift waves");
@@ -225,8 +237,8 @@ fn run_one(a: RunArgs) -> Result<()> {
     if let Some((measured, fastest)) = report.energy_growth {
         println!("  linear phase: energy grows at {measured:.4} (twice the fastest mode's γ: {fastest:.4})");
     }
-    if let Some(out) = &a.out {
-        println!("  wrote {}", out.display());
+    for path in [&a.out, &a.video].into_iter().flatten() {
+        println!("  wrote {}", path.display());
     }
     Ok(())
 }

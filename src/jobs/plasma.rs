@@ -12,6 +12,8 @@ use crate::cpu::shared::rng::{gaussian, rng_draw, unit_closed_open, STREAM_INIT}
 use crate::engine::plasma::hasegawa_wakatani::{HasegawaWakatani, HwDiagnostics};
 use crate::engine::plasma::linear::{rk4_growth, ModeProblem};
 use crate::error::{IdfError, Result};
+use crate::jobs::render::encode::Output;
+use crate::jobs::render::plasma::{PlasmaField, PlasmaPanel, PlasmaVideo};
 use crate::kernels::spectral::ChainParams;
 
 /// The CFL number of the adaptive step: dt·max|∇φ| ≤ CFL·dx.
@@ -38,6 +40,8 @@ pub struct PlasmaSpec {
     pub amplitude: f32,
     /// Seed.
     pub seed: u32,
+    /// A video of one field, a frame per record (`.mp4`, `.gif` or a PNG folder).
+    pub video: Option<(Output, PlasmaField)>,
 }
 
 impl Default for PlasmaSpec {
@@ -59,6 +63,7 @@ impl Default for PlasmaSpec {
             dt: None,
             amplitude: 1e-3,
             seed: 0,
+            video: None,
         }
     }
 }
@@ -172,8 +177,33 @@ pub fn run_plasma(
     let mut trace = Vec::new();
     let mut time = 0.0;
     let mut done = 0;
-    let mut d = hw.diagnostics()?[0];
+    let mut video = match &spec.video {
+        Some((output, _)) => {
+            let frames = spec.steps.div_ceil(spec.record_every) as usize + 1;
+            Some(PlasmaVideo::create(output, n, frames, 30)?)
+        }
+        None => None,
+    };
+    let mut fields = hw.fields()?;
+    let mut d = hw.diagnostics_of(&fields)[0];
     loop {
+        if let (Some(v), Some((_, which))) = (&mut video, &spec.video) {
+            let values = &fields[match which {
+                PlasmaField::Density => 0,
+                PlasmaField::Vorticity => 1,
+                PlasmaField::Potential => 2,
+            }];
+            v.push(
+                *which,
+                values,
+                PlasmaPanel {
+                    time,
+                    energy: d.energy,
+                    enstrophy: d.enstrophy,
+                    flux: d.flux,
+                },
+            )?;
+        }
         let dt = match spec.dt {
             Some(dt) => dt as f64,
             None => linear_dt.min(CFL * dx / d.max_speed.max(1e-30)),
@@ -192,7 +222,8 @@ pub fn run_plasma(
         done += n_steps;
         time += dt * n_steps as f64;
         progress(done, spec.steps);
-        d = hw.diagnostics()?[0];
+        fields = hw.fields()?;
+        d = hw.diagnostics_of(&fields)[0];
         if !d.energy.is_finite() {
             return Err(IdfError::Diverged {
                 step: done,
@@ -203,8 +234,9 @@ pub fn run_plasma(
         }
     }
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    let phi = hw.potential()?;
-    let (dens, zeta) = hw.state()?;
+    if let Some(v) = video {
+        v.finish()?;
+    }
     Ok(PlasmaReport {
         energy_growth: energy_growth(&trace, spec, dx),
         dx,
@@ -212,7 +244,7 @@ pub fn run_plasma(
         ms_per_step: wall_ms / spec.steps as f64,
         backend: ctx.backend().to_string(),
         trace,
-        fields: [dens, zeta, phi],
+        fields,
     })
 }
 

@@ -91,6 +91,23 @@ pub fn jacobian(a: &[f32], b: &[f32], height: usize, width: usize, dx: f32) -> V
         .collect()
 }
 
+/// A row of one chain's plane to fill: (chain, row, values).
+type Row<'a> = (usize, usize, &'a mut [f32]);
+
+/// Each chain's plane cut into rows.
+fn rows(planes: Vec<&mut [f32]>, width: usize) -> Vec<Row<'_>> {
+    planes
+        .into_iter()
+        .enumerate()
+        .flat_map(|(c, plane)| {
+            plane
+                .chunks_mut(width)
+                .enumerate()
+                .map(move |(y, r)| (c, y, r))
+        })
+        .collect()
+}
+
 /// The right-hand side at `stage` with potential `phi` into `rhs`.
 pub fn hw_rhs(
     p: &SpectralParams,
@@ -101,32 +118,47 @@ pub fn hw_rhs(
 ) {
     let (h, w) = (p.height as usize, p.width as usize);
     let plane = h * w;
-    rhs.par_chunks_mut(2 * plane)
-        .enumerate()
-        .for_each(|(chain, out)| {
-            let view = |values| Plane {
-                values,
-                width: w as i32,
-                height: h as i32,
-            };
+    let view = |values| Plane {
+        values,
+        width: w as i32,
+        height: h as i32,
+    };
+    // Rows of every chain in parallel: chain c's n rows, then its ζ rows.
+    let (chains_n, chains_z): (Vec<_>, Vec<_>) = rhs
+        .chunks_mut(2 * plane)
+        .map(|chain| chain.split_at_mut(plane))
+        .unzip();
+    // (whether the row is of ζ, the row)
+    let mut work: Vec<(bool, Row)> = rows(chains_n, w)
+        .into_iter()
+        .map(|r| (false, r))
+        .chain(rows(chains_z, w).into_iter().map(|r| (true, r)))
+        .collect();
+    work.par_iter_mut()
+        .for_each(|(vorticity, (chain, y, out))| {
+            let chain = *chain;
             let n = view(&stage[2 * chain * plane..(2 * chain + 1) * plane]);
             let z = view(&stage[(2 * chain + 1) * plane..(2 * chain + 2) * plane]);
             let f = view(&phi[chain * plane..(chain + 1) * plane]);
             let cp = &chain_params[CHAIN_PARAMS * chain..];
             let (alpha, kappa, nu) = (cp[0], cp[1], cp[2]);
-            let (dn, dz) = out.split_at_mut(plane);
-            for site in 0..plane {
-                let (x, y) = ((site % w) as i32, (site / w) as i32);
+            let y = *y as i32;
+            for (x, v) in out.iter_mut().enumerate() {
+                let x = x as i32;
+                let site = (y as usize) * w + x as usize;
                 let mut coupling = f.values[site] - n.values[site];
                 if p.flags & SPECTRAL_MODIFIED != 0 {
                     coupling -= f.zonal_mean(x) - n.zonal_mean(x);
                 }
                 coupling *= alpha;
-                let dphi_dy = (f.at(x, y + 1) - f.at(x, y - 1)) / (2.0 * p.dx);
-                dn[site] = -arakawa(&f, &n, x, y, p.dx) + coupling
-                    - kappa * dphi_dy
-                    - nu * n.biharmonic(x, y, p.dx);
-                dz[site] = -arakawa(&f, &z, x, y, p.dx) + coupling - nu * z.biharmonic(x, y, p.dx);
+                *v = if *vorticity {
+                    -arakawa(&f, &z, x, y, p.dx) + coupling - nu * z.biharmonic(x, y, p.dx)
+                } else {
+                    let dphi_dy = (f.at(x, y + 1) - f.at(x, y - 1)) / (2.0 * p.dx);
+                    -arakawa(&f, &n, x, y, p.dx) + coupling
+                        - kappa * dphi_dy
+                        - nu * n.biharmonic(x, y, p.dx)
+                };
             }
         });
 }
@@ -141,28 +173,32 @@ pub fn rk_update(
     rhs: &[f32],
 ) {
     let plane = (p.height * p.width) as usize;
-    for i in 0..state.len() {
-        match p.mode {
+    state
+        .par_iter_mut()
+        .zip(stage.par_iter_mut())
+        .zip(accum.par_iter_mut())
+        .zip(rhs.par_iter())
+        .enumerate()
+        .for_each(|(i, (((state, stage), accum), rhs))| match p.mode {
             0 => {
-                accum[i] = state[i] + p.sum_coef * rhs[i];
-                stage[i] = state[i] + p.stage_coef * rhs[i];
+                *accum = *state + p.sum_coef * rhs;
+                *stage = *state + p.stage_coef * rhs;
             }
             1 => {
-                accum[i] += p.sum_coef * rhs[i];
-                stage[i] = state[i] + p.stage_coef * rhs[i];
+                *accum += p.sum_coef * rhs;
+                *stage = *state + p.stage_coef * rhs;
             }
             2 => {
-                let mut next = accum[i] + p.sum_coef * rhs[i];
+                let mut next = *accum + p.sum_coef * rhs;
                 let chain = i / (2 * plane);
                 let noise = chain_params[CHAIN_PARAMS * chain + 3];
                 if noise > 0.0 {
                     let r = rng_draw(i as u32, chain as u32, p.step, p.seed, STREAM_NOISE);
                     next += noise * p.stage_coef * gaussian(r);
                 }
-                state[i] = next;
-                stage[i] = next;
+                *state = next;
+                *stage = next;
             }
-            _ => stage[i] = state[i],
-        }
-    }
+            _ => *stage = *state,
+        });
 }

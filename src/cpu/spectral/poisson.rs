@@ -1,6 +1,8 @@
 //! Twin of `shaders/spectral/poisson.wgsl`: the vorticity into a spectrum, the −1/k² of each
 //! mode, and the potential out of the inverse transform.
 
+use rayon::prelude::*;
+
 use crate::kernels::spectral::{SpectralParams, SPECTRAL_FLIP};
 
 /// 2π m / (n dx) with m taken in (−n/2, n/2].
@@ -16,10 +18,10 @@ pub fn wavenumber(m: usize, n: usize, dx: f32) -> f32 {
 /// Channel 1 (ζ) of `stage` into `spec_a`.
 pub fn load_vorticity(p: &SpectralParams, stage: &[f32], spec_a: &mut [[f32; 2]]) {
     let plane = (p.height * p.width) as usize;
-    for (i, out) in spec_a.iter_mut().enumerate() {
+    spec_a.par_iter_mut().enumerate().for_each(|(i, out)| {
         let (chain, site) = (i / plane, i % plane);
         *out = [stage[(2 * chain + 1) * plane + site], 0.0];
-    }
+    });
 }
 
 /// Every mode of `spec` times −1/k² (the mean to zero).
@@ -42,9 +44,9 @@ pub fn poisson(p: &SpectralParams, spec: &mut [[f32; 2]]) {
 /// The real part of `spec` over height·width into `phi`.
 pub fn store_potential(p: &SpectralParams, spec: &[[f32; 2]], phi: &mut [f32]) {
     let n = (p.height * p.width) as f32;
-    for (out, v) in phi.iter_mut().zip(spec) {
-        *out = v[0] / n;
-    }
+    phi.par_iter_mut()
+        .zip(spec)
+        .for_each(|(out, v)| *out = v[0] / n);
 }
 
 /// Which spectrum a kernel acts on: `spec_b` under [`SPECTRAL_FLIP`].

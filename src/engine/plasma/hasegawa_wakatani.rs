@@ -288,14 +288,26 @@ impl HasegawaWakatani {
         self.grid.run(&out)
     }
 
-    /// Each chain's diagnostics at the current state.
-    pub fn diagnostics(&mut self) -> Result<Vec<HwDiagnostics>> {
+    /// n, ζ and φ of every chain at the current state (each `[chains][height][width]`).
+    pub fn fields(&mut self) -> Result<[Vec<f32>; 3]> {
         let phi = self.potential()?;
         let (n, zeta) = self.state()?;
+        Ok([n, zeta, phi])
+    }
+
+    /// Each chain's diagnostics at the current state.
+    pub fn diagnostics(&mut self) -> Result<Vec<HwDiagnostics>> {
+        let fields = self.fields()?;
+        Ok(self.diagnostics_of(&fields))
+    }
+
+    /// Each chain's diagnostics of `fields` (n, ζ, φ as [`fields`](Self::fields) gives them).
+    pub fn diagnostics_of(&self, fields: &[Vec<f32>; 3]) -> Vec<HwDiagnostics> {
+        let [n, zeta, phi] = fields;
         let (h, w) = (self.grid.height, self.grid.width);
         let plane = h * w;
         let dx = self.dx as f64;
-        Ok((0..self.chains())
+        (0..self.chains())
             .map(|c| {
                 let range = c * plane..(c + 1) * plane;
                 let (n, z, f) = (&n[range.clone()], &zeta[range.clone()], &phi[range]);
@@ -319,6 +331,6 @@ impl HasegawaWakatani {
                 d.flux /= n_sites;
                 d
             })
-            .collect())
+            .collect()
     }
 }

@@ -11,3 +11,4 @@ pub mod layout;
 pub mod overlay;
 pub mod particles;
 pub mod pipeline;
+pub mod plasma;
