@@ -16,7 +16,6 @@ use std::process::Command;
 
 use idf::{Context, EnergyModel, Field, Shape, Simulation, StepRule};
 use rustfft::num_complex::Complex64;
-use rustfft::FftPlanner;
 
 const N: usize = 32;
 const KAPPA: f64 = 1.0;
@@ -34,40 +33,15 @@ fn initial() -> Vec<f32> {
 
 /// The field after each mode of `x` is multiplied by `factor(λ_k)`.
 fn evolve(x: &[f32], factor: impl Fn(f64) -> f64) -> Vec<f64> {
-    let mut planner = FftPlanner::<f64>::new();
-    let (fwd, inv) = (
-        planner.plan_fft_forward(N * N),
-        planner.plan_fft_inverse(N * N),
-    );
-    // A 2-D transform as rows then columns.
-    let transform = |v: &mut Vec<Complex64>, plan: &std::sync::Arc<dyn rustfft::Fft<f64>>| {
-        let mut planner = FftPlanner::<f64>::new();
-        let line = if plan.fft_direction() == rustfft::FftDirection::Forward {
-            planner.plan_fft_forward(N)
-        } else {
-            planner.plan_fft_inverse(N)
-        };
-        for row in v.chunks_mut(N) {
-            line.process(row);
-        }
-        for c in 0..N {
-            let mut col: Vec<Complex64> = (0..N).map(|y| v[y * N + c]).collect();
-            line.process(&mut col);
-            for y in 0..N {
-                v[y * N + c] = col[y];
-            }
-        }
-    };
     let mut v: Vec<Complex64> = x.iter().map(|a| Complex64::new(*a as f64, 0.0)).collect();
-    transform(&mut v, &fwd);
+    crate::common::fft2(&mut v, N, N, false);
     for my in 0..N {
         for mx in 0..N {
             let s = |m: usize| (std::f64::consts::PI * m as f64 / N as f64).sin().powi(2);
-            let lambda = 4.0 * (s(mx) + s(my));
-            v[my * N + mx] *= factor(lambda);
+            v[my * N + mx] *= factor(4.0 * (s(mx) + s(my)));
         }
     }
-    transform(&mut v, &inv);
+    crate::common::fft2(&mut v, N, N, true);
     v.iter().map(|c| c.re / (N * N) as f64).collect()
 }
 

@@ -9,7 +9,6 @@ use idf::engine::plasma::linear::{rk4_growth, ModeProblem};
 use idf::kernels::spectral::ChainParams;
 use idf::Context;
 use rustfft::num_complex::Complex64;
-use rustfft::FftPlanner;
 
 const EPS: f64 = f32::EPSILON as f64;
 
@@ -46,20 +45,9 @@ on_both! {
         let mut hw = HasegawaWakatani::new(ctx, &[ChainParams::default()], h, w, dx, false, 0).unwrap();
         hw.set_state(&vec![0.0; h * w], &zeta).unwrap();
         let phi = hw.potential().unwrap();
-        let mut planner = FftPlanner::<f64>::new();
-        let mut spectrum = |v: &[f32]| {
+        let spectrum = |v: &[f32]| {
             let mut x: Vec<Complex64> = v.iter().map(|a| Complex64::new(*a as f64, 0.0)).collect();
-            let (row, col) = (planner.plan_fft_forward(w), planner.plan_fft_forward(h));
-            for r in x.chunks_mut(w) {
-                row.process(r);
-            }
-            for c in 0..w {
-                let mut column: Vec<Complex64> = (0..h).map(|y| x[y * w + c]).collect();
-                col.process(&mut column);
-                for y in 0..h {
-                    x[y * w + c] = column[y];
-                }
-            }
+            crate::common::fft2(&mut x, h, w, false);
             x
         };
         let (fz, fp) = (spectrum(&zeta), spectrum(&phi));

@@ -4,7 +4,6 @@
 use idf::engine::spectral::SpectralGrid;
 use idf::Context;
 use rustfft::num_complex::Complex64;
-use rustfft::FftPlanner;
 
 /// Random complex data from the project's generator, [chains][height][width].
 fn random(chains: usize, h: usize, w: usize, seed: u32) -> Vec<[f32; 2]> {
@@ -25,28 +24,11 @@ fn reference(
     w: usize,
     inverse: bool,
 ) -> Vec<Complex64> {
-    let mut planner = FftPlanner::<f64>::new();
-    let (row, col) = if inverse {
-        (planner.plan_fft_inverse(w), planner.plan_fft_inverse(h))
-    } else {
-        (planner.plan_fft_forward(w), planner.plan_fft_forward(h))
-    };
     let mut x: Vec<Complex64> = data
         .iter()
         .map(|v| Complex64::new(v[0] as f64, v[1] as f64))
         .collect();
-    for plane in x.chunks_mut(h * w) {
-        for r in plane.chunks_mut(w) {
-            row.process(r);
-        }
-        for c in 0..w {
-            let mut column: Vec<Complex64> = (0..h).map(|y| plane[y * w + c]).collect();
-            col.process(&mut column);
-            for y in 0..h {
-                plane[y * w + c] = column[y];
-            }
-        }
-    }
+    crate::common::fft2(&mut x, h, w, inverse);
     debug_assert_eq!(x.len(), chains * h * w);
     x
 }

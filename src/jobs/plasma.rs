@@ -82,6 +82,19 @@ pub struct PlasmaRecord {
     pub diagnostics: HwDiagnostics,
 }
 
+/// One mode's growth in a run's linear phase.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModeGrowthOut {
+    /// Wavenumbers.
+    pub kx: f64,
+    /// Wavenumbers.
+    pub ky: f64,
+    /// The least-squares slope of ln|φ̂_k| over the records of the linear phase.
+    pub measured: f64,
+    /// The growing root of the linear theory on the grid's operators.
+    pub theory: f64,
+}
+
 /// A run's result.
 #[derive(Clone, Debug, Serialize)]
 pub struct PlasmaReport {
@@ -90,6 +103,10 @@ pub struct PlasmaReport {
     /// The growth rate of the energy over the first records while it grows exponentially
     /// (twice the fastest mode's γ), with the analytic fastest 2γ on the grid beside it.
     pub energy_growth: Option<(f64, f64)>,
+    /// The growth rate of each mode (k0, m·k0), m = 1 … min(size/2 − 1, 16), over the records
+    /// of the linear phase (the energy below 10⁴ times its start), beside the linear theory; the
+    /// random start excites both branches, so the early records carry the decaying one too.
+    pub mode_growth: Vec<ModeGrowthOut>,
     /// Grid spacing.
     pub dx: f64,
     /// Wall time, ms.
@@ -186,7 +203,10 @@ pub fn run_plasma(
     };
     let mut fields = hw.fields()?;
     let mut d = hw.diagnostics_of(&fields)[0];
+    let modes: Vec<usize> = (1..(n / 2).min(17)).collect();
+    let mut amplitudes: Vec<Vec<f64>> = Vec::new();
     loop {
+        amplitudes.push(mode_amplitudes(&fields[2], n, &modes));
         if let (Some(v), Some((_, which))) = (&mut video, &spec.video) {
             let values = &fields[match which {
                 PlasmaField::Density => 0,
@@ -237,7 +257,39 @@ pub fn run_plasma(
     if let Some(v) = video {
         v.finish()?;
     }
+    let linear = trace
+        .iter()
+        .take_while(|r| r.diagnostics.energy < 1e4 * trace[0].diagnostics.energy)
+        .count();
+    let times: Vec<f64> = trace.iter().map(|r| r.time).collect();
+    let mode_growth = modes
+        .iter()
+        .enumerate()
+        .filter(|_| linear >= 3)
+        .map(|(k, &m)| {
+            let points: Vec<(f64, f64)> = (1..linear)
+                .map(|r| (times[r], amplitudes[r][k].max(1e-300).ln()))
+                .collect();
+            ModeGrowthOut {
+                kx: spec.k0,
+                ky: spec.k0 * m as f64,
+                measured: slope(&points),
+                theory: ModeProblem {
+                    alpha: spec.params.alpha as f64,
+                    kappa: spec.params.kappa as f64,
+                    nu: spec.params.nu as f64,
+                    kx: spec.k0,
+                    ky: spec.k0 * m as f64,
+                    dx: Some(dx),
+                    modified: spec.modified,
+                }
+                .growth()
+                .gamma,
+            }
+        })
+        .collect();
     Ok(PlasmaReport {
+        mode_growth,
         energy_growth: energy_growth(&trace, spec, dx),
         dx,
         wall_ms,
@@ -287,6 +339,35 @@ fn energy_growth(trace: &[PlasmaRecord], spec: &PlasmaSpec, dx: f64) -> Option<(
         }
     }
     Some((slope, 2.0 * fastest))
+}
+
+/// The least-squares slope of `points` (x, y).
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+    points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+        / points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
+}
+
+/// |φ̂| of the modes (1, m) of an `n × n` field (the plain DFT sum at those wavenumbers).
+fn mode_amplitudes(phi: &[f32], n: usize, modes: &[usize]) -> Vec<f64> {
+    modes
+        .iter()
+        .map(|&m| {
+            let (mut re, mut im) = (0.0, 0.0);
+            for y in 0..n {
+                for x in 0..n {
+                    let t = std::f64::consts::TAU * (x + m * y) as f64 / n as f64;
+                    let v = phi[y * n + x] as f64;
+                    re += v * t.cos();
+                    im -= v * t.sin();
+                }
+            }
+            (re * re + im * im).sqrt()
+        })
+        .collect()
 }
 
 /// A stability scan.

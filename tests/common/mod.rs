@@ -151,3 +151,26 @@ pub fn test_tool(relative: &str, unchecked: &str) -> Option<std::path::PathBuf> 
     eprintln!("{relative} missing: {unchecked}");
     None
 }
+
+/// The 2-D DFT of every `h × w` plane of `x` in place (rows, then columns), or its inverse
+/// without 1/(h·w), in double precision by rustfft: the reference of the spectral tests.
+pub fn fft2(x: &mut [rustfft::num_complex::Complex64], h: usize, w: usize, inverse: bool) {
+    let mut planner = rustfft::FftPlanner::<f64>::new();
+    let (row, col) = if inverse {
+        (planner.plan_fft_inverse(w), planner.plan_fft_inverse(h))
+    } else {
+        (planner.plan_fft_forward(w), planner.plan_fft_forward(h))
+    };
+    for plane in x.chunks_mut(h * w) {
+        for r in plane.chunks_mut(w) {
+            row.process(r);
+        }
+        for c in 0..w {
+            let mut column: Vec<_> = (0..h).map(|y| plane[y * w + c]).collect();
+            col.process(&mut column);
+            for (y, v) in column.into_iter().enumerate() {
+                plane[y * w + c] = v;
+            }
+        }
+    }
+}
