@@ -13,12 +13,12 @@ use serde_json::json;
 
 use super::batch::{BatchLimits, Batcher};
 use super::types::*;
-use super::{ApiError, ApiState};
+use super::{check_chains, check_size, ApiError, ApiState};
 use crate::context::{Cancel, Context};
 use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::energies::{GraphEnergy, GraphKind};
 use crate::engine::estimates::Estimate;
-use crate::engine::field::{Field, Shape, MAX_CHAINS};
+use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::{StepRule, METROPOLIS_EVALUATIONS};
@@ -66,19 +66,6 @@ fn typed<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// A count of chains (`replicas`, `ensemble`) checked by its own name: 1 to [`MAX_CHAINS`].
-pub(super) fn check_chains(name: &str, count: usize) -> Result<(), ApiError> {
-    match count {
-        0 => Err(ApiError::bad(name, "must be at least 1")),
-        c if c > MAX_CHAINS => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some(name),
-            format!("{c} is over the limit of {MAX_CHAINS}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
 fn params(map: &BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, String)>, ApiError> {
     map.iter()
         .map(|(k, v)| match v {
@@ -90,31 +77,6 @@ fn params(map: &BTreeMap<String, serde_json::Value>) -> Result<Vec<(String, Stri
             )),
         })
         .collect()
-}
-
-/// Refuses a request over the limits: `sites` values, or `work` site evaluations (sites ×
-/// steps × evaluations per step × the energy's cost per site; see `RunConfig::work`).
-pub(super) fn check_size(state: &ApiState, sites: usize, work: u64) -> Result<(), ApiError> {
-    let l = &state.limits;
-    if sites > l.max_sites {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some("shape"),
-            format!("{sites} sites is over the limit of {}", l.max_sites),
-        ));
-    }
-    if work > l.max_work {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some("steps"),
-            format!(
-                "{work} site evaluations (sites × steps × each step's evaluations × the energy's \
-                 cost per site) is over the budget of {}",
-                l.max_work
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// What one `/diffuse` job gives back: its sample report, the histogram entropy of each chain

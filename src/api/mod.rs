@@ -27,6 +27,7 @@ use tokio::sync::Semaphore;
 use utoipa::OpenApi;
 
 use crate::context::{Cancel, Context};
+use crate::engine::field::MAX_CHAINS;
 use crate::error::IdfError;
 use crate::jobs::config::{Config, ServeConfig};
 use metrics::Metrics;
@@ -321,7 +322,7 @@ impl IntoResponse for ApiError {
         types::OptimizeAnswer,
         types::PlacementResponse,
         types::PlasmaResponse,
-        plasma::PlasmaRequest,
+        types::PlasmaRequest,
         types::PredictRequest,
         types::PredictResponse,
         types::ErrorBody,
@@ -491,6 +492,44 @@ pub async fn serve(
     tokio::select! {
         _ = connections.shutdown() => {}
         _ = tokio::time::sleep(deadline) => {}
+    }
+    Ok(())
+}
+
+/// A count of chains (`replicas`, `ensemble`) checked by its own name: 1 to [`MAX_CHAINS`].
+pub(crate) fn check_chains(name: &str, count: usize) -> Result<(), ApiError> {
+    match count {
+        0 => Err(ApiError::bad(name, "must be at least 1")),
+        c if c > MAX_CHAINS => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some(name),
+            format!("{c} is over the limit of {MAX_CHAINS}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a request over the limits: `sites` values, or `work` site evaluations (sites ×
+/// steps × evaluations per step × the energy's cost per site; see `RunConfig::work`).
+pub(crate) fn check_size(state: &ApiState, sites: usize, work: u64) -> Result<(), ApiError> {
+    let l = &state.limits;
+    if sites > l.max_sites {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("shape"),
+            format!("{sites} sites is over the limit of {}", l.max_sites),
+        ));
+    }
+    if work > l.max_work {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("steps"),
+            format!(
+                "{work} site evaluations (sites × steps × each step's evaluations × the energy's \
+                 cost per site) is over the budget of {}",
+                l.max_work
+            ),
+        ));
     }
     Ok(())
 }

@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::handlers::{check_chains, check_size};
 use super::types::{OptimizeAnswer, OptimizeRequest, PlacementResponse};
-use super::{ApiError, ApiState};
+use super::{check_chains, check_size, ApiError, ApiState};
 use crate::capsules::enterprise::telemetry::{apply_telemetry, Reading};
 use crate::engine::energies::placement::{PlacementEnergy, ServiceGraph};
 use crate::engine::energies::EnergyModel;

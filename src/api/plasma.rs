@@ -5,54 +5,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::ToSchema;
 
-use super::handlers::check_size;
-use super::types::{DiffuseAnswer, PlasmaResponse};
-use super::{ApiError, ApiState};
+use super::types::{DiffuseAnswer, PlasmaRequest, PlasmaResponse};
+use super::{check_size, ApiError, ApiState};
 use crate::error::IdfError;
 use crate::jobs::plasma::{run_plasma, stability_scan, PlasmaSpec, ScanSpec};
 use crate::kernels::spectral::ChainParams;
-
-/// The `plasma` key of a `/diffuse` body (defaults as `idf plasma run` and `scan`).
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PlasmaRequest {
-    /// A stability scan instead of a run (default false).
-    #[serde(default)]
-    pub scan: bool,
-    /// Points per side, a power of two (run: 128, scan: 32).
-    pub size: Option<usize>,
-    /// The lowest wavenumber (default 0.15).
-    pub k0: Option<f64>,
-    /// Adiabaticity α of a run (default 1).
-    pub alpha: Option<f32>,
-    /// Density gradient κ of a run (default 1).
-    pub kappa: Option<f32>,
-    /// The α values of a scan.
-    pub alphas: Option<Vec<f64>>,
-    /// The κ values of a scan.
-    pub kappas: Option<Vec<f64>>,
-    /// Hyper-diffusion ν (run: 1e-4, scan: 0).
-    pub nu: Option<f64>,
-    /// The modified model.
-    #[serde(default)]
-    pub modified: bool,
-    /// Stochastic forcing of a run (default 0).
-    pub noise: Option<f32>,
-    /// Steps (run: 2000, scan: 400).
-    pub steps: Option<u64>,
-    /// Diagnostics every this many steps (default 50).
-    pub record_every: Option<u64>,
-    /// A fixed time step (default: adaptive).
-    pub dt: Option<f32>,
-    /// Initial noise of a run (default 1e-3).
-    pub amplitude: Option<f32>,
-    /// Seed.
-    pub seed: Option<u32>,
-}
 
 /// Work per site and step: four right-hand sides, each two FFTs of log2(sites) passes and a
 /// 25-point stencil.

@@ -22,7 +22,7 @@ pub struct DiffuseRequest {
     /// A Lennard-Jones particle run instead of a scene.
     pub molecular: Option<MolecularRequest>,
     /// A Hasegawa–Wakatani run or stability scan instead of a scene.
-    pub plasma: Option<super::plasma::PlasmaRequest>,
+    pub plasma: Option<PlasmaRequest>,
     /// The scene.
     #[serde(flatten)]
     pub scene: Scene,
@@ -511,6 +511,44 @@ pub struct RdfOut {
     pub r: Vec<f64>,
     /// g(r).
     pub g: Vec<f64>,
+}
+
+/// The `plasma` key of a `/diffuse` body (defaults as `idf plasma run` and `scan`).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlasmaRequest {
+    /// A stability scan instead of a run (default false).
+    #[serde(default)]
+    pub scan: bool,
+    /// Points per side, a power of two (run: 128, scan: 32).
+    pub size: Option<usize>,
+    /// The lowest wavenumber (default 0.15).
+    pub k0: Option<f64>,
+    /// Adiabaticity α of a run (default 1).
+    pub alpha: Option<f32>,
+    /// Density gradient κ of a run (default 1).
+    pub kappa: Option<f32>,
+    /// The α values of a scan.
+    pub alphas: Option<Vec<f64>>,
+    /// The κ values of a scan.
+    pub kappas: Option<Vec<f64>>,
+    /// Hyper-diffusion ν (run: 1e-4, scan: 0).
+    pub nu: Option<f64>,
+    /// The modified model.
+    #[serde(default)]
+    pub modified: bool,
+    /// Stochastic forcing of a run (default 0).
+    pub noise: Option<f32>,
+    /// Steps (run: 2000, scan: 400).
+    pub steps: Option<u64>,
+    /// Diagnostics every this many steps (default 50).
+    pub record_every: Option<u64>,
+    /// A fixed time step (default: adaptive).
+    pub dt: Option<f32>,
+    /// Initial noise of a run (default 1e-3).
+    pub amplitude: Option<f32>,
+    /// Seed.
+    pub seed: Option<u32>,
 }
 
 /// What `/diffuse` answers for a `plasma` body.

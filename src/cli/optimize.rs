@@ -1,6 +1,7 @@
 //! `idf optimize`: the lowest-energy configuration of a lattice model or a graph.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::Args;
@@ -8,6 +9,9 @@ use serde_json::json;
 
 use idf::engine::energies::{GraphEnergy, GraphKind};
 use idf::jobs::optimize::{optimize, OptimizeSpec};
+use idf::jobs::placement::PlacementOptions;
+
+use super::placement::PlacementRun;
 
 /// The flags of `idf optimize`.
 #[derive(Args)]
@@ -24,18 +28,18 @@ pub struct OptimizeArgs {
     /// A service graph (JSON, docs/service_graph.schema.json): place its services' replicas on
     /// its nodes and print (or --out) the placement policy.
     #[arg(long)]
-    pub(crate) service_graph: Option<PathBuf>,
+    service_graph: Option<PathBuf>,
     /// EIL telemetry (.json or .csv of node, utilisation, power_w readings) that refits the
     /// service graph's power curves first.
     #[arg(long, requires = "service_graph")]
-    pub(crate) telemetry: Option<PathBuf>,
+    telemetry: Option<PathBuf>,
     /// Skip the bin-packing baselines and the exact solver (service graphs).
     #[arg(long)]
-    pub(crate) no_baselines: bool,
+    no_baselines: bool,
     /// Time limit in seconds of the exact ILP solver on service graphs of at most 40 replicas
     /// (0: do not run it).
     #[arg(long, default_value_t = 20.0)]
-    pub(crate) exact_time_limit: f64,
+    exact_time_limit: f64,
     /// What a graph's weights mean: maxcut, ising or qubo.
     #[arg(long, default_value = "maxcut")]
     objective: String,
@@ -45,43 +49,61 @@ pub struct OptimizeArgs {
     /// Replicas of the search: chains side by side (with --service-graph too; the services'
     /// replicas are in the graph).
     #[arg(long, default_value_t = 16)]
-    pub(crate) replicas: usize,
+    replicas: usize,
     /// Steps (sweeps for spins and graphs; flips for baseline-greedy).
     #[arg(long, default_value_t = 2000)]
-    pub(crate) steps: u64,
+    steps: u64,
     /// tempering, anneal, population, baseline-greedy or baseline-gd.
     #[arg(long, default_value = "tempering")]
-    pub(crate) method: String,
+    method: String,
     /// Annealing schedule: linear, geometric or cosine.
     #[arg(long, default_value = "cosine")]
-    pub(crate) schedule: String,
+    schedule: String,
     /// Hot temperature (default 3; service graphs: twice the median cost change of a move).
     #[arg(long)]
-    pub(crate) t_start: Option<f32>,
+    t_start: Option<f32>,
     /// Cold temperature (default 0.05; service graphs: t-start / 1000).
     #[arg(long)]
-    pub(crate) temperature: Option<f32>,
+    temperature: Option<f32>,
     /// Step size (default: the model's).
     #[arg(long)]
     step_size: Option<f32>,
     /// Seed.
     #[arg(long, default_value_t = 0)]
-    pub(crate) seed: u32,
+    seed: u32,
     /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
     #[arg(long)]
-    pub(crate) backend: Option<String>,
+    backend: Option<String>,
     /// Write the best configuration (.npy or .h5), or a service graph's policy (.json).
     #[arg(long)]
-    pub(crate) out: Option<PathBuf>,
+    out: Option<PathBuf>,
     /// Print one JSON object.
     #[arg(long)]
-    pub(crate) json: bool,
+    json: bool,
 }
 
 /// Runs `idf optimize`.
 pub fn run(args: OptimizeArgs) -> Result<()> {
     if let Some(path) = &args.service_graph {
-        return super::placement::run(&args, path);
+        return super::placement::run(PlacementRun {
+            graph: path,
+            telemetry: args.telemetry.as_deref(),
+            options: PlacementOptions {
+                method: args.method.parse()?,
+                chains: args.replicas,
+                steps: args.steps,
+                t_start: args.t_start,
+                t_end: args.temperature,
+                schedule: args.schedule.parse()?,
+                seed: args.seed,
+                baselines: !args.no_baselines,
+                exact_time_limit: (args.exact_time_limit > 0.0)
+                    .then(|| Duration::from_secs_f64(args.exact_time_limit)),
+            },
+            backend: args.backend.as_deref(),
+            out: args.out.as_deref(),
+            json: args.json,
+        });
     }
     let model = match (&args.graph, &args.model) {
         (Some(path), _) => {

@@ -2,7 +2,6 @@
 //! (`optimize_entropy`), with its baselines, optionally refitted to EIL telemetry first.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Result;
 
@@ -10,37 +9,40 @@ use idf::capsules::enterprise::telemetry::{apply_telemetry, load_readings};
 use idf::engine::energies::placement::ServiceGraph;
 use idf::jobs::placement::{optimize_entropy, PlacementOptions};
 
-use super::optimize::OptimizeArgs;
+/// What `idf optimize --service-graph` was asked.
+pub struct PlacementRun<'a> {
+    /// The service graph file.
+    pub graph: &'a Path,
+    /// EIL telemetry to refit the power curves with first.
+    pub telemetry: Option<&'a Path>,
+    /// The search.
+    pub options: PlacementOptions,
+    /// auto, gpu or cpu.
+    pub backend: Option<&'a str>,
+    /// Where the policy goes (.json).
+    pub out: Option<&'a Path>,
+    /// Print the policy as JSON.
+    pub json: bool,
+}
 
 /// Runs `idf optimize --service-graph`.
-pub fn run(args: &OptimizeArgs, path: &Path) -> Result<()> {
-    let mut graph = ServiceGraph::load(path)?;
+pub fn run(args: PlacementRun) -> Result<()> {
+    let mut graph = ServiceGraph::load(args.graph)?;
     let mut fits = Vec::new();
-    if let Some(telemetry) = &args.telemetry {
+    if let Some(telemetry) = args.telemetry {
         let readings = load_readings(telemetry)?;
         let (updated, f) = apply_telemetry(&graph, &readings)
             .map_err(|e| anyhow::anyhow!("{}: {e}", telemetry.display()))?;
         graph = updated;
         fits = f;
     }
-    let options = PlacementOptions {
-        method: args.method.parse()?,
-        chains: args.replicas,
-        steps: args.steps,
-        t_start: args.t_start,
-        t_end: args.temperature,
-        schedule: args.schedule.parse()?,
-        seed: args.seed,
-        baselines: !args.no_baselines,
-        exact_time_limit: (args.exact_time_limit > 0.0)
-            .then(|| Duration::from_secs_f64(args.exact_time_limit)),
-    };
-    if let Some(out) = &args.out {
+    let options = args.options;
+    if let Some(out) = args.out {
         if out.extension().and_then(|e| e.to_str()) != Some("json") {
             anyhow::bail!("--out: a placement policy is JSON; name a .json file");
         }
     }
-    let ctx = super::context(args.backend.as_deref())?;
+    let ctx = super::context(args.backend)?;
     let bar = super::progress::bar(options.steps, "sweeps", "placing");
     let policy = optimize_entropy(&ctx, &graph, &options, &mut |done, _| {
         bar.set_position(done)
@@ -52,7 +54,7 @@ pub fn run(args: &OptimizeArgs, path: &Path) -> Result<()> {
         eprintln!("idf: warning: {warning}");
     }
     let text = serde_json::to_string_pretty(&policy)?;
-    if let Some(out) = &args.out {
+    if let Some(out) = args.out {
         idf::io::write_atomic(out, text.as_bytes())?;
     }
     if args.json {
@@ -98,7 +100,7 @@ pub fn run(args: &OptimizeArgs, path: &Path) -> Result<()> {
             }
         );
     }
-    if let Some(out) = &args.out {
+    if let Some(out) = args.out {
         println!("  wrote {}", out.display());
     }
     Ok(())
