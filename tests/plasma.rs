@@ -517,3 +517,56 @@ fn plasma_video_has_a_frame_per_record() {
     ]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("video_field"));
 }
+
+/// `idf render` draws a plasma scene (a YAML file with a `plasma` key) to video; `--frames` and
+/// `--size` override the file's; a wrong key names the file and the key.
+#[test]
+fn idf_render_draws_a_plasma_scene() {
+    let dir = std::env::temp_dir().join(format!("idf-plasma-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gif = dir.join("drift.gif");
+    let scene = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/plasma/drift_waves.yaml"
+    );
+    let out = crate::common::idf(&[
+        "render",
+        scene,
+        "--out",
+        gif.to_str().unwrap(),
+        "--frames",
+        "4",
+        "--size",
+        "16",
+        "--backend",
+        "cpu",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options
+        .read_info(std::fs::File::open(&gif).unwrap())
+        .unwrap();
+    let mut frames = 0;
+    while decoder.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, 4);
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "plasma:\n  size: 16\n  colour: red\n").unwrap();
+    let out = crate::common::idf(&[
+        "render",
+        bad.to_str().unwrap(),
+        "--out",
+        gif.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("bad.yaml") && err.contains("colour"),
+        "{err}"
+    );
+}

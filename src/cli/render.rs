@@ -7,6 +7,7 @@ use clap::Args;
 
 use idf::io::h5md::read_h5md;
 use idf::io::xyz::read_xyz;
+use idf::jobs::plasma::{run_plasma, PlasmaScene};
 use idf::jobs::render::encode::Output;
 use idf::jobs::render::job::render_job;
 use idf::jobs::render::particles::{render_particles, ParticleLook};
@@ -17,7 +18,8 @@ use idf::Scene;
 #[derive(Args)]
 pub struct RenderArgs {
     /// Scene files, rendered one after another (default: the embedded default scene), or
-    /// particle trajectories (extended XYZ `.xyz`, H5MD `.h5`/`.h5md`, as `idf molecular` writes).
+    /// particle trajectories (extended XYZ `.xyz`, H5MD `.h5`/`.h5md`, as `idf molecular` writes),
+    /// or plasma scenes (YAML with a top-level `plasma` key: a Hasegawa–Wakatani run's keys).
     scenes: Vec<PathBuf>,
     /// Output file, .mp4 (H.264) or .gif (one scene; default visuals/SCENE.mp4).
     #[arg(long, conflicts_with = "out_dir")]
@@ -134,8 +136,61 @@ fn render_trajectories(args: &RenderArgs, paths: &[&PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// Renders plasma scenes: a Hasegawa–Wakatani run, a frame per record.
+fn render_plasma(args: &RenderArgs, scenes: Vec<(String, PlasmaScene)>) -> Result<()> {
+    if args.out.is_some() && scenes.len() > 1 {
+        bail!(
+            "--out names one file but {} scenes were given",
+            scenes.len()
+        );
+    }
+    let ctx = super::context(args.backend.as_deref())?;
+    for (stem, scene) in scenes {
+        let output = match (&args.out, &args.out_dir) {
+            (Some(out), _) => Output::File(out.clone()),
+            (None, Some(dir)) => Output::PngDir(dir.join(&stem)),
+            (None, None) => Output::File(PathBuf::from("visuals").join(format!("{stem}.mp4"))),
+        };
+        let spec = scene.spec(output.clone(), args.frames, args.size, args.seed)?;
+        let bar = super::progress::bar(spec.steps, "steps", stem.clone());
+        let report = run_plasma(&ctx, &spec, &mut |done, _| bar.set_position(done));
+        bar.finish_and_clear();
+        let report = report?;
+        println!(
+            "rendered {stem}: {} frames of {}² Hasegawa–Wakatani on {}, {:.2} ms/step",
+            report.trace.len(),
+            spec.size,
+            ctx.describe(),
+            report.ms_per_step
+        );
+        println!("  wrote {}", output.path().display());
+    }
+    Ok(())
+}
+
 /// Runs `idf render`.
 pub fn run(args: RenderArgs) -> Result<()> {
+    let plasma: Vec<(String, PlasmaScene)> = args
+        .scenes
+        .iter()
+        .filter(|p| !is_trajectory(p))
+        .map(|p| {
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            Ok(PlasmaScene::load(p)?.map(|s| (stem, s)))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    if !plasma.is_empty() {
+        if plasma.len() != args.scenes.len() {
+            bail!("give lattice scenes, plasma scenes or particle trajectories, one kind per call");
+        }
+        return render_plasma(&args, plasma);
+    }
     let trajectories: Vec<&PathBuf> = args.scenes.iter().filter(|p| is_trajectory(p)).collect();
     if !trajectories.is_empty() {
         if trajectories.len() != args.scenes.len() {
