@@ -206,7 +206,16 @@ pub fn run_plasma(
     let modes: Vec<usize> = (1..(n / 2).min(17)).collect();
     let mut amplitudes: Vec<Vec<f64>> = Vec::new();
     loop {
-        amplitudes.push(mode_amplitudes(&fields[2], n, &modes));
+        let spectrum = hw.potential_spectrum()?;
+        amplitudes.push(
+            modes
+                .iter()
+                .map(|&m| {
+                    let v = spectrum[m * n + 1];
+                    ((v[0] as f64).powi(2) + (v[1] as f64).powi(2)).sqrt()
+                })
+                .collect(),
+        );
         if let (Some(v), Some((_, which))) = (&mut video, &spec.video) {
             let values = &fields[match which {
                 PlasmaField::Density => 0,
@@ -351,25 +360,6 @@ fn slope(points: &[(f64, f64)]) -> f64 {
         / points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
 }
 
-/// |φ̂| of the modes (1, m) of an `n × n` field (the plain DFT sum at those wavenumbers).
-fn mode_amplitudes(phi: &[f32], n: usize, modes: &[usize]) -> Vec<f64> {
-    modes
-        .iter()
-        .map(|&m| {
-            let (mut re, mut im) = (0.0, 0.0);
-            for y in 0..n {
-                for x in 0..n {
-                    let t = std::f64::consts::TAU * (x + m * y) as f64 / n as f64;
-                    let v = phi[y * n + x] as f64;
-                    re += v * t.cos();
-                    im -= v * t.sin();
-                }
-            }
-            (re * re + im * im).sqrt()
-        })
-        .collect()
-}
-
 /// A stability scan.
 #[derive(Clone, Debug)]
 pub struct ScanSpec {
@@ -497,26 +487,19 @@ pub fn stability_scan(
         Some(dt) => dt,
         None => (0.5 * hw.stable_step()) as f32,
     };
-    let amplitudes = |phi: &[f32]| -> Vec<(f64, f64)> {
-        let mut out = Vec::with_capacity(pairs.len() * kys.len());
-        for c in 0..pairs.len() {
-            for &my in &kys {
-                let (mut re, mut im) = (0.0, 0.0);
-                for y in 0..n {
-                    for x in 0..n {
-                        let t = std::f64::consts::TAU * (x + my * y) as f64 / n as f64;
-                        let v = phi[c * plane + y * n + x] as f64;
-                        re += v * t.cos();
-                        im -= v * t.sin();
-                    }
-                }
-                out.push((re, im));
-            }
-        }
-        out
+    // Each chain's modes (k0, m·k0) from the backend's FFT of φ.
+    let amplitudes = |spectrum: &[[f32; 2]]| -> Vec<(f64, f64)> {
+        (0..pairs.len())
+            .flat_map(|c| {
+                kys.iter().map(move |&my| {
+                    let v = spectrum[c * plane + my * n + 1];
+                    (v[0] as f64, v[1] as f64)
+                })
+            })
+            .collect()
     };
     let started = std::time::Instant::now();
-    let first = amplitudes(&hw.potential()?);
+    let first = amplitudes(&hw.potential_spectrum()?);
     // The phase is followed in intervals short enough that no mode turns by π in one.
     let fastest_omega = (0..pairs.len())
         .flat_map(|c| kys.iter().map(move |&my| (c, my)))
@@ -531,7 +514,7 @@ pub fn stability_scan(
         hw.advance(dt, k)?;
         done += k;
         progress(done, spec.steps);
-        let now = amplitudes(&hw.potential()?);
+        let now = amplitudes(&hw.potential_spectrum()?);
         for ((t, a), b) in turned.iter_mut().zip(&now).zip(&last) {
             // arg(a / b)
             let re = a.0 * b.0 + a.1 * b.1;

@@ -295,6 +295,14 @@ impl HasegawaWakatani {
         Ok([n, zeta, phi])
     }
 
+    /// The 2-D DFT of each chain's potential (`[chains][height][width]` complex values), by the
+    /// backend's FFT: the spectra of a run.
+    pub fn potential_spectrum(&mut self) -> Result<Vec<[f32; 2]>> {
+        let phi = self.potential()?;
+        let complex: Vec<[f32; 2]> = phi.iter().map(|v| [*v, 0.0]).collect();
+        self.grid.fft(&complex, false)
+    }
+
     /// Each chain's diagnostics at the current state.
     pub fn diagnostics(&mut self) -> Result<Vec<HwDiagnostics>> {
         let fields = self.fields()?;
