@@ -74,8 +74,9 @@ on_both! {
 }
 
 /// Σ ζ J(φ, ζ) and Σ φ J(φ, ζ) vanish to rounding (Arakawa's discrete enstrophy and energy
-/// conservation): each J_i carries at most 24 products of |φ|max·2|ζ|max over 12h², rounded at
-/// ε each, so |Σ ζ_i J_i| ≤ Σ|ζ_i| · 48·ε·|φ|max·|ζ|max/(12h²)·... taken with a factor 4.
+/// conservation): each J_i sums 24 products, each at most |φ|max·2|ζ|max and rounded at ε,
+/// over 12h², so |δJ_i| ≤ 48·ε·|φ|max·2|ζ|max/(12h²); the sums are taken in f64, so
+/// |Σ w_i J_i| ≤ Σ|w_i|·|δJ_i|, with a factor 4 for the additions' rounding.
 #[test]
 fn arakawa_conserves_energy_and_enstrophy_to_rounding() {
     let (h, w, dx) = (48, 64, 0.3f32);
@@ -466,6 +467,20 @@ fn plasma_files_read_back_with_meshio() {
     assert!(run.iter().all(|v| v.is_finite()));
 }
 
+/// The frames of a GIF file.
+fn gif_frames(path: &std::path::Path) -> usize {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options
+        .read_info(std::fs::File::open(path).unwrap())
+        .unwrap();
+    let mut frames = 0;
+    while decoder.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    frames
+}
+
 /// `idf plasma run --video` draws a frame per record (and the start).
 #[test]
 fn plasma_video_has_a_frame_per_record() {
@@ -493,15 +508,7 @@ fn plasma_video_has_a_frame_per_record() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut options = gif::DecodeOptions::new();
-    options.set_color_output(gif::ColorOutput::RGBA);
-    let mut decoder = options
-        .read_info(std::fs::File::open(&gif).unwrap())
-        .unwrap();
-    let mut frames = 0;
-    while decoder.read_next_frame().unwrap().is_some() {
-        frames += 1;
-    }
+    let frames = gif_frames(&gif);
     assert_eq!(frames, 5);
     let out = crate::common::idf(&[
         "plasma",
@@ -546,15 +553,7 @@ fn idf_render_draws_a_plasma_scene() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut options = gif::DecodeOptions::new();
-    options.set_color_output(gif::ColorOutput::RGBA);
-    let mut decoder = options
-        .read_info(std::fs::File::open(&gif).unwrap())
-        .unwrap();
-    let mut frames = 0;
-    while decoder.read_next_frame().unwrap().is_some() {
-        frames += 1;
-    }
+    let frames = gif_frames(&gif);
     assert_eq!(frames, 4);
     let bad = dir.join("bad.yaml");
     std::fs::write(&bad, "plasma:\n  size: 16\n  colour: red\n").unwrap();

@@ -228,3 +228,49 @@ fn enumerate() -> Vec<wgpu::Adapter> {
 pub fn list_adapters() -> Vec<wgpu::AdapterInfo> {
     enumerate().iter().map(|a| a.get_info()).collect()
 }
+
+/// Records one batch of 1-D dispatches of the particle or spectral kernels into a command
+/// buffer and submits it: each dispatch's parameters `P` at its own `stride` in `params` (bound
+/// at a dynamic offset in `bind_group`), kernel `k`'s pipeline run over `groups(k)` workgroups
+/// (rows of at most 65,535). Errors: a validation error of the batch.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn submit_batch<K: Eq + std::hash::Hash, P: bytemuck::Pod>(
+    gpu: &GpuContext,
+    params: &wgpu::Buffer,
+    stride: u64,
+    bind_group: &wgpu::BindGroup,
+    batch: &[(K, P)],
+    pipelines: &HashMap<K, wgpu::ComputePipeline>,
+    groups: impl Fn(&K, &P) -> u32,
+    label: &str,
+) -> Result<()> {
+    const MAX_GROUPS_PER_DIM: u32 = 65_535;
+    let mut bytes = vec![0u8; batch.len() * stride as usize];
+    for (k, (_, p)) in batch.iter().enumerate() {
+        let at = k * stride as usize;
+        bytes[at..at + std::mem::size_of::<P>()].copy_from_slice(bytemuck::bytes_of(p));
+    }
+    gpu.queue.write_buffer(params, 0, &bytes);
+    let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let mut encoder = gpu
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(label),
+            timestamp_writes: None,
+        });
+        for (k, (kernel, p)) in batch.iter().enumerate() {
+            let n = groups(kernel, p).max(1);
+            let gx = n.min(MAX_GROUPS_PER_DIM);
+            pass.set_pipeline(&pipelines[kernel]);
+            pass.set_bind_group(0, bind_group, &[(k as u64 * stride) as u32]);
+            pass.dispatch_workgroups(gx, n.div_ceil(gx), 1);
+        }
+    }
+    gpu.queue.submit([encoder.finish()]);
+    if let Some(e) = pollster::block_on(scope.pop()) {
+        return Err(IdfError::Gpu(e.to_string()));
+    }
+    Ok(())
+}

@@ -14,8 +14,6 @@ use crate::kernels::particles::ParticleParams;
 
 /// Invocations per workgroup (`PARTICLE_WORKGROUP` in `shaders/particles/bindings.wgsl`).
 const WORKGROUP: u32 = 64;
-/// Workgroups per dispatch row.
-const MAX_GROUPS_PER_DIM: u32 = 65_535;
 /// Bytes between the parameters of consecutive dispatches (the uniform offset alignment).
 const PARAMS_STRIDE: u64 = 256;
 /// Dispatches one command buffer holds at most.
@@ -240,40 +238,16 @@ impl GpuParticles {
         }
         let pipelines = self.gpu.particle_pipelines()?;
         for batch in all.chunks(MAX_DISPATCHES) {
-            let mut bytes = vec![0u8; batch.len() * PARAMS_STRIDE as usize];
-            for (k, (_, p)) in batch.iter().enumerate() {
-                let at = k * PARAMS_STRIDE as usize;
-                bytes[at..at + std::mem::size_of::<ParticleParams>()]
-                    .copy_from_slice(bytemuck::bytes_of(p));
-            }
-            self.gpu.queue.write_buffer(&self.params, 0, &bytes);
-            let scope = self
-                .gpu
-                .device
-                .push_error_scope(wgpu::ErrorFilter::Validation);
-            let mut encoder =
-                self.gpu
-                    .device
-                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                        label: Some("idf particles"),
-                    });
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("idf particles"),
-                    timestamp_writes: None,
-                });
-                for (k, (kernel, p)) in batch.iter().enumerate() {
-                    let groups = kernel.invocations(p).div_ceil(WORKGROUP).max(1);
-                    let gx = groups.min(MAX_GROUPS_PER_DIM);
-                    pass.set_pipeline(&pipelines.pipelines[kernel]);
-                    pass.set_bind_group(0, &self.bind_group, &[(k as u64 * PARAMS_STRIDE) as u32]);
-                    pass.dispatch_workgroups(gx, groups.div_ceil(gx), 1);
-                }
-            }
-            self.gpu.queue.submit([encoder.finish()]);
-            if let Some(e) = pollster::block_on(scope.pop()) {
-                return Err(IdfError::Gpu(e.to_string()));
-            }
+            super::submit_batch(
+                &self.gpu,
+                &self.params,
+                PARAMS_STRIDE,
+                &self.bind_group,
+                batch,
+                &pipelines.pipelines,
+                |k, p| k.invocations(p).div_ceil(WORKGROUP),
+                "idf particles",
+            )?;
         }
         Ok(())
     }

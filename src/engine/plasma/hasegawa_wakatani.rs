@@ -46,6 +46,8 @@ pub struct HasegawaWakatani {
     modified: bool,
     seed: u32,
     step: u64,
+    /// The largest stable step of the linear terms (fixed by the parameters and the grid).
+    stable: f64,
 }
 
 impl HasegawaWakatani {
@@ -89,14 +91,17 @@ impl HasegawaWakatani {
         let packed: Vec<f32> = params.iter().flat_map(|p| p.packed()).collect();
         debug_assert_eq!(packed.len(), CHAIN_PARAMS * params.len());
         grid.write(SpectralBuffer::ChainParams, &packed);
-        Ok(HasegawaWakatani {
+        let mut hw = HasegawaWakatani {
             grid,
             params: params.to_vec(),
             dx,
             modified,
             seed,
             step: 0,
-        })
+            stable: 0.0,
+        };
+        hw.stable = RK4_STABLE / hw.linear_rate_bound().max(1e-30);
+        Ok(hw)
     }
 
     /// Runs side by side.
@@ -239,15 +244,15 @@ impl HasegawaWakatani {
         bound
     }
 
-    /// The largest stable step of the linear terms, [`RK4_STABLE`] / max |λ|.
+    /// The largest stable step of the linear terms, [`RK4_STABLE`] / max |λ| (computed once).
     pub fn stable_step(&self) -> f64 {
-        RK4_STABLE / self.linear_rate_bound().max(1e-30)
+        self.stable
     }
 
     /// Takes `steps` Runge–Kutta steps of `dt`. Errors: a step that is not finite and positive,
     /// or above the linear stability limit, naming `dt` and a stable step.
     pub fn advance(&mut self, dt: f32, steps: u64) -> Result<()> {
-        let stable = self.stable_step();
+        let stable = self.stable;
         if !(dt.is_finite() && dt > 0.0) || dt as f64 > stable {
             return Err(IdfError::invalid(
                 "dt",
