@@ -19,8 +19,12 @@ pub enum Stage {
     Thermostat,
     /// An overdamped Langevin step.
     Brownian,
-    /// Forces from the current lists.
-    Forces,
+    /// Forces from the current lists; with `energies` also each particle's energy and virial
+    /// (the GPU kernel always computes them; the CPU skips them when not asked).
+    Forces {
+        /// Whether the energies and virials are wanted.
+        energies: bool,
+    },
 }
 
 /// The buffers of one particle run on its backend.
@@ -62,6 +66,12 @@ impl ParticleExecutor {
         }
     }
 
+    /// Whether a force stage without energies leaves them unset (the CPU's; the GPU kernel
+    /// always computes them).
+    pub fn skips_energies(&self) -> bool {
+        matches!(self, ParticleExecutor::Cpu(_))
+    }
+
     /// Rebuilds the cell and neighbour lists; returns the longest list.
     pub fn rebuild(&mut self, p: &ParticleParams) -> Result<u32> {
         match self {
@@ -88,7 +98,7 @@ impl ParticleExecutor {
                         Stage::Drift(f) => c.drift(p, f),
                         Stage::Thermostat => c.thermostat(p),
                         Stage::Brownian => c.brownian(p),
-                        Stage::Forces => c.forces(p),
+                        Stage::Forces { energies } => c.forces(p, energies),
                     }
                 }
                 Ok(())
@@ -101,7 +111,7 @@ impl ParticleExecutor {
                         Stage::Drift(f) => (ParticleKernel::Drift, f),
                         Stage::Thermostat => (ParticleKernel::Thermostat, 0.0),
                         Stage::Brownian => (ParticleKernel::Brownian, 0.0),
-                        Stage::Forces => (ParticleKernel::LjForces, 0.0),
+                        Stage::Forces { .. } => (ParticleKernel::LjForces, 0.0),
                     })
                     .collect();
                 g.stages(p, &list)

@@ -105,7 +105,7 @@ on_both! {
         }
         let cluster_lj = LennardJones::single(2.5, Truncation::Plain).unwrap();
         let cluster = ParticleState::random_cluster(2, 40, 0.6, 3).unwrap();
-        let free =
+        let mut free =
             ParticleSimulation::new(ctx, &cluster_lj, ParticleBox::Free, &cluster, 0.3, 3).unwrap();
         // The Kob–Andersen binary mixture (80:20; ε_AB = 1.5, σ_AB = 0.8, ε_BB = 0.5, σ_BB = 0.88)
         // at ρ = 1.2: every pair with its own parameters.
@@ -125,7 +125,7 @@ on_both! {
                 .advance(ParticleIntegrator::Baoab { gamma: 1.0 }, 0.002, 1.0)
                 .unwrap();
         }
-        for sim in [&sim, &free, &binary] {
+        for sim in [&mut sim, &mut free, &mut binary] {
             let state = sim.state().unwrap();
             let record = sim.observe(0, 0.0, ParticleIntegrator::VelocityVerlet).unwrap();
             let forces = sim.forces().unwrap();
@@ -159,7 +159,7 @@ on_both! {
 fn gpu_and_cpu_run_the_same_trajectory() {
     crate::common::on_gpu(|gpu| {
         let run = |ctx: &idf::Context| {
-            let sim = liquid(ctx, 256, 0.8442, Truncation::Shifted, 2.5);
+            let mut sim = liquid(ctx, 256, 0.8442, Truncation::Shifted, 2.5);
             let record = sim
                 .observe(0, 0.0, ParticleIntegrator::VelocityVerlet)
                 .unwrap();
@@ -378,8 +378,9 @@ fn hmc_samples_the_canonical_potential_energy() {
 
 /// The CPU fast path (half lists, each pair once, Newton's third law; the half shell of cells
 /// where the grid allows) gives the twin's forces, energies and virials (full lists, the GPU
-/// kernel's arithmetic) up to the order of the sums: a liquid on a 6³ grid (half shell), one on
-/// a 2³ grid (index rule) and a free cluster.
+/// kernel's arithmetic) up to the order of the sums: a liquid on a 6³ grid (half shell with
+/// image shifts), one on a 2³ grid (index rule), a small free cluster (index rule) and a large
+/// one (half shell in free space).
 #[test]
 fn the_half_list_fast_path_gives_the_twins_forces() {
     use idf::cpu::particles::neighbor_list::Lists;
@@ -390,10 +391,16 @@ fn the_half_list_fast_path_gives_the_twins_forces() {
     let lj = LennardJones::single(2.5, Truncation::Shifted).unwrap();
     let cluster = ParticleState::random_cluster(2, 60, 0.6, 9).unwrap();
     let free = ParticleSimulation::new(&cpu, &lj, ParticleBox::Free, &cluster, 0.3, 9).unwrap();
+    // 400 particles span 3 or more cells per axis: the half shell in free space.
+    let big_cluster = ParticleState::random_cluster(1, 400, 0.6, 9).unwrap();
+    let big_free =
+        ParticleSimulation::new(&cpu, &lj, ParticleBox::Free, &big_cluster, 0.3, 9).unwrap();
+    assert!(big_free.params().cells.iter().all(|&c| c >= 3));
     for (name, sim) in [
         ("4000", &liquid_4000),
         ("256", &liquid_256),
         ("cluster", &free),
+        ("cluster 400", &big_free),
     ] {
         let mut p = *sim.params();
         p.capacity = p.n;
@@ -418,7 +425,7 @@ fn the_half_list_fast_path_gives_the_twins_forces() {
                     &mut count,
                     &mut anchor,
                 );
-                lj_forces_half::lj_forces_half(&p, &table, &x, &nb, &count, &mut f, &mut w);
+                lj_forces_half::lj_forces_half(&p, &table, &x, &nb, &count, &mut f, &mut w, true);
             } else {
                 neighbor_list::build_neighbors(
                     Lists::Full,

@@ -219,7 +219,7 @@ pub fn run_molecular(
     let mut frames = Vec::new();
     let mut trace = MdTrace::new(spec.chains);
     let record_frames = spec.xyz.is_some() || spec.h5md.is_some() || spec.video.is_some();
-    let frame_of = |sim: &ParticleSimulation, step: u64| -> Result<ParticleFrame> {
+    let frame_of = |sim: &mut ParticleSimulation, step: u64| -> Result<ParticleFrame> {
         let s = sim.state()?;
         let force = sim.forces()?;
         let n = s.n;
@@ -237,7 +237,7 @@ pub fn run_molecular(
     };
     trace.push(sim.observe(0, run.temperature_at(0), integrator)?);
     if record_frames {
-        frames.push(frame_of(&sim, 0)?);
+        frames.push(frame_of(&mut sim, 0)?);
     }
     let looping = Instant::now();
     for i in 0..run.steps {
@@ -246,7 +246,7 @@ pub fn run_molecular(
         if (i + 1) % run.record_every == 0 || i + 1 == run.steps {
             trace.push(sim.observe(i + 1, t, integrator)?);
             if record_frames {
-                frames.push(frame_of(&sim, i + 1)?);
+                frames.push(frame_of(&mut sim, i + 1)?);
             }
             progress(i + 1, run.steps);
         }
@@ -266,7 +266,7 @@ pub fn run_molecular(
         None
     };
     if spec.minimise && record_frames {
-        frames.push(frame_of(&sim, run.steps)?);
+        frames.push(frame_of(&mut sim, run.steps)?);
     }
     if let Some(path) = &spec.xyz {
         write_xyz(path, &frames)?;

@@ -93,8 +93,8 @@ impl CpuParticles {
             .fold(0.0, f32::max)
     }
 
-    /// Evaluates forces, energies and virials.
-    pub fn forces(&mut self, p: &ParticleParams) {
+    /// Evaluates forces, and with `energies` the energies and virials (else zero).
+    pub fn forces(&mut self, p: &ParticleParams, energies: bool) {
         lj_forces_half::lj_forces_half(
             p,
             &self.pair_table,
@@ -103,6 +103,7 @@ impl CpuParticles {
             &self.neighbor_count,
             &mut self.force,
             &mut self.virial,
+            energies,
         );
     }
 

@@ -35,22 +35,28 @@ pub fn build_cells(
     }
 }
 
+/// Up to 27 cells, each with the shift of its particles' images, and how many there are.
+pub type ShiftedCells = ([(u32, [f32; 3]); 27], usize);
+
 /// The cells whose particles may be within range of a particle in cell `c`: the 27 around it
 /// (wrapped in a periodic box, cut at the edges in free space), each once, in a fixed order
 /// (z, then y, then x offsets from −1 to +1).
 pub fn neighbor_cells(p: &ParticleParams, c: [u32; 3]) -> ([u32; 27], usize) {
-    stencil(p, c, false)
+    let (cells, count) = stencil(p, c, false);
+    (cells.map(|(index, _)| index), count)
 }
 
 /// The home cell and the 13 cells of the forward half of its neighbourhood (offsets from
-/// (0, 0, 0) on in the same order): with 3 or more cells per axis, each pair of cells meets
-/// once.
-pub fn forward_cells(p: &ParticleParams, c: [u32; 3]) -> ([u32; 27], usize) {
+/// (0, 0, 0) on in the same order), each with the shift that takes its particles to their
+/// images nearest the home cell (a box length where the stencil wrapped, else zero): with 3 or
+/// more cells per axis, each pair of cells meets once, and a pair within reach is at the
+/// shifted separation.
+pub fn forward_cells(p: &ParticleParams, c: [u32; 3]) -> ShiftedCells {
     stencil(p, c, true)
 }
 
-fn stencil(p: &ParticleParams, c: [u32; 3], forward: bool) -> ([u32; 27], usize) {
-    let mut out = [0u32; 27];
+fn stencil(p: &ParticleParams, c: [u32; 3], forward: bool) -> ShiftedCells {
+    let mut out = [(0u32, [0.0f32; 3]); 27];
     let mut count = 0;
     for dz in -1i32..=1 {
         for dy in -1i32..=1 {
@@ -59,12 +65,14 @@ fn stencil(p: &ParticleParams, c: [u32; 3], forward: bool) -> ([u32; 27], usize)
                     continue;
                 }
                 let mut q = [0u32; 3];
+                let mut shift = [0.0f32; 3];
                 let mut inside = true;
                 for (k, d) in [dx, dy, dz].into_iter().enumerate() {
                     let n = p.cells[k] as i32;
                     let x = c[k] as i32 + d;
                     if p.periodic() {
                         q[k] = x.rem_euclid(n) as u32;
+                        shift[k] = p.box_len[k] * x.div_euclid(n) as f32;
                     } else if x < 0 || x >= n {
                         inside = false;
                     } else {
@@ -76,8 +84,8 @@ fn stencil(p: &ParticleParams, c: [u32; 3], forward: bool) -> ([u32; 27], usize)
                 }
                 let index = p.cell_index(q);
                 // A grid of fewer than 3 cells on an axis wraps onto the same cell twice.
-                if !out[..count].contains(&index) {
-                    out[count] = index;
+                if !out[..count].iter().any(|&(seen, _)| seen == index) {
+                    out[count] = (index, shift);
                     count += 1;
                 }
             }

@@ -8,12 +8,49 @@ use rayon::prelude::*;
 use super::lj_forces::lj_pair;
 use crate::kernels::particles::ParticleParams;
 
-/// Forces, per-particle energies and virials from half lists: each pair's force added to one
-/// particle and subtracted from the other, its energy and virial shared in halves. Threads
-/// accumulate into their own buffers, summed at the end. (Those buffers are allocated per call:
+/// Forces, and with `energies` the per-particle energies and virials, from half lists: each
+/// pair's force added to one particle and subtracted from the other, its energy and virial
+/// shared in halves. Without `energies` (the steps nothing observes, as LAMMPS skips its energy
+/// and virial tallies between thermo steps) the energy slot of `force` and `virial` are zero.
+/// Threads accumulate into their own buffers, summed at the end. (Those buffers are allocated per call:
 /// keeping them between steps, with the first thread summing into `force` itself, measured ~10 %
 /// slower on two threads here, 1.23–1.28 s against 1.11–1.14 s for `benches/compare_lammps.sh`.)
+#[allow(clippy::too_many_arguments)]
 pub fn lj_forces_half(
+    p: &ParticleParams,
+    pair_table: &[[f32; 4]],
+    position: &[[f32; 4]],
+    neighbors: &[u32],
+    neighbor_count: &[u32],
+    force: &mut [[f32; 4]],
+    virial: &mut [f32],
+    energies: bool,
+) {
+    if energies {
+        half_list_sums::<true>(
+            p,
+            pair_table,
+            position,
+            neighbors,
+            neighbor_count,
+            force,
+            virial,
+        );
+    } else {
+        half_list_sums::<false>(
+            p,
+            pair_table,
+            position,
+            neighbors,
+            neighbor_count,
+            force,
+            virial,
+        );
+    }
+}
+
+/// The pair loop, with or without the energy and virial tallies (`ENERGIES`).
+fn half_list_sums<const ENERGIES: bool>(
     p: &ParticleParams,
     pair_table: &[[f32; 4]],
     position: &[[f32; 4]],
@@ -31,7 +68,7 @@ pub fn lj_forces_half(
         .into_par_iter()
         .map(|t| {
             let mut f = vec![[0.0f32; 4]; len];
-            let mut w = vec![0.0f32; len];
+            let mut w = vec![0.0f32; if ENERGIES { len } else { 0 }];
             for gi in t * per..((t + 1) * per).min(len) {
                 let chain = gi / n;
                 let xi = position[gi];
@@ -54,16 +91,20 @@ pub fn lj_forces_half(
                         fi[k] -= f_over_r * d[k];
                         f[gj][k] += f_over_r * d[k];
                     }
-                    ui += 0.5 * uij;
-                    f[gj][3] += 0.5 * uij;
-                    wi += 0.5 * f_over_r * r2;
-                    w[gj] += 0.5 * f_over_r * r2;
+                    if ENERGIES {
+                        ui += 0.5 * uij;
+                        f[gj][3] += 0.5 * uij;
+                        wi += 0.5 * f_over_r * r2;
+                        w[gj] += 0.5 * f_over_r * r2;
+                    }
                 }
                 for k in 0..3 {
                     f[gi][k] += fi[k];
                 }
-                f[gi][3] += ui;
-                w[gi] += wi;
+                if ENERGIES {
+                    f[gi][3] += ui;
+                    w[gi] += wi;
+                }
             }
             (f, w)
         })

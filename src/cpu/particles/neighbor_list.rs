@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::cell_list::{forward_cells, neighbor_cells};
+use super::cell_list::{forward_cells, neighbor_cells, ShiftedCells};
 use super::lj_forces::PARTICLES_PER_TASK;
 use crate::kernels::particles::ParticleParams;
 
@@ -20,9 +20,6 @@ pub enum Lists {
     /// smaller grids.
     Half,
 }
-
-/// One particle's list slots, its count and its anchor.
-type ListOf<'a> = ((&'a mut [u32], &'a mut u32), &'a mut [f32; 4]);
 
 /// Builds `neighbors` (`capacity` per particle) and `neighbor_count`, full or half lists; a
 /// count above the capacity says the list needs more slots (only the first `capacity` are
@@ -38,52 +35,154 @@ pub fn build_neighbors(
     neighbor_count: &mut [u32],
     anchor: &mut [[f32; 4]],
 ) {
-    let (n, cells, cap) = (p.n as usize, p.cells_per_chain(), p.capacity as usize);
+    let len = p.chains as usize * p.n as usize;
+    anchor[..len].copy_from_slice(&position[..len]);
+    if lists == Lists::Half && p.cells.iter().all(|&c| c >= 3) {
+        build_half_shell(
+            p,
+            position,
+            cell_start,
+            cell_particles,
+            neighbors,
+            neighbor_count,
+        );
+    } else {
+        build_by_particle(
+            lists,
+            p,
+            position,
+            cell_start,
+            cell_particles,
+            neighbors,
+            neighbor_count,
+        );
+    }
+}
+
+/// Each particle's list from the 27 cells around it (full lists, the GPU kernel's rule; half
+/// lists on grids too small for the half shell take the higher indices only).
+fn build_by_particle(
+    lists: Lists,
+    p: &ParticleParams,
+    position: &[[f32; 4]],
+    cell_start: &[u32],
+    cell_particles: &[u32],
+    neighbors: &mut [u32],
+    neighbor_count: &mut [u32],
+) {
+    let (n, cells) = (p.n as usize, p.cells_per_chain());
     let reach = p.cutoff + p.skin;
     let reach2 = reach * reach;
-    let len = p.chains as usize * n;
-    let half_shell = lists == Lists::Half && p.cells.iter().all(|&c| c >= 3);
-    let each = |(gi, ((slots, count), anchor)): (usize, ListOf<'_>)| {
+    fill_lists(p, neighbors, neighbor_count, |gi, list| {
         let (c, i) = (gi / n, gi % n);
         let starts = &cell_start[c * (cells + 1)..(c + 1) * (cells + 1)];
-        let list = &cell_particles[c * n..(c + 1) * n];
+        let members = &cell_particles[c * n..(c + 1) * n];
         let xi = position[gi];
-        let home = p.cell_of(xi);
-        let (around, cell_count) = if half_shell {
-            forward_cells(p, home)
-        } else {
-            neighbor_cells(p, home)
-        };
-        let home = p.cell_index(home);
-        let mut found = 0usize;
+        let (around, cell_count) = neighbor_cells(p, p.cell_of(xi));
         for &cell in &around[..cell_count] {
-            // Half lists take the higher indices only, except from the other cells of the half
-            // shell, which meet each of their pairs with i once.
-            let higher_only = lists == Lists::Half && (!half_shell || cell == home);
             let cell = cell as usize;
-            for &j in &list[starts[cell] as usize..starts[cell + 1] as usize] {
-                if j as usize == i || (higher_only && (j as usize) < i) {
+            for &j in &members[starts[cell] as usize..starts[cell + 1] as usize] {
+                if j as usize == i || (lists == Lists::Half && (j as usize) < i) {
                     continue;
                 }
                 let d = p.separation(xi, position[c * n + j as usize]);
                 if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < reach2 {
-                    if found < cap {
-                        slots[found] = j;
-                    }
-                    found += 1;
+                    list.push(j);
                 }
             }
         }
-        *count = found as u32;
-        *anchor = xi;
-    };
+    });
+}
+
+/// Half lists through the half shell of cells (3 or more cells per axis): the positions are
+/// first copied in cell order (`[x, y, z, index bits]`), so the candidates of a cell are
+/// contiguous, and each stencil cell carries its image shift, so no candidate needs a
+/// minimum-image test. The home cell's pairs go to the lower index.
+fn build_half_shell(
+    p: &ParticleParams,
+    position: &[[f32; 4]],
+    cell_start: &[u32],
+    cell_particles: &[u32],
+    neighbors: &mut [u32],
+    neighbor_count: &mut [u32],
+) {
+    let (n, cells) = (p.n as usize, p.cells_per_chain());
+    let reach = p.cutoff + p.skin;
+    let reach2 = reach * reach;
+    let len = p.chains as usize * n;
+    let shells: Vec<ShiftedCells> = (0..cells)
+        .map(|cell| {
+            let (cx, cy) = (p.cells[0] as usize, p.cells[1] as usize);
+            let coords = [cell % cx, cell / cx % cy, cell / (cx * cy)].map(|c| c as u32);
+            forward_cells(p, coords)
+        })
+        .collect();
+    let sorted: Vec<[f32; 4]> = (0..len)
+        .map(|slot| {
+            let c = slot / n;
+            let j = cell_particles[slot];
+            let x = position[c * n + j as usize];
+            [x[0], x[1], x[2], f32::from_bits(j)]
+        })
+        .collect();
+    fill_lists(p, neighbors, neighbor_count, |gi, list| {
+        let (c, i) = (gi / n, (gi % n) as u32);
+        let starts = &cell_start[c * (cells + 1)..(c + 1) * (cells + 1)];
+        let chain = &sorted[c * n..(c + 1) * n];
+        let xi = position[gi];
+        let home = p.cell_index(p.cell_of(xi));
+        let (shell, shell_len) = &shells[home as usize];
+        for &(cell, shift) in &shell[..*shell_len] {
+            let o = [xi[0] - shift[0], xi[1] - shift[1], xi[2] - shift[2]];
+            let range = starts[cell as usize] as usize..starts[cell as usize + 1] as usize;
+            for xj in &chain[range] {
+                let j = xj[3].to_bits();
+                let (dx, dy, dz) = (xj[0] - o[0], xj[1] - o[1], xj[2] - o[2]);
+                let near = dx * dx + dy * dy + dz * dz < reach2;
+                if near && (cell != home || j > i) {
+                    list.push(j);
+                }
+            }
+        }
+    });
+}
+
+/// One particle's list being filled: its `capacity` slots and how many neighbours were found
+/// (beyond the capacity only counted).
+pub struct ListWriter<'a> {
+    slots: &'a mut [u32],
+    found: usize,
+}
+
+impl ListWriter<'_> {
+    /// Lists neighbour `j`.
+    #[inline]
+    pub fn push(&mut self, j: u32) {
+        if let Some(slot) = self.slots.get_mut(self.found) {
+            *slot = j;
+        }
+        self.found += 1;
+    }
+}
+
+/// Fills every particle's list in parallel with `list_of(particle, writer)`, and its count.
+fn fill_lists(
+    p: &ParticleParams,
+    neighbors: &mut [u32],
+    neighbor_count: &mut [u32],
+    list_of: impl Fn(usize, &mut ListWriter<'_>) + Sync,
+) {
+    let (cap, len) = (p.capacity as usize, p.chains as usize * p.n as usize);
     neighbors[..len * cap]
         .par_chunks_mut(cap.max(1))
         .zip(neighbor_count[..len].par_iter_mut())
-        .zip(anchor[..len].par_iter_mut())
         .enumerate()
         .with_min_len(PARTICLES_PER_TASK)
-        .for_each(each);
+        .for_each(|(gi, (slots, count))| {
+            let mut list = ListWriter { slots, found: 0 };
+            list_of(gi, &mut list);
+            *count = list.found as u32;
+        });
 }
 
 /// The largest squared displacement of any particle of chain `chain` from its anchor.

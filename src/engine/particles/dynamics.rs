@@ -143,6 +143,9 @@ pub struct ParticleSimulation {
     /// HMC trajectories accepted and proposed, over all chains.
     accepted: f64,
     proposed: f64,
+    /// Whether the last force evaluation left the energies and virials unset (a CPU step that
+    /// nothing observed); they are computed when read.
+    energies_stale: bool,
 }
 
 impl ParticleSimulation {
@@ -221,9 +224,11 @@ impl ParticleSimulation {
             fractions: species_fractions(lj.species, state),
             accepted: 0.0,
             proposed: 0.0,
+            energies_stale: false,
         };
         sim.rebuild()?;
-        sim.exec.stages(&sim.params, &[Stage::Forces])?;
+        sim.exec
+            .stages(&sim.params, &[Stage::Forces { energies: true }])?;
         Ok(sim)
     }
 
@@ -269,8 +274,20 @@ impl ParticleSimulation {
 
     /// Forces `[fx, fy, fz, u]` of the current positions (`u`: the particle's half of its pair
     /// energies).
-    pub fn forces(&self) -> Result<Vec<[f32; 4]>> {
+    pub fn forces(&mut self) -> Result<Vec<[f32; 4]>> {
+        self.refresh_energies()?;
         self.exec.force()
+    }
+
+    /// Computes the energies and virials of the current positions if the last force evaluation
+    /// skipped them.
+    fn refresh_energies(&mut self) -> Result<()> {
+        if self.energies_stale {
+            self.exec
+                .stages(&self.params, &[Stage::Forces { energies: true }])?;
+            self.energies_stale = false;
+        }
+        Ok(())
     }
 
     /// Replaces the positions (same count and species), keeping velocities; the lists are
@@ -288,7 +305,7 @@ impl ParticleSimulation {
             .iter_mut()
             .for_each(|x| wrap_position(&self.params, x));
         self.exec.set_position(&position)?;
-        self.refresh_forces()
+        self.refresh_forces(true)
     }
 
     /// Sets every velocity to zero (a quench's start).
@@ -335,8 +352,8 @@ impl ParticleSimulation {
     }
 
     /// Rebuilds the lists when a particle has moved more than half the skin since the last
-    /// build, then evaluates the forces.
-    fn refresh_forces(&mut self) -> Result<()> {
+    /// build, then evaluates the forces (with the energies and virials if `energies`).
+    fn refresh_forces(&mut self, energies: bool) -> Result<()> {
         let half = 0.5 * self.params.skin;
         let moved = self.exec.max_displacement2(&self.params)?;
         if !moved.is_finite() {
@@ -350,7 +367,10 @@ impl ParticleSimulation {
         if moved > half * half {
             self.rebuild()?;
         }
-        self.exec.stages(&self.params, &[Stage::Forces])
+        self.exec
+            .stages(&self.params, &[Stage::Forces { energies }])?;
+        self.energies_stale = !energies && self.exec.skips_energies();
+        Ok(())
     }
 
     /// Advances one step of `integrator` at `temperature`.
@@ -359,6 +379,18 @@ impl ParticleSimulation {
         integrator: ParticleIntegrator,
         dt: f32,
         temperature: f32,
+    ) -> Result<()> {
+        self.step_with(integrator, dt, temperature, false)
+    }
+
+    /// One step; `energies`: whether its force evaluation also computes the energies and
+    /// virials (else they are computed when read).
+    fn step_with(
+        &mut self,
+        integrator: ParticleIntegrator,
+        dt: f32,
+        temperature: f32,
+        energies: bool,
     ) -> Result<()> {
         if let ParticleIntegrator::Hmc { leapfrog_steps } = integrator {
             let accepted = self.hmc_step(dt, temperature, leapfrog_steps)?;
@@ -392,7 +424,7 @@ impl ParticleSimulation {
             ParticleIntegrator::Hmc { .. } => unreachable!("HMC steps return above"),
         };
         self.exec.stages(&self.params, before)?;
-        self.refresh_forces()?;
+        self.refresh_forces(energies)?;
         self.exec.stages(&self.params, after)?;
         self.step += 1;
         Ok(())
@@ -413,8 +445,10 @@ impl ParticleSimulation {
         self.params.step = self.step as u32;
         self.exec.stages(&self.params, &[Stage::Thermostat])?;
         let h0 = self.hamiltonian()?;
-        for _ in 0..leapfrog_steps.max(1) {
-            self.advance(ParticleIntegrator::VelocityVerlet, dt, temperature)?;
+        let steps = leapfrog_steps.max(1);
+        for k in 0..steps {
+            let last = k + 1 == steps;
+            self.step_with(ParticleIntegrator::VelocityVerlet, dt, temperature, last)?;
         }
         let h1 = self.hamiltonian()?;
         let mut position = self.exec.position()?;
@@ -442,9 +476,9 @@ impl ParticleSimulation {
     }
 
     /// Each chain's H = U + K (sums over its particles).
-    fn hamiltonian(&self) -> Result<Vec<f64>> {
+    fn hamiltonian(&mut self) -> Result<Vec<f64>> {
         let (chains, n) = (self.params.chains as usize, self.params.n as usize);
-        let force = self.exec.force()?;
+        let force = self.forces()?;
         let velocity = self.exec.velocity()?;
         Ok((0..chains)
             .map(|c| {
@@ -485,11 +519,12 @@ impl ParticleSimulation {
 
     /// The observables of every chain now.
     pub fn observe(
-        &self,
+        &mut self,
         step: u64,
         temperature: f32,
         integrator: ParticleIntegrator,
     ) -> Result<MdRecord> {
+        self.refresh_energies()?;
         Ok(MdRecord::of(
             step,
             temperature,
