@@ -66,6 +66,18 @@ impl ParticleExecutor {
         }
     }
 
+    /// Sets each chain's bath temperature as a multiple of the parameters' temperature (one
+    /// value per chain).
+    pub fn set_temperature_scale(&mut self, scale: &[f32]) -> Result<()> {
+        match self {
+            ParticleExecutor::Cpu(c) => {
+                c.set_temperature_scale(scale);
+                Ok(())
+            }
+            ParticleExecutor::Gpu(g) => g.set_temperature_scale(scale),
+        }
+    }
+
     /// Whether a force stage without energies leaves them unset (the CPU's; the GPU kernel
     /// always computes them).
     pub fn skips_energies(&self) -> bool {

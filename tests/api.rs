@@ -164,6 +164,24 @@ fn endpoints_and_aliases_answer() {
         v["rdf"]["g"].as_array().is_some_and(|g| g.len() == 100),
         "{v}"
     );
+    // Replica exchange: the chains are the rungs of a ladder from `temperature` to `t_max`.
+    let (status, v) = post(
+        a,
+        "/diffuse",
+        r#"{"molecular": {"cluster": true, "particles": 13, "chains": 4, "temperature": 0.1, "t_max": 0.3, "exchange_every": 50, "steps": 2000, "cutoff": 100, "skin": 0.5}}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    let ladder = v["replica_exchange"]["ladder"].as_array().unwrap();
+    assert_eq!(ladder.len(), 4, "{v}");
+    assert!((ladder[0].as_f64().unwrap() - 0.1).abs() < 1e-6, "{v}");
+    assert!((ladder[3].as_f64().unwrap() - 0.3).abs() < 1e-6, "{v}");
+    assert_eq!(
+        v["replica_exchange"]["acceptance"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     for path in ["/optimize", "/diffusion/optimize"] {
         let (status, v) = post(
             a,
@@ -462,6 +480,12 @@ fn bad_inputs_are_4xx_naming_the_field_and_the_server_survives() {
             r#"{"molecular": {"particles": 4000, "steps": 100000000}}"#,
             413,
             "steps",
+        ),
+        (
+            "/diffuse",
+            r#"{"molecular": {"particles": 13, "cluster": true, "chains": 4, "t_start": 1.0, "t_max": 0.5}}"#,
+            400,
+            "t_max",
         ),
         // A request names no file on the server.
         (

@@ -33,6 +33,7 @@ mod metrics;
 mod molecular_io;
 mod openfoam;
 mod optimizer;
+mod particle_tempering;
 mod particles;
 mod placement;
 mod plasma;

@@ -27,7 +27,7 @@ fn run_small(d: &Path) -> (PathBuf, PathBuf) {
         cutoff: 2.0,
         xyz: Some(d.join("run.xyz")),
         h5md: Some(d.join("run.h5")),
-        video: Some(d.join("run.gif")),
+        video: Some(idf::jobs::render::encode::Output::File(d.join("run.gif"))),
         ..MolecularSpec::default()
     };
     run_molecular(&idf::Context::cpu(), &spec, &mut |_, _| {}).unwrap();
@@ -234,5 +234,69 @@ fn a_trajectory_renders_one_frame_per_record() {
         "assets/scenes/default.yaml",
     ]);
     assert!(!mixed.status.success());
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// `idf render` runs a molecular scene (a YAML file with a `molecular` key): the LJ19 asset,
+/// replica exchange then a FIRE quench, draws `--frames` records of the coldest rung and the
+/// quenched structure, whose panel reports the global minimum per particle (−72.659782 / 19 =
+/// −3.8242). Out-of-range `fps` and `size` and unknown keys are errors naming them, and write
+/// nothing.
+#[test]
+fn idf_render_runs_a_molecular_scene() {
+    let d = dir("scene");
+    let scene = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/molecular/lj19_cluster.yaml"
+    );
+    let out = d.join("frames");
+    let output = crate::common::idf(&[
+        "render",
+        scene,
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--frames",
+        "5",
+        "--size",
+        "96",
+        "--backend",
+        "cpu",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("minimised -72.6597"), "{stdout}");
+    let frames = std::fs::read_dir(out.join("lj19_cluster")).unwrap().count();
+    assert_eq!(frames, 6, "5 records and the quenched structure");
+    for (flag, value, named) in [("--fps", "0", "fps"), ("--size", "100000", "size")] {
+        let bad = d.join(format!("bad-{named}.gif"));
+        let output = crate::common::idf(&[
+            "render",
+            scene,
+            "--out",
+            bad.to_str().unwrap(),
+            flag,
+            value,
+            "--backend",
+            "cpu",
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success() && stderr.contains(named),
+            "{stderr}"
+        );
+        assert!(!bad.exists());
+    }
+    let typo = d.join("typo.yaml");
+    std::fs::write(&typo, "molecular:\n  particle: 13\n").unwrap();
+    let output = crate::common::idf(&["render", typo.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("particle") && stderr.contains("typo.yaml"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&d).ok();
 }

@@ -37,6 +37,9 @@ const PARTICLE_PERIODIC: u32 = 1u;
 @group(0) @binding(10) var<storage, read> pair_table: array<vec4<f32>>;
 // [0]: the largest squared displacement's bits; from 1: each cell's fill cursor.
 @group(0) @binding(11) var<storage, read_write> scratch: array<atomic<u32>>;
+// Each chain's bath temperature as a multiple of pp.temperature (1 unless the chains are the
+// rungs of a replica-exchange ladder).
+@group(0) @binding(12) var<storage, read> chain_temperature: array<f32>;
 
 // Invocations per workgroup of every particle kernel (1-D over particles or cells).
 const PARTICLE_WORKGROUP: u32 = 64u;

@@ -47,16 +47,16 @@ fn drift(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) 
     position[g] = vec4<f32>(wrap3(position[g].xyz + h * velocity[g].xyz), position[g].w);
 }
 
-// O: v ← e^{−γ dt} v + √((1 − e^{−2γ dt}) T / m) ξ.
+// O: v ← e^{−γ dt} v + √((1 − e^{−2γ dt}) T / m) ξ, T the chain's bath temperature.
 @compute @workgroup_size(64)
 fn thermostat(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let g = flat_index(id, groups);
     if (g >= pp.chains * pp.n) {
         return;
     }
-    let c1 = exp(-pp.gamma * pp.dt);
-    let c2 = sqrt((1.0 - c1 * c1) * pp.temperature / pp.mass);
     let chain = g / pp.n;
+    let c1 = exp(-pp.gamma * pp.dt);
+    let c2 = sqrt((1.0 - c1 * c1) * pp.temperature * chain_temperature[chain] / pp.mass);
     let xi = particle_noise(chain, g - chain * pp.n);
     velocity[g] = vec4<f32>(c1 * velocity[g].xyz + c2 * xi, velocity[g].w);
 }
@@ -71,6 +71,6 @@ fn brownian(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroup
     let chain = g / pp.n;
     let xi = particle_noise(chain, g - chain * pp.n);
     let drift = pp.dt / pp.gamma;
-    let noise = sqrt(2.0 * pp.temperature * pp.dt / pp.gamma);
+    let noise = sqrt(2.0 * pp.temperature * chain_temperature[chain] * pp.dt / pp.gamma);
     position[g] = vec4<f32>(wrap3(position[g].xyz + drift * force[g].xyz + noise * xi), position[g].w);
 }

@@ -311,7 +311,7 @@ pub async fn diffuse(
 /// device.
 async fn diffuse_molecular(
     state: Arc<ApiState>,
-    request: MolecularRequest,
+    request: MolecularKeys,
     return_samples: bool,
 ) -> Result<Json<DiffuseAnswer>, ApiError> {
     let spec = request.spec()?;
@@ -371,6 +371,7 @@ async fn diffuse_molecular(
                 .collect()
         }),
         rebuilds: report.rebuilds,
+        replica_exchange: report.replica_exchange,
         backend: report.backend,
         wall_ms: report.wall_ms,
     })))

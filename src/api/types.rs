@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 
 use crate::engine::energies::EnergySpec;
 use crate::error::IdfError;
-use crate::jobs::molecular::{MolecularSpec, MolecularStart};
+pub use crate::jobs::molecular::keys::{MolecularKeys, PairSpec};
+pub use crate::jobs::molecular::ReplicaExchangeReport;
 use crate::jobs::scene::Scene;
 
 /// `POST /diffuse`: sample a scene. The body holds a scene's keys (the same as a scene file's
@@ -20,7 +21,7 @@ use crate::jobs::scene::Scene;
 #[derive(Clone, Debug, ToSchema)]
 pub struct DiffuseRequest {
     /// A Lennard-Jones particle run instead of a scene.
-    pub molecular: Option<MolecularRequest>,
+    pub molecular: Option<MolecularKeys>,
     /// A Hasegawa–Wakatani run or stability scan instead of a scene.
     pub plasma: Option<PlasmaRequest>,
     /// The scene.
@@ -361,121 +362,6 @@ pub struct ErrorBody {
     pub field: Option<String>,
 }
 
-/// The `molecular` key of a `/diffuse` body: a Lennard-Jones run (the keys of `idf molecular`;
-/// defaults as there).
-#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MolecularRequest {
-    /// Particles per system (default 4000).
-    pub particles: Option<usize>,
-    /// Number density of a bulk fluid in a periodic cube (default 0.8442).
-    pub density: Option<f64>,
-    /// A cluster in free space instead (default false).
-    pub cluster: Option<bool>,
-    /// Independent systems (default 1).
-    pub chains: Option<usize>,
-    /// verlet, baoab, overdamped or hmc (default baoab).
-    pub integrator: Option<String>,
-    /// Leapfrog steps per HMC trajectory (default 10).
-    pub leapfrog_steps: Option<u32>,
-    /// Langevin friction γ (default 1).
-    pub gamma: Option<f32>,
-    /// Time step (default 0.005).
-    pub dt: Option<f32>,
-    /// Temperature (default 0.72).
-    pub temperature: Option<f32>,
-    /// Anneal linearly from this temperature (default: constant).
-    pub t_start: Option<f32>,
-    /// Steps (default 1000).
-    pub steps: Option<u64>,
-    /// Steps between records (default 10).
-    pub record_every: Option<u64>,
-    /// Records left out of the estimates (default 0).
-    pub burn_in_records: Option<usize>,
-    /// Fractions of species 0, 1, … (default one species).
-    pub species_fractions: Option<Vec<f64>>,
-    /// Species pairs' ε and σ (others mix by Lorentz–Berthelot).
-    pub pairs: Option<Vec<PairSpec>>,
-    /// Cutoff r_c (default 2.5).
-    pub cutoff: Option<f32>,
-    /// plain, shifted or tail (default plain).
-    pub truncation: Option<String>,
-    /// Verlet skin (default 0.3).
-    pub skin: Option<f32>,
-    /// Seed (default 0).
-    pub seed: Option<u32>,
-    /// Quench every system with FIRE at the end (default false).
-    pub minimise: Option<bool>,
-}
-
-impl MolecularRequest {
-    /// The job it asks for.
-    pub fn spec(&self) -> Result<MolecularSpec, IdfError> {
-        let d = MolecularSpec::default();
-        let start = match (self.cluster.unwrap_or(false), self.density) {
-            (true, Some(_)) => {
-                return Err(IdfError::invalid(
-                    "molecular.density",
-                    "a cluster is in free space: give cluster or density, not both",
-                ))
-            }
-            (true, None) => MolecularStart::Cluster,
-            (false, density) => MolecularStart::Fluid {
-                density: density.unwrap_or(0.8442),
-            },
-        };
-        Ok(MolecularSpec {
-            particles: self.particles.unwrap_or(d.particles),
-            chains: self.chains.unwrap_or(d.chains),
-            start,
-            integrator: self.integrator.clone().unwrap_or(d.integrator),
-            gamma: self.gamma.unwrap_or(d.gamma),
-            leapfrog_steps: self.leapfrog_steps.unwrap_or(d.leapfrog_steps),
-            dt: self.dt.unwrap_or(d.dt),
-            temperature: self.temperature.unwrap_or(d.temperature),
-            t_start: self.t_start,
-            steps: self.steps.unwrap_or(d.steps),
-            record_every: self.record_every.unwrap_or(d.record_every),
-            burn_in_records: self.burn_in_records.unwrap_or(0),
-            species_fractions: self
-                .species_fractions
-                .clone()
-                .unwrap_or(d.species_fractions),
-            pairs: self
-                .pairs
-                .iter()
-                .flatten()
-                .map(|p| (p.a, p.b, p.epsilon, p.sigma))
-                .collect(),
-            cutoff: self.cutoff.unwrap_or(d.cutoff),
-            truncation: match &self.truncation {
-                Some(t) => t.parse()?,
-                None => d.truncation,
-            },
-            skin: self.skin.unwrap_or(d.skin),
-            seed: self.seed.unwrap_or(0),
-            minimise: self.minimise.unwrap_or(false),
-            xyz: None,
-            h5md: None,
-            video: None,
-        })
-    }
-}
-
-/// One species pair's Lennard-Jones parameters.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PairSpec {
-    /// First species.
-    pub a: usize,
-    /// Second species.
-    pub b: usize,
-    /// Well depth ε.
-    pub epsilon: f32,
-    /// Size σ.
-    pub sigma: f32,
-}
-
 /// What `/diffuse` answers for a `molecular` body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MolecularResponse {
@@ -498,6 +384,9 @@ pub struct MolecularResponse {
     pub positions: Option<Vec<f32>>,
     /// Neighbour-list builds.
     pub rebuilds: u64,
+    /// Under replica exchange (`t_max`): the ladder, its swap acceptances and round trips; the
+    /// estimates are then the coldest rung's.
+    pub replica_exchange: Option<ReplicaExchangeReport>,
     /// The backend that ran it.
     pub backend: String,
     /// Wall time of the run in milliseconds.

@@ -1,6 +1,7 @@
 //! `idf molecular`: Lennard-Jones particles (a bulk fluid, a cluster, or a state read from
-//! extended XYZ) run with velocity Verlet, Langevin BAOAB or overdamped Langevin; estimates with
-//! standard errors, g(r), the trajectory as extended XYZ and the report as JSON.
+//! extended XYZ or H5MD) run with velocity Verlet, Langevin BAOAB, overdamped Langevin or HMC,
+//! annealed or on a replica-exchange ladder; estimates with standard errors, g(r), the
+//! trajectory as extended XYZ, H5MD or video, and the report as JSON.
 
 use std::path::PathBuf;
 
@@ -10,6 +11,8 @@ use serde_json::json;
 
 use idf::engine::particles::Truncation;
 use idf::jobs::molecular::{run_molecular, MolecularSpec, MolecularStart};
+use idf::jobs::render::encode::Output;
+use idf::jobs::render::particles::ParticleLook;
 
 /// The flags of `idf molecular`.
 #[derive(Args)]
@@ -45,8 +48,15 @@ pub struct MolecularArgs {
     #[arg(long, default_value_t = 0.72)]
     temperature: f32,
     /// Anneal linearly from this temperature to --temperature.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "t_max")]
     t_start: Option<f32>,
+    /// Replica exchange: the chains are the rungs of a geometric ladder from --temperature up to
+    /// this temperature, neighbours swapping every --exchange-every steps.
+    #[arg(long)]
+    t_max: Option<f32>,
+    /// Steps between replica-exchange swap attempts.
+    #[arg(long, default_value_t = 100)]
+    exchange_every: u64,
     /// Steps.
     #[arg(long, default_value_t = 1000)]
     steps: u64,
@@ -113,6 +123,8 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         dt: args.dt,
         temperature: args.temperature,
         t_start: args.t_start,
+        t_max: args.t_max,
+        exchange_every: args.exchange_every,
         steps: args.steps,
         record_every: args.record_every,
         burn_in_records: args.burn_in_records,
@@ -125,7 +137,8 @@ pub fn run(args: MolecularArgs) -> Result<()> {
         minimise: args.minimise,
         xyz: args.xyz.clone(),
         h5md: args.h5md.clone(),
-        video: args.video.clone(),
+        video: args.video.clone().map(Output::File),
+        look: ParticleLook::default(),
     };
     let ctx = super::context(args.backend.as_deref())?;
     let bar = super::progress::bar(args.steps, "steps", "molecular dynamics");
@@ -152,6 +165,22 @@ pub fn run(args: MolecularArgs) -> Result<()> {
     );
     if let Some(a) = report.acceptance {
         println!("  acceptance   {a:.4}");
+    }
+    if let Some(rex) = &report.replica_exchange {
+        let show = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.3}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let ladder: Vec<f64> = rex.ladder.iter().map(|&t| t as f64).collect();
+        println!("  ladder       {}", show(&ladder));
+        println!(
+            "  swaps        {} (per neighbouring pair)",
+            show(&rex.acceptance)
+        );
+        println!("  round trips  {}", rex.round_trips);
+        println!("  estimates of the coldest rung (T = {:.3}):", ladder[0]);
     }
     show("U/N", &report.potential);
     show("K/N", &report.kinetic);

@@ -7,6 +7,8 @@ use clap::Args;
 
 use idf::io::h5md::read_h5md;
 use idf::io::xyz::read_xyz;
+use idf::jobs::molecular::keys::MolecularScene;
+use idf::jobs::molecular::run_molecular;
 use idf::jobs::plasma::{run_plasma, PlasmaScene};
 use idf::jobs::render::encode::Output;
 use idf::jobs::render::job::render_job;
@@ -19,7 +21,8 @@ use idf::Scene;
 pub struct RenderArgs {
     /// Scene files, rendered one after another (default: the embedded default scene), or
     /// particle trajectories (extended XYZ `.xyz`, H5MD `.h5`/`.h5md`, as `idf molecular` writes),
-    /// or plasma scenes (YAML with a top-level `plasma` key: a Hasegawa–Wakatani run's keys).
+    /// or plasma scenes (YAML with a top-level `plasma` key: a Hasegawa–Wakatani run's keys), or
+    /// molecular scenes (YAML with a top-level `molecular` key: a Lennard-Jones run's keys).
     scenes: Vec<PathBuf>,
     /// Output file, .mp4 (H.264) or .gif (one scene; default visuals/SCENE.mp4).
     #[arg(long, conflicts_with = "out_dir")]
@@ -136,21 +139,30 @@ fn render_trajectories(args: &RenderArgs, paths: &[&PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses `--out` (one file) for several scenes.
+fn one_out(args: &RenderArgs, scenes: usize) -> Result<()> {
+    if args.out.is_some() && scenes > 1 {
+        bail!("--out names one file but {scenes} scenes were given");
+    }
+    Ok(())
+}
+
+/// Where a capsule scene's video goes: `--out`, a folder of PNG frames under `--out-dir`, or
+/// `visuals/STEM.mp4`.
+fn capsule_output(args: &RenderArgs, stem: &str) -> Output {
+    match (&args.out, &args.out_dir) {
+        (Some(out), _) => Output::File(out.clone()),
+        (None, Some(dir)) => Output::PngDir(dir.join(stem)),
+        (None, None) => Output::File(PathBuf::from("visuals").join(format!("{stem}.mp4"))),
+    }
+}
+
 /// Renders plasma scenes: a Hasegawa–Wakatani run, a frame per record.
 fn render_plasma(args: &RenderArgs, scenes: Vec<(String, PlasmaScene)>) -> Result<()> {
-    if args.out.is_some() && scenes.len() > 1 {
-        bail!(
-            "--out names one file but {} scenes were given",
-            scenes.len()
-        );
-    }
+    one_out(args, scenes.len())?;
     let ctx = super::context(args.backend.as_deref())?;
     for (stem, scene) in scenes {
-        let output = match (&args.out, &args.out_dir) {
-            (Some(out), _) => Output::File(out.clone()),
-            (None, Some(dir)) => Output::PngDir(dir.join(&stem)),
-            (None, None) => Output::File(PathBuf::from("visuals").join(format!("{stem}.mp4"))),
-        };
+        let output = capsule_output(args, &stem);
         let spec = scene.spec(output.clone(), args.frames, args.size, args.seed)?;
         let bar = super::progress::bar(spec.steps, "steps", stem.clone());
         let report = run_plasma(&ctx, &spec, &mut |done, _| bar.set_position(done));
@@ -168,33 +180,74 @@ fn render_plasma(args: &RenderArgs, scenes: Vec<(String, PlasmaScene)>) -> Resul
     Ok(())
 }
 
-/// Runs `idf render`.
-pub fn run(args: RenderArgs) -> Result<()> {
-    let plasma: Vec<(String, PlasmaScene)> = args
-        .scenes
-        .iter()
-        .filter(|p| !is_trajectory(p))
-        .map(|p| {
+/// Renders molecular scenes: a Lennard-Jones run, system 0 (the coldest rung under replica
+/// exchange) a frame per record.
+fn render_molecular(args: &RenderArgs, scenes: Vec<(String, MolecularScene)>) -> Result<()> {
+    one_out(args, scenes.len())?;
+    let ctx = super::context(args.backend.as_deref())?;
+    for (stem, scene) in scenes {
+        let output = capsule_output(args, &stem);
+        let spec = scene.spec(output.clone(), args.frames, args.size, args.fps, args.seed)?;
+        let bar = super::progress::bar(spec.steps, "steps", stem.clone());
+        let report = run_molecular(&ctx, &spec, &mut |done, _| bar.set_position(done));
+        bar.finish_and_clear();
+        let report = report?;
+        println!(
+            "rendered {stem}: {} frames of {} Lennard-Jones particles × {} systems on {}",
+            report.trace.records.len() + usize::from(report.minimised.is_some()),
+            report.particles,
+            report.chains,
+            ctx.describe(),
+        );
+        if let Some(m) = &report.minimised {
+            let best = m.iter().copied().fold(f64::INFINITY, f64::min);
+            println!("  minimised {best:.6} (lowest of {} systems)", m.len());
+        }
+        println!("  wrote {}", output.path().display());
+    }
+    Ok(())
+}
+
+/// The scenes among `paths` that `load` reads as its kind (`None`: another kind), by file stem.
+fn scenes_of<T>(
+    paths: &[PathBuf],
+    load: impl Fn(&std::path::Path) -> idf::Result<Option<T>>,
+) -> Result<Vec<(String, T)>> {
+    let mut found = Vec::new();
+    for p in paths.iter().filter(|p| !is_trajectory(p)) {
+        if let Some(scene) = load(p)? {
             let stem = p
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_string())
                 .unwrap_or_default();
-            Ok(PlasmaScene::load(p)?.map(|s| (stem, s)))
-        })
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect();
+            found.push((stem, scene));
+        }
+    }
+    Ok(found)
+}
+
+/// Runs `idf render`.
+pub fn run(args: RenderArgs) -> Result<()> {
+    const ONE_KIND: &str =
+        "give lattice, plasma or molecular scenes or particle trajectories, one kind per call";
+    let plasma = scenes_of(&args.scenes, PlasmaScene::load)?;
     if !plasma.is_empty() {
         if plasma.len() != args.scenes.len() {
-            bail!("give lattice scenes, plasma scenes or particle trajectories, one kind per call");
+            bail!(ONE_KIND);
         }
         return render_plasma(&args, plasma);
+    }
+    let molecular = scenes_of(&args.scenes, MolecularScene::load)?;
+    if !molecular.is_empty() {
+        if molecular.len() != args.scenes.len() {
+            bail!(ONE_KIND);
+        }
+        return render_molecular(&args, molecular);
     }
     let trajectories: Vec<&PathBuf> = args.scenes.iter().filter(|p| is_trajectory(p)).collect();
     if !trajectories.is_empty() {
         if trajectories.len() != args.scenes.len() {
-            bail!("give scenes or particle trajectories, not both in one call");
+            bail!(ONE_KIND);
         }
         return render_trajectories(&args, &trajectories);
     }

@@ -105,8 +105,8 @@ impl ParticlePipelines {
     /// Composes, validates and compiles every particle kernel.
     pub fn new(device: &wgpu::Device) -> Result<Self> {
         let mut entries = vec![super::params_entry::<ParticleParams>()];
-        // The pair table (binding 10) is read-only.
-        entries.extend((1..=11).map(|b| super::storage_entry(b, b == 10)));
+        // The pair table (binding 10) and the chains' temperatures (12) are read-only.
+        entries.extend((1..=12).map(|b| super::storage_entry(b, b == 10 || b == 12)));
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("idf particle bindings"),
             entries: &entries,
@@ -153,8 +153,8 @@ impl ParticlePipelines {
 /// The particle buffers of one run on the GPU.
 pub struct GpuParticles {
     gpu: Arc<GpuContext>,
-    /// In binding order 1..=11: position, velocity, force, virial, anchor, neighbors,
-    /// neighbor_count, cell_start, cell_particles, pair_table, scratch.
+    /// In binding order 1..=12: position, velocity, force, virial, anchor, neighbors,
+    /// neighbor_count, cell_start, cell_particles, pair_table, scratch, chain_temperature.
     buffers: Vec<wgpu::Buffer>,
     params: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
@@ -173,6 +173,7 @@ const NEIGHBOR_COUNT: usize = 6;
 const CELL_START: usize = 7;
 const PAIR_TABLE: usize = 9;
 const SCRATCH: usize = 10;
+const CHAIN_TEMPERATURE: usize = 11;
 
 impl GpuParticles {
     /// Uploads `position` and `velocity` and sizes the lists for `p`.
@@ -207,6 +208,10 @@ impl GpuParticles {
         particles.write(POSITION, bytemuck::cast_slice(position));
         particles.write(VELOCITY, bytemuck::cast_slice(velocity));
         particles.write(PAIR_TABLE, bytemuck::cast_slice(pair_table));
+        particles.write(
+            CHAIN_TEMPERATURE,
+            bytemuck::cast_slice(&vec![1.0f32; p.chains as usize]),
+        );
         Ok(particles)
     }
 
@@ -341,6 +346,13 @@ impl GpuParticles {
         self.write(VELOCITY, bytemuck::cast_slice(velocity));
         Ok(())
     }
+
+    /// Sets each chain's bath temperature as a multiple of the parameters' temperature.
+    pub fn set_temperature_scale(&self, scale: &[f32]) -> Result<()> {
+        self.run(&[])?;
+        self.write(CHAIN_TEMPERATURE, bytemuck::cast_slice(scale));
+        Ok(())
+    }
 }
 
 /// Each buffer's label and size for `len` particles under `p`, in binding order.
@@ -361,6 +373,7 @@ fn buffer_sizes(len: usize, p: &ParticleParams) -> Vec<(&'static str, u64)> {
         ("cell_particles", 4 * len),
         ("pair_table", 16 * species * species),
         ("scratch", 4 * (1 + chains * cells)),
+        ("chain_temperature", 4 * chains),
     ]
 }
 

@@ -14,6 +14,7 @@ use crate::engine::plasma::linear::{rk4_growth, ModeProblem};
 use crate::error::{IdfError, Result};
 use crate::jobs::render::encode::Output;
 use crate::jobs::render::plasma::{PlasmaField, PlasmaPanel, PlasmaVideo};
+use crate::jobs::scene::load_capsule_scene;
 use crate::kernels::spectral::ChainParams;
 
 /// The CFL number of the adaptive step: dt·max|∇φ| ≤ CFL·dx.
@@ -609,19 +610,7 @@ impl PlasmaScene {
     /// The plasma scene in `path`, or `None` when the YAML file has no top-level `plasma` key
     /// (a lattice scene). Errors name the file and the key.
     pub fn load(path: &std::path::Path) -> Result<Option<Self>> {
-        let text = std::fs::read_to_string(path).map_err(|e| IdfError::io(path, e))?;
-        let bad = |message: String| IdfError::Config {
-            path: path.to_path_buf(),
-            message,
-        };
-        let value: serde_yaml::Value =
-            serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        if value.get("plasma").is_none() {
-            return Ok(None);
-        }
-        serde_yaml::from_value(value)
-            .map(Some)
-            .map_err(|e| bad(format!("plasma: {e}")))
+        load_capsule_scene(path, "plasma")
     }
 
     /// The run that renders it to `output`, with `frames` (default: one per `record_every`,

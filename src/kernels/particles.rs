@@ -14,7 +14,9 @@
 //! - `cell_start`: per cell of a chain's grid (`cells[0] × cells[1] × cells[2]`, x fastest) the
 //!   first slot of `cell_particles`, and one more entry at the end; `cell_particles` lists each
 //!   chain's particles by cell.
-//! - `pair_table`: per species pair `(a, b)` at `a × species + b`, `[ε, σ², shift, 0]`.
+//! - `pair_table`: per species pair `(a, b)` at `a × species + b`, `[ε, σ², shift, 0]`;
+//! - `chain_temperature`: per chain, its bath temperature as a multiple of
+//!   [`ParticleParams::temperature`] (1, except on the rungs of a replica-exchange ladder).
 
 use bytemuck::{Pod, Zeroable};
 

@@ -25,6 +25,8 @@ pub struct CpuParticles {
     cell_start: Vec<u32>,
     cell_particles: Vec<u32>,
     pair_table: Vec<[f32; 4]>,
+    /// Each chain's bath temperature as a multiple of the parameters' temperature.
+    chain_temperature: Vec<f32>,
 }
 
 impl CpuParticles {
@@ -47,6 +49,7 @@ impl CpuParticles {
             cell_start: Vec::new(),
             cell_particles: memory::filled(len, 0, "cell_particles")?,
             pair_table,
+            chain_temperature: vec![1.0; p.chains as usize],
         };
         buffers.resize_lists(p)?;
         Ok(buffers)
@@ -119,11 +122,16 @@ impl CpuParticles {
 
     /// O: the Ornstein–Uhlenbeck velocity update.
     pub fn thermostat(&mut self, p: &ParticleParams) {
-        integrate::thermostat(p, &mut self.velocity);
+        integrate::thermostat(p, &mut self.velocity, &self.chain_temperature);
     }
 
     /// An overdamped Langevin step.
     pub fn brownian(&mut self, p: &ParticleParams) {
-        integrate::brownian(p, &mut self.position, &self.force);
+        integrate::brownian(p, &mut self.position, &self.force, &self.chain_temperature);
+    }
+
+    /// Sets each chain's bath temperature as a multiple of the parameters' temperature.
+    pub fn set_temperature_scale(&mut self, scale: &[f32]) {
+        self.chain_temperature = scale.to_vec();
     }
 }

@@ -58,16 +58,18 @@ pub fn particle_noise(p: &ParticleParams, chain: usize, i: usize, axis: usize) -
 }
 
 /// O: the exact Ornstein–Uhlenbeck update over `dt`,
-/// `v ← e^{−γ dt} v + √((1 − e^{−2γ dt}) T / m) ξ`.
-pub fn thermostat(p: &ParticleParams, velocity: &mut [[f32; 4]]) {
+/// `v ← e^{−γ dt} v + √((1 − e^{−2γ dt}) T / m) ξ`, with chain c's bath temperature
+/// `T = p.temperature × chain_temperature[c]`.
+pub fn thermostat(p: &ParticleParams, velocity: &mut [[f32; 4]], chain_temperature: &[f32]) {
     let c1 = (-p.gamma * p.dt).exp();
-    let c2 = ((1.0 - c1 * c1) * p.temperature / p.mass).sqrt();
     let n = p.n as usize;
     velocity
         .par_iter_mut()
         .enumerate()
         .with_min_len(PARTICLES_PER_TASK)
         .for_each(|(gi, v)| {
+            let t = p.temperature * chain_temperature[gi / n];
+            let c2 = ((1.0 - c1 * c1) * t / p.mass).sqrt();
             for (k, x) in v.iter_mut().take(3).enumerate() {
                 *x = c1 * *x + c2 * particle_noise(p, gi / n, gi % n, k);
             }
@@ -75,12 +77,18 @@ pub fn thermostat(p: &ParticleParams, velocity: &mut [[f32; 4]]) {
 }
 
 /// Overdamped Langevin (Brownian dynamics) with mobility 1/γ:
-/// `x += dt F / γ + √(2 T dt / γ) ξ`, wrapped into a periodic box.
-pub fn brownian(p: &ParticleParams, position: &mut [[f32; 4]], force: &[[f32; 4]]) {
+/// `x += dt F / γ + √(2 T dt / γ) ξ`, wrapped into a periodic box, with chain c's bath
+/// temperature `T = p.temperature × chain_temperature[c]`.
+pub fn brownian(
+    p: &ParticleParams,
+    position: &mut [[f32; 4]],
+    force: &[[f32; 4]],
+    chain_temperature: &[f32],
+) {
     let drift = p.dt / p.gamma;
-    let noise = (2.0 * p.temperature * p.dt / p.gamma).sqrt();
     let n = p.n as usize;
     for (gi, (x, f)) in position.iter_mut().zip(force).enumerate() {
+        let noise = (2.0 * p.temperature * chain_temperature[gi / n] * p.dt / p.gamma).sqrt();
         for k in 0..3 {
             x[k] += drift * f[k] + noise * particle_noise(p, gi / n, gi % n, k);
         }

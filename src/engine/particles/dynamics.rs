@@ -146,6 +146,8 @@ pub struct ParticleSimulation {
     /// Whether the last force evaluation left the energies and virials unset (a CPU step that
     /// nothing observed); they are computed when read.
     energies_stale: bool,
+    /// Each chain's bath temperature as a multiple of the step's temperature.
+    temperature_scale: Vec<f32>,
 }
 
 impl ParticleSimulation {
@@ -225,6 +227,7 @@ impl ParticleSimulation {
             accepted: 0.0,
             proposed: 0.0,
             energies_stale: false,
+            temperature_scale: vec![1.0; state.chains],
         };
         sim.rebuild()?;
         sim.exec
@@ -306,6 +309,55 @@ impl ParticleSimulation {
             .for_each(|x| wrap_position(&self.params, x));
         self.exec.set_position(&position)?;
         self.refresh_forces(true)
+    }
+
+    /// Gives chain `c` the bath temperature `T × scale[c]` for a step at temperature `T` (the
+    /// rungs of a replica-exchange ladder); all ones by default. Errors: a count other than the
+    /// chains', a scale that is not finite and positive.
+    pub fn set_temperature_scale(&mut self, scale: &[f32]) -> Result<()> {
+        if scale.len() != self.params.chains as usize {
+            return Err(IdfError::invalid(
+                "temperatures",
+                format!(
+                    "{} temperatures for {} chains",
+                    scale.len(),
+                    self.params.chains
+                ),
+            ));
+        }
+        if let Some(t) = scale.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+            return Err(IdfError::invalid(
+                "temperatures",
+                format!("{t} is not a positive temperature"),
+            ));
+        }
+        self.exec.set_temperature_scale(scale)?;
+        self.temperature_scale = scale.to_vec();
+        Ok(())
+    }
+
+    /// Multiplies chain `c`'s velocities by `factor[c]`.
+    pub fn scale_velocities(&mut self, factor: &[f32]) -> Result<()> {
+        let n = self.params.n as usize;
+        let mut velocity = self.exec.velocity()?;
+        for (c, chunk) in velocity.chunks_mut(n).enumerate() {
+            for v in chunk {
+                for x in v.iter_mut().take(3) {
+                    *x *= factor[c];
+                }
+            }
+        }
+        self.exec.set_velocity(&velocity)
+    }
+
+    /// Each chain's potential energy U (not per particle; without tail corrections).
+    pub fn potential_energies(&mut self) -> Result<Vec<f64>> {
+        let n = self.params.n as usize;
+        Ok(self
+            .forces()?
+            .chunks(n)
+            .map(|chain| chain.iter().map(|f| f[3] as f64).sum())
+            .collect())
     }
 
     /// Sets every velocity to zero (a quench's start).
@@ -431,7 +483,8 @@ impl ParticleSimulation {
     }
 
     /// One hybrid Monte Carlo step per chain (Duane, Kennedy, Pendleton & Roweth, Phys. Lett. B
-    /// 195, 216 (1987)): fresh Maxwell–Boltzmann momenta at `temperature`, `leapfrog_steps`
+    /// 195, 216 (1987)): fresh Maxwell–Boltzmann momenta at the chain's temperature
+    /// (`temperature` times its scale), `leapfrog_steps`
     /// velocity-Verlet steps of `dt`, and a Metropolis test of the change of H = U + K, so the
     /// positions sample exp(−U/T) exactly whatever dt. A rejected chain returns to its start.
     /// Returns each chain's acceptance (1 or 0).
@@ -462,7 +515,8 @@ impl ParticleSimulation {
                 STREAM_ACCEPT,
             );
             let log_u = unit_open_closed(draw[0]).ln() as f64;
-            let log_alpha = -(h1[c] - h0[c]) / temperature.max(f32::MIN_POSITIVE) as f64;
+            let t = temperature * self.temperature_scale[c];
+            let log_alpha = -(h1[c] - h0[c]) / t.max(f32::MIN_POSITIVE) as f64;
             if log_alpha.is_finite() && log_u < log_alpha {
                 accepted[c] = 1.0;
             } else {
@@ -477,19 +531,16 @@ impl ParticleSimulation {
 
     /// Each chain's H = U + K (sums over its particles).
     fn hamiltonian(&mut self) -> Result<Vec<f64>> {
-        let (chains, n) = (self.params.chains as usize, self.params.n as usize);
-        let force = self.forces()?;
+        let n = self.params.n as usize;
+        let mass = self.params.mass as f64;
+        let u = self.potential_energies()?;
         let velocity = self.exec.velocity()?;
-        Ok((0..chains)
-            .map(|c| {
-                let range = c * n..(c + 1) * n;
-                let u: f64 = force[range.clone()].iter().map(|f| f[3] as f64).sum();
-                let k: f64 = velocity[range]
+        Ok(u.into_iter()
+            .zip(velocity.chunks(n))
+            .map(|(u, chain)| {
+                let k: f64 = chain
                     .iter()
-                    .map(|v| {
-                        0.5 * self.params.mass as f64
-                            * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) as f64
-                    })
+                    .map(|v| 0.5 * mass * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) as f64)
                     .sum();
                 u + k
             })

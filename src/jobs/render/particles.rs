@@ -33,6 +33,25 @@ impl Default for ParticleLook {
     }
 }
 
+impl ParticleLook {
+    /// Checks the values: `fps` 1 to 240 (as a scene's), `size` 16 to 4096 pixels.
+    pub fn check(&self) -> Result<()> {
+        if !(1..=240).contains(&self.fps) {
+            return Err(IdfError::invalid(
+                "fps",
+                format!("{}: expected 1 to 240", self.fps),
+            ));
+        }
+        if !(16..=4096).contains(&self.size) {
+            return Err(IdfError::invalid(
+                "size",
+                format!("{} pixels: expected 16 to 4096", self.size),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Rows of the text line under the picture.
 const PANEL: usize = 20;
 
@@ -68,14 +87,16 @@ fn window(frames: &[ParticleFrame]) -> ([f32; 2], f32) {
     ([lo[0] - 1.0, lo[1] - 1.0], extent)
 }
 
-/// Renders `frames` to `output`; `progress(done, total)` after each frame. Errors: no frames,
-/// frames of different particle counts, the encoder's.
+/// Renders `frames` to `output`; `progress(done, total)` after each frame. Errors: a look out
+/// of range ([`ParticleLook::check`]), no frames, frames of different particle counts, the
+/// encoder's.
 pub fn render_particles(
     frames: &[ParticleFrame],
     output: &Output,
     look: &ParticleLook,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ParticleRenderReport> {
+    look.check()?;
     let first = frames
         .first()
         .ok_or_else(|| IdfError::invalid("frames", "no frame to render"))?;
@@ -86,7 +107,7 @@ pub fn render_particles(
             "every frame must hold the same particles",
         ));
     }
-    let size = look.size.max(16) & !1;
+    let size = look.size & !1;
     let (width, height) = (size, size + PANEL);
     let (origin, extent) = window(frames);
     let scale = size as f32 / extent;

@@ -129,6 +129,27 @@ fn shortest_f64(v: f32) -> f64 {
     v.to_string().parse().expect("an f32's decimal is an f64")
 }
 
+/// The scene of a capsule in `path`: a YAML file whose top-level key `key` (`plasma`,
+/// `molecular`) holds the run, read as `T`; `None` when the file has no such key (a lattice
+/// scene). Errors name the file and, under `key`, the key at fault.
+pub fn load_capsule_scene<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    key: &str,
+) -> Result<Option<T>> {
+    let text = std::fs::read_to_string(path).map_err(|e| IdfError::io(path, e))?;
+    let bad = |message: String| IdfError::Config {
+        path: path.to_path_buf(),
+        message,
+    };
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if value.get(key).is_none() {
+        return Ok(None);
+    }
+    serde_yaml::from_value(value)
+        .map(Some)
+        .map_err(|e| bad(format!("{key}: {e}")))
+}
+
 /// A key that is wrong, and why.
 type KeyError = (String, String);
 

@@ -1,8 +1,11 @@
 //! The molecular job (`idf molecular`): a Lennard-Jones system — a bulk fluid in a periodic box
 //! at a number density, a cluster in free space, or the state read from an extended XYZ file —
-//! run with velocity Verlet, Langevin BAOAB or overdamped Langevin (optionally annealed, then
-//! quenched by FIRE), with estimates of the observables, g(r) and the trajectory as extended
-//! XYZ and H5MD.
+//! run with velocity Verlet, Langevin BAOAB, overdamped Langevin or HMC (optionally annealed, or
+//! with the chains on a replica-exchange ladder, then quenched by FIRE), with estimates of the
+//! observables, g(r) and the trajectory as extended XYZ, H5MD and video. `keys` holds the keys
+//! a request or a scene file gives.
+
+pub mod keys;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -12,8 +15,9 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::engine::estimates::{estimate, Estimate};
 use crate::engine::particles::{
-    minimise, radial_distribution, Fire, LennardJones, MdTrace, ParticleBox, ParticleIntegrator,
-    ParticleRun, ParticleSimulation, ParticleState, Truncation,
+    minimise, radial_distribution, run_replica_exchange, Fire, LennardJones, MdRecord, MdTrace,
+    ParticleBox, ParticleIntegrator, ParticleRun, ParticleSimulation, ParticleState,
+    ReplicaExchange, Truncation,
 };
 use crate::error::{IdfError, Result};
 use crate::io::frames::ParticleFrame;
@@ -58,6 +62,11 @@ pub struct MolecularSpec {
     pub temperature: f32,
     /// Annealing start temperature (`None`: constant).
     pub t_start: Option<f32>,
+    /// Replica exchange: the hottest rung of a geometric ladder from `temperature`, one rung per
+    /// chain (`None`: no exchange).
+    pub t_max: Option<f32>,
+    /// Steps between replica-exchange swap attempts.
+    pub exchange_every: u64,
     /// Steps.
     pub steps: u64,
     /// Steps between records and trajectory frames.
@@ -83,8 +92,11 @@ pub struct MolecularSpec {
     pub xyz: Option<PathBuf>,
     /// The trajectory as H5MD (chain 0's frames).
     pub h5md: Option<PathBuf>,
-    /// The trajectory drawn to video (`.mp4`, `.gif`) as `idf render` draws trajectories.
-    pub video: Option<PathBuf>,
+    /// The trajectory drawn to video (`.mp4`, `.gif`, or PNG frames) as `idf render` draws
+    /// trajectories.
+    pub video: Option<Output>,
+    /// How the video looks.
+    pub look: ParticleLook,
 }
 
 impl Default for MolecularSpec {
@@ -101,6 +113,8 @@ impl Default for MolecularSpec {
             dt: 0.005,
             temperature: 0.72,
             t_start: None,
+            t_max: None,
+            exchange_every: 100,
             steps: 1000,
             record_every: 10,
             burn_in_records: 0,
@@ -114,8 +128,21 @@ impl Default for MolecularSpec {
             xyz: None,
             h5md: None,
             video: None,
+            look: ParticleLook::default(),
         }
     }
+}
+
+/// How a replica-exchange run's ladder fared.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ReplicaExchangeReport {
+    /// The rungs' temperatures, coldest first.
+    pub ladder: Vec<f32>,
+    /// Swap acceptance of each neighbouring pair of rungs.
+    pub acceptance: Vec<f64>,
+    /// Round trips between the hottest and the coldest rung, over all chains.
+    pub round_trips: u32,
 }
 
 /// What a molecular run reports.
@@ -129,7 +156,8 @@ pub struct MolecularReport {
     pub box_len: Option<[f32; 3]>,
     /// Steps run.
     pub steps: u64,
-    /// Potential energy per particle.
+    /// Potential energy per particle (of the coldest rung under replica exchange, as every
+    /// estimate).
     pub potential: Estimate,
     /// Kinetic energy per particle.
     pub kinetic: Estimate,
@@ -149,6 +177,8 @@ pub struct MolecularReport {
     pub rebuilds: u64,
     /// The fraction of HMC trajectories accepted (HMC only).
     pub acceptance: Option<f64>,
+    /// The ladder (replica exchange only).
+    pub replica_exchange: Option<ReplicaExchangeReport>,
     /// Wall time in milliseconds (set-up, steps, records, quench and g(r)).
     pub wall_ms: f64,
     /// Milliseconds of the steps alone, records included (what LAMMPS reports as its loop time).
@@ -205,8 +235,6 @@ pub fn run_molecular(
         .unwrap_or(1);
     let species = in_state.max(named).max(spec.species_fractions.len());
     let lj = LennardJones::mixture(species, &spec.pairs, spec.cutoff, spec.truncation)?;
-    let started = Instant::now();
-    let mut sim = ParticleSimulation::new(ctx, &lj, domain, &state, spec.skin, spec.seed)?;
     let run = ParticleRun {
         integrator,
         dt: spec.dt,
@@ -216,41 +244,57 @@ pub fn run_molecular(
         record_every: spec.record_every,
     };
     run.check()?;
-    let mut frames = Vec::new();
-    let mut trace = MdTrace::new(spec.chains);
-    let record_frames = spec.xyz.is_some() || spec.h5md.is_some() || spec.video.is_some();
-    let frame_of = |sim: &mut ParticleSimulation, step: u64| -> Result<ParticleFrame> {
-        let s = sim.state()?;
-        let force = sim.forces()?;
-        let n = s.n;
-        Ok(ParticleFrame {
-            lattice: match sim.domain() {
-                ParticleBox::Periodic(l) => Some(l),
-                ParticleBox::Free => None,
-            },
-            position: s.position[..n].to_vec(),
-            velocity: Some(s.velocity[..n].to_vec()),
-            energies: Some(force[..n].iter().map(|f| 2.0 * f[3]).collect()),
-            step,
-            energy: Some(force[..n].iter().map(|f| f[3] as f64).sum()),
-        })
-    };
-    trace.push(sim.observe(0, run.temperature_at(0), integrator)?);
-    if record_frames {
-        frames.push(frame_of(&mut sim, 0)?);
-    }
-    let looping = Instant::now();
-    for i in 0..run.steps {
-        let t = run.temperature_at(i);
-        sim.advance(integrator, run.dt, t)?;
-        if (i + 1) % run.record_every == 0 || i + 1 == run.steps {
-            trace.push(sim.observe(i + 1, t, integrator)?);
-            if record_frames {
-                frames.push(frame_of(&mut sim, i + 1)?);
-            }
-            progress(i + 1, run.steps);
+    let ladder = match spec.t_max {
+        Some(_) if spec.t_start.is_some() => {
+            return Err(IdfError::invalid(
+                "t_max",
+                "replica exchange (t_max) and annealing (t_start) exclude each other: give one",
+            ))
         }
-    }
+        Some(t_max) => Some(ReplicaExchange::geometric(
+            spec.temperature,
+            t_max,
+            spec.chains,
+            spec.exchange_every,
+        )?),
+        None => None,
+    };
+    spec.look.check()?;
+    let started = Instant::now();
+    let mut sim = ParticleSimulation::new(ctx, &lj, domain, &state, spec.skin, spec.seed)?;
+    let mut frames = Vec::new();
+    let record_frames = spec.xyz.is_some() || spec.h5md.is_some() || spec.video.is_some();
+    // Frames show one system: chain 0, or the chain on the coldest rung.
+    let mut on_record = |sim: &mut ParticleSimulation, step: u64, chain: usize| -> Result<()> {
+        if record_frames {
+            frames.push(frame_of(sim, step, chain)?);
+        }
+        if step > 0 {
+            progress(step, spec.steps);
+        }
+        Ok(())
+    };
+    let looping = Instant::now();
+    let (trace, replica_exchange, shown) = match &ladder {
+        Some(rex) => {
+            let (trace, state) = run_replica_exchange(
+                &mut sim,
+                rex,
+                integrator,
+                spec.dt,
+                spec.steps,
+                spec.record_every,
+                &mut on_record,
+            )?;
+            let report = ReplicaExchangeReport {
+                ladder: state.ladder(),
+                acceptance: state.acceptance(),
+                round_trips: state.round_trips.iter().sum(),
+            };
+            (trace, Some(report), state.chain_at_rank[0])
+        }
+        None => (plain_run(&mut sim, &run, &mut on_record)?, None, 0),
+    };
     let loop_ms = looping.elapsed().as_secs_f64() * 1e3;
     let minimised = if spec.minimise {
         minimise(&mut sim, &Fire::default())?;
@@ -266,7 +310,7 @@ pub fn run_molecular(
         None
     };
     if spec.minimise && record_frames {
-        frames.push(frame_of(&mut sim, run.steps)?);
+        frames.push(frame_of(&mut sim, run.steps, shown)?);
     }
     if let Some(path) = &spec.xyz {
         write_xyz(path, &frames)?;
@@ -274,14 +318,20 @@ pub fn run_molecular(
     if let Some(path) = &spec.h5md {
         write_h5md(path, &frames, spec.dt as f64)?;
     }
-    if let Some(path) = &spec.video {
-        let look = ParticleLook::default();
-        render_particles(&frames, &Output::File(path.clone()), &look, &mut |_, _| {})?;
+    if let Some(output) = &spec.video {
+        render_particles(&frames, output, &spec.look, &mut |_, _| {})?;
     }
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     let from = spec
         .burn_in_records
         .min(trace.records.len().saturating_sub(1));
+    // Under replica exchange the trace is by rung: the estimates are the coldest rung's.
+    let rungs = if ladder.is_some() { 1 } else { spec.chains };
+    let estimate_of = |value: fn(&MdRecord) -> &Vec<f64>| {
+        let mut series = trace.series(from, value);
+        series.truncate(rungs);
+        estimate(&series)
+    };
     let periodic = matches!(domain, ParticleBox::Periodic(_));
     let final_state = sim.state()?;
     let rdf = periodic.then(|| radial_distribution(sim.params(), &final_state.position, 5.0, 100));
@@ -293,16 +343,17 @@ pub fn run_molecular(
             ParticleBox::Free => None,
         },
         steps: spec.steps,
-        potential: estimate(&trace.series(from, |r| &r.potential)),
-        kinetic: estimate(&trace.series(from, |r| &r.kinetic)),
-        total: estimate(&trace.series(from, |r| &r.total)),
-        temperature: estimate(&trace.series(from, |r| &r.temperature)),
-        pressure: periodic.then(|| estimate(&trace.series(from, |r| &r.pressure))),
+        potential: estimate_of(|r| &r.potential),
+        kinetic: estimate_of(|r| &r.kinetic),
+        total: estimate_of(|r| &r.total),
+        temperature: estimate_of(|r| &r.temperature),
+        pressure: periodic.then(|| estimate_of(|r| &r.pressure)),
         rdf,
         positions: final_state.chain_positions(0).to_vec(),
         minimised,
         rebuilds: sim.rebuilds(),
         acceptance: sim.acceptance(),
+        replica_exchange,
         wall_ms,
         loop_ms,
         particle_steps_per_second: (state.n * state.chains) as f64 * spec.steps as f64
@@ -310,8 +361,48 @@ pub fn run_molecular(
         trace,
         xyz: spec.xyz.clone(),
         h5md: spec.h5md.clone(),
-        video: spec.video.clone(),
+        video: spec.video.as_ref().map(|o| o.path().to_path_buf()),
         backend: ctx.describe(),
+    })
+}
+
+/// Runs `run` without exchanges, recording the start, every `record_every` steps and the last
+/// step, and calling `on_record` with chain 0 at each.
+fn plain_run(
+    sim: &mut ParticleSimulation,
+    run: &ParticleRun,
+    on_record: &mut dyn FnMut(&mut ParticleSimulation, u64, usize) -> Result<()>,
+) -> Result<MdTrace> {
+    let mut trace = MdTrace::new(sim.params().chains as usize);
+    trace.push(sim.observe(0, run.temperature_at(0), run.integrator)?);
+    on_record(sim, 0, 0)?;
+    for i in 0..run.steps {
+        let t = run.temperature_at(i);
+        sim.advance(run.integrator, run.dt, t)?;
+        if (i + 1) % run.record_every == 0 || i + 1 == run.steps {
+            trace.push(sim.observe(i + 1, t, run.integrator)?);
+            on_record(sim, i + 1, 0)?;
+        }
+    }
+    Ok(trace)
+}
+
+/// System `chain`'s frame now: its positions, velocities and energies per particle (twice its
+/// half of the pair energies).
+fn frame_of(sim: &mut ParticleSimulation, step: u64, chain: usize) -> Result<ParticleFrame> {
+    let s = sim.state()?;
+    let force = sim.forces()?;
+    let range = chain * s.n..(chain + 1) * s.n;
+    Ok(ParticleFrame {
+        lattice: match sim.domain() {
+            ParticleBox::Periodic(l) => Some(l),
+            ParticleBox::Free => None,
+        },
+        position: s.position[range.clone()].to_vec(),
+        velocity: Some(s.velocity[range.clone()].to_vec()),
+        energies: Some(force[range.clone()].iter().map(|f| 2.0 * f[3]).collect()),
+        step,
+        energy: Some(force[range].iter().map(|f| f[3] as f64).sum()),
     })
 }
 
