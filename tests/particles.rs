@@ -477,7 +477,24 @@ fn the_half_list_fast_path_gives_the_twins_forces() {
                     &mut count,
                     &mut anchor,
                 );
+                // Without the tallies the forces are the same, the energies and virials zero.
+                let (mut bare, mut bare_w) = (vec![[0.0f32; 4]; len], vec![0.0f32; len]);
+                lj_forces_half::lj_forces_half(
+                    &p,
+                    &table,
+                    &x,
+                    &nb,
+                    &count,
+                    &mut bare,
+                    &mut bare_w,
+                    false,
+                );
                 lj_forces_half::lj_forces_half(&p, &table, &x, &nb, &count, &mut f, &mut w, true);
+                for (a, b) in bare.iter().zip(&f) {
+                    assert_eq!(&a[..3], &b[..3], "{name}: forces without the tallies");
+                    assert_eq!(a[3], 0.0);
+                }
+                assert!(bare_w.iter().all(|&v| v == 0.0));
             } else {
                 neighbor_list::build_neighbors(
                     Lists::Full,

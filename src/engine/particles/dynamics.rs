@@ -336,8 +336,14 @@ impl ParticleSimulation {
         Ok(())
     }
 
-    /// Multiplies chain `c`'s velocities by `factor[c]`.
+    /// Multiplies chain `c`'s velocities by `factor[c]`. Errors: a count other than the chains'.
     pub fn scale_velocities(&mut self, factor: &[f32]) -> Result<()> {
+        if factor.len() != self.params.chains as usize {
+            return Err(IdfError::invalid(
+                "factor",
+                format!("{} factors for {} chains", factor.len(), self.params.chains),
+            ));
+        }
         let n = self.params.n as usize;
         let mut velocity = self.exec.velocity()?;
         for (c, chunk) in velocity.chunks_mut(n).enumerate() {

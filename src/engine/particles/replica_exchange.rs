@@ -90,6 +90,12 @@ pub fn run_replica_exchange(
     if record_every == 0 {
         return Err(IdfError::invalid("record_every", "expected at least 1"));
     }
+    if rex.temperatures.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(IdfError::invalid(
+            "temperatures",
+            "a ladder's temperatures rise from the coldest rung, each above the last",
+        ));
+    }
     let mut ladder = new_ladder(&rex.temperatures, chains)?;
     if rex.exchange_every == 0 {
         return Err(IdfError::invalid("exchange_every", "expected at least 1"));

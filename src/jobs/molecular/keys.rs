@@ -12,8 +12,8 @@ use crate::jobs::render::encode::Output;
 use crate::jobs::render::particles::ParticleLook;
 use crate::jobs::scene::load_capsule_scene;
 
-/// A Lennard-Jones run (the keys of `idf molecular`; defaults as there). Errors name the key as
-/// `molecular.KEY`.
+/// A Lennard-Jones run (the keys of `idf molecular`; defaults as there). An unknown or mistyped
+/// key is named as `molecular.KEY`; a value out of range is named by its key.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -156,9 +156,10 @@ impl MolecularScene {
         load_capsule_scene(path, "molecular")
     }
 
-    /// The run that renders it to `output`, with `frames` (at least 2: the start and one record
-    /// per `steps / (frames − 1)` steps), `size` (pixels), `fps` and `seed` overriding the
-    /// file's.
+    /// The run that renders it to `output`, with `frames` (at least 2: the start and a record
+    /// every ⌈steps / (frames − 1)⌉ steps and at the last, which is `frames` exactly when
+    /// frames − 1 divides the steps, and a few fewer otherwise), `size` (pixels), `fps` and
+    /// `seed` overriding the file's. A quench (`minimise`) adds its structure as a last frame.
     pub fn spec(
         &self,
         output: Output,

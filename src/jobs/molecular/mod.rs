@@ -25,6 +25,7 @@ use crate::io::h5md::{read_h5md_last, write_h5md};
 use crate::io::xyz::{read_xyz, write_xyz};
 use crate::jobs::render::encode::Output;
 use crate::jobs::render::particles::{render_particles, ParticleLook};
+use crate::kernels::particles::ParticleParams;
 
 /// Where the particles start.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,9 +89,10 @@ pub struct MolecularSpec {
     pub seed: u32,
     /// Quench each chain with FIRE at the end.
     pub minimise: bool,
-    /// The trajectory as extended XYZ (chain 0's frames).
+    /// The trajectory as extended XYZ (chain 0's frames; the coldest rung's under replica
+    /// exchange).
     pub xyz: Option<PathBuf>,
-    /// The trajectory as H5MD (chain 0's frames).
+    /// The trajectory as H5MD (the same frames).
     pub h5md: Option<PathBuf>,
     /// The trajectory drawn to video (`.mp4`, `.gif`, or PNG frames) as `idf render` draws
     /// trajectories.
@@ -167,9 +169,11 @@ pub struct MolecularReport {
     pub temperature: Estimate,
     /// Pressure (periodic boxes).
     pub pressure: Option<Estimate>,
-    /// g(r) of the final state: shell centres and values (periodic boxes).
+    /// g(r) of the final state: shell centres and values (periodic boxes), averaged over the
+    /// systems (the coldest rung's alone under replica exchange).
     pub rdf: Option<(Vec<f64>, Vec<f64>)>,
-    /// System 0's final positions `[x, y, z, species]`.
+    /// System 0's final positions `[x, y, z, species]` (the coldest rung's under replica
+    /// exchange).
     pub positions: Vec<[f32; 4]>,
     /// After a FIRE quench: each chain's potential energy (not per particle) and the lowest.
     pub minimised: Option<Vec<f64>>,
@@ -333,8 +337,23 @@ pub fn run_molecular(
         estimate(&series)
     };
     let periodic = matches!(domain, ParticleBox::Periodic(_));
+    // g(r) and the positions are of the system shown: chain 0, or the coldest rung's chain.
     let final_state = sim.state()?;
-    let rdf = periodic.then(|| radial_distribution(sim.params(), &final_state.position, 5.0, 100));
+    let shown_positions = final_state.chain_positions(shown).to_vec();
+    let one_system = ParticleParams {
+        chains: 1,
+        ..*sim.params()
+    };
+    let rdf = match (periodic, &ladder) {
+        (false, _) => None,
+        (true, Some(_)) => Some(radial_distribution(&one_system, &shown_positions, 5.0, 100)),
+        (true, None) => Some(radial_distribution(
+            sim.params(),
+            &final_state.position,
+            5.0,
+            100,
+        )),
+    };
     Ok(MolecularReport {
         particles: state.n,
         chains: state.chains,
@@ -349,7 +368,7 @@ pub fn run_molecular(
         temperature: estimate_of(|r| &r.temperature),
         pressure: periodic.then(|| estimate_of(|r| &r.pressure)),
         rdf,
-        positions: final_state.chain_positions(0).to_vec(),
+        positions: shown_positions,
         minimised,
         rebuilds: sim.rebuilds(),
         acceptance: sim.acceptance(),
