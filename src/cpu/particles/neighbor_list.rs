@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::cell_list::{forward_cells, neighbor_cells, ShiftedCells};
+use super::cell_list::{forward_cells, neighbor_cells};
 use super::lj_forces::PARTICLES_PER_TASK;
 use crate::kernels::particles::ParticleParams;
 
@@ -110,13 +110,6 @@ fn build_half_shell(
     let reach = p.cutoff + p.skin;
     let reach2 = reach * reach;
     let len = p.chains as usize * n;
-    let shells: Vec<ShiftedCells> = (0..cells)
-        .map(|cell| {
-            let (cx, cy) = (p.cells[0] as usize, p.cells[1] as usize);
-            let coords = [cell % cx, cell / cx % cy, cell / (cx * cy)].map(|c| c as u32);
-            forward_cells(p, coords)
-        })
-        .collect();
     let sorted: Vec<[f32; 4]> = (0..len)
         .map(|slot| {
             let c = slot / n;
@@ -130,9 +123,11 @@ fn build_half_shell(
         let starts = &cell_start[c * (cells + 1)..(c + 1) * (cells + 1)];
         let chain = &sorted[c * n..(c + 1) * n];
         let xi = position[gi];
-        let home = p.cell_index(p.cell_of(xi));
-        let (shell, shell_len) = &shells[home as usize];
-        for &(cell, shift) in &shell[..*shell_len] {
+        let home_cell = p.cell_of(xi);
+        let home = p.cell_index(home_cell);
+        // Per particle, not tabled per cell: a free grid may hold far more cells than particles.
+        let (shell, shell_len) = forward_cells(p, home_cell);
+        for &(cell, shift) in &shell[..shell_len] {
             let o = [xi[0] - shift[0], xi[1] - shift[1], xi[2] - shift[2]];
             let range = starts[cell as usize] as usize..starts[cell as usize + 1] as usize;
             for xj in &chain[range] {
