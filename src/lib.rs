@@ -57,6 +57,8 @@ pub mod io;
 pub mod jobs;
 pub mod kernels;
 mod memory;
+#[cfg(feature = "neural")]
+pub mod neural;
 mod particle_executor;
 mod spectral_executor;
 

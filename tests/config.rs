@@ -12,6 +12,10 @@ fn template_parses_to_the_documented_defaults() {
     assert_eq!(c.diffusion.noise_schedule, "cosine");
     assert_eq!(c.diffusion.timesteps, 1000);
     assert_eq!(c.diffusion.batch_size, 32);
+    assert_eq!(
+        (c.diffusion.denoiser_width, c.diffusion.denoiser_depth),
+        (128, 2)
+    );
     assert_eq!(c.validation.energy_tolerance, 0.01);
     assert_eq!(c.validation.entropy_drift_max, -0.001);
     assert_eq!(c.eil.service_account, "idf");
@@ -25,6 +29,14 @@ fn unknown_keys_and_bad_values_name_the_key() {
         ("EIL:\n  clusterName: a\n", "clusterName"),
         ("Diffusion:\n  timesteps: 0\n", "Diffusion.timesteps"),
         ("Diffusion:\n  noiseSchedule: sigmoid\n", "sigmoid"),
+        (
+            "Diffusion:\n  denoiserWidth: 0\n",
+            "Diffusion.denoiserWidth",
+        ),
+        (
+            "Diffusion:\n  denoiserDepth: 17\n",
+            "Diffusion.denoiserDepth",
+        ),
         (
             "Validation:\n  energyTolerance: .nan\n",
             "Validation.energyTolerance",

@@ -14,6 +14,10 @@ mod cli;
 mod config;
 mod custom_energy;
 mod datasets;
+#[cfg(feature = "neural")]
+mod denoiser_checkpoints;
+#[cfg(feature = "neural")]
+mod denoiser_gmm;
 mod deploy;
 mod diffusion;
 mod divergence;
@@ -21,6 +25,8 @@ mod elf;
 mod energies;
 mod enterprise;
 mod estimates;
+#[cfg(feature = "neural")]
+mod forecast;
 mod fused;
 mod gradients;
 mod graphs;

@@ -4,6 +4,8 @@
 
 mod baseline;
 mod dataset;
+#[cfg(feature = "neural")]
+mod denoiser;
 mod deploy;
 mod info;
 mod init;
@@ -59,7 +61,8 @@ enum Command {
     /// Energy Atlas datasets: sample one over a grid of conditions, merge shards, inspect.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
-    /// Fit an energy's parameters to a dataset by maximum likelihood, with standard errors.
+    /// Fit an energy's parameters to a dataset by maximum likelihood, with standard errors;
+    /// or learn a conditional denoising network from it (--denoiser).
     Train(Box<train::TrainArgs>),
     /// Lennard-Jones particles: a fluid, a cluster or an .xyz state, by Verlet, BAOAB or overdamped Langevin.
     Molecular(Box<molecular::MolecularArgs>),

@@ -24,7 +24,9 @@ pub struct SampleArgs {
     #[arg(long, help = super::models_help())]
     model: Option<String>,
     /// Sample the energy an `idf train` checkpoint fitted: its model and fitted parameters
-    /// (--param still overrides one).
+    /// (--param still overrides one); or, for a checkpoint of `idf train --denoiser`, draw
+    /// maps by DDPM or DDIM (--integrator, --steps, --chains, --seed, --condition, --guidance,
+    /// --out).
     #[arg(long, value_name = "CKPT")]
     checkpoint: Option<PathBuf>,
     /// Model parameter KEY=VALUE (repeatable), e.g. kappa=0.5, or for gmm means=-2,0;2,1.
@@ -80,6 +82,14 @@ pub struct SampleArgs {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
+    /// With a denoiser checkpoint: the value of one of its conditions, NAME=VALUE (repeatable;
+    /// give all, or none for unconditional samples).
+    #[arg(long = "condition", value_name = "NAME=VALUE", requires = "checkpoint")]
+    conditions: Vec<String>,
+    /// With a denoiser checkpoint: the classifier-free guidance weight w ≥ 0 (ε̂ = (1 + w)
+    /// ε(x, c) − w ε(x, ∅); 0: none).
+    #[arg(long, requires = "checkpoint", default_value_t = 0.0)]
+    guidance: f32,
 }
 
 fn parse_shape(text: &str) -> Result<[usize; 2]> {
@@ -157,8 +167,58 @@ impl SampleArgs {
     }
 }
 
+/// Samples a denoiser checkpoint; the flags of a scene have no meaning there.
+#[cfg(feature = "neural")]
+fn sample_denoiser(args: &SampleArgs, path: &Path) -> Result<()> {
+    let scene_flags = [
+        ("--scene", args.scene.is_some()),
+        ("--config", args.config.is_some()),
+        ("--model", args.model.is_some()),
+        ("--param", !args.params.is_empty()),
+        ("--size", args.size.is_some()),
+        ("--shape", args.shape.is_some()),
+        ("--leapfrog-steps", args.leapfrog_steps.is_some()),
+        ("--burn-in", args.burn_in.is_some()),
+        ("--record-every", args.record_every.is_some()),
+        ("--step-size", args.step_size.is_some()),
+        ("--temperature", args.temperature.is_some()),
+        ("--schedule", args.schedule.is_some()),
+        ("--t-start", args.t_start.is_some()),
+        ("--backend", args.backend.is_some()),
+        ("--trace", args.trace.is_some()),
+    ];
+    if let Some((flag, _)) = scene_flags.iter().find(|(_, given)| *given) {
+        bail!(
+            "{flag}: {} is a denoiser checkpoint, whose maps come from its network (its shape \
+             and schedule are the checkpoint's)",
+            path.display()
+        );
+    }
+    super::denoiser::sample(super::denoiser::DenoiserSampleArgs {
+        checkpoint: path,
+        chains: args.chains,
+        integrator: args.integrator.as_deref(),
+        steps: args.steps,
+        seed: args.seed,
+        conditions: &args.conditions,
+        guidance: args.guidance,
+        out: args.out.as_deref(),
+        json: args.json,
+    })
+}
+
 /// Runs `idf sample`.
 pub fn run(args: SampleArgs) -> Result<()> {
+    #[cfg(feature = "neural")]
+    if let Some(path) = &args.checkpoint {
+        let format = idf::jobs::checkpoint::checkpoint_format(path)?;
+        if format == idf::jobs::checkpoint::DENOISER_FORMAT {
+            return sample_denoiser(&args, path);
+        }
+    }
+    if !args.conditions.is_empty() || args.guidance != 0.0 {
+        bail!("--condition and --guidance apply to denoiser checkpoints (idf train --denoiser)");
+    }
     let config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),

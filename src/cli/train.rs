@@ -1,7 +1,8 @@
 //! `idf train`: fit an energy's parameters to an Energy Atlas dataset by maximum likelihood
 //! (persistent contrastive divergence; for Ising also pseudo-likelihood), with standard errors,
 //! saving checkpoints (`diffusion_checkpoints/MODEL-STEP.ckpt`) that `--resume` continues
-//! exactly and `idf sample --checkpoint` samples.
+//! exactly and `idf sample --checkpoint` samples; with `--denoiser`, learn a conditional
+//! denoising network instead (`denoiser.rs`).
 
 use std::path::PathBuf;
 
@@ -20,8 +21,17 @@ const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
 /// The flags of `idf train`.
 #[derive(Args)]
 pub struct TrainArgs {
-    #[arg(long, help = super::models_help(), required_unless_present = "resume")]
+    #[arg(long, help = super::models_help(), required_unless_present_any = ["resume", "denoiser"])]
     model: Option<String>,
+    /// Learn a conditional denoising network (ε-prediction, an MLP with FiLM; sizes from
+    /// Diffusion.denoiserWidth and denoiserDepth) instead of an energy's parameters; the
+    /// dataset's conditions are its conditioning vector.
+    #[arg(long, conflicts_with_all = ["model", "params", "fixed", "bounds", "select", "chains"])]
+    denoiser: bool,
+    /// With --denoiser: the fraction of samples trained without their conditions (0 to <1),
+    /// which unconditional sampling and classifier-free guidance need.
+    #[arg(long, requires = "denoiser", default_value_t = 0.0)]
+    condition_dropout: f32,
     /// The dataset: an Energy Atlas .h5 file or a directory of .npy maps with conditions.csv
     /// (with --resume: default the checkpoint's).
     #[arg(long, required_unless_present = "resume")]
@@ -84,8 +94,35 @@ pub struct TrainArgs {
     json: bool,
 }
 
+#[cfg(feature = "neural")]
+fn train_denoiser(args: TrainArgs) -> Result<()> {
+    super::denoiser::train(super::denoiser::DenoiserTrainArgs {
+        data: args.data,
+        resume: args.resume,
+        out: args.out,
+        checkpoint_every: args.checkpoint_every,
+        steps: args.steps,
+        batch_size: args.batch_size,
+        learning_rate: args.learning_rate,
+        condition_dropout: args.condition_dropout,
+        seed: args.seed,
+        config: args.config,
+        metrics: args.metrics,
+        plot: args.plot,
+        json: args.json,
+    })
+}
+
+#[cfg(not(feature = "neural"))]
+fn train_denoiser(_: TrainArgs) -> Result<()> {
+    anyhow::bail!("--denoiser: this idf was built without the `neural` feature")
+}
+
 /// Runs `idf train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    if args.denoiser {
+        return train_denoiser(args);
+    }
     let config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),

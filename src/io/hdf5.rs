@@ -186,6 +186,61 @@ pub fn get_trace(group: &hdf5::Group, path: &Path) -> Result<RunTrace> {
     RunTrace::from_parts(dims[1], spc as usize, records, values)
 }
 
+/// The named attributes and datasets of an open file, read for a format's reader: each error
+/// names the file and the missing (or mistyped) item.
+pub struct Items<'a> {
+    file: &'a hdf5::File,
+    path: &'a Path,
+}
+
+impl<'a> Items<'a> {
+    /// The items of `file`, opened from `path`.
+    pub fn new(file: &'a hdf5::File, path: &'a Path) -> Self {
+        Items { file, path }
+    }
+
+    /// An error about the file.
+    pub fn error(&self, message: String) -> IdfError {
+        IdfError::Config {
+            path: self.path.to_path_buf(),
+            message,
+        }
+    }
+
+    /// A text attribute.
+    pub fn text(&self, name: &str) -> Result<String> {
+        self.file
+            .attr(name)
+            .and_then(|a| a.read_scalar::<VarLenUnicode>())
+            .map(|v| v.to_string())
+            .map_err(|_| self.error(format!("no `{name}` attribute")))
+    }
+
+    /// A scalar attribute.
+    pub fn scalar<T: hdf5::H5Type>(&self, name: &str) -> Result<T> {
+        self.file
+            .attr(name)
+            .and_then(|a| a.read_scalar::<T>())
+            .map_err(|_| self.error(format!("no `{name}` attribute")))
+    }
+
+    /// An attribute's values.
+    pub fn attr_values<T: hdf5::H5Type>(&self, name: &str) -> Result<Vec<T>> {
+        self.file
+            .attr(name)
+            .and_then(|a| a.read_raw::<T>())
+            .map_err(|_| self.error(format!("no `{name}` attribute")))
+    }
+
+    /// A dataset's values, flattened.
+    pub fn values<T: hdf5::H5Type>(&self, name: &str) -> Result<Vec<T>> {
+        self.file
+            .dataset(name)
+            .and_then(|d| d.read_raw::<T>())
+            .map_err(|_| self.error(format!("no `{name}` dataset")))
+    }
+}
+
 /// Opens an HDF5 file to read, without file locks (see [`unlocked`]).
 pub fn open(path: &Path) -> Result<hdf5::File> {
     hdf5::File::with_options()

@@ -7,20 +7,33 @@
 
 use std::path::{Path, PathBuf};
 
-use hdf5::types::VarLenUnicode;
 use hdf5_metno as hdf5;
 
 use crate::engine::energies::custom::CustomEnergy;
 use crate::engine::energies::EnergyModel;
 use crate::error::{IdfError, Result};
-use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with};
+use crate::io::hdf5::{get_field, open, put_field, write_text_attr, write_with, Items};
 use crate::jobs::config::Config;
 use crate::jobs::train::{ConditionValue, ParamBound, TrainRecord, TrainSpec, TrainState};
 
 /// The `format` attribute of a checkpoint.
 pub const FORMAT: &str = "idf-train-checkpoint";
+/// The `format` attribute of a denoiser checkpoint (`idf train --denoiser`; written and read by
+/// `jobs::denoiser::checkpoint` when the `neural` feature is on).
+pub const DENOISER_FORMAT: &str = "idf-denoiser-checkpoint";
 /// The version this build writes and reads (3 added the records' selection, `select`).
 pub const FORMAT_VERSION: u64 = 3;
+
+/// The `format` attribute of an IDF checkpoint file: [`FORMAT`] for a fitted energy,
+/// [`DENOISER_FORMAT`] for a denoiser. Errors: the file cannot be opened, or has no `format`
+/// (naming the file).
+pub fn checkpoint_format(path: &Path) -> Result<String> {
+    let file = open(path)?;
+    let found = Items::new(&file, path);
+    found
+        .text("format")
+        .map_err(|_| found.error("no `format` attribute: not an IDF checkpoint".into()))
+}
 
 impl TrainState {
     /// Writes the checkpoint to `path` atomically.
@@ -112,46 +125,32 @@ impl TrainState {
     /// Reads a checkpoint. Errors name the file: not a checkpoint, another format version, a
     /// model the registry does not know, missing or inconsistent datasets.
     pub fn read(path: &Path) -> Result<TrainState> {
-        let bad = |message: String| IdfError::Config {
-            path: path.to_path_buf(),
-            message,
-        };
-        let h5 = |e: hdf5::Error| bad(format!("HDF5: {e}"));
         let file = open(path)?;
-        let text = |name: &str| -> Result<String> {
-            file.attr(name)
-                .and_then(|a| a.read_scalar::<VarLenUnicode>())
-                .map(|v| v.to_string())
-                .map_err(|_| {
-                    bad(format!(
-                        "no `{name}` attribute: not an IDF training checkpoint"
-                    ))
-                })
-        };
-        if text("format")? != FORMAT {
+        let found = Items::new(&file, path);
+        let bad = |message: String| found.error(message);
+        let h5 = |e: hdf5::Error| bad(format!("HDF5: {e}"));
+        let text = |name: &str| found.text(name);
+        let format = text("format")
+            .map_err(|_| bad("no `format` attribute: not an IDF training checkpoint".into()))?;
+        if format == DENOISER_FORMAT {
+            return Err(bad(
+                "this is a denoiser checkpoint of `idf train --denoiser`, not a fitted energy: \
+                 continue it with `idf train --denoiser --resume`"
+                    .into(),
+            ));
+        }
+        if format != FORMAT {
             return Err(bad("not an IDF training checkpoint".into()));
         }
-        let int = |name: &str| -> Result<u64> {
-            file.attr(name)
-                .and_then(|a| a.read_scalar::<u64>())
-                .map_err(|_| bad(format!("no `{name}` attribute")))
-        };
+        let int = |name: &str| found.scalar::<u64>(name);
         let version = int("format_version")?;
         if version != FORMAT_VERSION {
             return Err(bad(format!(
                 "checkpoint format version {version}; this IDF reads version {FORMAT_VERSION}"
             )));
         }
-        let real = |name: &str| -> Result<f64> {
-            file.attr(name)
-                .and_then(|a| a.read_scalar::<f64>())
-                .map_err(|_| bad(format!("no `{name}` attribute")))
-        };
-        let vector = |name: &str| -> Result<Vec<f64>> {
-            file.dataset(name)
-                .and_then(|d| d.read_raw::<f64>())
-                .map_err(|_| bad(format!("no `{name}` dataset")))
-        };
+        let real = |name: &str| found.scalar::<f64>(name);
+        let vector = |name: &str| found.values::<f64>(name);
         let model_name = text("model")?;
         let names = text("param_names")?;
         let theta = vector("theta")?;

@@ -102,8 +102,12 @@ pub struct DiffusionConfig {
     pub noise_schedule: String,
     /// Diffusion timesteps T.
     pub timesteps: usize,
-    /// Default number of chains.
+    /// Default number of chains, and the minibatch of `idf train`.
     pub batch_size: usize,
+    /// Hidden width of a learned denoiser (`idf train --denoiser`).
+    pub denoiser_width: usize,
+    /// Hidden layers of a learned denoiser.
+    pub denoiser_depth: usize,
 }
 
 impl Default for DiffusionConfig {
@@ -113,6 +117,8 @@ impl Default for DiffusionConfig {
             noise_schedule: "cosine".into(),
             timesteps: 1000,
             batch_size: 32,
+            denoiser_width: 128,
+            denoiser_depth: 2,
         }
     }
 }
@@ -129,7 +135,9 @@ Diffusion:
   learningRate: 1.0e-4    # learning rate of trained scores and gradient-descent optimisation
   noiseSchedule: cosine   # cosine (Nichol & Dhariwal 2021) or linear (Ho et al. 2020)
   timesteps: 1000         # diffusion timesteps T
-  batchSize: 32           # default number of chains
+  batchSize: 32           # default number of chains, and the minibatch of idf train
+  denoiserWidth: 128      # hidden width of a learned denoiser (idf train --denoiser), 1 to 4096
+  denoiserDepth: 2        # hidden layers of a learned denoiser, 1 to 16
 Validation:
   energyTolerance: 0.01   # largest relative drift of a conserved quantity
   entropyDriftMax: -0.001 # most negative entropy change per step where the second law applies
@@ -196,6 +204,16 @@ impl Config {
         }
         if d.batch_size == 0 {
             return Err("Diffusion.batchSize: expected at least 1".into());
+        }
+        for (key, value, most) in [
+            ("denoiserWidth", d.denoiser_width, 4096),
+            ("denoiserDepth", d.denoiser_depth, 16),
+        ] {
+            if value == 0 || value > most {
+                return Err(format!(
+                    "Diffusion.{key}: expected 1 to {most}, got {value}"
+                ));
+            }
         }
         let s = &self.serve;
         for (key, value) in [

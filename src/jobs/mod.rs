@@ -6,6 +6,8 @@ pub mod baseline;
 pub mod checkpoint;
 pub mod config;
 pub mod dataset;
+#[cfg(feature = "neural")]
+pub mod denoiser;
 pub mod deploy;
 pub mod elf;
 pub mod molecular;

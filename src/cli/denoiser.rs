@@ -1,0 +1,286 @@
+//! `idf train --denoiser` (learn a conditional ε-prediction network from an Energy Atlas
+//! dataset, with checkpoints every K steps that `--resume` continues bit for bit) and
+//! `idf sample --checkpoint DENOISER.ckpt` (DDPM or DDIM maps at given conditions).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use serde_json::json;
+
+use idf::io::atlas::Atlas;
+use idf::jobs::config::Config;
+use idf::jobs::denoiser::checkpoint::DenoiserCheckpoint;
+use idf::jobs::denoiser::{
+    describe, sample_checkpoint, train_denoiser_resumable, DenoiserCheckpoints, DenoiserStart,
+};
+use idf::neural::{DenoiserShape, NeuralSampler, TrainingOptions};
+
+/// Where checkpoints go unless `--out` names the final one.
+const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
+
+/// The flags of `idf train --denoiser` (the shared ones of `idf train`).
+pub struct DenoiserTrainArgs {
+    pub data: Option<PathBuf>,
+    pub resume: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub checkpoint_every: u64,
+    pub steps: Option<u64>,
+    pub batch_size: Option<usize>,
+    pub learning_rate: Option<f64>,
+    pub condition_dropout: f32,
+    pub seed: u32,
+    pub config: Option<PathBuf>,
+    pub metrics: PathBuf,
+    pub plot: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// Runs `idf train --denoiser`.
+pub fn train(args: DenoiserTrainArgs) -> Result<()> {
+    let (start, data) = match &args.resume {
+        Some(path) => {
+            let checkpoint = DenoiserCheckpoint::read(path)?;
+            let steps = match args.steps {
+                Some(s) => usize::try_from(s)?,
+                None => checkpoint.state.options.steps,
+            };
+            let data = args.data.clone().unwrap_or(checkpoint.data.clone());
+            let start = DenoiserStart::Resume {
+                checkpoint: Box::new(checkpoint),
+                steps,
+            };
+            (start, data)
+        }
+        None => {
+            let config = match &args.config {
+                Some(path) => Config::load(path)?,
+                None => Config::default(),
+            };
+            let d = &config.diffusion;
+            let shape = DenoiserShape {
+                width: d.denoiser_width,
+                depth: d.denoiser_depth,
+                ..DenoiserShape::default()
+            };
+            let options = TrainingOptions {
+                steps: usize::try_from(args.steps.unwrap_or(2000))?,
+                batch_size: args.batch_size.unwrap_or(d.batch_size),
+                learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
+                condition_dropout: args.condition_dropout,
+                seed: args.seed,
+                ..TrainingOptions::default()
+            };
+            let data = args
+                .data
+                .clone()
+                .expect("clap requires --data without --resume");
+            let start = DenoiserStart::Fresh {
+                shape,
+                options,
+                config: Box::new(config),
+            };
+            (start, data)
+        }
+    };
+    let atlas = Atlas::open(&data)?;
+    let end = match &start {
+        DenoiserStart::Fresh { options, .. } => options.steps,
+        DenoiserStart::Resume { steps, .. } => *steps,
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(CHECKPOINT_DIR).join(format!("denoiser-{end}.ckpt")));
+    let mut save = |checkpoint: &DenoiserCheckpoint| -> idf::Result<()> {
+        let step = checkpoint.state.next_step;
+        let path = if step == end {
+            out.clone()
+        } else {
+            PathBuf::from(CHECKPOINT_DIR).join(format!("denoiser-{step}.ckpt"))
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| idf::IdfError::io(dir, e))?;
+        }
+        checkpoint.write(&path)
+    };
+    let mut checkpoints = DenoiserCheckpoints {
+        every: usize::try_from(args.checkpoint_every)?,
+        save: &mut save,
+    };
+    let bar = super::progress::bar(end as u64, "steps", "training the denoiser");
+    let result =
+        train_denoiser_resumable(&atlas, start, &mut checkpoints, &mut |done, total, loss| {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(format!("training the denoiser · loss {loss:.4}"));
+        });
+    bar.finish_and_clear();
+    let (report, _) = result?;
+    let plot = args
+        .plot
+        .clone()
+        .unwrap_or_else(|| args.metrics.with_extension("png"));
+    let [dim, conditions, width, depth, embedding] = report.network;
+    let summary = json!({
+        "kind": "denoiser",
+        "data": data,
+        "samples": report.samples,
+        "network": {
+            "type": "mlp-film",
+            "coordinates": dim,
+            "conditions": conditions,
+            "condition_names": atlas.condition_names(),
+            "width": width,
+            "depth": depth,
+            "embedding": embedding,
+        },
+        "steps": report.steps,
+        "steps_this_run": report.steps_this_run,
+        "final_loss": report.final_loss,
+        "wall_ms": report.wall_ms,
+        "ms_per_step": report.ms_per_step,
+        "backend": "cpu (burn flex)",
+        "metrics": args.metrics,
+        "plot": plot,
+        "checkpoint": out,
+    });
+    let mut metrics = summary.clone();
+    metrics["curve"] = json!({ "loss": report.losses });
+    if let Some(dir) = args.metrics.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    idf::io::write_atomic(
+        &args.metrics,
+        serde_json::to_string_pretty(&metrics)?.as_bytes(),
+    )?;
+    idf::jobs::render::encode::write_png(&plot, &report.chart())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "denoiser: {} steps, final loss {:.5} (mean of the last tenth), {:.2} ms a step",
+            report.steps, report.final_loss, report.ms_per_step
+        );
+        eprintln!(
+            "curves in {} and {}, checkpoint {}",
+            args.metrics.display(),
+            plot.display(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// The flags of `idf sample` that a denoiser checkpoint uses.
+pub struct DenoiserSampleArgs<'a> {
+    pub checkpoint: &'a Path,
+    pub chains: Option<usize>,
+    pub integrator: Option<&'a str>,
+    pub steps: Option<u64>,
+    pub seed: Option<u32>,
+    pub conditions: &'a [String],
+    pub guidance: f32,
+    pub out: Option<&'a Path>,
+    pub json: bool,
+}
+
+/// Runs `idf sample --checkpoint DENOISER.ckpt`.
+pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
+    let checkpoint = DenoiserCheckpoint::read(args.checkpoint)?;
+    let timesteps = checkpoint.state.schedule.timesteps();
+    let sampler = match args.integrator.unwrap_or("ddpm") {
+        "ddpm" => {
+            if let Some(s) = args.steps.filter(|&s| s != timesteps as u64) {
+                bail!("--steps: DDPM runs all {timesteps} timesteps of the checkpoint's schedule, not {s}; use --integrator ddim for fewer");
+            }
+            NeuralSampler::Ddpm
+        }
+        "ddim" => NeuralSampler::Ddim {
+            steps: usize::try_from(args.steps.unwrap_or(100.min(timesteps as u64)))?,
+        },
+        other => bail!("--integrator: a denoiser samples with ddpm or ddim, not `{other}`"),
+    };
+    let conditions = args
+        .conditions
+        .iter()
+        .map(|c| {
+            let (name, value) = super::parse_param(c)?;
+            let value: f32 = value
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--condition {name}: `{value}` is not a number"))?;
+            Ok((name, value))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (name, value) in &conditions {
+        let position = checkpoint.condition_names.iter().position(|n| n == name);
+        if let Some([low, high]) = position.map(|i| checkpoint.condition_range[i]) {
+            if *value < low || *value > high {
+                eprintln!(
+                    "idf: warning: --condition {name}={value} is outside the data's {low} to {high}: the network extrapolates"
+                );
+            }
+        }
+    }
+    if let Some(path) = args.out {
+        idf::io::check_field_path(path)?;
+    }
+    let chains = args
+        .chains
+        .unwrap_or(checkpoint.config.diffusion.batch_size);
+    let seed = args.seed.unwrap_or(0);
+    let bar = super::progress::bar(0, "steps", "denoising");
+    let begin = std::time::Instant::now();
+    let field = sample_checkpoint(
+        &checkpoint,
+        sampler,
+        chains,
+        &conditions,
+        args.guidance,
+        seed,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    );
+    bar.finish_and_clear();
+    let field = field?;
+    let wall_ms = begin.elapsed().as_secs_f64() * 1e3;
+    if let Some(path) = args.out {
+        idf::io::write_field(path, &field)?;
+    }
+    let data = field.data();
+    let n = data.len() as f64;
+    let mean = data.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let variance = data.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    let integrator = match sampler {
+        NeuralSampler::Ddpm => "ddpm".to_string(),
+        NeuralSampler::Ddim { steps } => format!("ddim ({steps} steps)"),
+    };
+    if args.json {
+        let summary = json!({
+            "checkpoint": args.checkpoint,
+            "integrator": integrator,
+            "chains": chains,
+            "shape": field.shape().dims(),
+            "conditions": conditions.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "guidance": args.guidance,
+            "seed": seed,
+            "mean": mean,
+            "variance": variance,
+            "wall_ms": wall_ms,
+            "out": args.out,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!("idf sample: {}", describe(args.checkpoint, &checkpoint));
+        println!(
+            "  {} maps of {:?} by {integrator}, seed {seed}, {wall_ms:.0} ms",
+            chains, checkpoint.map_shape
+        );
+        println!("  samples: mean {mean:.5}, variance {variance:.5}");
+        if let Some(path) = args.out {
+            println!("  written to {}", path.display());
+        }
+    }
+    Ok(())
+}

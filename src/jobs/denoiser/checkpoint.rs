@@ -1,0 +1,261 @@
+//! Denoiser checkpoints (`diffusion_checkpoints/denoiser-STEP.ckpt`): an HDF5 file (format
+//! `idf-denoiser-checkpoint`) with everything a run needs to continue exactly: the network's
+//! sizes, the training options, the noise schedule, the data's per-coordinate mean and variance
+//! (`data_mean`, `data_variance`, [D] f32), the losses so far (`losses`, f32), and the weights,
+//! their moving average and Adam's state as burn records (`model`, `ema`, `optimizer`: u8
+//! datasets holding burnpack bytes, burn's own format, written and read by burn); plus the
+//! dataset's map shape, condition names and ranges (`condition_range`, [K, 2] f32), its path and
+//! the resolved `idf.yaml`. Written
+//! through a temporary name, so a checkpoint on disk is always complete. A part-1 checkpoint (a
+//! fitted energy) is refused with an error that says what it is, and the part-1 reader refuses
+//! this one the same way.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::diffusion::{EnergyScheduler, NoiseSchedule};
+use crate::error::{IdfError, Result};
+use crate::io::hdf5::{open, write_text_attr, write_with, Items};
+use crate::jobs::checkpoint::{DENOISER_FORMAT, FORMAT as ENERGY_FORMAT};
+use crate::jobs::config::Config;
+use crate::neural::{DataStatistics, DenoiserShape, DenoiserState, TrainingOptions};
+
+/// The version this build writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// A denoiser run as saved: its state and where its data came from.
+#[derive(Clone, Debug)]
+pub struct DenoiserCheckpoint {
+    /// The training state (weights, optimiser, statistics, options, schedule, losses).
+    pub state: DenoiserState,
+    /// The resolved configuration of the run.
+    pub config: Config,
+    /// The dataset it trains on.
+    pub data: PathBuf,
+    /// The dataset's map shape [C, H, W] (C·H·W = the network's D).
+    pub map_shape: [usize; 3],
+    /// The dataset's condition names (the network's conditioning vector, in order).
+    pub condition_names: Vec<String>,
+    /// The smallest and largest value of each condition in the dataset (a condition that
+    /// never varies needs no value when sampling).
+    pub condition_range: Vec<[f32; 2]>,
+    /// Samples in the dataset.
+    pub samples: usize,
+}
+
+/// The `Diffusion.noiseSchedule` name of a schedule family.
+pub fn schedule_name(kind: NoiseSchedule) -> &'static str {
+    match kind {
+        NoiseSchedule::Cosine => "cosine",
+        NoiseSchedule::Linear => "linear",
+    }
+}
+
+impl DenoiserCheckpoint {
+    /// Writes the checkpoint to `path` atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let config = serde_yaml::to_string(&self.config)
+            .map_err(|e| IdfError::invalid("config", e.to_string()))?;
+        let s = &self.state;
+        write_with(path, |f| {
+            write_text_attr(f, "format", DENOISER_FORMAT)?;
+            write_text_attr(f, "idf_version", env!("CARGO_PKG_VERSION"))?;
+            write_text_attr(f, "weights_format", "burnpack (burn 0.22)")?;
+            write_text_attr(f, "network", "point-mlp-film")?;
+            write_text_attr(f, "noise_schedule", schedule_name(s.schedule.kind()))?;
+            write_text_attr(f, "conditions", &self.condition_names.join(","))?;
+            write_text_attr(f, "config", &config)?;
+            write_text_attr(f, "data", &self.data.to_string_lossy())?;
+            let o = &s.options;
+            for (name, value) in [
+                ("format_version", FORMAT_VERSION),
+                ("timesteps", s.schedule.timesteps() as u64),
+                ("dim", s.shape.dim as u64),
+                ("condition_count", s.shape.conditions as u64),
+                ("width", s.shape.width as u64),
+                ("depth", s.shape.depth as u64),
+                ("embedding", s.shape.embedding as u64),
+                ("steps", o.steps as u64),
+                ("batch_size", o.batch_size as u64),
+                ("seed", o.seed as u64),
+                ("next_step", s.next_step as u64),
+                ("samples", self.samples as u64),
+            ] {
+                f.new_attr::<u64>().create(name)?.write_scalar(&value)?;
+            }
+            f.new_attr::<u64>()
+                .shape(3)
+                .create("map_shape")?
+                .write_raw(&self.map_shape.map(|v| v as u64))?;
+            f.new_attr::<f64>()
+                .create("learning_rate")?
+                .write_scalar(&o.learning_rate)?;
+            for (name, value) in [
+                ("clip_norm", o.clip_norm),
+                ("ema_decay", o.ema_decay),
+                ("condition_dropout", o.condition_dropout),
+            ] {
+                f.new_attr::<f32>().create(name)?.write_scalar(&value)?;
+            }
+            for (name, values) in [
+                ("data_mean", &s.statistics.mean),
+                ("data_variance", &s.statistics.variance),
+                ("losses", &s.losses),
+            ] {
+                f.new_dataset::<f32>()
+                    .shape(values.len())
+                    .create(name)?
+                    .write_raw(values)?;
+            }
+            let range: Vec<f32> = self.condition_range.iter().flatten().copied().collect();
+            f.new_dataset::<f32>()
+                .shape([self.condition_range.len(), 2])
+                .create("condition_range")?
+                .write_raw(&range)?;
+            for (name, bytes) in [
+                ("model", &s.model),
+                ("ema", &s.ema),
+                ("optimizer", &s.optimizer),
+            ] {
+                f.new_dataset::<u8>()
+                    .shape(bytes.len())
+                    .create(name)?
+                    .write_raw(bytes)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads a checkpoint. Errors name the file: not a checkpoint, a part-1 (fitted energy)
+    /// checkpoint, another format version, missing or inconsistent attributes and datasets.
+    pub fn read(path: &Path) -> Result<DenoiserCheckpoint> {
+        let file = open(path)?;
+        let items = Items::new(&file, path);
+        let bad = |message: String| items.error(message);
+        let text = |name: &str| items.text(name);
+        let format = text("format")
+            .map_err(|_| bad("no `format` attribute: not an IDF checkpoint".into()))?;
+        if format == ENERGY_FORMAT {
+            return Err(bad(
+                "this is an energy checkpoint of `idf train --model` (fitted parameters), not a \
+                 denoiser: sample it with `idf sample --checkpoint`, continue it with \
+                 `idf train --resume` without --denoiser"
+                    .into(),
+            ));
+        }
+        if format != DENOISER_FORMAT {
+            return Err(bad(format!(
+                "format `{format}` is not an IDF denoiser checkpoint"
+            )));
+        }
+        let int = |name: &str| items.scalar::<u64>(name);
+        let version = int("format_version")?;
+        if version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "denoiser checkpoint format version {version}; this IDF reads version {FORMAT_VERSION}"
+            )));
+        }
+        let small = |name: &str| items.scalar::<f32>(name);
+        let floats = |name: &str| items.values::<f32>(name);
+        let bytes = |name: &str| items.values::<u8>(name);
+        let map_shape: Vec<u64> = items.attr_values("map_shape")?;
+        let [c, h, w] = map_shape[..] else {
+            return Err(bad(format!(
+                "`map_shape` has {} values, not 3",
+                map_shape.len()
+            )));
+        };
+        let shape = DenoiserShape {
+            dim: int("dim")? as usize,
+            conditions: int("condition_count")? as usize,
+            width: int("width")? as usize,
+            depth: int("depth")? as usize,
+            embedding: int("embedding")? as usize,
+        };
+        shape
+            .check()
+            .map_err(|e| bad(format!("its network: {e}")))?;
+        let map_shape = [c as usize, h as usize, w as usize];
+        if map_shape.iter().product::<usize>() != shape.dim {
+            return Err(bad(format!(
+                "its maps {map_shape:?} do not have the network's {} coordinates",
+                shape.dim
+            )));
+        }
+        let names = text("conditions")?;
+        let condition_names: Vec<String> = names
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if condition_names.len() != shape.conditions {
+            return Err(bad(format!(
+                "{} condition names for a network of {} conditions",
+                condition_names.len(),
+                shape.conditions
+            )));
+        }
+        let range = floats("condition_range")?;
+        if range.len() != 2 * shape.conditions {
+            return Err(bad(format!(
+                "`condition_range` holds {} values for {} conditions",
+                range.len(),
+                shape.conditions
+            )));
+        }
+        let statistics = DataStatistics {
+            mean: floats("data_mean")?,
+            variance: floats("data_variance")?,
+        };
+        if statistics.mean.len() != shape.dim || statistics.variance.len() != shape.dim {
+            return Err(bad(format!(
+                "`data_mean` and `data_variance` must hold {} values",
+                shape.dim
+            )));
+        }
+        let kind: NoiseSchedule = text("noise_schedule")?
+            .parse()
+            .map_err(|e| bad(format!("{e}")))?;
+        let schedule = EnergyScheduler::new(kind, int("timesteps")? as usize)
+            .map_err(|e| bad(format!("its schedule: {e}")))?;
+        let losses = floats("losses")?;
+        let next_step = int("next_step")? as usize;
+        if losses.len() != next_step {
+            return Err(bad(format!(
+                "{} losses for {next_step} steps taken",
+                losses.len()
+            )));
+        }
+        let learning_rate = items.scalar::<f64>("learning_rate")?;
+        let options = TrainingOptions {
+            steps: int("steps")? as usize,
+            batch_size: int("batch_size")? as usize,
+            learning_rate,
+            clip_norm: small("clip_norm")?,
+            ema_decay: small("ema_decay")?,
+            condition_dropout: small("condition_dropout")?,
+            seed: int("seed")? as u32,
+        };
+        options
+            .check()
+            .map_err(|e| bad(format!("its options: {e}")))?;
+        Ok(DenoiserCheckpoint {
+            state: DenoiserState {
+                shape,
+                statistics,
+                options,
+                schedule,
+                model: bytes("model")?,
+                ema: bytes("ema")?,
+                optimizer: bytes("optimizer")?,
+                next_step,
+                losses,
+            },
+            config: Config::parse(&text("config")?, path)?,
+            data: PathBuf::from(text("data")?),
+            map_shape,
+            condition_names,
+            condition_range: range.chunks(2).map(|r| [r[0], r[1]]).collect(),
+            samples: int("samples")? as usize,
+        })
+    }
+}

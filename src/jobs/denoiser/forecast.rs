@@ -1,0 +1,235 @@
+//! Forecasting data from recorded trajectories: an Energy Atlas dataset with a `time` condition
+//! (`idf dataset synth --model heat_flow` records one) is cut into pairs (x(t), x(t')) of the
+//! same trajectory (records that agree on every other condition), t' the `lead`-th later time
+//! recorded. A forecaster learns the increment x(t') − x(t) given x(t), the other conditions
+//! but `trajectory` (an identifier, not physics) and the lead time t' − t ([`forecast_dataset`]);
+//! [`evaluate_forecasts`] scores its ensembles against persistence (and a physics rollout)
+//! by RMSE and CRPS on held-out pairs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::{IdfError, Result};
+use crate::io::atlas::Atlas;
+use crate::neural::forecast::{crps_ensemble, predict_next_state};
+use crate::neural::{Denoiser, NeuralSampler, PointDataset};
+
+/// The condition that orders a trajectory's records.
+pub const TIME: &str = "time";
+/// The condition that names a trajectory; not passed to the network.
+pub const TRAJECTORY: &str = "trajectory";
+/// The last condition of a forecaster: the lead time t' − t.
+pub const LEAD_TIME: &str = "lead_time";
+
+/// Pairs of records of one trajectory, `lead` recorded times apart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForecastPairs {
+    /// (record at t, record at t'), indices into the dataset.
+    pub pairs: Vec<(usize, usize)>,
+    /// The forecaster's conditions after the map: the dataset's, less `time` and
+    /// `trajectory`, then `lead_time`.
+    pub condition_names: Vec<String>,
+    /// Each pair's values of those conditions.
+    pub conditions: Vec<f32>,
+}
+
+/// The pairs of `atlas`, `lead` recorded times apart. Errors (naming the file and dataset): no
+/// `time` condition, `lead` zero, two records of one trajectory at one time, no pair at all.
+pub fn forecast_pairs(atlas: &Atlas, lead: usize) -> Result<ForecastPairs> {
+    let bad = |message: String| IdfError::Dataset {
+        path: atlas.path().to_path_buf(),
+        dataset: "conditions".into(),
+        message,
+    };
+    let names = atlas.condition_names();
+    let Some(time) = names.iter().position(|n| n == TIME) else {
+        return Err(bad(format!(
+            "no `{TIME}` condition ({}): a forecaster learns from trajectories, as \
+             `idf dataset synth --model heat_flow --conditions 'time=0:2:5'` records them",
+            names.join(", ")
+        )));
+    };
+    if lead == 0 {
+        return Err(IdfError::invalid(
+            "lead",
+            "expected at least 1 recorded time",
+        ));
+    }
+    let k = names.len();
+    let rows = atlas.conditions();
+    // Records by trajectory: every condition but time, as bits (exact equality).
+    let mut trajectories: BTreeMap<Vec<u32>, Vec<(f32, usize)>> = BTreeMap::new();
+    for (i, row) in rows.chunks_exact(k).enumerate() {
+        let key = row
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != time)
+            .map(|(_, v)| v.to_bits())
+            .collect();
+        trajectories.entry(key).or_default().push((row[time], i));
+    }
+    let kept: Vec<usize> = (0..k)
+        .filter(|&j| j != time && names[j] != TRAJECTORY)
+        .collect();
+    let mut out = ForecastPairs {
+        pairs: Vec::new(),
+        condition_names: kept
+            .iter()
+            .map(|&j| names[j].clone())
+            .chain([LEAD_TIME.to_string()])
+            .collect(),
+        conditions: Vec::new(),
+    };
+    for records in trajectories.values_mut() {
+        records.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some(w) = records.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(bad(format!(
+                "records {} and {} agree on every condition, time included: one trajectory \
+                 holds one record per time (heat_flow's `trajectory` column tells them apart)",
+                w[0].1, w[1].1
+            )));
+        }
+        for (&(t, i), &(t_next, j)) in records.iter().zip(records.iter().skip(lead)) {
+            out.pairs.push((i, j));
+            let row = &rows[i * k..(i + 1) * k];
+            out.conditions.extend(kept.iter().map(|&c| row[c]));
+            out.conditions.push(t_next - t);
+        }
+    }
+    if out.pairs.is_empty() {
+        return Err(bad(format!(
+            "no trajectory has two records {lead} recorded time(s) apart"
+        )));
+    }
+    Ok(out)
+}
+
+/// The forecaster's training data: each pair's increment x(t') − x(t) as the point, and the
+/// map x(t) followed by the pair's conditions as its conditioning vector.
+pub fn forecast_dataset(atlas: &Atlas, lead: usize) -> Result<(PointDataset, ForecastPairs)> {
+    let pairs = forecast_pairs(atlas, lead)?;
+    let [c, h, w] = atlas.map_shape();
+    let d = c * h * w;
+    let k = pairs.condition_names.len();
+    let n = pairs.pairs.len();
+    let mut samples = crate::memory::reserved(n.saturating_mul(d), "forecast increments")?;
+    let mut conditions = crate::memory::reserved(n.saturating_mul(d + k), "forecast conditions")?;
+    for (p, &(i, j)) in pairs.pairs.iter().enumerate() {
+        let maps = atlas.read_maps(&[i, j])?;
+        let (now, next) = maps.split_at(d);
+        samples.extend(next.iter().zip(now).map(|(b, a)| b - a));
+        conditions.extend_from_slice(now);
+        conditions.extend_from_slice(&pairs.conditions[p * k..(p + 1) * k]);
+    }
+    Ok((
+        PointDataset {
+            samples,
+            dim: d,
+            conditions,
+            condition_count: d + k,
+        },
+        pairs,
+    ))
+}
+
+/// A physics rollout: (x(t), the pair's conditions after the map) → x(t').
+pub type Rollout<'a> = &'a dyn Fn(&[f32], &[f32]) -> Result<Vec<f32>>;
+
+/// Forecast skill over held-out pairs: means over pairs and sites.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ForecastSkill {
+    /// Pairs scored.
+    pub pairs: usize,
+    /// Ensemble members per forecast.
+    pub ensemble: usize,
+    /// RMSE of the ensemble mean.
+    pub rmse: f64,
+    /// RMSE of persistence (x(t') forecast as x(t)).
+    pub rmse_persistence: f64,
+    /// CRPS of the ensemble (fair form), per site.
+    pub crps: f64,
+    /// CRPS of persistence (its absolute error), per site.
+    pub crps_persistence: f64,
+    /// RMSE of a physics rollout, where one was given.
+    pub rmse_physics: Option<f64>,
+    /// The mean difference of squared errors per site, model − persistence, and its standard
+    /// error over pairs taken as independent (as they are with one pair per trajectory);
+    /// negative favours the model.
+    pub squared_error_difference: (f64, f64),
+    /// The same for the CRPS per site.
+    pub crps_difference: (f64, f64),
+}
+
+/// The mean of `values` and its standard error.
+fn mean_and_stderr(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, (variance / n).sqrt())
+}
+
+/// Scores `forecaster` on the pairs of `atlas` (`lead` recorded times apart) against
+/// persistence and, where `physics` is given (x(t), the pair's conditions → x(t')), against it:
+/// `ensemble` members per forecast by `sampler`, seeded per pair. Errors: those of
+/// [`forecast_dataset`] and [`predict_next_state`].
+pub fn evaluate_forecasts(
+    forecaster: &Denoiser,
+    atlas: &Atlas,
+    lead: usize,
+    ensemble: usize,
+    sampler: NeuralSampler,
+    physics: Option<Rollout>,
+) -> Result<ForecastSkill> {
+    let (data, pairs) = forecast_dataset(atlas, lead)?;
+    let d = data.dim;
+    let k = pairs.condition_names.len();
+    let n = pairs.pairs.len();
+    let (mut se, mut se_persistence, mut crps, mut crps_persistence) = (0.0, 0.0, 0.0, 0.0);
+    let mut se_physics = 0.0;
+    let mut differences = Vec::with_capacity(n);
+    let mut crps_differences = Vec::with_capacity(n);
+    for p in 0..n {
+        let row = &data.conditions[p * (d + k)..(p + 1) * (d + k)];
+        let (now, conditions) = row.split_at(d);
+        let increment = &data.samples[p * d..(p + 1) * d];
+        let forecast =
+            predict_next_state(forecaster, now, conditions, ensemble, sampler, p as u32)?;
+        let (mut pair_se, mut pair_persistence) = (0.0, 0.0);
+        let (mut pair_crps, mut pair_crps_persistence) = (0.0, 0.0);
+        for s in 0..d {
+            let truth = now[s] + increment[s];
+            pair_se += (forecast.mean[s] as f64 - truth as f64).powi(2);
+            pair_persistence += (increment[s] as f64).powi(2);
+            let members: Vec<f32> = (0..ensemble).map(|m| forecast.members[m * d + s]).collect();
+            pair_crps += crps_ensemble(&members, truth);
+            pair_crps_persistence += (increment[s] as f64).abs();
+        }
+        if let Some(rollout) = physics {
+            let predicted = rollout(now, conditions)?;
+            se_physics += predicted
+                .iter()
+                .zip(now.iter().zip(increment))
+                .map(|(y, (a, b))| (*y as f64 - (a + b) as f64).powi(2))
+                .sum::<f64>();
+        }
+        se += pair_se;
+        se_persistence += pair_persistence;
+        crps += pair_crps;
+        crps_persistence += pair_crps_persistence;
+        differences.push((pair_se - pair_persistence) / d as f64);
+        crps_differences.push((pair_crps - pair_crps_persistence) / d as f64);
+    }
+    let sites = (n * d) as f64;
+    Ok(ForecastSkill {
+        pairs: n,
+        ensemble,
+        rmse: (se / sites).sqrt(),
+        rmse_persistence: (se_persistence / sites).sqrt(),
+        crps: crps / sites,
+        crps_persistence: crps_persistence / sites,
+        rmse_physics: physics.map(|_| (se_physics / sites).sqrt()),
+        squared_error_difference: mean_and_stderr(&differences),
+        crps_difference: mean_and_stderr(&crps_differences),
+    })
+}

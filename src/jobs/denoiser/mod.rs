@@ -1,0 +1,319 @@
+//! `idf train --denoiser` and the sampling of its checkpoints: a conditional ε-prediction
+//! network (`neural`) learnt from an Energy Atlas dataset, each map a point of D = C·H·W
+//! coordinates and the dataset's conditions its conditioning vector; checkpoints every K steps
+//! that continue bit for bit ([`checkpoint`]); and DDPM or DDIM samples of maps at given
+//! conditions ([`sample_checkpoint`]).
+
+pub mod checkpoint;
+pub mod forecast;
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::engine::diffusion::EnergyScheduler;
+use crate::engine::field::{Field, Shape};
+use crate::error::{IdfError, Result};
+use crate::io::atlas::Atlas;
+use crate::jobs::config::Config;
+use crate::jobs::render::curves::{chart, Series};
+use crate::jobs::render::frame::RgbFrame;
+use crate::memory;
+use crate::neural::{
+    DenoiserShape, DenoiserTraining, NeuralSampler, PointDataset, TrainingOptions,
+};
+
+use checkpoint::DenoiserCheckpoint;
+
+/// Every map and condition of `atlas` as points of C·H·W coordinates. Errors: a dataset too
+/// large for memory (naming it), non-finite values (naming the sample).
+pub fn point_dataset(atlas: &Atlas) -> Result<PointDataset> {
+    let [c, h, w] = atlas.map_shape();
+    let indices: Vec<usize> = (0..atlas.len()).collect();
+    // read_maps reserves N·C·H·W floats fallibly: too large a dataset is an OutOfMemory error.
+    let samples = atlas.read_maps(&indices)?;
+    let mut conditions = memory::reserved(atlas.conditions().len(), "conditions")?;
+    conditions.extend_from_slice(atlas.conditions());
+    Ok(PointDataset {
+        samples,
+        dim: c * h * w,
+        conditions,
+        condition_count: atlas.condition_names().len(),
+    })
+}
+
+/// How a run begins: fresh, or from a checkpoint.
+pub enum DenoiserStart {
+    /// A new network of these sizes, trained with these options.
+    Fresh {
+        /// The network's hidden sizes (its D and conditions come from the data).
+        shape: DenoiserShape,
+        /// The run's options; `steps` is its end.
+        options: TrainingOptions,
+        /// The configuration it runs under (its noise schedule and timesteps are used).
+        config: Box<Config>,
+    },
+    /// A saved run, continued to `steps`.
+    Resume {
+        /// The checkpoint.
+        checkpoint: Box<DenoiserCheckpoint>,
+        /// The new end (the checkpoint's own to continue as if never stopped).
+        steps: usize,
+    },
+}
+
+/// Where checkpoints go: every `every` steps (0: only at the end), handed to `save`.
+pub struct DenoiserCheckpoints<'a> {
+    /// Steps between checkpoints (0: only the final one).
+    pub every: usize,
+    /// Writes one.
+    pub save: &'a mut dyn FnMut(&DenoiserCheckpoint) -> Result<()>,
+}
+
+/// What a run gives back.
+#[derive(Clone, Debug, Serialize)]
+pub struct DenoiserReport {
+    /// The batch loss (mean squared ε error) of every step, from the first step of the run.
+    pub losses: Vec<f32>,
+    /// Steps taken in all (including a resumed checkpoint's).
+    pub steps: usize,
+    /// Steps taken by this call.
+    pub steps_this_run: usize,
+    /// The mean loss of the last tenth of the steps.
+    pub final_loss: f64,
+    /// Wall time of this call (ms).
+    pub wall_ms: f64,
+    /// Training time per step in this call (ms).
+    pub ms_per_step: f64,
+    /// Samples in the dataset.
+    pub samples: usize,
+    /// The network's sizes: D, conditions, width, depth, embedding.
+    pub network: [usize; 5],
+}
+
+impl DenoiserReport {
+    /// The loss curve as a picture.
+    pub fn chart(&self) -> RgbFrame {
+        let loss = Series {
+            title: "loss (mean squared error of the predicted noise)".into(),
+            values: self.losses.iter().map(|&v| v as f64).collect(),
+            estimate: None,
+        };
+        chart(&[loss], self.steps - self.steps / 10)
+    }
+}
+
+fn check_atlas(atlas: &Atlas, checkpoint: &DenoiserCheckpoint) -> Result<()> {
+    let fits = atlas.map_shape() == checkpoint.map_shape
+        && atlas.condition_names() == checkpoint.condition_names.as_slice()
+        && atlas.len() == checkpoint.samples;
+    if fits {
+        return Ok(());
+    }
+    Err(IdfError::Dataset {
+        path: atlas.path().to_path_buf(),
+        dataset: "maps".into(),
+        message: format!(
+            "{} maps of {:?} with conditions [{}]; the checkpoint trained on {} maps of {:?} \
+             with conditions [{}]",
+            atlas.len(),
+            atlas.map_shape(),
+            atlas.condition_names().join(", "),
+            checkpoint.samples,
+            checkpoint.map_shape,
+            checkpoint.condition_names.join(", ")
+        ),
+    })
+}
+
+/// Trains (or continues) a denoiser on `atlas`, saving checkpoints; `progress(done, total,
+/// loss)` after each step. Errors: a checkpoint whose data differ from `atlas`, bad sizes or
+/// options (named), a loss that is not finite, a failed save.
+pub fn train_denoiser_resumable(
+    atlas: &Atlas,
+    start: DenoiserStart,
+    checkpoints: &mut DenoiserCheckpoints,
+    progress: &mut dyn FnMut(u64, u64, f32),
+) -> Result<(DenoiserReport, DenoiserCheckpoint)> {
+    let data = point_dataset(atlas)?;
+    let (mut run, config) = match start {
+        DenoiserStart::Fresh {
+            shape,
+            options,
+            config,
+        } => {
+            let schedule =
+                EnergyScheduler::new(config.noise_schedule(), config.diffusion.timesteps)?;
+            (
+                DenoiserTraining::start(&data, shape, &schedule, &options)?,
+                *config,
+            )
+        }
+        DenoiserStart::Resume { checkpoint, steps } => {
+            check_atlas(atlas, &checkpoint)?;
+            let checkpoint = *checkpoint;
+            let config = checkpoint.config.clone();
+            (DenoiserTraining::resume(checkpoint.state, steps)?, config)
+        }
+    };
+    let k = data.condition_count;
+    let condition_range: Vec<[f32; 2]> = (0..k)
+        .map(|j| {
+            let column = data.conditions.iter().skip(j).step_by(k);
+            let low = column.clone().copied().fold(f32::INFINITY, f32::min);
+            [low, column.copied().fold(f32::NEG_INFINITY, f32::max)]
+        })
+        .collect();
+    let snapshot = |run: &DenoiserTraining| -> Result<DenoiserCheckpoint> {
+        Ok(DenoiserCheckpoint {
+            state: run.state()?,
+            config: config.clone(),
+            data: atlas.path().to_path_buf(),
+            map_shape: atlas.map_shape(),
+            condition_names: atlas.condition_names().to_vec(),
+            condition_range: condition_range.clone(),
+            samples: atlas.len(),
+        })
+    };
+    let begin = Instant::now();
+    let first = run.next_step();
+    let end = run.options().steps;
+    while run.next_step() < end {
+        let loss = run.step(&data)?;
+        let done = run.next_step();
+        if checkpoints.every > 0 && done % checkpoints.every == 0 && done < end {
+            (checkpoints.save)(&snapshot(&run)?)?;
+        }
+        progress(done as u64, end as u64, loss);
+    }
+    let last = snapshot(&run)?;
+    (checkpoints.save)(&last)?;
+    let wall_ms = begin.elapsed().as_secs_f64() * 1e3;
+    let losses = run.losses().to_vec();
+    let tail = &losses[losses.len() - (losses.len() / 10).max(1)..];
+    let s = last.state.shape;
+    let taken = end - first;
+    Ok((
+        DenoiserReport {
+            final_loss: tail.iter().map(|&v| v as f64).sum::<f64>() / tail.len() as f64,
+            steps: end,
+            steps_this_run: taken,
+            wall_ms,
+            ms_per_step: wall_ms / taken.max(1) as f64,
+            samples: atlas.len(),
+            network: [s.dim, s.conditions, s.width, s.depth, s.embedding],
+            losses,
+        },
+        last,
+    ))
+}
+
+/// Draws `chains` maps from a denoiser checkpoint with `sampler`: `[chains, C, H, W]`.
+/// `conditions` gives values of the checkpoint's conditions (`NAME`, value): each that varies
+/// in the data needs one (one that never varied defaults to its value); none at all samples
+/// unconditionally, which needs a network trained with condition dropout.
+/// `guidance` is the classifier-free guidance weight (0: none). Errors (named): unknown or
+/// missing condition names, unconditional sampling of a network never trained without its
+/// conditions, zero chains, bad DDIM steps or guidance.
+#[allow(clippy::too_many_arguments)]
+pub fn sample_checkpoint(
+    checkpoint: &DenoiserCheckpoint,
+    sampler: NeuralSampler,
+    chains: usize,
+    conditions: &[(String, f32)],
+    guidance: f32,
+    seed: u32,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Field> {
+    let names = &checkpoint.condition_names;
+    if let Some((name, _)) = conditions.iter().find(|(n, _)| !names.contains(n)) {
+        return Err(IdfError::invalid(
+            "condition",
+            format!(
+                "`{name}` is not a condition of this network (it has: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        ));
+    }
+    let varying: Vec<&str> = names
+        .iter()
+        .zip(&checkpoint.condition_range)
+        .filter(|(_, r)| r[0] < r[1])
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let condition: Option<Vec<f32>> = if conditions.is_empty() && !varying.is_empty() {
+        if checkpoint.state.options.condition_dropout == 0.0 {
+            return Err(IdfError::invalid(
+                "condition",
+                format!(
+                    "the network was trained with its conditions always given: name a value \
+                     for {}, or train with --condition-dropout for unconditional samples",
+                    varying.join(", ")
+                ),
+            ));
+        }
+        None
+    } else {
+        // A condition that never varied in the data defaults to its one value.
+        let value_of = |(name, range): (&String, &[f32; 2])| {
+            let given = conditions.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+            match given {
+                Some(v) => Ok(v),
+                None if range[0] == range[1] => Ok(range[0]),
+                None => Err(IdfError::invalid(
+                    "condition",
+                    format!(
+                        "no value for `{name}`: give each condition that varies in the data ({})",
+                        varying.join(", ")
+                    ),
+                )),
+            }
+        };
+        let values = names
+            .iter()
+            .zip(&checkpoint.condition_range)
+            .map(value_of)
+            .collect::<Result<Vec<f32>>>()?;
+        (!values.is_empty()).then_some(values)
+    };
+    if chains == 0 {
+        return Err(IdfError::invalid("chains", "expected at least 1"));
+    }
+    let [c, h, w] = checkpoint.map_shape;
+    let shape = Shape::new(chains, c, h, w)?;
+    let denoiser = checkpoint.state.denoiser()?;
+    let values = denoiser.sample(
+        sampler,
+        chains,
+        condition.as_deref(),
+        guidance,
+        seed,
+        256,
+        progress,
+    )?;
+    Field::from_vec(shape, values)
+}
+
+/// One line that says what a checkpoint holds (for the CLI).
+pub fn describe(path: &Path, checkpoint: &DenoiserCheckpoint) -> String {
+    let s = &checkpoint.state;
+    format!(
+        "{}: denoiser of {} coordinates ({:?} maps), {} conditions [{}], width {}, depth {}, {} of {} steps, {} {} timesteps",
+        path.display(),
+        s.shape.dim,
+        checkpoint.map_shape,
+        s.shape.conditions,
+        checkpoint.condition_names.join(", "),
+        s.shape.width,
+        s.shape.depth,
+        s.next_step,
+        s.options.steps,
+        s.schedule.timesteps(),
+        checkpoint::schedule_name(s.schedule.kind())
+    )
+}

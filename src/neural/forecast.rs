@@ -1,0 +1,137 @@
+//! NVP forecasting: [`predict_next_state`] draws an ensemble of next states of a map from a
+//! conditional denoiser of the increment δ = x(t + Δ) − x(t) given the current map x(t) (and
+//! the data's other conditions), and returns the ensemble's mean map and per-site spread
+//! (Gneiting & Raftery 2007 for scoring such ensembles: [`crps_ensemble`]).
+//!
+//! The network is a [`Denoiser`] whose conditioning vector is the current map's D values
+//! followed by the other conditions; learning the increment rather than the state makes
+//! "nothing changes" (persistence) its zero, the usual reference of a forecast.
+
+use crate::error::{IdfError, Result};
+use crate::neural::sampling::{Denoiser, NeuralSampler};
+
+/// An ensemble forecast of one map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forecast {
+    /// The ensemble's members, `[ensemble, D]` row-major.
+    pub members: Vec<f32>,
+    /// The ensemble mean of each site (D values).
+    pub mean: Vec<f32>,
+    /// The ensemble standard deviation of each site (D values; 0 for one member).
+    pub spread: Vec<f32>,
+}
+
+/// The next state of `current` (D values) under `denoiser`, a forecaster (its conditions are
+/// the D values of the current map followed by `conditions`), as `ensemble` members drawn by
+/// `sampler` with `seed`. Errors: a map or conditions of the wrong length, non-finite values,
+/// an empty ensemble; the sampler's own (DDIM steps).
+pub fn predict_next_state(
+    denoiser: &Denoiser,
+    current: &[f32],
+    conditions: &[f32],
+    ensemble: usize,
+    sampler: NeuralSampler,
+    seed: u32,
+) -> Result<Forecast> {
+    let shape = denoiser.shape();
+    let d = shape.dim;
+    if current.len() != d || shape.conditions != d + conditions.len() {
+        return Err(IdfError::invalid(
+            "current_map",
+            format!(
+                "a map of {} values with {} conditions; the forecaster takes maps of {d} values \
+                 and {} conditions",
+                current.len(),
+                conditions.len(),
+                shape.conditions.saturating_sub(d)
+            ),
+        ));
+    }
+    if current.iter().chain(conditions).any(|v| !v.is_finite()) {
+        return Err(IdfError::invalid(
+            "current_map",
+            "a value of the map or its conditions is not finite",
+        ));
+    }
+    if ensemble == 0 {
+        return Err(IdfError::invalid("ensemble", "expected at least 1 member"));
+    }
+    let condition: Vec<f32> = current.iter().chain(conditions).copied().collect();
+    let increments = denoiser.sample(
+        sampler,
+        ensemble,
+        Some(&condition),
+        0.0,
+        seed,
+        ensemble,
+        &mut |_, _| {},
+    )?;
+    let members: Vec<f32> = increments
+        .chunks_exact(d)
+        .flat_map(|delta| delta.iter().zip(current).map(|(a, b)| a + b))
+        .collect();
+    let (mean, spread) = ensemble_moments(&members, d);
+    Ok(Forecast {
+        members,
+        mean,
+        spread,
+    })
+}
+
+/// The per-site mean and standard deviation (divisor m − 1; 0 for one member) of `members`,
+/// `[m, d]` row-major, accumulated in f64.
+pub fn ensemble_moments(members: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
+    let m = members.len() / d.max(1);
+    let mut mean = vec![0f64; d];
+    for row in members.chunks_exact(d) {
+        for (s, &v) in mean.iter_mut().zip(row) {
+            *s += v as f64 / m as f64;
+        }
+    }
+    let mut square = vec![0f64; d];
+    for row in members.chunks_exact(d) {
+        for ((s, &v), mu) in square.iter_mut().zip(row).zip(&mean) {
+            *s += (v as f64 - mu).powi(2);
+        }
+    }
+    let spread = square
+        .iter()
+        .map(|s| {
+            if m > 1 {
+                (s / (m - 1) as f64).sqrt() as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (mean.iter().map(|&v| v as f32).collect(), spread)
+}
+
+/// The continuous ranked probability score of an ensemble for one observation `y`, in its
+/// fair (unbiased for the ensemble's distribution) form (Gneiting & Raftery 2007, eq. 21;
+/// Ferro 2014): `(1/m) Σ|x_i − y| − 1/(2m(m−1)) Σ_{i,j}|x_i − x_j|`. One member reduces it to
+/// the absolute error, a deterministic forecast's CRPS.
+pub fn crps_ensemble(members: &[f32], y: f32) -> f64 {
+    let m = members.len();
+    if m == 0 {
+        return f64::NAN;
+    }
+    let error = members
+        .iter()
+        .map(|&x| (x as f64 - y as f64).abs())
+        .sum::<f64>()
+        / m as f64;
+    if m == 1 {
+        return error;
+    }
+    // Σ_{i,j}|x_i − x_j| from the sorted members: 2 Σ_k (2k − m + 1) x_(k).
+    let mut sorted: Vec<f64> = members.iter().map(|&x| x as f64).collect();
+    sorted.sort_by(f64::total_cmp);
+    let pairs: f64 = sorted
+        .iter()
+        .enumerate()
+        .map(|(k, x)| (2.0 * k as f64 - m as f64 + 1.0) * x)
+        .sum::<f64>()
+        * 2.0;
+    error - pairs / (2.0 * (m * (m - 1)) as f64)
+}

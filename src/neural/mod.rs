@@ -1,0 +1,29 @@
+//! Learned denoisers: a conditional ε-prediction network ([`PointDenoiser`], an MLP with a
+//! sinusoidal timestep embedding and FiLM conditioning, preconditioned by the data's
+//! per-coordinate statistics; burn on its pure-Rust CPU backend), trained by denoising score
+//! matching on IDF's noise schedules ([`train_denoiser`], or step by step with exact resume,
+//! [`DenoiserTraining`]), and DDPM or DDIM sampling with its ε, optionally with classifier-free
+//! guidance ([`Denoiser::sample`]); a denoiser conditioned on the current map is a forecaster
+//! ([`forecast::predict_next_state`]).
+//!
+//! Sources: Ho, Jain & Abbeel, *Denoising Diffusion Probabilistic Models* (2020) for
+//! ε-prediction and the sampler; Song, Meng & Ermon, *Denoising Diffusion Implicit Models*
+//! (2021); Nichol & Dhariwal (2021) for the cosine schedule; Perez et al., *FiLM* (2018); Ho &
+//! Salimans, *Classifier-Free Diffusion Guidance* (2022); Karras et al. (2022) for the
+//! preconditioning.
+
+pub mod embedding;
+pub mod forecast;
+pub mod network;
+pub mod sampling;
+pub mod training;
+
+pub use network::{DataStatistics, DenoiserShape, PointDenoiser};
+pub use sampling::{Denoiser, NeuralSampler};
+pub use training::{
+    train_denoiser, DenoiserState, DenoiserTraining, PointDataset, TrainedDenoiser, TrainingOptions,
+};
+
+/// The random streams of the denoiser (IDF's pcg4d keys; the engine's streams are below 8).
+pub(crate) const STREAM_TRAINING: u32 = 8;
+pub(crate) const STREAM_SAMPLING: u32 = 9;

@@ -1,0 +1,250 @@
+//! Sampling with a trained [`Denoiser`]: ancestral DDPM (Ho et al. 2020, Algorithm 2) with the
+//! network's ε, `x_{t−1} = (x_t − β_t / √(1 − ᾱ_t) ε̂) / √α_t + σ_t z`, σ_t² = β̃_t (the
+//! posterior variance, zero at t = 1, as IDF's exact-score DDPM); deterministic DDIM (Song, Meng
+//! & Ermon 2021, η = 0) over an evenly spaced subsequence of the timesteps; and classifier-free
+//! guidance (Ho & Salimans 2022): ε̂ = (1 + w) ε(x, c) − w ε(x, ∅).
+
+use burn::prelude::*;
+
+use crate::cpu::shared::rng::{gaussian, rng_draw};
+use crate::engine::diffusion::EnergyScheduler;
+use crate::error::{IdfError, Result};
+use crate::neural::network::{DataStatistics, DenoiserShape, PointDenoiser, Preconditioner};
+use crate::neural::STREAM_SAMPLING;
+
+/// A trained network with what it needs to predict ε: its sizes, the data statistics it is
+/// preconditioned with, and the noise schedule it was trained on.
+#[derive(Debug, Clone)]
+pub struct Denoiser {
+    net: PointDenoiser,
+    shape: DenoiserShape,
+    statistics: DataStatistics,
+    schedule: EnergyScheduler,
+}
+
+/// The reverse process to sample with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NeuralSampler {
+    /// Ancestral DDPM over all T timesteps.
+    Ddpm,
+    /// Deterministic DDIM over `steps` evenly spaced timesteps (1 ≤ steps ≤ T).
+    Ddim {
+        /// The number of DDIM steps.
+        steps: usize,
+    },
+}
+
+impl Denoiser {
+    /// Puts the parts together (the network's weights on a plain, non-autodiff device).
+    pub fn new(
+        net: PointDenoiser,
+        shape: DenoiserShape,
+        statistics: DataStatistics,
+        schedule: EnergyScheduler,
+    ) -> Self {
+        Denoiser {
+            net,
+            shape,
+            statistics,
+            schedule,
+        }
+    }
+
+    /// The network's sizes.
+    pub fn shape(&self) -> &DenoiserShape {
+        &self.shape
+    }
+
+    /// The noise schedule it was trained on.
+    pub fn schedule(&self) -> &EnergyScheduler {
+        &self.schedule
+    }
+
+    /// The data statistics it is preconditioned with.
+    pub fn statistics(&self) -> &DataStatistics {
+        &self.statistics
+    }
+
+    /// The network itself.
+    pub fn network(&self) -> &PointDenoiser {
+        &self.net
+    }
+
+    fn check_condition(&self, condition: Option<&[f32]>) -> Result<()> {
+        match condition {
+            Some(c) if c.len() != self.shape.conditions => Err(IdfError::invalid(
+                "condition",
+                format!(
+                    "{} values for a network of {} conditions",
+                    c.len(),
+                    self.shape.conditions
+                ),
+            )),
+            Some(c) if c.iter().any(|v| !v.is_finite()) => Err(IdfError::invalid(
+                "condition",
+                "a condition value is not finite",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// ε̂ for the `n = x.len() / D` points `x` at timestep `t` (1..=T), all with the condition
+    /// `condition` (`None`: unconditional). Errors: a condition of the wrong length, `t`
+    /// outside the schedule, `x` not whole points.
+    pub fn epsilon(&self, x: &[f32], t: usize, condition: Option<&[f32]>) -> Result<Vec<f32>> {
+        self.check_condition(condition)?;
+        let steps = self.schedule.timesteps();
+        if !(1..=steps).contains(&t) {
+            return Err(IdfError::invalid(
+                "t",
+                format!("expected 1 to {steps}, got {t}"),
+            ));
+        }
+        let d = self.shape.dim;
+        if !x.len().is_multiple_of(d) {
+            return Err(IdfError::invalid(
+                "x",
+                format!(
+                    "{} values are no whole number of {d}-coordinate points",
+                    x.len()
+                ),
+            ));
+        }
+        Ok(self.predict(x, t, condition))
+    }
+
+    fn predict(&self, x: &[f32], t: usize, condition: Option<&[f32]>) -> Vec<f32> {
+        let device = self.net.devices()[0].clone();
+        let n = x.len() / self.shape.dim;
+        let tensor = |values: Vec<f32>, width: usize| {
+            Tensor::<2>::from_data(TensorData::new(values, [n, width]), &device)
+        };
+        let c = self.shape.conditions;
+        let (conditions, given) = match condition {
+            Some(values) => (values.repeat(n), vec![1.0; n]),
+            None => (vec![0.0; n * c], vec![0.0; n]),
+        };
+        let s = t as f32 / self.schedule.timesteps() as f32;
+        let ab = self.schedule.alpha_bar(t) as f32;
+        Preconditioner::new(&self.statistics, &device)
+            .epsilon(
+                &self.net,
+                tensor(x.to_vec(), self.shape.dim),
+                tensor(vec![s; n], 1),
+                tensor(vec![ab; n], 1),
+                tensor(conditions, c),
+                tensor(given, 1),
+            )
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("the network's output is f32")
+    }
+
+    /// ε̂ with classifier-free guidance of weight `guidance` when a condition is given.
+    fn guided(&self, x: &[f32], t: usize, condition: Option<&[f32]>, guidance: f32) -> Vec<f32> {
+        let mut eps = self.predict(x, t, condition);
+        if condition.is_some() && guidance > 0.0 {
+            let free = self.predict(x, t, None);
+            for (e, f) in eps.iter_mut().zip(free) {
+                *e = (1.0 + guidance) * *e - guidance * f;
+            }
+        }
+        eps
+    }
+
+    /// `n` points drawn from pure noise by `sampler` with condition `condition` (`None`:
+    /// unconditional) and guidance weight `guidance` (0: none): `N × D` values, in chunks of at
+    /// most `batch` points; `progress(done, total)` after each reverse step of a chunk. Noise is
+    /// IDF's RNG keyed by (coordinate, step, seed), so a point does not depend on the chunking.
+    /// Errors: a condition of the wrong length, a negative or non-finite guidance weight, DDIM
+    /// steps outside 1..=T.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sample(
+        &self,
+        sampler: NeuralSampler,
+        n: usize,
+        condition: Option<&[f32]>,
+        guidance: f32,
+        seed: u32,
+        batch: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Vec<f32>> {
+        self.check_condition(condition)?;
+        if !(guidance.is_finite() && guidance >= 0.0) {
+            return Err(IdfError::invalid(
+                "guidance",
+                format!("{guidance} must be a finite number ≥ 0"),
+            ));
+        }
+        let steps = self.schedule.timesteps();
+        let timesteps: Vec<usize> = match sampler {
+            NeuralSampler::Ddpm => (0..=steps).collect(),
+            NeuralSampler::Ddim { steps: k } => {
+                if k == 0 || k > steps {
+                    return Err(IdfError::invalid(
+                        "steps",
+                        format!("DDIM needs between 1 and {steps} steps (the schedule's timesteps), got {k}"),
+                    ));
+                }
+                (0..=k)
+                    .map(|i| ((i * steps) as f64 / k as f64).round() as usize)
+                    .collect()
+            }
+        };
+        let d = self.shape.dim;
+        let batch = batch.max(1);
+        let chunks = n.div_ceil(batch) as u64;
+        let total = chunks * (timesteps.len() as u64 - 1);
+        let mut out = Vec::with_capacity(n * d);
+        for (chunk, first) in (0..n).step_by(batch).enumerate() {
+            let count = batch.min(n - first);
+            let offset = first * d;
+            let noise = |i: usize, step: usize| {
+                gaussian(rng_draw(
+                    (offset + i) as u32,
+                    0,
+                    step as u32,
+                    seed,
+                    STREAM_SAMPLING,
+                ))
+            };
+            let mut x: Vec<f32> = (0..count * d).map(|i| noise(i, 0)).collect();
+            for (j, pair) in timesteps.windows(2).rev().enumerate() {
+                let (t_prev, t) = (pair[0], pair[1]);
+                let eps = self.guided(&x, t, condition, guidance);
+                match sampler {
+                    NeuralSampler::Ddpm => {
+                        let s = &self.schedule;
+                        let (beta, ab) = (s.beta(t), s.alpha_bar(t));
+                        let c_x = (1.0 / (1.0 - beta).sqrt()) as f32;
+                        let c_eps = (beta / (1.0 - ab).sqrt() / (1.0 - beta).sqrt()) as f32;
+                        let sigma = if t > 1 {
+                            s.posterior_variance(t).sqrt() as f32
+                        } else {
+                            0.0
+                        };
+                        for (i, (xi, e)) in x.iter_mut().zip(eps).enumerate() {
+                            *xi = c_x * *xi - c_eps * e + sigma * noise(i, j + 1);
+                        }
+                    }
+                    NeuralSampler::Ddim { .. } => {
+                        let ab = self.schedule.alpha_bar(t);
+                        let ab_prev = self.schedule.alpha_bar(t_prev);
+                        let c_x = (ab_prev / ab).sqrt() as f32;
+                        let c_eps =
+                            ((1.0 - ab_prev).sqrt() - (ab_prev * (1.0 - ab) / ab).sqrt()) as f32;
+                        for (xi, e) in x.iter_mut().zip(eps) {
+                            *xi = c_x * *xi + c_eps * e;
+                        }
+                    }
+                }
+                progress(
+                    chunk as u64 * (timesteps.len() as u64 - 1) + j as u64 + 1,
+                    total,
+                );
+            }
+            out.extend(x);
+        }
+        Ok(out)
+    }
+}

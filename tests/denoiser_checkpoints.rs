@@ -1,0 +1,278 @@
+//! Denoiser checkpoints (`idf train --denoiser`): a resumed run equals an uninterrupted one bit
+//! for bit; energy and denoiser checkpoints are each refused by the other's loader with an error
+//! that says what they are; h5py reads a checkpoint as documented; `idf sample` draws maps of
+//! the data's shape from one, at named conditions, and refuses what does not apply.
+
+use std::path::{Path, PathBuf};
+
+use idf::jobs::dataset::{synth, GridAxis, Shard, SynthSpec};
+use idf::jobs::denoiser::checkpoint::DenoiserCheckpoint;
+use idf::jobs::train::TrainState;
+use idf::{Config, Context};
+
+use crate::common::{idf, idf_json, idf_ok};
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("idf-denoiser-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// 64 φ⁴ maps of 6×6 at each of two temperatures (the dataset's varying condition).
+fn phi4_data(d: &Path) -> PathBuf {
+    let path = d.join("phi4.h5");
+    let spec = SynthSpec {
+        model: "phi4".into(),
+        params: Vec::new(),
+        temperature: 1.0,
+        grid: vec!["temperature=0.5,3".parse::<GridAxis>().unwrap()],
+        size: [6, 6],
+        samples: 64,
+        chains: 16,
+        burn_in: 200,
+        pilot: 200,
+        seed: 1,
+        shard: Shard::ALL,
+    };
+    synth(
+        &Context::cpu(),
+        &Config::default(),
+        &spec,
+        &path,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    path
+}
+
+fn text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `idf train --denoiser` run in `cwd` on `data` for `steps` (batch 16, learning rate 3e-3,
+/// seed 4; metrics to `cwd`/m.json), the final checkpoint `out`, one every `every` steps into
+/// `cwd`/diffusion_checkpoints; asserts that it succeeds.
+fn train(cwd: &Path, data: &Path, steps: u32, out: &Path, every: u32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
+        .args(["train", "--denoiser", "--batch-size", "16"])
+        .args(["--learning-rate", "3e-3", "--seed", "4", "--data"])
+        .arg(data)
+        .args(["--steps", &steps.to_string(), "--out"])
+        .arg(out)
+        .args(["--checkpoint-every", &every.to_string(), "--metrics"])
+        .arg(cwd.join("m.json"))
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// 30 steps in one go, and 30 steps as 20 + a resume from the checkpoint at 20: the losses,
+/// the weights, their average and Adam's state are the same bits.
+#[test]
+fn resume_equals_an_uninterrupted_run_bit_for_bit() {
+    let d = dir("resume");
+    let data = phi4_data(&d);
+    let whole = d.join("whole.ckpt");
+    train(&d, &data, 30, &whole, 0);
+    let work = d.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    train(&work, &data, 30, &d.join("parts.ckpt"), 20);
+    let middle = work.join("diffusion_checkpoints/denoiser-20.ckpt");
+    assert_eq!(
+        DenoiserCheckpoint::read(&middle).unwrap().state.next_step,
+        20
+    );
+    let metrics = d.join("m.json");
+    let resumed = d.join("resumed.ckpt");
+    idf_ok(&[
+        "train",
+        "--denoiser",
+        "--resume",
+        middle.to_str().unwrap(),
+        "--out",
+        resumed.to_str().unwrap(),
+        "--checkpoint-every",
+        "0",
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ]);
+    let a = DenoiserCheckpoint::read(&whole).unwrap().state;
+    let b = DenoiserCheckpoint::read(&resumed).unwrap().state;
+    assert_eq!(b.next_step, 30);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.losses), bits(&b.losses), "losses");
+    assert_eq!(a.model, b.model, "weights");
+    assert_eq!(a.ema, b.ema, "averaged weights");
+    // The optimiser's record lists parameters in hash order: compare what it does, one more
+    // step from each.
+    let next = |state: idf::neural::DenoiserState| {
+        let mut run = idf::neural::DenoiserTraining::resume(state, 31).unwrap();
+        let atlas = idf::io::atlas::Atlas::open(&data).unwrap();
+        let points = idf::jobs::denoiser::point_dataset(&atlas).unwrap();
+        run.step(&points).unwrap();
+        run.state().unwrap().model
+    };
+    assert_eq!(next(a), next(b), "weights after one more step");
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// Each loader refuses the other kind of checkpoint, saying what it is and what reads it.
+#[test]
+fn energy_and_denoiser_checkpoints_refuse_each_other() {
+    let d = dir("refuse");
+    let data = phi4_data(&d);
+    let denoiser = d.join("denoiser.ckpt");
+    let energy = d.join("energy.ckpt");
+    train(&d, &data, 5, &denoiser, 0);
+    let data = data.to_str().unwrap();
+    let metrics = d.join("m.json");
+    let metrics = metrics.to_str().unwrap();
+    idf_ok(&[
+        "train",
+        "--model",
+        "phi4",
+        "--data",
+        data,
+        "--select",
+        "temperature=0.5",
+        "--steps",
+        "5",
+        "--chains",
+        "4",
+        "--batch-size",
+        "4",
+        "--checkpoint-every",
+        "0",
+        "--out",
+        energy.to_str().unwrap(),
+        "--metrics",
+        metrics,
+        "--backend",
+        "cpu",
+    ]);
+    let e = DenoiserCheckpoint::read(&energy).unwrap_err().to_string();
+    assert!(
+        e.contains("energy.ckpt")
+            && e.contains("energy checkpoint")
+            && e.contains("not a denoiser"),
+        "{e}"
+    );
+    let e = TrainState::read(&denoiser).unwrap_err().to_string();
+    assert!(
+        e.contains("denoiser.ckpt") && e.contains("denoiser checkpoint"),
+        "{e}"
+    );
+    let out = idf(&["train", "--denoiser", "--resume", energy.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not a denoiser"), "{}", text(&out));
+    let out = idf(&["train", "--resume", denoiser.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--denoiser --resume"), "{}", text(&out));
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// `idf sample --checkpoint` of a denoiser writes [chains, C, H, W] maps; a varying condition
+/// must be named (constant ones default to their value); unknown names, scene flags and other
+/// integrators are refused, naming them.
+#[test]
+fn sampling_a_denoiser_checkpoint() {
+    let d = dir("sample");
+    let data = phi4_data(&d);
+    let ckpt = d.join("d.ckpt");
+    train(&d, &data, 20, &ckpt, 0);
+    let ckpt = ckpt.to_str().unwrap();
+    let metrics = d.join("m.json");
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
+    assert_eq!(metrics["curve"]["loss"].as_array().unwrap().len(), 20);
+    assert_eq!(metrics["network"]["coordinates"], 36);
+    let out = d.join("maps.npy");
+    let v = idf_json(&[
+        "sample",
+        "--checkpoint",
+        ckpt,
+        "--chains",
+        "5",
+        "--integrator",
+        "ddim",
+        "--steps",
+        "10",
+        "--condition",
+        "temperature=3",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["shape"], serde_json::json!([5, 1, 6, 6]));
+    let field = idf::io::npy::read_field(&out).unwrap();
+    assert_eq!(field.shape().dims(), [5, 1, 6, 6]);
+    assert!(field.data().iter().all(|v| v.is_finite()));
+    for (args, needle) in [
+        (vec![], "name a value for temperature"),
+        (
+            vec!["--condition", "kappa2=1"],
+            "`kappa2` is not a condition",
+        ),
+        (vec!["--condition", "temperature=x"], "is not a number"),
+        (vec!["--size", "8"], "--size"),
+        (vec!["--integrator", "mala"], "ddpm or ddim"),
+        (vec!["--integrator", "ddpm", "--steps", "5"], "--steps"),
+        (
+            vec![
+                "--integrator",
+                "ddim",
+                "--steps",
+                "0",
+                "--condition",
+                "temperature=1",
+            ],
+            "steps",
+        ),
+    ] {
+        let mut all = vec!["sample", "--checkpoint", ckpt, "--chains", "2"];
+        all.extend(args.iter().copied());
+        let out = idf(&all);
+        assert!(!out.status.success(), "{all:?} succeeded");
+        assert!(text(&out).contains(needle), "{all:?}: {}", text(&out));
+    }
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// h5py, a reader we did not write, reads a denoiser checkpoint as its format says.
+#[test]
+fn h5py_reads_a_denoiser_checkpoint() {
+    let Some(python) = crate::common::test_tool(
+        "benches/.venv/bin/python",
+        "the denoiser checkpoint was not read with h5py",
+    ) else {
+        return;
+    };
+    let d = dir("h5py");
+    let data = phi4_data(&d);
+    let ckpt = d.join("d.ckpt");
+    train(&d, &data, 3, &ckpt, 0);
+    let script = "import sys, json, h5py\n\
+        f = h5py.File(sys.argv[1], 'r')\n\
+        print(json.dumps({'format': f.attrs['format'], 'version': int(f.attrs['format_version']),\n\
+          'map_shape': f.attrs['map_shape'].tolist(), 'conditions': f.attrs['conditions'],\n\
+          'mean': list(f['data_mean'].shape), 'losses': list(f['losses'].shape),\n\
+          'range': f['condition_range'][:].tolist(), 'model': [f['model'].shape[0], str(f['model'].dtype)]}))";
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&ckpt)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format"], "idf-denoiser-checkpoint");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["map_shape"], serde_json::json!([1, 6, 6]));
+    assert_eq!(v["conditions"], "temperature,kappa,a,b,h");
+    assert_eq!(v["mean"], serde_json::json!([36]));
+    assert_eq!(v["losses"], serde_json::json!([3]));
+    assert_eq!(v["range"][0], serde_json::json!([0.5, 3.0]));
+    assert_eq!(v["model"][1], "uint8");
+    assert!(v["model"][0].as_u64().unwrap() > 1000, "{}", v["model"]);
+    std::fs::remove_dir_all(&d).ok();
+}
