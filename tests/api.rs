@@ -31,6 +31,16 @@ fn start(limits: Limits, token: Option<&str>) -> Server {
 }
 
 fn start_with(config: idf::Config, limits: Limits, token: Option<&str>) -> Server {
+    start_set_up(config, limits, token, |_| {})
+}
+
+/// A server whose state `set_up` adjusts before it serves.
+fn start_set_up(
+    config: idf::Config,
+    limits: Limits,
+    token: Option<&str>,
+    set_up: impl FnOnce(&ApiState) + Send + 'static,
+) -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let token = token.map(str::to_string);
@@ -40,6 +50,7 @@ fn start_with(config: idf::Config, limits: Limits, token: Option<&str>) -> Serve
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
             let state = ApiState::new(Context::cpu(), config, limits, token);
+            set_up(&state);
             serve(listener, state, async {
                 let _ = stopped.await;
             })
@@ -1088,4 +1099,125 @@ fn stalled_connections_are_closed() {
             ),
         }
     }
+}
+
+/// With a forecaster checkpoint (`idf serve --checkpoint`), POST /predict forecasts with the
+/// network: the ensemble mean and spread of a heat-flow map two leads ahead; the physics keys,
+/// another shape, unknown conditions and bad sampler steps are 400s naming the field. Without
+/// one, `conditions` is refused and `model` is required.
+#[cfg(feature = "neural")]
+#[test]
+fn predict_uses_a_forecaster_checkpoint() {
+    use idf::jobs::dataset::{synth, GridAxis, Shard, SynthSpec};
+    use idf::jobs::denoiser::forecast::{forecast_dataset, Forecaster};
+    let path = std::env::temp_dir().join(format!("idf-api-forecast-{}.h5", std::process::id()));
+    let spec = SynthSpec {
+        model: "heat_flow".into(),
+        params: Vec::new(),
+        temperature: 1.0,
+        grid: vec!["time=0.2,0.4,0.6".parse::<GridAxis>().unwrap()],
+        size: [6, 6],
+        samples: 40,
+        chains: 40,
+        burn_in: 0,
+        pilot: 0,
+        seed: 1,
+        shard: Shard::ALL,
+    };
+    synth(
+        &Context::cpu(),
+        &idf::Config::default(),
+        &spec,
+        &path,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let atlas = idf::io::atlas::Atlas::open(&path).unwrap();
+    let (data, pairs) = forecast_dataset(&atlas, 1).unwrap();
+    let denoiser = idf::neural::train_denoiser(
+        &data,
+        idf::neural::DenoiserShape::default(),
+        &idf::EnergyScheduler::cosine(100).unwrap(),
+        &idf::neural::TrainingOptions {
+            steps: 50,
+            batch_size: 32,
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    )
+    .unwrap()
+    .denoiser;
+    let forecaster = Forecaster {
+        path: "heat.ckpt".into(),
+        denoiser,
+        map_shape: [1, 6, 6],
+        condition_names: pairs.condition_names.clone(),
+        condition_range: vec![[1.0, 1.0], [0.2, 0.2]],
+        lead: 1,
+    };
+    let server = start_set_up(
+        idf::Config::default(),
+        Limits::default(),
+        None,
+        move |state| state.set_forecaster(forecaster),
+    );
+    let a = server.addr;
+    let field: Vec<f32> = atlas.read_maps(&[0]).unwrap();
+    let body = |extra: serde_json::Value| {
+        let mut v = serde_json::json!({"shape": [6, 6], "field": field, "steps": 2, "ensemble": 4, "sampler_steps": 10});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v.to_string()
+    };
+    let (status, v) = post(a, "/predict", &body(serde_json::json!({})));
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v["method"]
+            .as_str()
+            .unwrap()
+            .contains("forecaster heat.ckpt"),
+        "{v}"
+    );
+    let (mean, std) = (v["mean"].as_array().unwrap(), v["std"].as_array().unwrap());
+    assert_eq!((mean.len(), std.len()), (36, 36));
+    assert!(std.iter().any(|s| s.as_f64().unwrap() > 0.0));
+    for (extra, field) in [
+        (serde_json::json!({"model": "phi4"}), "model"),
+        (serde_json::json!({"temperature": 1.0}), "temperature"),
+        (serde_json::json!({"shape": [8, 8]}), "shape"),
+        (
+            serde_json::json!({"conditions": {"bogus": 1.0}}),
+            "conditions",
+        ),
+        (serde_json::json!({"sampler_steps": 0}), "sampler_steps"),
+        (serde_json::json!({"steps": 0}), "steps"),
+    ] {
+        let (status, v) = post(a, "/predict", &body(extra.clone()));
+        assert_eq!(
+            (status, v["field"].as_str()),
+            (400, Some(field)),
+            "{extra}: {v}"
+        );
+    }
+    drop(server);
+    let plain = start(Limits::default(), None);
+    let (status, v) = post(
+        plain.addr,
+        "/predict",
+        &body(serde_json::json!({"model": "phi4", "conditions": {"kappa": 1.0}})),
+    );
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("conditions")),
+        "{v}"
+    );
+    let (status, v) = post(
+        plain.addr,
+        "/predict",
+        &serde_json::json!({"shape": [2, 2], "field": [0.0, 0.0, 0.0, 0.0], "steps": 1})
+            .to_string(),
+    );
+    assert_eq!((status, v["field"].as_str()), (400, Some("model")), "{v}");
+    std::fs::remove_file(&path).ok();
 }

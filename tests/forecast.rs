@@ -83,6 +83,7 @@ fn forecast_beats_persistence_on_held_out_heat_flow() {
         8,
         NeuralSampler::Ddim { steps: 50 },
         Some(&rollout),
+        &mut |_, _| {},
     )
     .unwrap();
     eprintln!("{skill:?}");
@@ -196,4 +197,78 @@ fn pairs_follow_trajectories() {
         "{e}"
     );
     std::fs::remove_file(&path).ok();
+}
+
+/// `idf train --forecast` learns from a heat-flow dataset, scores itself on a held-out one
+/// (`--eval`: RMSE and CRPS against persistence and the physics rollout, in the metrics), and
+/// its checkpoint is a forecaster: `idf sample` sends it to POST /predict, and `--lead`
+/// beyond the data's trajectories is refused naming the dataset.
+#[test]
+fn idf_train_forecast_scores_itself_on_held_out_trajectories() {
+    let d = std::env::temp_dir().join(format!("idf-forecast-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    heat_flow(&d.join("train.h5"), "0.2,0.4,0.6", 100, 1);
+    heat_flow(&d.join("test.h5"), "0.2,0.4", 20, 2);
+    let ckpt = d.join("f.ckpt");
+    let path = |name: &str| d.join(name).to_str().unwrap().to_string();
+    let v = crate::common::idf_json(&[
+        "train",
+        "--forecast",
+        "--data",
+        &path("train.h5"),
+        "--eval",
+        &path("test.h5"),
+        "--steps",
+        "300",
+        "--batch-size",
+        "64",
+        "--learning-rate",
+        "2e-3",
+        "--checkpoint-every",
+        "0",
+        "--out",
+        ckpt.to_str().unwrap(),
+        "--metrics",
+        &path("m.json"),
+        "--json",
+    ]);
+    assert_eq!(v["kind"], "forecaster");
+    assert_eq!(v["lead"], 1);
+    assert_eq!(
+        v["network"]["condition_names"],
+        serde_json::json!(["kappa", "lead_time"])
+    );
+    let e = &v["evaluation"];
+    assert_eq!(e["pairs"], 20);
+    for key in [
+        "rmse",
+        "rmse_persistence",
+        "crps",
+        "crps_persistence",
+        "rmse_physics",
+    ] {
+        assert!(e[key].as_f64().unwrap().is_finite(), "{key}: {e}");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("m.json")).unwrap()).unwrap();
+    assert_eq!(metrics["evaluation"], *e);
+    let out = crate::common::idf(&["sample", "--checkpoint", ckpt.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("POST /predict"));
+    let out = crate::common::idf(&[
+        "train",
+        "--forecast",
+        "--lead",
+        "3",
+        "--data",
+        &path("train.h5"),
+        "--steps",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("train.h5") && stderr.contains("no trajectory"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&d).ok();
 }

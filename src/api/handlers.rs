@@ -489,6 +489,24 @@ pub async fn optimize(
     })))
 }
 
+/// Checks a `/predict` body's map (`field` holds `shape`'s values, all finite) and ensemble
+/// (default 16); returns the ensemble size.
+pub(super) fn check_predict_map(req: &PredictRequest) -> Result<usize, ApiError> {
+    let [h, w] = req.shape;
+    let ensemble = req.ensemble.unwrap_or(16);
+    check_chains("ensemble", ensemble)?;
+    if req.field.len() != h.saturating_mul(w) {
+        return Err(ApiError::bad(
+            "field",
+            format!("{} values for a {h}x{w} map", req.field.len()),
+        ));
+    }
+    if req.field.iter().any(|v| !v.is_finite()) {
+        return Err(ApiError::bad("field", "values must be finite"));
+    }
+    Ok(ensemble)
+}
+
 /// The next-state forecast of a map: advance it k steps as an ensemble.
 #[utoipa::path(post, path = "/predict", request_body = PredictRequest,
     responses((status = 200, description = "the ensemble's mean map and per-site standard deviation", body = PredictResponse),
@@ -499,7 +517,30 @@ pub async fn predict(
     payload: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<PredictResponse>, ApiError> {
     let req: PredictRequest = typed(payload)?;
-    let model = EnergyModel::from_params(&req.model, &params(&req.params)?)?;
+    #[cfg(feature = "neural")]
+    if let Some(forecaster) = state.forecaster.get() {
+        return super::forecast::predict_learned(&state, forecaster, req)
+            .await
+            .map(Json);
+    }
+    if !req.conditions.is_empty() || req.sampler_steps.is_some() {
+        let key = if req.conditions.is_empty() {
+            "sampler_steps"
+        } else {
+            "conditions"
+        };
+        return Err(ApiError::bad(
+            key,
+            "applies to a forecaster checkpoint (idf serve --checkpoint), which this server has not",
+        ));
+    }
+    let Some(name) = &req.model else {
+        return Err(ApiError::bad(
+            "model",
+            "required: phi4 or swift_hohenberg (or start the server with --checkpoint)",
+        ));
+    };
+    let model = EnergyModel::from_params(name, &params(&req.params)?)?;
     if model.state() != StateKind::Field {
         return Err(ApiError::bad(
             "model",
@@ -507,18 +548,8 @@ pub async fn predict(
         ));
     }
     let [h, w] = req.shape;
-    let ensemble = req.ensemble.unwrap_or(16);
-    check_chains("ensemble", ensemble)?;
+    let ensemble = check_predict_map(&req)?;
     let shape = Shape::new(ensemble, 1, h, w)?;
-    if req.field.len() != h * w {
-        return Err(ApiError::bad(
-            "field",
-            format!("{} values for a {h}x{w} map", req.field.len()),
-        ));
-    }
-    if req.field.iter().any(|v| !v.is_finite()) {
-        return Err(ApiError::bad("field", "values must be finite"));
-    }
     let work = (shape.len() as u64)
         .saturating_mul(req.steps)
         .saturating_mul(model.cost_per_site());
@@ -581,6 +612,7 @@ pub async fn predict(
             .map(|(m, s)| (s - m * m).max(0.0).sqrt() as f32)
             .collect(),
         mean: mean.iter().map(|m| *m as f32).collect(),
+        method: format!("physics rollout ({name}, Langevin, {steps} steps)"),
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
 }

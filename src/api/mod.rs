@@ -8,6 +8,8 @@
 pub mod batch;
 #[cfg(feature = "kafka")]
 pub mod events;
+#[cfg(feature = "neural")]
+mod forecast;
 pub mod handlers;
 pub mod metrics;
 mod placement;
@@ -88,6 +90,8 @@ pub struct ApiState {
     #[cfg(feature = "kafka")]
     events: std::sync::OnceLock<events::EventSink>,
     next_request: std::sync::atomic::AtomicU64,
+    #[cfg(feature = "neural")]
+    forecaster: std::sync::OnceLock<crate::jobs::denoiser::forecast::Forecaster>,
 }
 
 impl ApiState {
@@ -108,7 +112,16 @@ impl ApiState {
             #[cfg(feature = "kafka")]
             events: std::sync::OnceLock::new(),
             next_request: std::sync::atomic::AtomicU64::new(1),
+            #[cfg(feature = "neural")]
+            forecaster: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Makes `POST /predict` forecast with `forecaster` instead of the physics rollout (set
+    /// once; a second call is ignored).
+    #[cfg(feature = "neural")]
+    pub fn set_forecaster(&self, forecaster: crate::jobs::denoiser::forecast::Forecaster) {
+        let _ = self.forecaster.set(forecaster);
     }
 
     /// Publishes completed requests to Kafka at `brokers` (host:port, comma-separated); call

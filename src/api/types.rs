@@ -318,8 +318,9 @@ pub struct OptimizeResponse {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PredictRequest {
-    /// phi4 or swift_hohenberg.
-    pub model: String,
+    /// phi4 or swift_hohenberg (the physics rollout; required unless the server has a
+    /// forecaster checkpoint, which refuses it).
+    pub model: Option<String>,
     /// Its parameters.
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -328,7 +329,8 @@ pub struct PredictRequest {
     pub shape: [usize; 2],
     /// The map, height × width values.
     pub field: Vec<f32>,
-    /// Steps ahead (k).
+    /// Steps ahead (k): sampler steps of the physics rollout, or forecast leads of a
+    /// forecaster checkpoint.
     pub steps: u64,
     /// Ensemble members (default 16).
     pub ensemble: Option<usize>,
@@ -338,6 +340,12 @@ pub struct PredictRequest {
     pub temperature: Option<f32>,
     /// Seed.
     pub seed: Option<u32>,
+    /// With a forecaster checkpoint: the values of its conditions by name (those that never
+    /// varied in its training data default to their value).
+    #[serde(default)]
+    pub conditions: BTreeMap<String, f32>,
+    /// With a forecaster checkpoint: DDIM steps per lead (default 50).
+    pub sampler_steps: Option<usize>,
 }
 
 /// `POST /predict`'s answer.
@@ -349,6 +357,8 @@ pub struct PredictResponse {
     pub mean: Vec<f32>,
     /// Per-site ensemble standard deviation.
     pub std: Vec<f32>,
+    /// What made the forecast: the physics rollout or the forecaster checkpoint.
+    pub method: String,
     /// Wall time.
     pub wall_ms: f64,
 }

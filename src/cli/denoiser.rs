@@ -9,11 +9,16 @@ use serde_json::json;
 
 use idf::io::atlas::Atlas;
 use idf::jobs::config::Config;
-use idf::jobs::denoiser::checkpoint::DenoiserCheckpoint;
+use idf::jobs::denoiser::checkpoint::{DenoiserCheckpoint, Task};
+use idf::jobs::denoiser::forecast::{evaluate_checkpoint, Forecaster};
+use idf::jobs::denoiser::quality::evaluate_samples;
 use idf::jobs::denoiser::{
     describe, sample_checkpoint, train_denoiser_resumable, DenoiserCheckpoints, DenoiserStart,
 };
 use idf::neural::{DenoiserShape, NeuralSampler, TrainingOptions};
+
+/// Maps generated per held-out condition by `--eval` of a denoiser.
+const EVAL_SAMPLES: usize = 256;
 
 /// Where checkpoints go unless `--out` names the final one.
 const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
@@ -28,6 +33,9 @@ pub struct DenoiserTrainArgs {
     pub batch_size: Option<usize>,
     pub learning_rate: Option<f64>,
     pub condition_dropout: f32,
+    /// `Some(lead)` for `--forecast`.
+    pub forecast: Option<usize>,
+    pub eval: Option<PathBuf>,
     pub seed: u32,
     pub config: Option<PathBuf>,
     pub metrics: PathBuf,
@@ -40,6 +48,18 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
     let (start, data) = match &args.resume {
         Some(path) => {
             let checkpoint = DenoiserCheckpoint::read(path)?;
+            match (checkpoint.task, args.forecast) {
+                (Task::Denoise, Some(_)) => {
+                    bail!(
+                        "--forecast: {} is a denoiser of maps, not a forecaster",
+                        path.display()
+                    )
+                }
+                (Task::Forecast { lead }, Some(l)) if l != lead => {
+                    bail!("--lead: the checkpoint forecasts {lead} recorded time(s) ahead, not {l}")
+                }
+                _ => {}
+            }
             let steps = match args.steps {
                 Some(s) => usize::try_from(s)?,
                 None => checkpoint.state.options.steps,
@@ -75,6 +95,10 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                 .clone()
                 .expect("clap requires --data without --resume");
             let start = DenoiserStart::Fresh {
+                task: match args.forecast {
+                    Some(lead) => Task::Forecast { lead },
+                    None => Task::Denoise,
+                },
                 shape,
                 options,
                 config: Box::new(config),
@@ -83,20 +107,25 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
         }
     };
     let atlas = Atlas::open(&data)?;
-    let end = match &start {
-        DenoiserStart::Fresh { options, .. } => options.steps,
-        DenoiserStart::Resume { steps, .. } => *steps,
+    let (end, task) = match &start {
+        DenoiserStart::Fresh { options, task, .. } => (options.steps, *task),
+        DenoiserStart::Resume { steps, checkpoint } => (*steps, checkpoint.task),
+    };
+    let held_out = args.eval.as_deref().map(Atlas::open).transpose()?;
+    let stem = match task {
+        Task::Denoise => "denoiser",
+        Task::Forecast { .. } => "forecaster",
     };
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from(CHECKPOINT_DIR).join(format!("denoiser-{end}.ckpt")));
+        .unwrap_or_else(|| PathBuf::from(CHECKPOINT_DIR).join(format!("{stem}-{end}.ckpt")));
     let mut save = |checkpoint: &DenoiserCheckpoint| -> idf::Result<()> {
         let step = checkpoint.state.next_step;
         let path = if step == end {
             out.clone()
         } else {
-            PathBuf::from(CHECKPOINT_DIR).join(format!("denoiser-{step}.ckpt"))
+            PathBuf::from(CHECKPOINT_DIR).join(format!("{stem}-{step}.ckpt"))
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| idf::IdfError::io(dir, e))?;
@@ -107,29 +136,100 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
         every: usize::try_from(args.checkpoint_every)?,
         save: &mut save,
     };
-    let bar = super::progress::bar(end as u64, "steps", "training the denoiser");
+    let bar = super::progress::bar(end as u64, "steps", format!("training the {stem}"));
     let result =
         train_denoiser_resumable(&atlas, start, &mut checkpoints, &mut |done, total, loss| {
             bar.set_length(total);
             bar.set_position(done);
-            bar.set_message(format!("training the denoiser · loss {loss:.4}"));
+            bar.set_message(format!("training the {stem} · loss {loss:.4}"));
         });
     bar.finish_and_clear();
-    let (report, _) = result?;
+    let (report, last) = result?;
+    let last_names = last.condition_names.clone();
+    let evaluation = match (&held_out, task) {
+        (Some(held_out), Task::Forecast { .. }) => {
+            let forecaster = Forecaster::from_checkpoint(&out, last)?;
+            let bar = super::progress::bar(0, "pairs", "scoring the forecaster");
+            let skill = evaluate_checkpoint(
+                &idf::Context::cpu(),
+                &forecaster,
+                held_out,
+                16,
+                &mut |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            );
+            bar.finish_and_clear();
+            let skill = skill?;
+            eprintln!(
+                "held out ({} pairs, {} members): RMSE {:.5} (persistence {:.5}{}), CRPS {:.5} (persistence {:.5})",
+                skill.pairs,
+                skill.ensemble,
+                skill.rmse,
+                skill.rmse_persistence,
+                skill
+                    .rmse_physics
+                    .map(|r| format!(", physics rollout {r:.5}"))
+                    .unwrap_or_default(),
+                skill.crps,
+                skill.crps_persistence
+            );
+            Some(serde_json::to_value(skill)?)
+        }
+        (Some(held_out), Task::Denoise) => {
+            let bar = super::progress::bar(0, "conditions", "scoring the samples");
+            let points = evaluate_samples(
+                &idf::Context::cpu(),
+                &last,
+                held_out,
+                EVAL_SAMPLES,
+                &mut |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            );
+            bar.finish_and_clear();
+            let points = points?;
+            for p in &points {
+                eprintln!(
+                    "held out {:?}: energy/site {:.4} ± {:.4} (data {:.4} ± {:.4}, z {:.1}), |m| {:.4} ± {:.4} (data {:.4} ± {:.4}, z {:.1})",
+                    p.conditions,
+                    p.energy_per_site.mean,
+                    p.energy_per_site.stderr,
+                    p.energy_per_site_data.mean,
+                    p.energy_per_site_data.stderr,
+                    p.energy_z,
+                    p.abs_magnetisation.mean,
+                    p.abs_magnetisation.stderr,
+                    p.abs_magnetisation_data.mean,
+                    p.abs_magnetisation_data.stderr,
+                    p.abs_magnetisation_z
+                );
+            }
+            Some(serde_json::to_value(points)?)
+        }
+        (None, _) => None,
+    };
     let plot = args
         .plot
         .clone()
         .unwrap_or_else(|| args.metrics.with_extension("png"));
     let [dim, conditions, width, depth, embedding] = report.network;
     let summary = json!({
-        "kind": "denoiser",
+        "kind": stem,
+        "lead": match task {
+            Task::Forecast { lead } => Some(lead),
+            Task::Denoise => None,
+        },
+        "evaluation": evaluation,
         "data": data,
         "samples": report.samples,
         "network": {
             "type": "mlp-film",
             "coordinates": dim,
             "conditions": conditions,
-            "condition_names": atlas.condition_names(),
+            "condition_names": last_names,
             "width": width,
             "depth": depth,
             "embedding": embedding,
@@ -158,7 +258,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "denoiser: {} steps, final loss {:.5} (mean of the last tenth), {:.2} ms a step",
+            "{stem}: {} steps, final loss {:.5} (mean of the last tenth), {:.2} ms a step",
             report.steps, report.final_loss, report.ms_per_step
         );
         eprintln!(

@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// auto, gpu or cpu (default: IDF_BACKEND, else auto).
     #[arg(long)]
     backend: Option<String>,
+    /// A forecaster checkpoint (`idf train --forecast`): POST /predict then forecasts with it
+    /// instead of the physics rollout.
+    #[cfg(feature = "neural")]
+    #[arg(long, value_name = "CKPT")]
+    checkpoint: Option<PathBuf>,
     /// Print the OpenAPI document and exit.
     #[arg(long)]
     openapi: bool,
@@ -75,6 +80,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .kafka
         .clone()
         .or_else(|| std::env::var("IDF_KAFKA_BROKERS").ok());
+    #[cfg(feature = "neural")]
+    let forecaster = args
+        .checkpoint
+        .as_deref()
+        .map(idf::jobs::denoiser::forecast::Forecaster::load)
+        .transpose()?;
     let ctx = super::context(args.backend.as_deref())?;
     // IDF_API_TOKEN, when set, is the bearer token every route but /healthz requires.
     let token = std::env::var("IDF_API_TOKEN")
@@ -92,6 +103,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
             ctx.describe()
         );
         let state = idf::api::ApiState::new(ctx, config, limits, token);
+        #[cfg(feature = "neural")]
+        if let Some(forecaster) = forecaster {
+            eprintln!(
+                "idf serve: POST /predict forecasts with {}",
+                forecaster.path.display()
+            );
+            state.set_forecaster(forecaster);
+        }
         #[cfg(feature = "kafka")]
         if let Some(brokers) = &brokers {
             state.enable_kafka(brokers);

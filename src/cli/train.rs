@@ -21,16 +21,31 @@ const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
 /// The flags of `idf train`.
 #[derive(Args)]
 pub struct TrainArgs {
-    #[arg(long, help = super::models_help(), required_unless_present_any = ["resume", "denoiser"])]
+    #[arg(long, help = super::models_help(), required_unless_present_any = ["resume", "denoiser", "forecast"])]
     model: Option<String>,
     /// Learn a conditional denoising network (ε-prediction, an MLP with FiLM; sizes from
     /// Diffusion.denoiserWidth and denoiserDepth) instead of an energy's parameters; the
     /// dataset's conditions are its conditioning vector.
     #[arg(long, conflicts_with_all = ["model", "params", "fixed", "bounds", "select", "chains"])]
     denoiser: bool,
-    /// With --denoiser: the fraction of samples trained without their conditions (0 to <1),
-    /// which unconditional sampling and classifier-free guidance need.
-    #[arg(long, requires = "denoiser", default_value_t = 0.0)]
+    /// Learn a forecaster: a conditional denoiser of a trajectory's increment --lead recorded
+    /// times ahead given its current map (the dataset needs a `time` condition, as
+    /// `idf dataset synth --model heat_flow` records); POST /predict of `idf serve
+    /// --checkpoint` runs it.
+    #[arg(long, conflicts_with_all = ["model", "params", "fixed", "bounds", "select", "chains", "denoiser"])]
+    forecast: bool,
+    /// With --forecast: recorded times per lead.
+    #[arg(long, requires = "forecast", default_value_t = 1)]
+    lead: usize,
+    /// With --denoiser: compare 256 maps generated at each condition of this held-out dataset
+    /// with its maps (energy per site and |m|, means ± standard errors, z-scores); with
+    /// --forecast: score the forecaster on its trajectories (RMSE and CRPS against persistence
+    /// and, for heat flow, the physics rollout). Into the metrics file and printed.
+    #[arg(long, value_name = "FILE")]
+    eval: Option<PathBuf>,
+    /// With --denoiser or --forecast: the fraction of samples trained without their conditions
+    /// (0 to <1), which unconditional sampling and classifier-free guidance need.
+    #[arg(long, default_value_t = 0.0)]
     condition_dropout: f32,
     /// The dataset: an Energy Atlas .h5 file or a directory of .npy maps with conditions.csv
     /// (with --resume: default the checkpoint's).
@@ -105,6 +120,8 @@ fn train_denoiser(args: TrainArgs) -> Result<()> {
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,
         condition_dropout: args.condition_dropout,
+        forecast: args.forecast.then_some(args.lead),
+        eval: args.eval,
         seed: args.seed,
         config: args.config,
         metrics: args.metrics,
@@ -120,8 +137,11 @@ fn train_denoiser(_: TrainArgs) -> Result<()> {
 
 /// Runs `idf train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    if args.denoiser {
+    if args.denoiser || args.forecast {
         return train_denoiser(args);
+    }
+    if args.condition_dropout != 0.0 || args.eval.is_some() {
+        anyhow::bail!("--condition-dropout and --eval apply to --denoiser and --forecast");
     }
     let config = match &args.config {
         Some(path) => Config::load(path)?,

@@ -1,4 +1,4 @@
-//! NVP forecasting: [`predict_next_state`] draws an ensemble of next states of a map from a
+//! NVP forecasting: [`predict_next_state`] draws an ensemble of future states of a map from a
 //! conditional denoiser of the increment δ = x(t + Δ) − x(t) given the current map x(t) (and
 //! the data's other conditions), and returns the ensemble's mean map and per-site spread
 //! (Gneiting & Raftery 2007 for scoring such ensembles: [`crps_ensemble`]).
@@ -7,6 +7,7 @@
 //! followed by the other conditions; learning the increment rather than the state makes
 //! "nothing changes" (persistence) its zero, the usual reference of a forecast.
 
+use crate::context::Cancel;
 use crate::error::{IdfError, Result};
 use crate::neural::sampling::{Denoiser, NeuralSampler};
 
@@ -21,17 +22,22 @@ pub struct Forecast {
     pub spread: Vec<f32>,
 }
 
-/// The next state of `current` (D values) under `denoiser`, a forecaster (its conditions are
-/// the D values of the current map followed by `conditions`), as `ensemble` members drawn by
-/// `sampler` with `seed`. Errors: a map or conditions of the wrong length, non-finite values,
-/// an empty ensemble; the sampler's own (DDIM steps).
+/// The state `leads` forecast leads after `current` (D values) under `denoiser`, a forecaster
+/// (its conditions are the D values of the current map followed by `conditions`): `ensemble`
+/// members, each rolled forward on its own (its increment drawn by `sampler` given its own
+/// last state), seeded by `seed` and the lead. `cancel`, when raised, stops it with
+/// [`IdfError::Cancelled`]. Errors: a map or conditions of the wrong length, non-finite
+/// values, an empty ensemble or no lead; the sampler's own (DDIM steps).
+#[allow(clippy::too_many_arguments)]
 pub fn predict_next_state(
     denoiser: &Denoiser,
     current: &[f32],
     conditions: &[f32],
     ensemble: usize,
+    leads: usize,
     sampler: NeuralSampler,
     seed: u32,
+    cancel: Option<&Cancel>,
 ) -> Result<Forecast> {
     let shape = denoiser.shape();
     let d = shape.dim;
@@ -56,20 +62,29 @@ pub fn predict_next_state(
     if ensemble == 0 {
         return Err(IdfError::invalid("ensemble", "expected at least 1 member"));
     }
-    let condition: Vec<f32> = current.iter().chain(conditions).copied().collect();
-    let increments = denoiser.sample(
-        sampler,
-        ensemble,
-        Some(&condition),
-        0.0,
-        seed,
-        ensemble,
-        &mut |_, _| {},
-    )?;
-    let members: Vec<f32> = increments
-        .chunks_exact(d)
-        .flat_map(|delta| delta.iter().zip(current).map(|(a, b)| a + b))
-        .collect();
+    if leads == 0 {
+        return Err(IdfError::invalid("steps", "expected at least 1 lead"));
+    }
+    let mut members = current.repeat(ensemble);
+    for lead in 0..leads {
+        let rows: Vec<f32> = members
+            .chunks_exact(d)
+            .flat_map(|state| state.iter().chain(conditions).copied())
+            .collect();
+        let increments = denoiser.sample_rows(
+            sampler,
+            ensemble,
+            Some(&rows),
+            0.0,
+            seed.wrapping_add((lead as u32).wrapping_mul(0x9E37_79B9)),
+            ensemble,
+            cancel,
+            &mut |_, _| {},
+        )?;
+        for (x, delta) in members.iter_mut().zip(increments) {
+            *x += delta;
+        }
+    }
     let (mean, spread) = ensemble_moments(&members, d);
     Ok(Forecast {
         members,

@@ -6,6 +6,7 @@
 
 use burn::prelude::*;
 
+use crate::context::Cancel;
 use crate::cpu::shared::rng::{gaussian, rng_draw};
 use crate::engine::diffusion::EnergyScheduler;
 use crate::error::{IdfError, Result};
@@ -70,6 +71,11 @@ impl Denoiser {
         &self.net
     }
 
+    /// The number of the network's parameters.
+    pub fn parameters(&self) -> usize {
+        self.net.num_params()
+    }
+
     fn check_condition(&self, condition: Option<&[f32]>) -> Result<()> {
         match condition {
             Some(c) if c.len() != self.shape.conditions => Err(IdfError::invalid(
@@ -110,18 +116,22 @@ impl Denoiser {
                 ),
             ));
         }
-        Ok(self.predict(x, t, condition))
+        let n = x.len() / d;
+        let rows = condition.map(|c| c.repeat(n));
+        Ok(self.predict(x, t, rows.as_deref()))
     }
 
-    fn predict(&self, x: &[f32], t: usize, condition: Option<&[f32]>) -> Vec<f32> {
+    /// ε̂ for the points `x` at timestep `t` with a condition row per point (`rows`, N × C;
+    /// `None`: unconditional).
+    fn predict(&self, x: &[f32], t: usize, rows: Option<&[f32]>) -> Vec<f32> {
         let device = self.net.devices()[0].clone();
         let n = x.len() / self.shape.dim;
         let tensor = |values: Vec<f32>, width: usize| {
             Tensor::<2>::from_data(TensorData::new(values, [n, width]), &device)
         };
         let c = self.shape.conditions;
-        let (conditions, given) = match condition {
-            Some(values) => (values.repeat(n), vec![1.0; n]),
+        let (conditions, given) = match rows {
+            Some(values) => (values.to_vec(), vec![1.0; n]),
             None => (vec![0.0; n * c], vec![0.0; n]),
         };
         let s = t as f32 / self.schedule.timesteps() as f32;
@@ -140,10 +150,10 @@ impl Denoiser {
             .expect("the network's output is f32")
     }
 
-    /// ε̂ with classifier-free guidance of weight `guidance` when a condition is given.
-    fn guided(&self, x: &[f32], t: usize, condition: Option<&[f32]>, guidance: f32) -> Vec<f32> {
-        let mut eps = self.predict(x, t, condition);
-        if condition.is_some() && guidance > 0.0 {
+    /// ε̂ with classifier-free guidance of weight `guidance` when conditions are given.
+    fn guided(&self, x: &[f32], t: usize, rows: Option<&[f32]>, guidance: f32) -> Vec<f32> {
+        let mut eps = self.predict(x, t, rows);
+        if rows.is_some() && guidance > 0.0 {
             let free = self.predict(x, t, None);
             for (e, f) in eps.iter_mut().zip(free) {
                 *e = (1.0 + guidance) * *e - guidance * f;
@@ -170,6 +180,45 @@ impl Denoiser {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Vec<f32>> {
         self.check_condition(condition)?;
+        let rows = condition.map(|c| c.repeat(n));
+        self.sample_rows(
+            sampler,
+            n,
+            rows.as_deref(),
+            guidance,
+            seed,
+            batch,
+            None,
+            progress,
+        )
+    }
+
+    /// [`sample`](Self::sample) with a condition per point: `rows` is `N × C` (row-major);
+    /// `cancel`, when raised, stops it at the next reverse step with [`IdfError::Cancelled`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn sample_rows(
+        &self,
+        sampler: NeuralSampler,
+        n: usize,
+        rows: Option<&[f32]>,
+        guidance: f32,
+        seed: u32,
+        batch: usize,
+        cancel: Option<&Cancel>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Vec<f32>> {
+        let c = self.shape.conditions;
+        if let Some(rows) = rows {
+            if rows.len() != n * c || rows.iter().any(|v| !v.is_finite()) {
+                return Err(IdfError::invalid(
+                    "condition",
+                    format!(
+                        "{} condition values for {n} points of {c} conditions, all finite",
+                        rows.len()
+                    ),
+                ));
+            }
+        }
         if !(guidance.is_finite() && guidance >= 0.0) {
             return Err(IdfError::invalid(
                 "guidance",
@@ -199,6 +248,7 @@ impl Denoiser {
         for (chunk, first) in (0..n).step_by(batch).enumerate() {
             let count = batch.min(n - first);
             let offset = first * d;
+            let chunk_rows = rows.map(|r| &r[first * c..(first + count) * c]);
             let noise = |i: usize, step: usize| {
                 gaussian(rng_draw(
                     (offset + i) as u32,
@@ -210,8 +260,13 @@ impl Denoiser {
             };
             let mut x: Vec<f32> = (0..count * d).map(|i| noise(i, 0)).collect();
             for (j, pair) in timesteps.windows(2).rev().enumerate() {
+                if cancel.is_some_and(Cancel::is_cancelled) {
+                    return Err(IdfError::Cancelled {
+                        step: chunk as u64 * (timesteps.len() as u64 - 1) + j as u64,
+                    });
+                }
                 let (t_prev, t) = (pair[0], pair[1]);
-                let eps = self.guided(&x, t, condition, guidance);
+                let eps = self.guided(&x, t, chunk_rows, guidance);
                 match sampler {
                     NeuralSampler::Ddpm => {
                         let s = &self.schedule;

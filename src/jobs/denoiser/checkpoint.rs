@@ -5,7 +5,7 @@
 //! their moving average and Adam's state as burn records (`model`, `ema`, `optimizer`: u8
 //! datasets holding burnpack bytes, burn's own format, written and read by burn); plus the
 //! dataset's map shape, condition names and ranges (`condition_range`, [K, 2] f32), its path and
-//! the resolved `idf.yaml`. Written
+//! the resolved `idf.yaml`, and its `task` (`denoise`, or `forecast` with its `lead`). Written
 //! through a temporary name, so a checkpoint on disk is always complete. A part-1 checkpoint (a
 //! fitted energy) is refused with an error that says what it is, and the part-1 reader refuses
 //! this one the same way.
@@ -22,18 +22,34 @@ use crate::neural::{DataStatistics, DenoiserShape, DenoiserState, TrainingOption
 /// The version this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// What a network learns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// The data's maps given their conditions (attribute `task` = `denoise`).
+    Denoise,
+    /// The increment of a trajectory `lead` recorded times ahead given its current map and
+    /// conditions (`task` = `forecast`, attribute `lead`): a forecaster.
+    Forecast {
+        /// Recorded times ahead.
+        lead: usize,
+    },
+}
+
 /// A denoiser run as saved: its state and where its data came from.
 #[derive(Clone, Debug)]
 pub struct DenoiserCheckpoint {
     /// The training state (weights, optimiser, statistics, options, schedule, losses).
     pub state: DenoiserState,
+    /// What it learns.
+    pub task: Task,
     /// The resolved configuration of the run.
     pub config: Config,
     /// The dataset it trains on.
     pub data: PathBuf,
     /// The dataset's map shape [C, H, W] (C·H·W = the network's D).
     pub map_shape: [usize; 3],
-    /// The dataset's condition names (the network's conditioning vector, in order).
+    /// The names of the conditions the network takes (in order; a forecaster takes its current
+    /// map's C·H·W values before them).
     pub condition_names: Vec<String>,
     /// The smallest and largest value of each condition in the dataset (a condition that
     /// never varies needs no value when sampling).
@@ -61,6 +77,19 @@ impl DenoiserCheckpoint {
             write_text_attr(f, "idf_version", env!("CARGO_PKG_VERSION"))?;
             write_text_attr(f, "weights_format", "burnpack (burn 0.22)")?;
             write_text_attr(f, "network", "point-mlp-film")?;
+            let lead = match self.task {
+                Task::Denoise => {
+                    write_text_attr(f, "task", "denoise")?;
+                    None
+                }
+                Task::Forecast { lead } => {
+                    write_text_attr(f, "task", "forecast")?;
+                    Some(lead as u64)
+                }
+            };
+            if let Some(lead) = lead {
+                f.new_attr::<u64>().create("lead")?.write_scalar(&lead)?;
+            }
             write_text_attr(f, "noise_schedule", schedule_name(s.schedule.kind()))?;
             write_text_attr(f, "conditions", &self.condition_names.join(","))?;
             write_text_attr(f, "config", &config)?;
@@ -187,19 +216,30 @@ impl DenoiserCheckpoint {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect();
-        if condition_names.len() != shape.conditions {
+        let task = match text("task")?.as_str() {
+            "denoise" => Task::Denoise,
+            "forecast" => Task::Forecast {
+                lead: int("lead")? as usize,
+            },
+            other => return Err(bad(format!("task `{other}` is not denoise or forecast"))),
+        };
+        let map_inputs = match task {
+            Task::Denoise => 0,
+            Task::Forecast { .. } => shape.dim,
+        };
+        if condition_names.len() + map_inputs != shape.conditions {
             return Err(bad(format!(
-                "{} condition names for a network of {} conditions",
+                "{} condition names (and {map_inputs} map values) for a network of {} conditions",
                 condition_names.len(),
                 shape.conditions
             )));
         }
         let range = floats("condition_range")?;
-        if range.len() != 2 * shape.conditions {
+        if range.len() != 2 * condition_names.len() {
             return Err(bad(format!(
                 "`condition_range` holds {} values for {} conditions",
                 range.len(),
-                shape.conditions
+                condition_names.len()
             )));
         }
         let statistics = DataStatistics {
@@ -239,6 +279,7 @@ impl DenoiserCheckpoint {
             .check()
             .map_err(|e| bad(format!("its options: {e}")))?;
         Ok(DenoiserCheckpoint {
+            task,
             state: DenoiserState {
                 shape,
                 statistics,

@@ -10,9 +10,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use std::path::{Path, PathBuf};
+
+use crate::context::Cancel;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
-use crate::neural::forecast::{crps_ensemble, predict_next_state};
+use crate::jobs::denoiser::checkpoint::{DenoiserCheckpoint, Task};
+use crate::neural::forecast::{crps_ensemble, predict_next_state, Forecast};
 use crate::neural::{Denoiser, NeuralSampler, PointDataset};
 
 /// The condition that orders a trajectory's records.
@@ -180,6 +184,7 @@ pub fn evaluate_forecasts(
     ensemble: usize,
     sampler: NeuralSampler,
     physics: Option<Rollout>,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ForecastSkill> {
     let (data, pairs) = forecast_dataset(atlas, lead)?;
     let d = data.dim;
@@ -193,8 +198,9 @@ pub fn evaluate_forecasts(
         let row = &data.conditions[p * (d + k)..(p + 1) * (d + k)];
         let (now, conditions) = row.split_at(d);
         let increment = &data.samples[p * d..(p + 1) * d];
-        let forecast =
-            predict_next_state(forecaster, now, conditions, ensemble, sampler, p as u32)?;
+        let forecast = predict_next_state(
+            forecaster, now, conditions, ensemble, 1, sampler, p as u32, None,
+        )?;
         let (mut pair_se, mut pair_persistence) = (0.0, 0.0);
         let (mut pair_crps, mut pair_crps_persistence) = (0.0, 0.0);
         for s in 0..d {
@@ -218,6 +224,7 @@ pub fn evaluate_forecasts(
         crps += pair_crps;
         crps_persistence += pair_crps_persistence;
         differences.push((pair_se - pair_persistence) / d as f64);
+        progress(p as u64 + 1, n as u64);
         crps_differences.push((pair_crps - pair_crps_persistence) / d as f64);
     }
     let sites = (n * d) as f64;
@@ -232,4 +239,152 @@ pub fn evaluate_forecasts(
         squared_error_difference: mean_and_stderr(&differences),
         crps_difference: mean_and_stderr(&crps_differences),
     })
+}
+
+/// A forecaster checkpoint, loaded to predict: what `POST /predict` of `idf serve --checkpoint`
+/// runs.
+#[derive(Debug)]
+pub struct Forecaster {
+    /// The checkpoint it came from.
+    pub path: PathBuf,
+    /// The network.
+    pub denoiser: Denoiser,
+    /// Its maps' shape [C, H, W].
+    pub map_shape: [usize; 3],
+    /// The conditions after the map, in order.
+    pub condition_names: Vec<String>,
+    /// Their ranges in the training data.
+    pub condition_range: Vec<[f32; 2]>,
+    /// Recorded times per lead.
+    pub lead: usize,
+}
+
+impl Forecaster {
+    /// Loads a forecaster checkpoint. Errors (naming the file): not a denoiser checkpoint, a
+    /// denoiser that is not a forecaster.
+    pub fn load(path: &Path) -> Result<Forecaster> {
+        Self::from_checkpoint(path, DenoiserCheckpoint::read(path)?)
+    }
+
+    /// The forecaster a checkpoint read from `path` holds. Errors: as [`Forecaster::load`].
+    pub fn from_checkpoint(path: &Path, checkpoint: DenoiserCheckpoint) -> Result<Forecaster> {
+        let Task::Forecast { lead } = checkpoint.task else {
+            return Err(IdfError::Config {
+                path: path.to_path_buf(),
+                message: "a denoiser of maps, not a forecaster (`idf train --forecast` makes \
+                          one); `idf sample --checkpoint` samples it"
+                    .into(),
+            });
+        };
+        Ok(Forecaster {
+            path: path.to_path_buf(),
+            denoiser: checkpoint.state.denoiser()?,
+            map_shape: checkpoint.map_shape,
+            condition_names: checkpoint.condition_names,
+            condition_range: checkpoint.condition_range,
+            lead,
+        })
+    }
+
+    /// The conditions in order from `given` (name, value): each that varied in the training
+    /// data needs a value, one that never varied defaults to its value. Errors name an unknown
+    /// or missing condition.
+    pub fn conditions(&self, given: &[(String, f32)]) -> Result<Vec<f32>> {
+        if let Some((name, _)) = given
+            .iter()
+            .find(|(n, _)| !self.condition_names.contains(n))
+        {
+            return Err(IdfError::invalid(
+                "conditions",
+                format!(
+                    "`{name}` is not a condition of this forecaster (it has: {})",
+                    self.condition_names.join(", ")
+                ),
+            ));
+        }
+        self.condition_names
+            .iter()
+            .zip(&self.condition_range)
+            .map(
+                |(name, range)| match given.iter().find(|(n, _)| n == name) {
+                    Some((_, v)) => Ok(*v),
+                    None if range[0] == range[1] => Ok(range[0]),
+                    None => Err(IdfError::invalid(
+                        "conditions",
+                        format!(
+                            "no value for `{name}`, which varies in the training data ({} to {})",
+                            range[0], range[1]
+                        ),
+                    )),
+                },
+            )
+            .collect()
+    }
+
+    /// The network evaluations per ensemble member and lead of `sampler`, times the network's
+    /// parameters: the work of one forecast member-lead, for limits.
+    pub fn cost(&self, sampler: NeuralSampler) -> u64 {
+        let evaluations = match sampler {
+            NeuralSampler::Ddpm => self.denoiser.schedule().timesteps(),
+            NeuralSampler::Ddim { steps } => steps,
+        };
+        (evaluations as u64).saturating_mul(self.denoiser.parameters() as u64)
+    }
+
+    /// The ensemble forecast `leads` leads after `current` (C·H·W values) at `conditions`.
+    /// Errors: those of [`Forecaster::conditions`] and [`predict_next_state`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn predict(
+        &self,
+        current: &[f32],
+        conditions: &[(String, f32)],
+        ensemble: usize,
+        leads: usize,
+        sampler: NeuralSampler,
+        seed: u32,
+        cancel: Option<&Cancel>,
+    ) -> Result<Forecast> {
+        let values = self.conditions(conditions)?;
+        predict_next_state(
+            &self.denoiser,
+            current,
+            &values,
+            ensemble,
+            leads,
+            sampler,
+            seed,
+            cancel,
+        )
+    }
+}
+
+/// Scores `forecaster` on the trajectories of `atlas` (its lead; `ensemble` members by DDIM
+/// over 50 steps), with the heat equation's rollout as the physics reference when `atlas` is a
+/// heat-flow dataset of single-channel maps; `progress(done, total)` per pair.
+pub fn evaluate_checkpoint(
+    ctx: &crate::context::Context,
+    forecaster: &Forecaster,
+    atlas: &Atlas,
+    ensemble: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ForecastSkill> {
+    let heat_flow = atlas.provenance().get("model").map(String::as_str)
+        == Some(crate::jobs::dataset::HEAT_FLOW);
+    let position = |name: &str| forecaster.condition_names.iter().position(|n| n == name);
+    let [c, h, w] = forecaster.map_shape;
+    let physics = move |now: &[f32], conditions: &[f32]| -> Result<Vec<f32>> {
+        let kappa = position("kappa").map_or(1.0, |i| conditions[i]);
+        let lead_time = conditions[position(LEAD_TIME).expect("a forecaster's last condition")];
+        crate::jobs::dataset::heat_flow::evolve(ctx, now, [h, w], lead_time, kappa)
+    };
+    let rollout: Option<Rollout> = (heat_flow && c == 1).then_some(&physics);
+    evaluate_forecasts(
+        &forecaster.denoiser,
+        atlas,
+        forecaster.lead,
+        ensemble,
+        NeuralSampler::Ddim { steps: 50 },
+        rollout,
+        progress,
+    )
 }

@@ -1,11 +1,13 @@
 //! `idf train --denoiser` and the sampling of its checkpoints: a conditional ε-prediction
 //! network (`neural`) learnt from an Energy Atlas dataset, each map a point of D = C·H·W
 //! coordinates and the dataset's conditions its conditioning vector; checkpoints every K steps
-//! that continue bit for bit ([`checkpoint`]); and DDPM or DDIM samples of maps at given
-//! conditions ([`sample_checkpoint`]).
+//! that continue bit for bit ([`checkpoint`]); DDPM or DDIM samples of maps at given
+//! conditions ([`sample_checkpoint`]); and forecasters of trajectories ([`forecast`],
+//! `idf train --forecast`).
 
 pub mod checkpoint;
 pub mod forecast;
+pub mod quality;
 
 use std::path::Path;
 use std::time::Instant;
@@ -24,7 +26,7 @@ use crate::neural::{
     DenoiserShape, DenoiserTraining, NeuralSampler, PointDataset, TrainingOptions,
 };
 
-use checkpoint::DenoiserCheckpoint;
+use checkpoint::{DenoiserCheckpoint, Task};
 
 /// Every map and condition of `atlas` as points of C·H·W coordinates. Errors: a dataset too
 /// large for memory (naming it), non-finite values (naming the sample).
@@ -47,6 +49,8 @@ pub fn point_dataset(atlas: &Atlas) -> Result<PointDataset> {
 pub enum DenoiserStart {
     /// A new network of these sizes, trained with these options.
     Fresh {
+        /// What it learns.
+        task: Task,
         /// The network's hidden sizes (its D and conditions come from the data).
         shape: DenoiserShape,
         /// The run's options; `steps` is its end.
@@ -104,9 +108,41 @@ impl DenoiserReport {
     }
 }
 
-fn check_atlas(atlas: &Atlas, checkpoint: &DenoiserCheckpoint) -> Result<()> {
+/// What a task learns from a dataset: the points, the names of the conditions after any map
+/// values, and each such condition's range.
+struct TaskData {
+    data: PointDataset,
+    names: Vec<String>,
+    ranges: Vec<[f32; 2]>,
+}
+
+fn task_data(atlas: &Atlas, task: Task) -> Result<TaskData> {
+    let (data, names, skip) = match task {
+        Task::Denoise => (point_dataset(atlas)?, atlas.condition_names().to_vec(), 0),
+        Task::Forecast { lead } => {
+            let (data, pairs) = forecast::forecast_dataset(atlas, lead)?;
+            let skip = data.dim;
+            (data, pairs.condition_names, skip)
+        }
+    };
+    let width = data.condition_count;
+    let ranges = (skip..width)
+        .map(|j| {
+            let column = data.conditions.iter().skip(j).step_by(width);
+            let low = column.clone().copied().fold(f32::INFINITY, f32::min);
+            [low, column.copied().fold(f32::NEG_INFINITY, f32::max)]
+        })
+        .collect();
+    Ok(TaskData {
+        data,
+        names,
+        ranges,
+    })
+}
+
+fn check_atlas(atlas: &Atlas, names: &[String], checkpoint: &DenoiserCheckpoint) -> Result<()> {
     let fits = atlas.map_shape() == checkpoint.map_shape
-        && atlas.condition_names() == checkpoint.condition_names.as_slice()
+        && names == checkpoint.condition_names.as_slice()
         && atlas.len() == checkpoint.samples;
     if fits {
         return Ok(());
@@ -119,7 +155,7 @@ fn check_atlas(atlas: &Atlas, checkpoint: &DenoiserCheckpoint) -> Result<()> {
              with conditions [{}]",
             atlas.len(),
             atlas.map_shape(),
-            atlas.condition_names().join(", "),
+            names.join(", "),
             checkpoint.samples,
             checkpoint.map_shape,
             checkpoint.condition_names.join(", ")
@@ -127,21 +163,31 @@ fn check_atlas(atlas: &Atlas, checkpoint: &DenoiserCheckpoint) -> Result<()> {
     })
 }
 
-/// Trains (or continues) a denoiser on `atlas`, saving checkpoints; `progress(done, total,
-/// loss)` after each step. Errors: a checkpoint whose data differ from `atlas`, bad sizes or
-/// options (named), a loss that is not finite, a failed save.
+/// Trains (or continues) a denoiser or forecaster on `atlas`, saving checkpoints;
+/// `progress(done, total, loss)` after each step. Errors: a checkpoint whose data differ from
+/// `atlas`, a forecaster's dataset without trajectories, bad sizes or options (named), a loss
+/// that is not finite, a failed save.
 pub fn train_denoiser_resumable(
     atlas: &Atlas,
     start: DenoiserStart,
     checkpoints: &mut DenoiserCheckpoints,
     progress: &mut dyn FnMut(u64, u64, f32),
 ) -> Result<(DenoiserReport, DenoiserCheckpoint)> {
-    let data = point_dataset(atlas)?;
+    let task = match &start {
+        DenoiserStart::Fresh { task, .. } => *task,
+        DenoiserStart::Resume { checkpoint, .. } => checkpoint.task,
+    };
+    let TaskData {
+        data,
+        names,
+        ranges,
+    } = task_data(atlas, task)?;
     let (mut run, config) = match start {
         DenoiserStart::Fresh {
             shape,
             options,
             config,
+            ..
         } => {
             let schedule =
                 EnergyScheduler::new(config.noise_schedule(), config.diffusion.timesteps)?;
@@ -151,28 +197,21 @@ pub fn train_denoiser_resumable(
             )
         }
         DenoiserStart::Resume { checkpoint, steps } => {
-            check_atlas(atlas, &checkpoint)?;
+            check_atlas(atlas, &names, &checkpoint)?;
             let checkpoint = *checkpoint;
             let config = checkpoint.config.clone();
             (DenoiserTraining::resume(checkpoint.state, steps)?, config)
         }
     };
-    let k = data.condition_count;
-    let condition_range: Vec<[f32; 2]> = (0..k)
-        .map(|j| {
-            let column = data.conditions.iter().skip(j).step_by(k);
-            let low = column.clone().copied().fold(f32::INFINITY, f32::min);
-            [low, column.copied().fold(f32::NEG_INFINITY, f32::max)]
-        })
-        .collect();
     let snapshot = |run: &DenoiserTraining| -> Result<DenoiserCheckpoint> {
         Ok(DenoiserCheckpoint {
             state: run.state()?,
+            task,
             config: config.clone(),
             data: atlas.path().to_path_buf(),
             map_shape: atlas.map_shape(),
-            condition_names: atlas.condition_names().to_vec(),
-            condition_range: condition_range.clone(),
+            condition_names: names.clone(),
+            condition_range: ranges.clone(),
             samples: atlas.len(),
         })
     };
@@ -226,6 +265,13 @@ pub fn sample_checkpoint(
     seed: u32,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Field> {
+    if let Task::Forecast { .. } = checkpoint.task {
+        return Err(IdfError::invalid(
+            "checkpoint",
+            "a forecaster draws next states of a given map: POST /predict of `idf serve \
+             --checkpoint` runs it",
+        ));
+    }
     let names = &checkpoint.condition_names;
     if let Some((name, _)) = conditions.iter().find(|(n, _)| !names.contains(n)) {
         return Err(IdfError::invalid(

@@ -1,0 +1,160 @@
+//! Sample quality of a denoiser against ground truth: at each condition of a held-out Energy
+//! Atlas dataset (made by MCMC, `idf dataset synth`), the network's maps at that condition and
+//! the dataset's maps are compared by energy per site (under the dataset's model with the
+//! condition's parameters) and by |m|, the absolute mean of a map, each as a mean with its
+//! standard error and the z-score of their difference.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::engine::energies::EnergyModel;
+use crate::engine::field::{Field, Shape};
+use crate::engine::simulation::Simulation;
+use crate::error::{IdfError, Result};
+use crate::io::atlas::Atlas;
+use crate::jobs::denoiser::checkpoint::DenoiserCheckpoint;
+use crate::jobs::denoiser::sample_checkpoint;
+use crate::neural::NeuralSampler;
+
+/// A mean and its standard error (samples taken as independent: the network's are, and
+/// `idf dataset synth` spaces its records by twice the autocorrelation time).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct MeanError {
+    /// The mean.
+    pub mean: f64,
+    /// Its standard error.
+    pub stderr: f64,
+}
+
+impl MeanError {
+    fn of(values: &[f64]) -> MeanError {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        MeanError {
+            mean,
+            stderr: (variance / n).sqrt(),
+        }
+    }
+
+    /// (self − other) / √(se² + se'²).
+    fn z(&self, other: &MeanError) -> f64 {
+        (self.mean - other.mean) / self.stderr.hypot(other.stderr)
+    }
+}
+
+/// One held-out condition's comparison.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QualityPoint {
+    /// The condition, by name.
+    pub conditions: BTreeMap<String, f32>,
+    /// Maps generated, and maps of the dataset at that condition.
+    pub samples: [usize; 2],
+    /// Energy per site of the generated maps.
+    pub energy_per_site: MeanError,
+    /// Energy per site of the dataset's maps.
+    pub energy_per_site_data: MeanError,
+    /// The z-score of the difference.
+    pub energy_z: f64,
+    /// |m| of the generated maps.
+    pub abs_magnetisation: MeanError,
+    /// |m| of the dataset's maps.
+    pub abs_magnetisation_data: MeanError,
+    /// The z-score of the difference.
+    pub abs_magnetisation_z: f64,
+}
+
+/// Energy per site and |m| of each map of `field` under `model`.
+fn observables(ctx: &Context, model: &EnergyModel, field: &Field) -> Result<(Vec<f64>, Vec<f64>)> {
+    let shape = field.shape();
+    let sites = (shape.channels * shape.height * shape.width) as f64;
+    let energies = Simulation::new(ctx, model, field, 0)?.energies()?;
+    let abs_m = (0..shape.chains)
+        .map(|c| (field.chain(c).iter().map(|&v| v as f64).sum::<f64>() / sites).abs())
+        .collect();
+    Ok((energies.iter().map(|e| e / sites).collect(), abs_m))
+}
+
+/// Compares `samples` maps of the network at each distinct condition of `held_out` with the
+/// dataset's maps there (ancestral DDPM over all timesteps, seeded per condition); `progress(done, total)`
+/// per condition. Errors: a dataset of another map shape or other conditions, one without the
+/// `model` of its provenance, a condition that is not a parameter of that model (other than
+/// `temperature`).
+pub fn evaluate_samples(
+    ctx: &Context,
+    checkpoint: &DenoiserCheckpoint,
+    held_out: &Atlas,
+    samples: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<QualityPoint>> {
+    let bad = |message: String| IdfError::Dataset {
+        path: held_out.path().to_path_buf(),
+        dataset: "conditions".into(),
+        message,
+    };
+    let names = held_out.condition_names();
+    if held_out.map_shape() != checkpoint.map_shape || names != checkpoint.condition_names {
+        return Err(bad(format!(
+            "maps of {:?} with conditions [{}]; the network's are {:?} with [{}]",
+            held_out.map_shape(),
+            names.join(", "),
+            checkpoint.map_shape,
+            checkpoint.condition_names.join(", ")
+        )));
+    }
+    let Some(model_name) = held_out.provenance().get("model") else {
+        return Err(bad("no `model` in its provenance: whose energy?".into()));
+    };
+    let k = names.len();
+    let mut points: BTreeMap<Vec<u32>, Vec<usize>> = BTreeMap::new();
+    for (i, row) in held_out.conditions().chunks_exact(k).enumerate() {
+        points
+            .entry(row.iter().map(|v| v.to_bits()).collect())
+            .or_default()
+            .push(i);
+    }
+    let [c, h, w] = held_out.map_shape();
+    let mut out = Vec::with_capacity(points.len());
+    for (done, (key, records)) in points.iter().enumerate() {
+        let values: Vec<f32> = key.iter().map(|&b| f32::from_bits(b)).collect();
+        let conditions: Vec<(String, f32)> = names.iter().cloned().zip(values).collect();
+        let params: Vec<(String, String)> = conditions
+            .iter()
+            .filter(|(n, _)| n != "temperature")
+            .map(|(n, v)| (n.clone(), v.to_string()))
+            .collect();
+        let model = EnergyModel::from_params(model_name, &params)
+            .map_err(|e| bad(format!("model {model_name}: {e}")))?;
+        let generated = sample_checkpoint(
+            checkpoint,
+            NeuralSampler::Ddpm,
+            samples,
+            &conditions,
+            0.0,
+            done as u32,
+            &mut |_, _| {},
+        )?;
+        let data = Field::from_vec(
+            Shape::new(records.len(), c, h, w)?,
+            held_out.read_maps(records)?,
+        )?;
+        let (e_gen, m_gen) = observables(ctx, &model, &generated)?;
+        let (e_data, m_data) = observables(ctx, &model, &data)?;
+        let (e, e_ref) = (MeanError::of(&e_gen), MeanError::of(&e_data));
+        let (m, m_ref) = (MeanError::of(&m_gen), MeanError::of(&m_data));
+        out.push(QualityPoint {
+            conditions: conditions.into_iter().collect(),
+            samples: [samples, records.len()],
+            energy_per_site: e,
+            energy_per_site_data: e_ref,
+            energy_z: e.z(&e_ref),
+            abs_magnetisation: m,
+            abs_magnetisation_data: m_ref,
+            abs_magnetisation_z: m.z(&m_ref),
+        });
+        progress(done as u64 + 1, points.len() as u64);
+    }
+    Ok(out)
+}
