@@ -16,6 +16,13 @@ fn template_parses_to_the_documented_defaults() {
         (c.diffusion.denoiser_width, c.diffusion.denoiser_depth),
         (128, 2)
     );
+    assert_eq!(
+        (
+            c.diffusion.denoiser_network.as_str(),
+            c.diffusion.denoiser_channels
+        ),
+        ("mlp", 32)
+    );
     assert_eq!(c.validation.energy_tolerance, 0.01);
     assert_eq!(c.validation.entropy_drift_max, -0.001);
     assert_eq!(c.eil.service_account, "idf");

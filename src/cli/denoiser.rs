@@ -80,6 +80,8 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
             let shape = DenoiserShape {
                 width: d.denoiser_width,
                 depth: d.denoiser_depth,
+                network: d.denoiser_network.parse()?,
+                channels: d.denoiser_channels,
                 ..DenoiserShape::default()
             };
             let options = TrainingOptions {
@@ -146,6 +148,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
     bar.finish_and_clear();
     let (report, last) = result?;
     let last_names = last.condition_names.clone();
+    let last_network = last.state.shape.network.name();
     let evaluation = match (&held_out, task) {
         (Some(held_out), Task::Forecast { .. }) => {
             let forecaster = Forecaster::from_checkpoint(&out, last)?;
@@ -226,7 +229,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
         "data": data,
         "samples": report.samples,
         "network": {
-            "type": "mlp-film",
+            "type": last_network,
             "coordinates": dim,
             "conditions": conditions,
             "condition_names": last_names,

@@ -108,6 +108,10 @@ pub struct DiffusionConfig {
     pub denoiser_width: usize,
     /// Hidden layers of a learned denoiser.
     pub denoiser_depth: usize,
+    /// The network of a learned denoiser: `mlp` (any data) or `unet` (maps, periodic).
+    pub denoiser_network: String,
+    /// The U-Net's channels at full resolution.
+    pub denoiser_channels: usize,
 }
 
 impl Default for DiffusionConfig {
@@ -119,6 +123,8 @@ impl Default for DiffusionConfig {
             batch_size: 32,
             denoiser_width: 128,
             denoiser_depth: 2,
+            denoiser_network: "mlp".into(),
+            denoiser_channels: 32,
         }
     }
 }
@@ -138,6 +144,8 @@ Diffusion:
   batchSize: 32           # default number of chains, and the minibatch of idf train
   denoiserWidth: 128      # hidden width of a learned denoiser (idf train --denoiser), 1 to 4096
   denoiserDepth: 2        # hidden layers of a learned denoiser, 1 to 16
+  denoiserNetwork: mlp    # mlp (flattened points) or unet (maps, periodic padding)
+  denoiserChannels: 32    # the U-Net's channels at full resolution, 1 to 512
 Validation:
   energyTolerance: 0.01   # largest relative drift of a conserved quantity
   entropyDriftMax: -0.001 # most negative entropy change per step where the second law applies
@@ -205,9 +213,16 @@ impl Config {
         if d.batch_size == 0 {
             return Err("Diffusion.batchSize: expected at least 1".into());
         }
+        if !["mlp", "unet"].contains(&d.denoiser_network.as_str()) {
+            return Err(format!(
+                "Diffusion.denoiserNetwork: expected mlp or unet, got `{}`",
+                d.denoiser_network
+            ));
+        }
         for (key, value, most) in [
             ("denoiserWidth", d.denoiser_width, 4096),
             ("denoiserDepth", d.denoiser_depth, 16),
+            ("denoiserChannels", d.denoiser_channels, 512),
         ] {
             if value == 0 || value > most {
                 return Err(format!(

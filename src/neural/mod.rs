@@ -1,6 +1,7 @@
-//! Learned denoisers: a conditional ε-prediction network ([`PointDenoiser`], an MLP with a
-//! sinusoidal timestep embedding and FiLM conditioning, preconditioned by the data's
-//! per-coordinate statistics; burn on its pure-Rust CPU backend), trained by denoising score
+//! Learned denoisers: a conditional ε-prediction network ([`PointDenoiser`], an MLP, or
+//! [`MapDenoiser`], a U-Net with periodic padding for maps; a sinusoidal timestep embedding and
+//! FiLM conditioning, preconditioned by the data's per-coordinate statistics; burn on its
+//! pure-Rust CPU backend), trained by denoising score
 //! matching on IDF's noise schedules ([`train_denoiser`], or step by step with exact resume,
 //! [`DenoiserTraining`]), and DDPM or DDIM sampling with its ε, optionally with classifier-free
 //! guidance ([`Denoiser::sample`]); a denoiser conditioned on the current map is a forecaster
@@ -18,7 +19,9 @@ pub mod network;
 pub mod sampling;
 pub mod training;
 
-pub use network::{DataStatistics, DenoiserShape, PointDenoiser};
+pub use network::{
+    DataStatistics, DenoiserShape, MapDenoiser, Network, NetworkKind, PointDenoiser,
+};
 pub use sampling::{Denoiser, NeuralSampler};
 pub use training::{
     train_denoiser, DenoiserState, DenoiserTraining, PointDataset, TrainedDenoiser, TrainingOptions,

@@ -15,6 +15,7 @@
 //! multiply ε's error by β_t / √(α_t (1 − ᾱ_t)), about 32 at t = T: there F's error is
 //! multiplied by c_out ≈ √ᾱ_T instead of passed on whole.
 
+use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::silu;
@@ -22,19 +23,58 @@ use burn::tensor::activation::silu;
 use crate::error::{IdfError, Result};
 use crate::neural::embedding::timestep_embedding;
 
-/// The sizes of a [`PointDenoiser`].
+/// Which network predicts ε.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkKind {
+    /// [`PointDenoiser`]: an MLP on the flattened point (any data).
+    Mlp,
+    /// [`MapDenoiser`]: a small U-Net on the map [C, H, W] with periodic padding (fields).
+    UNet,
+}
+
+impl NetworkKind {
+    /// `mlp` or `unet`, as `Diffusion.denoiserNetwork` and checkpoints spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetworkKind::Mlp => "mlp",
+            NetworkKind::UNet => "unet",
+        }
+    }
+}
+
+impl std::str::FromStr for NetworkKind {
+    type Err = IdfError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "mlp" => Ok(NetworkKind::Mlp),
+            "unet" => Ok(NetworkKind::UNet),
+            other => Err(IdfError::invalid(
+                "denoiserNetwork",
+                format!("`{other}` is not mlp or unet"),
+            )),
+        }
+    }
+}
+
+/// The sizes of a denoising network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DenoiserShape {
-    /// D: coordinates per point.
+    /// D: coordinates per point (C·H·W of a map).
     pub dim: usize,
     /// C: conditioning values per point (0 for none).
     pub conditions: usize,
-    /// Hidden width.
+    /// Hidden width of the MLP.
     pub width: usize,
-    /// Hidden layers.
+    /// Hidden layers of the MLP.
     pub depth: usize,
     /// Timestep-embedding size (even).
     pub embedding: usize,
+    /// The network.
+    pub network: NetworkKind,
+    /// A point as a map [C, H, W] (the U-Net's input; C·H·W = D).
+    pub map: [usize; 3],
+    /// The U-Net's channels at full resolution (twice that at half).
+    pub channels: usize,
 }
 
 impl Default for DenoiserShape {
@@ -45,6 +85,9 @@ impl Default for DenoiserShape {
             width: 128,
             depth: 2,
             embedding: 32,
+            network: NetworkKind::Mlp,
+            map: [2, 1, 1],
+            channels: 32,
         }
     }
 }
@@ -56,6 +99,7 @@ impl DenoiserShape {
             ("dim", self.dim, 1, 1 << 20),
             ("denoiserWidth", self.width, 1, 4096),
             ("denoiserDepth", self.depth, 1, 16),
+            ("denoiserChannels", self.channels, 1, 512),
             ("embedding", self.embedding, 2, 1024),
         ];
         for (name, value, least, most) in named {
@@ -75,8 +119,54 @@ impl DenoiserShape {
                 ),
             ));
         }
+        if self.network == NetworkKind::UNet && self.map.iter().product::<usize>() != self.dim {
+            return Err(IdfError::invalid(
+                "denoiserNetwork",
+                format!(
+                    "the U-Net's map {:?} does not hold the data's {} coordinates",
+                    self.map, self.dim
+                ),
+            ));
+        }
         Ok(())
     }
+}
+
+/// The network: an MLP or a U-Net, both with FiLM conditioning.
+// One network exists per model: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum Network {
+    /// The MLP.
+    Mlp(PointDenoiser),
+    /// The U-Net.
+    UNet(MapDenoiser),
+}
+
+impl Network {
+    /// A network of `shape` with fresh weights on `device` (drawn lazily, on first use).
+    pub fn new(shape: &DenoiserShape, device: &Device) -> Self {
+        match shape.network {
+            NetworkKind::Mlp => Network::Mlp(PointDenoiser::new(shape, device)),
+            NetworkKind::UNet => Network::UNet(MapDenoiser::new(shape, device)),
+        }
+    }
+
+    /// The raw output for scaled points `x` (`[B, D]`), as [`PointDenoiser::forward`].
+    pub fn forward(&self, x: Tensor<2>, s: Tensor<2>, c: Tensor<2>, given: Tensor<2>) -> Tensor<2> {
+        match self {
+            Network::Mlp(net) => net.forward(x, s, c, given),
+            Network::UNet(net) => net.forward(x, s, c, given),
+        }
+    }
+}
+
+/// The FiLM context of a batch: `[timestep embedding, c · given, given]`.
+fn film_context(s: Tensor<2>, c: Tensor<2>, given: Tensor<2>, embedding: usize) -> Tensor<2> {
+    Tensor::cat(
+        vec![timestep_embedding(s, embedding), c * given.clone(), given],
+        1,
+    )
 }
 
 /// The ε-prediction MLP with FiLM conditioning.
@@ -112,14 +202,7 @@ impl PointDenoiser {
     /// with conditions `c` (`[B, C]`) and `given` (`[B, 1]`: 1 where the condition is given, 0
     /// where dropped).
     pub fn forward(&self, x: Tensor<2>, s: Tensor<2>, c: Tensor<2>, given: Tensor<2>) -> Tensor<2> {
-        let context = Tensor::cat(
-            vec![
-                timestep_embedding(s, self.embedding),
-                c * given.clone(),
-                given,
-            ],
-            1,
-        );
+        let context = film_context(s, c, given, self.embedding);
         let mut h = self.input.forward(x);
         for (k, film) in self.film.iter().enumerate() {
             if k > 0 {
@@ -131,6 +214,132 @@ impl PointDenoiser {
             h = silu(h * (gamma + 1.0) + beta);
         }
         self.output.forward(h)
+    }
+}
+
+/// `x` padded by `p` cells on each side with the opposite edge's values (the lattice is
+/// periodic; burn's padding modes are constant, reflect and edge), `p` ≤ H, W.
+fn pad_periodic(x: Tensor<4>, p: usize) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    let x = Tensor::cat(
+        vec![x.clone().narrow(3, w - p, p), x.clone(), x.narrow(3, 0, p)],
+        3,
+    );
+    Tensor::cat(
+        vec![x.clone().narrow(2, h - p, p), x.clone(), x.narrow(2, 0, p)],
+        2,
+    )
+}
+
+/// A 3×3 convolution of the periodic lattice from `from` to `to` channels.
+fn periodic_conv(from: usize, to: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([from, to], [3, 3]).init(device)
+}
+
+/// A residual block: `x + conv(silu(FiLM(conv(silu(x)))))`, the FiLM scale and shift per
+/// channel from the context; a 1×1 convolution matches the channels of `x` when they change.
+#[derive(Module, Debug)]
+pub struct ResidualBlock {
+    first: Conv2d,
+    second: Conv2d,
+    film: Linear,
+    skip: Option<Conv2d>,
+    channels: usize,
+}
+
+impl ResidualBlock {
+    fn new(from: usize, to: usize, context: usize, device: &Device) -> Self {
+        ResidualBlock {
+            first: periodic_conv(from, to, device),
+            second: periodic_conv(to, to, device),
+            film: LinearConfig::new(context, 2 * to).init(device),
+            skip: (from != to).then(|| Conv2dConfig::new([from, to], [1, 1]).init(device)),
+            channels: to,
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>, context: Tensor<2>) -> Tensor<4> {
+        let c = self.channels;
+        let h = self.first.forward(pad_periodic(silu(x.clone()), 1));
+        let gamma_beta = self.film.forward(context);
+        let [b, _] = gamma_beta.dims();
+        let gamma = gamma_beta.clone().narrow(1, 0, c).reshape([b, c, 1, 1]);
+        let beta = gamma_beta.narrow(1, c, c).reshape([b, c, 1, 1]);
+        let h = self
+            .second
+            .forward(pad_periodic(silu(h * (gamma + 1.0) + beta), 1));
+        match &self.skip {
+            Some(conv) => conv.forward(x) + h,
+            None => x + h,
+        }
+    }
+}
+
+/// The ε-prediction U-Net for maps `[C, H, W]` (Ronneberger et al. 2015, as Ho et al. 2020 use
+/// it, reduced to two levels): a 3×3 convolution to K channels, a residual block, and, when H
+/// and W are even, a residual block of 2K channels at half resolution (2×2 means) whose output,
+/// upsampled (nearest), joins the full-resolution features for a last residual block; then a
+/// 3×3 convolution back to C. Every convolution pads periodically, so the network commutes
+/// with translations of the lattice by whole cells of the coarsest level.
+#[derive(Module, Debug)]
+pub struct MapDenoiser {
+    input: Conv2d,
+    down: ResidualBlock,
+    middle: Option<ResidualBlock>,
+    up: Option<ResidualBlock>,
+    output: Conv2d,
+    map: [usize; 3],
+    embedding: usize,
+}
+
+impl MapDenoiser {
+    /// A U-Net of `shape` (its `map`, `channels`, `embedding`, `conditions`) on `device`.
+    pub fn new(shape: &DenoiserShape, device: &Device) -> Self {
+        let [c, h, w] = shape.map;
+        let k = shape.channels;
+        let context = shape.embedding + shape.conditions + 1;
+        let two_levels = h % 2 == 0 && w % 2 == 0 && h >= 2 && w >= 2;
+        MapDenoiser {
+            input: periodic_conv(c, k, device),
+            down: ResidualBlock::new(k, k, context, device),
+            middle: two_levels.then(|| ResidualBlock::new(k, 2 * k, context, device)),
+            up: two_levels.then(|| ResidualBlock::new(3 * k, k, context, device)),
+            output: periodic_conv(k, c, device),
+            map: shape.map,
+            embedding: shape.embedding,
+        }
+    }
+
+    /// The raw output for scaled maps `x` (`[B, C·H·W]`), as [`PointDenoiser::forward`].
+    pub fn forward(&self, x: Tensor<2>, s: Tensor<2>, c: Tensor<2>, given: Tensor<2>) -> Tensor<2> {
+        let context = film_context(s, c, given, self.embedding);
+        let [b, d] = x.dims();
+        let [channels, h, w] = self.map;
+        let x = x.reshape([b, channels, h, w]);
+        let full = self
+            .down
+            .forward(self.input.forward(pad_periodic(x, 1)), context.clone());
+        let features = match (&self.middle, &self.up) {
+            (Some(middle), Some(up)) => {
+                let k = full.dims()[1];
+                let coarse = full
+                    .clone()
+                    .reshape([b, k, h / 2, 2, w / 2, 2])
+                    .mean_dim(5)
+                    .mean_dim(3)
+                    .reshape([b, k, h / 2, w / 2]);
+                let coarse = middle.forward(coarse, context.clone());
+                let fine = coarse
+                    .reshape([b, 2 * k, h / 2, 1, w / 2, 1])
+                    .expand([b, 2 * k, h / 2, 2, w / 2, 2])
+                    .reshape([b, 2 * k, h, w]);
+                up.forward(Tensor::cat(vec![fine, full], 1), context)
+            }
+            _ => full,
+        };
+        self.output
+            .forward(pad_periodic(silu(features), 1))
+            .reshape([b, d])
     }
 }
 
@@ -190,7 +399,7 @@ impl Preconditioner {
     /// (`[B, 1]`, ᾱ_t), conditions `c` and flags `given` as in [`PointDenoiser::forward`].
     pub fn epsilon(
         &self,
-        net: &PointDenoiser,
+        net: &Network,
         x: Tensor<2>,
         s: Tensor<2>,
         alpha_bar: Tensor<2>,

@@ -10,14 +10,14 @@ use crate::context::Cancel;
 use crate::cpu::shared::rng::{gaussian, rng_draw};
 use crate::engine::diffusion::EnergyScheduler;
 use crate::error::{IdfError, Result};
-use crate::neural::network::{DataStatistics, DenoiserShape, PointDenoiser, Preconditioner};
+use crate::neural::network::{DataStatistics, DenoiserShape, Network, Preconditioner};
 use crate::neural::STREAM_SAMPLING;
 
 /// A trained network with what it needs to predict ε: its sizes, the data statistics it is
 /// preconditioned with, and the noise schedule it was trained on.
 #[derive(Debug, Clone)]
 pub struct Denoiser {
-    net: PointDenoiser,
+    net: Network,
     shape: DenoiserShape,
     statistics: DataStatistics,
     schedule: EnergyScheduler,
@@ -38,7 +38,7 @@ pub enum NeuralSampler {
 impl Denoiser {
     /// Puts the parts together (the network's weights on a plain, non-autodiff device).
     pub fn new(
-        net: PointDenoiser,
+        net: Network,
         shape: DenoiserShape,
         statistics: DataStatistics,
         schedule: EnergyScheduler,
@@ -67,7 +67,7 @@ impl Denoiser {
     }
 
     /// The network itself.
-    pub fn network(&self) -> &PointDenoiser {
+    pub fn network(&self) -> &Network {
         &self.net
     }
 

@@ -23,7 +23,7 @@ use burn::tensor::Bytes;
 use crate::cpu::shared::rng::{gaussian, rng_draw, unit_closed_open};
 use crate::engine::diffusion::EnergyScheduler;
 use crate::error::{IdfError, Result};
-use crate::neural::network::{DataStatistics, DenoiserShape, PointDenoiser, Preconditioner};
+use crate::neural::network::{DataStatistics, DenoiserShape, Network, Preconditioner};
 use crate::neural::sampling::Denoiser;
 use crate::neural::STREAM_TRAINING;
 
@@ -201,9 +201,9 @@ pub struct DenoiserTraining {
     options: TrainingOptions,
     schedule: EnergyScheduler,
     device: Device,
-    model: PointDenoiser,
+    model: Network,
     optim: burn::optim::ModuleOptimizer,
-    ema: PointDenoiser,
+    ema: Network,
     next_step: usize,
     losses: Vec<f32>,
 }
@@ -223,8 +223,8 @@ fn record_error(what: &str) -> impl Fn(burn::store::RecordError) -> IdfError + '
 }
 
 impl DenoiserTraining {
-    /// A fresh run of a network of `shape` (its `dim` and `conditions` taken from `data`) on
-    /// `data` under `schedule`. Errors: empty or non-finite data, bad sizes or options (named).
+    /// A fresh run of a network of `shape` (its `dim` and `conditions` taken from `data`, its
+    /// `map` kept when it holds D coordinates, else [D, 1, 1]) on `data` under `schedule`. Errors: empty or non-finite data, bad sizes or options (named).
     pub fn start(
         data: &PointDataset,
         shape: DenoiserShape,
@@ -233,9 +233,15 @@ impl DenoiserTraining {
     ) -> Result<Self> {
         data.check()?;
         options.check()?;
+        let map = if shape.map.iter().product::<usize>() == data.dim {
+            shape.map
+        } else {
+            [data.dim, 1, 1]
+        };
         let shape = DenoiserShape {
             dim: data.dim,
             conditions: data.condition_count,
+            map,
             ..shape
         };
         shape.check()?;
@@ -245,7 +251,7 @@ impl DenoiserTraining {
             device.seed(options.seed as u64);
             // Parameters are drawn lazily: draw them now, under the lock, and number them in
             // module order (burn's ids are random), so that equal runs write equal files.
-            PointDenoiser::new(&shape, &device).map(&mut Number(0))
+            Network::new(&shape, &device).map(&mut Number(0))
         };
         Ok(DenoiserTraining {
             ema: model.valid(),
@@ -280,10 +286,10 @@ impl DenoiserTraining {
             ));
         }
         let device = Device::default().autodiff();
-        let load = |bytes: &[u8], what: &str, device: &Device| -> Result<PointDenoiser> {
+        let load = |bytes: &[u8], what: &str, device: &Device| -> Result<Network> {
             let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
                 .map_err(record_error(what))?;
-            PointDenoiser::new(&state.shape, device)
+            Network::new(&state.shape, device)
                 .try_load_record(record)
                 .map_err(record_error(what))
         };
@@ -308,7 +314,7 @@ impl DenoiserTraining {
 
     /// The state to save: continuing from it gives the same weights as not stopping.
     pub fn state(&self) -> Result<DenoiserState> {
-        let bytes = |model: &PointDenoiser, what: &str| -> Result<Vec<u8>> {
+        let bytes = |model: &Network, what: &str| -> Result<Vec<u8>> {
             Ok(model
                 .clone()
                 .into_record()
@@ -430,7 +436,7 @@ impl DenoiserState {
     pub fn denoiser(&self) -> Result<Denoiser> {
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.ema.clone()))
             .map_err(record_error("ema"))?;
-        let net = PointDenoiser::new(&self.shape, &Device::default())
+        let net = Network::new(&self.shape, &Device::default())
             .try_load_record(record)
             .map_err(record_error("ema"))?;
         Ok(Denoiser::new(

@@ -76,7 +76,7 @@ impl DenoiserCheckpoint {
             write_text_attr(f, "format", DENOISER_FORMAT)?;
             write_text_attr(f, "idf_version", env!("CARGO_PKG_VERSION"))?;
             write_text_attr(f, "weights_format", "burnpack (burn 0.22)")?;
-            write_text_attr(f, "network", "point-mlp-film")?;
+            write_text_attr(f, "network", s.shape.network.name())?;
             let lead = match self.task {
                 Task::Denoise => {
                     write_text_attr(f, "task", "denoise")?;
@@ -103,6 +103,7 @@ impl DenoiserCheckpoint {
                 ("width", s.shape.width as u64),
                 ("depth", s.shape.depth as u64),
                 ("embedding", s.shape.embedding as u64),
+                ("channels", s.shape.channels as u64),
                 ("steps", o.steps as u64),
                 ("batch_size", o.batch_size as u64),
                 ("seed", o.seed as u64),
@@ -193,23 +194,28 @@ impl DenoiserCheckpoint {
                 map_shape.len()
             )));
         };
+        let map_shape = [c as usize, h as usize, w as usize];
         let shape = DenoiserShape {
             dim: int("dim")? as usize,
             conditions: int("condition_count")? as usize,
             width: int("width")? as usize,
             depth: int("depth")? as usize,
             embedding: int("embedding")? as usize,
+            network: text("network")?
+                .parse()
+                .map_err(|e| bad(format!("its network: {e}")))?,
+            map: map_shape,
+            channels: int("channels")? as usize,
         };
-        shape
-            .check()
-            .map_err(|e| bad(format!("its network: {e}")))?;
-        let map_shape = [c as usize, h as usize, w as usize];
         if map_shape.iter().product::<usize>() != shape.dim {
             return Err(bad(format!(
                 "its maps {map_shape:?} do not have the network's {} coordinates",
                 shape.dim
             )));
         }
+        shape
+            .check()
+            .map_err(|e| bad(format!("its network: {e}")))?;
         let names = text("conditions")?;
         let condition_names: Vec<String> = names
             .split(',')

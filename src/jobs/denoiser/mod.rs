@@ -23,7 +23,7 @@ use crate::jobs::render::curves::{chart, Series};
 use crate::jobs::render::frame::RgbFrame;
 use crate::memory;
 use crate::neural::{
-    DenoiserShape, DenoiserTraining, NeuralSampler, PointDataset, TrainingOptions,
+    DenoiserShape, DenoiserTraining, NetworkKind, NeuralSampler, PointDataset, TrainingOptions,
 };
 
 use checkpoint::{DenoiserCheckpoint, Task};
@@ -51,7 +51,7 @@ pub enum DenoiserStart {
     Fresh {
         /// What it learns.
         task: Task,
-        /// The network's hidden sizes (its D and conditions come from the data).
+        /// The network and its hidden sizes (its D, map and conditions come from the data).
         shape: DenoiserShape,
         /// The run's options; `steps` is its end.
         options: TrainingOptions,
@@ -191,6 +191,10 @@ pub fn train_denoiser_resumable(
         } => {
             let schedule =
                 EnergyScheduler::new(config.noise_schedule(), config.diffusion.timesteps)?;
+            let shape = DenoiserShape {
+                map: atlas.map_shape(),
+                ..shape
+            };
             (
                 DenoiserTraining::start(&data, shape, &schedule, &options)?,
                 *config,
@@ -348,15 +352,17 @@ pub fn sample_checkpoint(
 /// One line that says what a checkpoint holds (for the CLI).
 pub fn describe(path: &Path, checkpoint: &DenoiserCheckpoint) -> String {
     let s = &checkpoint.state;
+    let network = match s.shape.network {
+        NetworkKind::Mlp => format!("MLP of width {}, depth {}", s.shape.width, s.shape.depth),
+        NetworkKind::UNet => format!("U-Net of {} channels", s.shape.channels),
+    };
     format!(
-        "{}: denoiser of {} coordinates ({:?} maps), {} conditions [{}], width {}, depth {}, {} of {} steps, {} {} timesteps",
+        "{}: denoiser of {} coordinates ({:?} maps), {} conditions [{}], {network}, {} of {} steps, {} {} timesteps",
         path.display(),
         s.shape.dim,
         checkpoint.map_shape,
         s.shape.conditions,
         checkpoint.condition_names.join(", "),
-        s.shape.width,
-        s.shape.depth,
         s.next_step,
         s.options.steps,
         s.schedule.timesteps(),
