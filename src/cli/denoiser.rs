@@ -283,6 +283,7 @@ pub struct DenoiserSampleArgs<'a> {
     pub seed: Option<u32>,
     pub conditions: &'a [String],
     pub guidance: f32,
+    pub energy_guidance: f32,
     pub out: Option<&'a Path>,
     pub json: bool,
 }
@@ -339,6 +340,7 @@ pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
         chains,
         &conditions,
         args.guidance,
+        args.energy_guidance,
         seed,
         &mut |done, total| {
             bar.set_length(total);
@@ -367,6 +369,7 @@ pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
             "shape": field.shape().dims(),
             "conditions": conditions.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
             "guidance": args.guidance,
+            "energy_guidance": args.energy_guidance,
             "seed": seed,
             "mean": mean,
             "variance": variance,

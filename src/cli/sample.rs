@@ -26,7 +26,7 @@ pub struct SampleArgs {
     /// Sample the energy an `idf train` checkpoint fitted: its model and fitted parameters
     /// (--param still overrides one); or, for a checkpoint of `idf train --denoiser`, draw
     /// maps by DDPM or DDIM (--integrator, --steps, --chains, --seed, --condition, --guidance,
-    /// --out).
+    /// --energy-guidance, --out).
     #[arg(long, value_name = "CKPT")]
     checkpoint: Option<PathBuf>,
     /// Model parameter KEY=VALUE (repeatable), e.g. kappa=0.5, or for gmm means=-2,0;2,1.
@@ -90,6 +90,10 @@ pub struct SampleArgs {
     /// ε(x, c) − w ε(x, ∅); 0: none).
     #[arg(long, requires = "checkpoint", default_value_t = 0.0)]
     guidance: f32,
+    /// With a denoiser checkpoint: tilt the samples towards low energy of the data's model
+    /// with weight W ≥ 0 (score + W ᾱ_t (−∇E/T); 0: none).
+    #[arg(long, requires = "checkpoint", default_value_t = 0.0, value_name = "W")]
+    energy_guidance: f32,
 }
 
 fn parse_shape(text: &str) -> Result<[usize; 2]> {
@@ -202,6 +206,7 @@ fn sample_denoiser(args: &SampleArgs, path: &Path) -> Result<()> {
         seed: args.seed,
         conditions: &args.conditions,
         guidance: args.guidance,
+        energy_guidance: args.energy_guidance,
         out: args.out.as_deref(),
         json: args.json,
     })
@@ -216,8 +221,10 @@ pub fn run(args: SampleArgs) -> Result<()> {
             return sample_denoiser(&args, path);
         }
     }
-    if !args.conditions.is_empty() || args.guidance != 0.0 {
-        bail!("--condition and --guidance apply to denoiser checkpoints (idf train --denoiser)");
+    if !args.conditions.is_empty() || args.guidance != 0.0 || args.energy_guidance != 0.0 {
+        bail!(
+            "--condition, --guidance and --energy-guidance apply to denoiser checkpoints (idf train --denoiser)"
+        );
     }
     let config = match &args.config {
         Some(path) => Config::load(path)?,

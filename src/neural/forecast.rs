@@ -78,6 +78,7 @@ pub fn predict_next_state(
             0.0,
             seed.wrapping_add((lead as u32).wrapping_mul(0x9E37_79B9)),
             ensemble,
+            None,
             cancel,
             &mut |_, _| {},
         )?;

@@ -22,7 +22,7 @@ pub mod training;
 pub use network::{
     DataStatistics, DenoiserShape, MapDenoiser, Network, NetworkKind, PointDenoiser,
 };
-pub use sampling::{Denoiser, NeuralSampler};
+pub use sampling::{Denoiser, EnergyGuidance, NeuralSampler};
 pub use training::{
     train_denoiser, DenoiserState, DenoiserTraining, PointDataset, TrainedDenoiser, TrainingOptions,
 };

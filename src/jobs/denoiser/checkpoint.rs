@@ -56,6 +56,9 @@ pub struct DenoiserCheckpoint {
     pub condition_range: Vec<[f32; 2]>,
     /// Samples in the dataset.
     pub samples: usize,
+    /// The model whose energy the dataset samples (its provenance's `model`; attribute
+    /// `data_model`), for energy guidance.
+    pub data_model: Option<String>,
 }
 
 /// The `Diffusion.noiseSchedule` name of a schedule family.
@@ -94,6 +97,9 @@ impl DenoiserCheckpoint {
             write_text_attr(f, "conditions", &self.condition_names.join(","))?;
             write_text_attr(f, "config", &config)?;
             write_text_attr(f, "data", &self.data.to_string_lossy())?;
+            if let Some(model) = &self.data_model {
+                write_text_attr(f, "data_model", model)?;
+            }
             let o = &s.options;
             for (name, value) in [
                 ("format_version", FORMAT_VERSION),
@@ -303,6 +309,7 @@ impl DenoiserCheckpoint {
             condition_names,
             condition_range: range.chunks(2).map(|r| [r[0], r[1]]).collect(),
             samples: int("samples")? as usize,
+            data_model: text("data_model").ok(),
         })
     }
 }

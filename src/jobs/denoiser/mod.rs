@@ -14,8 +14,11 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::context::Context;
 use crate::engine::diffusion::EnergyScheduler;
+use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::field::{Field, Shape};
+use crate::engine::simulation::Simulation;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
 use crate::jobs::config::Config;
@@ -23,7 +26,8 @@ use crate::jobs::render::curves::{chart, Series};
 use crate::jobs::render::frame::RgbFrame;
 use crate::memory;
 use crate::neural::{
-    DenoiserShape, DenoiserTraining, NetworkKind, NeuralSampler, PointDataset, TrainingOptions,
+    DenoiserShape, DenoiserTraining, EnergyGuidance, NetworkKind, NeuralSampler, PointDataset,
+    TrainingOptions,
 };
 
 use checkpoint::{DenoiserCheckpoint, Task};
@@ -216,6 +220,7 @@ pub fn train_denoiser_resumable(
             map_shape: atlas.map_shape(),
             condition_names: names.clone(),
             condition_range: ranges.clone(),
+            data_model: atlas.provenance().get("model").cloned(),
             samples: atlas.len(),
         })
     };
@@ -256,7 +261,8 @@ pub fn train_denoiser_resumable(
 /// `conditions` gives values of the checkpoint's conditions (`NAME`, value): each that varies
 /// in the data needs one (one that never varied defaults to its value); none at all samples
 /// unconditionally, which needs a network trained with condition dropout.
-/// `guidance` is the classifier-free guidance weight (0: none). Errors (named): unknown or
+/// `guidance` is the classifier-free guidance weight (0: none); `energy_guidance` the weight of
+/// the data's energy ([`EnergyGuidance`]; 0: none). Errors (named): unknown or
 /// missing condition names, unconditional sampling of a network never trained without its
 /// conditions, zero chains, bad DDIM steps or guidance.
 #[allow(clippy::too_many_arguments)]
@@ -266,6 +272,7 @@ pub fn sample_checkpoint(
     chains: usize,
     conditions: &[(String, f32)],
     guidance: f32,
+    energy_guidance: f32,
     seed: u32,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Field> {
@@ -337,16 +344,75 @@ pub fn sample_checkpoint(
     let [c, h, w] = checkpoint.map_shape;
     let shape = Shape::new(chains, c, h, w)?;
     let denoiser = checkpoint.state.denoiser()?;
-    let values = denoiser.sample(
+    let rows = condition.as_ref().map(|c| c.repeat(chains));
+    let tilt = match energy_guidance {
+        0.0 => None,
+        _ => Some(data_energy(checkpoint, condition.as_deref())?),
+    };
+    let gradient = |x: &[f32]| -> Result<Vec<f32>> {
+        let (model, temperature) = tilt.as_ref().expect("only called with a tilt");
+        let field = Field::from_vec(Shape::new(x.len() / (c * h * w), c, h, w)?, x.to_vec())?;
+        let gradient = Simulation::new(&Context::cpu(), model, &field, 0)?.energy_gradient(1.0)?;
+        Ok(gradient.data().iter().map(|g| g / temperature).collect())
+    };
+    let energy = EnergyGuidance {
+        weight: energy_guidance,
+        gradient: &gradient,
+    };
+    let values = denoiser.sample_rows(
         sampler,
         chains,
-        condition.as_deref(),
+        rows.as_deref(),
         guidance,
         seed,
         256,
+        tilt.is_some().then_some(&energy),
+        None,
         progress,
     )?;
     Field::from_vec(shape, values)
+}
+
+/// The energy of the checkpoint's data at `condition` (its model, from the dataset's
+/// provenance, with the condition's parameters) and the condition's temperature (1 if it has
+/// none). Errors: data that name no model, a model whose states are not a continuous field,
+/// no condition to take the parameters from.
+fn data_energy(
+    checkpoint: &DenoiserCheckpoint,
+    condition: Option<&[f32]>,
+) -> Result<(EnergyModel, f32)> {
+    let bad = |message: String| IdfError::invalid("energy_guidance", message);
+    let Some(name) = &checkpoint.data_model else {
+        return Err(bad(
+            "the checkpoint's dataset names no model in its provenance: whose energy?".into(),
+        ));
+    };
+    let values = condition.unwrap_or_default();
+    let pairs: Vec<(&String, f32)> = checkpoint
+        .condition_names
+        .iter()
+        .zip(values.iter().copied())
+        .collect();
+    let params: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(n, _)| n.as_str() != "temperature")
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let model = EnergyModel::from_params(name, &params)
+        .map_err(|e| bad(format!("the data's model {name}: {e}")))?;
+    if model.state() != StateKind::Field {
+        return Err(bad(format!(
+            "{name}'s states are not a continuous field: its energy has no gradient"
+        )));
+    }
+    let temperature = pairs
+        .iter()
+        .find(|(n, _)| n.as_str() == "temperature")
+        .map_or(1.0, |(_, v)| *v);
+    if !(temperature.is_finite() && temperature > 0.0) {
+        return Err(bad(format!("temperature {temperature} is not positive")));
+    }
+    Ok((model, temperature))
 }
 
 /// One line that says what a checkpoint holds (for the CLI).

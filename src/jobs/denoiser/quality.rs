@@ -133,6 +133,7 @@ pub fn evaluate_samples(
             samples,
             &conditions,
             0.0,
+            0.0,
             done as u32,
             &mut |_, _| {},
         )?;
