@@ -252,6 +252,15 @@ fn idf_train_forecast_scores_itself_on_held_out_trajectories() {
     let metrics: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("m.json")).unwrap()).unwrap();
     assert_eq!(metrics["evaluation"], *e);
+    // Lead times are differences of recorded f32 times (0.4 − 0.2 and 0.6 − 0.4 differ in the
+    // last bits): the one lead time of the data still needs no value.
+    let forecaster = idf::jobs::denoiser::forecast::Forecaster::load(&ckpt).unwrap();
+    let defaults = forecaster.conditions(&[]).unwrap();
+    assert_eq!(defaults.len(), 2);
+    assert!(
+        (defaults[0] - 1.0).abs() < 1e-6 && (defaults[1] - 0.2).abs() < 1e-6,
+        "{defaults:?}"
+    );
     let out = crate::common::idf(&["sample", "--checkpoint", ckpt.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("POST /predict"));

@@ -22,6 +22,14 @@ use crate::neural::{DataStatistics, DenoiserShape, DenoiserState, TrainingOption
 /// The version this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// The one value of a condition whose range in the data is a single value up to f32 rounding
+/// (a relative spread under 10⁻⁵: lead times computed as differences of recorded times vary in
+/// their last bits), its midpoint; `None` for a condition that varies.
+pub fn constant_value(range: &[f32; 2]) -> Option<f32> {
+    let [low, high] = *range;
+    (high - low <= 1e-5 * low.abs().max(high.abs())).then_some(0.5 * (low + high))
+}
+
 /// What a network learns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::context::Cancel;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
-use crate::jobs::denoiser::checkpoint::{DenoiserCheckpoint, Task};
+use crate::jobs::denoiser::checkpoint::{constant_value, DenoiserCheckpoint, Task};
 use crate::neural::forecast::{crps_ensemble, predict_next_state, Forecast};
 use crate::neural::{Denoiser, NeuralSampler, PointDataset};
 
@@ -287,7 +287,8 @@ impl Forecaster {
     }
 
     /// The conditions in order from `given` (name, value): each that varied in the training
-    /// data needs a value, one that never varied defaults to its value. Errors name an unknown
+    /// data needs a value, one that never varied (up to rounding, [`constant_value`]) defaults
+    /// to its value. Errors name an unknown
     /// or missing condition.
     pub fn conditions(&self, given: &[(String, f32)]) -> Result<Vec<f32>> {
         if let Some((name, _)) = given
@@ -308,14 +309,15 @@ impl Forecaster {
             .map(
                 |(name, range)| match given.iter().find(|(n, _)| n == name) {
                     Some((_, v)) => Ok(*v),
-                    None if range[0] == range[1] => Ok(range[0]),
-                    None => Err(IdfError::invalid(
-                        "conditions",
-                        format!(
-                            "no value for `{name}`, which varies in the training data ({} to {})",
-                            range[0], range[1]
-                        ),
-                    )),
+                    None => constant_value(range).ok_or_else(|| {
+                        IdfError::invalid(
+                            "conditions",
+                            format!(
+                                "no value for `{name}`, which varies in the training data ({} to {})",
+                                range[0], range[1]
+                            ),
+                        )
+                    }),
                 },
             )
             .collect()

@@ -30,7 +30,7 @@ use crate::neural::{
     TrainingOptions,
 };
 
-use checkpoint::{DenoiserCheckpoint, Task};
+use checkpoint::{constant_value, DenoiserCheckpoint, Task};
 
 /// Every map and condition of `atlas` as points of C·H·W coordinates. Errors: a dataset too
 /// large for memory (naming it), non-finite values (naming the sample).
@@ -300,7 +300,7 @@ pub fn sample_checkpoint(
     let varying: Vec<&str> = names
         .iter()
         .zip(&checkpoint.condition_range)
-        .filter(|(_, r)| r[0] < r[1])
+        .filter(|(_, r)| constant_value(r).is_none())
         .map(|(n, _)| n.as_str())
         .collect();
     let condition: Option<Vec<f32>> = if conditions.is_empty() && !varying.is_empty() {
@@ -321,14 +321,15 @@ pub fn sample_checkpoint(
             let given = conditions.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
             match given {
                 Some(v) => Ok(v),
-                None if range[0] == range[1] => Ok(range[0]),
-                None => Err(IdfError::invalid(
-                    "condition",
-                    format!(
-                        "no value for `{name}`: give each condition that varies in the data ({})",
-                        varying.join(", ")
-                    ),
-                )),
+                None => constant_value(range).ok_or_else(|| {
+                    IdfError::invalid(
+                        "condition",
+                        format!(
+                            "no value for `{name}`: give each condition that varies in the data ({})",
+                            varying.join(", ")
+                        ),
+                    )
+                }),
             }
         };
         let values = names
