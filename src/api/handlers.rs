@@ -17,7 +17,7 @@ use super::{check_chains, check_size, ApiError, ApiState};
 use crate::context::{Cancel, Context};
 use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::energies::{GraphEnergy, GraphKind};
-use crate::engine::estimates::Estimate;
+use crate::engine::estimates::{ensemble_moments, Estimate};
 use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
@@ -595,23 +595,11 @@ pub async fn predict(
         "route": "/predict", "model": req.model, "shape": [ensemble, 1, h, w], "steps": steps,
         "latency_ms": started.elapsed().as_secs_f64() * 1e3,
     }));
-    let k = ensemble as f64;
-    let mut mean = vec![0.0f64; h * w];
-    let mut square = vec![0.0f64; h * w];
-    for c in 0..ensemble {
-        for (i, v) in field.chain(c).iter().enumerate() {
-            mean[i] += *v as f64 / k;
-            square[i] += (*v as f64).powi(2) / k;
-        }
-    }
+    let (mean, std) = ensemble_moments(field.data(), h * w);
     Ok(Json(PredictResponse {
         shape: req.shape,
-        std: mean
-            .iter()
-            .zip(&square)
-            .map(|(m, s)| (s - m * m).max(0.0).sqrt() as f32)
-            .collect(),
-        mean: mean.iter().map(|m| *m as f32).collect(),
+        mean,
+        std,
         method: format!("physics rollout ({name}, Langevin, {steps} steps)"),
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
     }))

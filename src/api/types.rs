@@ -355,7 +355,7 @@ pub struct PredictResponse {
     pub shape: [usize; 2],
     /// Ensemble mean of the map after k steps.
     pub mean: Vec<f32>,
-    /// Per-site ensemble standard deviation.
+    /// Per-site ensemble standard deviation (divisor ensemble − 1; 0 for one member).
     pub std: Vec<f32>,
     /// What made the forecast: the physics rollout or the forecaster checkpoint.
     pub method: String,

@@ -179,6 +179,44 @@ pub fn effective_sample_size(series: &[f64]) -> f64 {
     series.len() as f64 / integrated_autocorrelation_time(series)
 }
 
+/// The mean of independent `values` and its standard error, √(s²/n) with the sample variance
+/// s² (divisor n − 1; an error of 0 for a single value).
+pub fn mean_and_stderr(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, (variance / n).sqrt())
+}
+
+/// The per-site mean and standard deviation (divisor m − 1; 0 for one member) of an ensemble
+/// of `members`, `[m, d]` row-major, accumulated in f64.
+pub fn ensemble_moments(members: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
+    let m = members.len() / d.max(1);
+    let mut mean = vec![0f64; d];
+    for row in members.chunks_exact(d) {
+        for (s, &v) in mean.iter_mut().zip(row) {
+            *s += v as f64 / m as f64;
+        }
+    }
+    let mut square = vec![0f64; d];
+    for row in members.chunks_exact(d) {
+        for ((s, &v), mu) in square.iter_mut().zip(row).zip(&mean) {
+            *s += (v as f64 - mu).powi(2);
+        }
+    }
+    let spread = square
+        .iter()
+        .map(|s| {
+            if m > 1 {
+                (s / (m - 1) as f64).sqrt() as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (mean.iter().map(|&v| v as f32).collect(), spread)
+}
+
 /// The index and value of the smallest of per-chain values (the lowest energy of a population);
 /// NaN counts as larger than every number. Panics on an empty slice, which no simulation has.
 pub fn lowest(values: &[f64]) -> (usize, f64) {

@@ -8,6 +8,7 @@
 //! "nothing changes" (persistence) its zero, the usual reference of a forecast.
 
 use crate::context::Cancel;
+use crate::engine::estimates::ensemble_moments;
 use crate::error::{IdfError, Result};
 use crate::neural::sampling::{Denoiser, NeuralSampler};
 
@@ -92,35 +93,6 @@ pub fn predict_next_state(
         mean,
         spread,
     })
-}
-
-/// The per-site mean and standard deviation (divisor m − 1; 0 for one member) of `members`,
-/// `[m, d]` row-major, accumulated in f64.
-pub fn ensemble_moments(members: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
-    let m = members.len() / d.max(1);
-    let mut mean = vec![0f64; d];
-    for row in members.chunks_exact(d) {
-        for (s, &v) in mean.iter_mut().zip(row) {
-            *s += v as f64 / m as f64;
-        }
-    }
-    let mut square = vec![0f64; d];
-    for row in members.chunks_exact(d) {
-        for ((s, &v), mu) in square.iter_mut().zip(row).zip(&mean) {
-            *s += (v as f64 - mu).powi(2);
-        }
-    }
-    let spread = square
-        .iter()
-        .map(|s| {
-            if m > 1 {
-                (s / (m - 1) as f64).sqrt() as f32
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    (mean.iter().map(|&v| v as f32).collect(), spread)
 }
 
 /// The continuous ranked probability score of an ensemble for one observation `y`, in its

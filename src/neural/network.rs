@@ -378,6 +378,7 @@ impl DataStatistics {
 }
 
 /// [`DataStatistics`] as `[1, D]` tensors on one device, and the preconditioned ε̂.
+#[derive(Clone, Debug)]
 pub struct Preconditioner {
     mean: Tensor<2>,
     variance: Tensor<2>,

@@ -21,6 +21,8 @@ pub struct Denoiser {
     shape: DenoiserShape,
     statistics: DataStatistics,
     schedule: EnergyScheduler,
+    /// The statistics as tensors on the network's device, made once.
+    preconditioner: Preconditioner,
 }
 
 /// Energy guidance: the score of the noised data is tilted by the energy's,
@@ -55,11 +57,13 @@ impl Denoiser {
         statistics: DataStatistics,
         schedule: EnergyScheduler,
     ) -> Self {
+        let preconditioner = Preconditioner::new(&statistics, &net.devices()[0]);
         Denoiser {
             net,
             shape,
             statistics,
             schedule,
+            preconditioner,
         }
     }
 
@@ -148,7 +152,7 @@ impl Denoiser {
         };
         let s = t as f32 / self.schedule.timesteps() as f32;
         let ab = self.schedule.alpha_bar(t) as f32;
-        Preconditioner::new(&self.statistics, &device)
+        self.preconditioner
             .epsilon(
                 &self.net,
                 tensor(x.to_vec(), self.shape.dim),

@@ -198,6 +198,8 @@ pub struct DenoiserState {
 pub struct DenoiserTraining {
     shape: DenoiserShape,
     statistics: DataStatistics,
+    /// The statistics as tensors on the training device, made once.
+    preconditioner: Preconditioner,
     options: TrainingOptions,
     schedule: EnergyScheduler,
     device: Device,
@@ -246,17 +248,20 @@ impl DenoiserTraining {
         };
         shape.check()?;
         let device = Device::default().autodiff();
+        let statistics = DataStatistics::of(&data.samples, data.dim);
         let model = {
             let _lock = INITIAL_WEIGHTS.lock().unwrap_or_else(|e| e.into_inner());
             device.seed(options.seed as u64);
             // Parameters are drawn lazily: draw them now, under the lock, and number them in
-            // module order (burn's ids are random), so that equal runs write equal files.
+            // module order (burn's ids are random), so that equal runs write equal weight
+            // records.
             Network::new(&shape, &device).map(&mut Number(0))
         };
         Ok(DenoiserTraining {
             ema: model.valid(),
             shape,
-            statistics: DataStatistics::of(&data.samples, data.dim),
+            preconditioner: Preconditioner::new(&statistics, &device),
+            statistics,
             options: *options,
             schedule: schedule.clone(),
             device,
@@ -300,6 +305,7 @@ impl DenoiserTraining {
             .map_err(record_error("optimizer"))?;
         Ok(DenoiserTraining {
             shape: state.shape,
+            preconditioner: Preconditioner::new(&state.statistics, &device),
             statistics: state.statistics,
             options,
             schedule: state.schedule,
@@ -379,8 +385,7 @@ impl DenoiserTraining {
         let tensor = |values: Vec<f32>, width: usize| {
             Tensor::<2>::from_data(TensorData::new(values, [b, width]), device)
         };
-        let preconditioner = Preconditioner::new(&self.statistics, device);
-        let predicted = preconditioner.epsilon(
+        let predicted = self.preconditioner.epsilon(
             &self.model,
             tensor(batch.x_t, self.shape.dim),
             tensor(batch.s, 1),

@@ -1,7 +1,7 @@
 //! The CPU fast path of the Lennard-Jones forces: half neighbour lists (each pair once;
 //! `neighbor_list::Lists::Half`) and Newton's third law, so each pair is evaluated once where
-//! the twin (`lj_forces.rs`, the GPU kernel's) evaluates it from both sides. The same forces, energies and virials up to the order of the sums (tested against
-//! the twin).
+//! the twin (`lj_forces.rs`, the GPU kernel's) evaluates it from both sides. The same forces,
+//! energies and virials up to the order of the sums (tested against the twin).
 
 use rayon::prelude::*;
 

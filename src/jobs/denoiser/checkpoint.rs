@@ -30,6 +30,47 @@ pub fn constant_value(range: &[f32; 2]) -> Option<f32> {
     (high - low <= 1e-5 * low.abs().max(high.abs())).then_some(0.5 * (low + high))
 }
 
+/// The values of conditions `names` (with their `ranges` in the training data) from `given`
+/// (name, value), in order: a condition that never varied ([`constant_value`]) defaults to its
+/// value; one that varied needs a value. Errors name `param`: an unknown name, a missing
+/// value.
+pub fn resolve_conditions(
+    names: &[String],
+    ranges: &[[f32; 2]],
+    given: &[(String, f32)],
+    param: &str,
+) -> Result<Vec<f32>> {
+    if let Some((name, _)) = given.iter().find(|(n, _)| !names.contains(n)) {
+        let known = if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        };
+        return Err(IdfError::invalid(
+            param,
+            format!("`{name}` is not a condition of this network (it has: {known})"),
+        ));
+    }
+    names
+        .iter()
+        .zip(ranges)
+        .map(
+            |(name, range)| match given.iter().find(|(n, _)| n == name) {
+                Some((_, v)) => Ok(*v),
+                None => constant_value(range).ok_or_else(|| {
+                    IdfError::invalid(
+                        param,
+                        format!(
+                            "no value for `{name}`, which varies in the training data ({} to {})",
+                            range[0], range[1]
+                        ),
+                    )
+                }),
+            },
+        )
+        .collect()
+}
+
 /// What a network learns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {

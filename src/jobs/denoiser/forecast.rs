@@ -13,9 +13,10 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 use crate::context::Cancel;
+use crate::engine::estimates::mean_and_stderr;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
-use crate::jobs::denoiser::checkpoint::{constant_value, DenoiserCheckpoint, Task};
+use crate::jobs::denoiser::checkpoint::{resolve_conditions, DenoiserCheckpoint, Task};
 use crate::neural::forecast::{crps_ensemble, predict_next_state, Forecast};
 use crate::neural::{Denoiser, NeuralSampler, PointDataset};
 
@@ -165,14 +166,6 @@ pub struct ForecastSkill {
     pub crps_difference: (f64, f64),
 }
 
-/// The mean of `values` and its standard error.
-fn mean_and_stderr(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let variance = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (variance / n).sqrt())
-}
-
 /// Scores `forecaster` on the pairs of `atlas` (`lead` recorded times apart) against
 /// persistence and, where `physics` is given (x(t), the pair's conditions → x(t')), against it:
 /// `ensemble` members per forecast by `sampler`, seeded per pair. Errors: those of
@@ -287,40 +280,16 @@ impl Forecaster {
     }
 
     /// The conditions in order from `given` (name, value): each that varied in the training
-    /// data needs a value, one that never varied (up to rounding, [`constant_value`]) defaults
-    /// to its value. Errors name an unknown
+    /// data needs a value, one that never varied (up to rounding) defaults to its value
+    /// ([`resolve_conditions`]). Errors name an unknown
     /// or missing condition.
     pub fn conditions(&self, given: &[(String, f32)]) -> Result<Vec<f32>> {
-        if let Some((name, _)) = given
-            .iter()
-            .find(|(n, _)| !self.condition_names.contains(n))
-        {
-            return Err(IdfError::invalid(
-                "conditions",
-                format!(
-                    "`{name}` is not a condition of this forecaster (it has: {})",
-                    self.condition_names.join(", ")
-                ),
-            ));
-        }
-        self.condition_names
-            .iter()
-            .zip(&self.condition_range)
-            .map(
-                |(name, range)| match given.iter().find(|(n, _)| n == name) {
-                    Some((_, v)) => Ok(*v),
-                    None => constant_value(range).ok_or_else(|| {
-                        IdfError::invalid(
-                            "conditions",
-                            format!(
-                                "no value for `{name}`, which varies in the training data ({} to {})",
-                                range[0], range[1]
-                            ),
-                        )
-                    }),
-                },
-            )
-            .collect()
+        resolve_conditions(
+            &self.condition_names,
+            &self.condition_range,
+            given,
+            "conditions",
+        )
     }
 
     /// The network evaluations per ensemble member and lead of `sampler`, times the network's

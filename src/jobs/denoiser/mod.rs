@@ -30,7 +30,7 @@ use crate::neural::{
     TrainingOptions,
 };
 
-use checkpoint::{constant_value, DenoiserCheckpoint, Task};
+use checkpoint::{constant_value, resolve_conditions, DenoiserCheckpoint, Task};
 
 /// Every map and condition of `atlas` as points of C·H·W coordinates. Errors: a dataset too
 /// large for memory (naming it), non-finite values (naming the sample).
@@ -284,26 +284,14 @@ pub fn sample_checkpoint(
         ));
     }
     let names = &checkpoint.condition_names;
-    if let Some((name, _)) = conditions.iter().find(|(n, _)| !names.contains(n)) {
-        return Err(IdfError::invalid(
-            "condition",
-            format!(
-                "`{name}` is not a condition of this network (it has: {})",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ),
-        ));
-    }
+    let ranges = &checkpoint.condition_range;
     let varying: Vec<&str> = names
         .iter()
-        .zip(&checkpoint.condition_range)
+        .zip(ranges)
         .filter(|(_, r)| constant_value(r).is_none())
         .map(|(n, _)| n.as_str())
         .collect();
-    let condition: Option<Vec<f32>> = if conditions.is_empty() && !varying.is_empty() {
+    let condition = if conditions.is_empty() && !varying.is_empty() {
         if checkpoint.state.options.condition_dropout == 0.0 {
             return Err(IdfError::invalid(
                 "condition",
@@ -316,27 +304,7 @@ pub fn sample_checkpoint(
         }
         None
     } else {
-        // A condition that never varied in the data defaults to its one value.
-        let value_of = |(name, range): (&String, &[f32; 2])| {
-            let given = conditions.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
-            match given {
-                Some(v) => Ok(v),
-                None => constant_value(range).ok_or_else(|| {
-                    IdfError::invalid(
-                        "condition",
-                        format!(
-                            "no value for `{name}`: give each condition that varies in the data ({})",
-                            varying.join(", ")
-                        ),
-                    )
-                }),
-            }
-        };
-        let values = names
-            .iter()
-            .zip(&checkpoint.condition_range)
-            .map(value_of)
-            .collect::<Result<Vec<f32>>>()?;
+        let values = resolve_conditions(names, ranges, conditions, "condition")?;
         (!values.is_empty()).then_some(values)
     };
     if chains == 0 {

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::engine::energies::EnergyModel;
+use crate::engine::estimates::mean_and_stderr;
 use crate::engine::field::{Field, Shape};
 use crate::engine::simulation::Simulation;
 use crate::error::{IdfError, Result};
@@ -30,13 +31,8 @@ pub struct MeanError {
 
 impl MeanError {
     fn of(values: &[f64]) -> MeanError {
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-        MeanError {
-            mean,
-            stderr: (variance / n).sqrt(),
-        }
+        let (mean, stderr) = mean_and_stderr(values);
+        MeanError { mean, stderr }
     }
 
     /// (self − other) / √(se² + se'²).
