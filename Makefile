@@ -52,10 +52,12 @@ test-tools:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openfoam >/dev/null; }
 
 test: lint test-tools
-	cargo test --workspace --all-targets
+	# Every test target, bench and example; not the crates' own unit-test builds: they hold no
+	# tests (test = false), and each would compile a crate a second time.
+	cargo test --workspace --tests --benches --examples
 	cargo test --workspace --doc
-	benches/compare_jax.sh --quick
 	$(MAKE) --no-print-directory python-test
+	BENCH_PYTHON=$(PYVENV)/bin/python benches/compare_jax.sh --quick
 
 # The Python package (python/: PyO3 + maturin, abi3): built (release, as `pip install ./python`
 # builds it, so that the notebook's timings mean something) into python/.venv and tested with
