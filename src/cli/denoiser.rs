@@ -178,6 +178,18 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                 skill.crps,
                 skill.crps_persistence
             );
+            if let Some(laws) = &skill.energy_laws {
+                eprintln!(
+                    "energy laws of the data's dynamics ({}): ELF {:.1}% of {} member forecasts{}",
+                    laws.laws.join(", "),
+                    100.0 * laws.elf,
+                    laws.forecasts,
+                    laws.first_violation
+                        .as_ref()
+                        .map(|v| format!("; first violation: {v}"))
+                        .unwrap_or_default()
+                );
+            }
             Some(serde_json::to_value(skill)?)
         }
         (Some(held_out), Task::Denoise) => {

@@ -36,14 +36,20 @@ pub fn steps_to(t: f32, kappa: f32) -> (u64, f32) {
     }
 }
 
-/// `start` evolved by the heat equation for time `t` at diffusivity `kappa`, by the explicit
-/// scheme of the datasets (φ⁴'s gradient term under Langevin at T = 0).
-fn flow(ctx: &Context, start: &Field, t: f32, kappa: f32, seed: u32) -> Result<Field> {
-    let model = EnergyModel::from_params(
+/// The energy whose gradient flow at T = 0 is the heat equation at diffusivity `kappa`: φ⁴'s
+/// gradient term alone (a = b = h = 0), E = (κ/2) Σ|∇ρ|². Errors: κ outside φ⁴'s range.
+pub fn energy_model(kappa: f32) -> Result<EnergyModel> {
+    EnergyModel::from_params(
         "phi4",
         &[("kappa", kappa), ("a", 0.0), ("b", 0.0), ("h", 0.0)]
             .map(|(name, v)| (name.to_string(), v.to_string())),
-    )?;
+    )
+}
+
+/// `start` evolved by the heat equation for time `t` at diffusivity `kappa`, by the explicit
+/// scheme of the datasets (φ⁴'s gradient term under Langevin at T = 0).
+fn flow(ctx: &Context, start: &Field, t: f32, kappa: f32, seed: u32) -> Result<Field> {
+    let model = energy_model(kappa)?;
     let (steps, eta) = steps_to(t, kappa);
     let mut sim = Simulation::new(ctx, &model, start, seed)?;
     let rule = |_| StepRule::langevin(eta, 0.0);

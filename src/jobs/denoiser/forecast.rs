@@ -6,14 +6,22 @@
 //! [`evaluate_forecasts`] scores its ensembles against persistence (and a physics rollout)
 //! by RMSE and CRPS on held-out pairs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use std::path::{Path, PathBuf};
 
-use crate::context::Cancel;
+use crate::context::{Cancel, Context};
+use crate::engine::energies::EnergyModel;
 use crate::engine::estimates::mean_and_stderr;
+use crate::engine::field::{Field, Shape};
+use crate::engine::method::Method;
+use crate::engine::schedule::TemperatureSchedule;
+use crate::engine::simulation::Simulation;
+use crate::engine::step_rule::{RunConfig, StepRule};
+use crate::engine::trace::RunTrace;
+use crate::engine::validation::{validate_run, RunVerdict, ValidationConfig, Violation};
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
 use crate::jobs::denoiser::checkpoint::{resolve_conditions, DenoiserCheckpoint, Task};
@@ -141,6 +149,23 @@ pub fn forecast_dataset(atlas: &Atlas, lead: usize) -> Result<(PointDataset, For
 /// A physics rollout: (x(t), the pair's conditions after the map) → x(t').
 pub type Rollout<'a> = &'a dyn Fn(&[f32], &[f32]) -> Result<Vec<f32>>;
 
+/// The energy of the data's dynamics at a pair's conditions (after the map).
+pub type DynamicsEnergy<'a> = &'a dyn Fn(&[f32]) -> Result<EnergyModel>;
+
+/// The physics a forecast is scored against.
+pub struct Physics<'a> {
+    /// The rollout: (x(t), the pair's conditions after the map) → x(t′).
+    pub rollout: Rollout<'a>,
+    /// The energy of the data's dynamics at a pair's conditions, where known: each member
+    /// forecast and the rollout are then checked against its laws ([`forecast_law_verdicts`],
+    /// with the default `Validation` tolerances) on `ctx`.
+    pub energy: Option<DynamicsEnergy<'a>>,
+    /// Where the laws are checked.
+    pub ctx: &'a Context,
+    /// The maps' shape [C, H, W].
+    pub map_shape: [usize; 3],
+}
+
 /// Forecast skill over held-out pairs: means over pairs and sites.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ForecastSkill {
@@ -164,19 +189,23 @@ pub struct ForecastSkill {
     pub squared_error_difference: (f64, f64),
     /// The same for the CRPS per site.
     pub crps_difference: (f64, f64),
+    /// The energy laws of the data's dynamics on the forecasts, where the physics gives its
+    /// energy.
+    pub energy_laws: Option<ForecastLaws>,
 }
 
 /// Scores `forecaster` on the pairs of `atlas` (`lead` recorded times apart) against
-/// persistence and, where `physics` is given (x(t), the pair's conditions → x(t')), against it:
-/// `ensemble` members per forecast by `sampler`, seeded per pair. Errors: those of
-/// [`forecast_dataset`] and [`predict_next_state`].
+/// persistence and, where `physics` is given, against its rollout, and checks the forecasts
+/// against the laws of its energy where it gives one: `ensemble` members per forecast by
+/// `sampler`, seeded per pair. Errors: those of [`forecast_dataset`], [`predict_next_state`]
+/// and [`forecast_law_verdicts`].
 pub fn evaluate_forecasts(
     forecaster: &Denoiser,
     atlas: &Atlas,
     lead: usize,
     ensemble: usize,
     sampler: NeuralSampler,
-    physics: Option<Rollout>,
+    physics: Option<&Physics>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ForecastSkill> {
     let (data, pairs) = forecast_dataset(atlas, lead)?;
@@ -187,6 +216,7 @@ pub fn evaluate_forecasts(
     let mut se_physics = 0.0;
     let mut differences = Vec::with_capacity(n);
     let mut crps_differences = Vec::with_capacity(n);
+    let mut laws = LawTally::default();
     for p in 0..n {
         let row = &data.conditions[p * (d + k)..(p + 1) * (d + k)];
         let (now, conditions) = row.split_at(d);
@@ -204,8 +234,20 @@ pub fn evaluate_forecasts(
             pair_crps += crps_ensemble(&members, truth);
             pair_crps_persistence += (increment[s] as f64).abs();
         }
-        if let Some(rollout) = physics {
-            let predicted = rollout(now, conditions)?;
+        if let Some(physics) = physics {
+            let predicted = (physics.rollout)(now, conditions)?;
+            if let Some(energy) = physics.energy {
+                let verdict = forecast_law_verdicts(
+                    physics.ctx,
+                    &energy(conditions)?,
+                    physics.map_shape,
+                    now,
+                    &forecast.members,
+                    Some(&predicted),
+                    &ValidationConfig::default(),
+                )?;
+                laws.add(p, verdict);
+            }
             se_physics += predicted
                 .iter()
                 .zip(now.iter().zip(increment))
@@ -231,7 +273,150 @@ pub fn evaluate_forecasts(
         rmse_physics: physics.map(|_| (se_physics / sites).sqrt()),
         squared_error_difference: mean_and_stderr(&differences),
         crps_difference: mean_and_stderr(&crps_differences),
+        energy_laws: physics.and_then(|p| p.energy).map(|_| laws.finish()),
     })
+}
+
+/// The laws of `idf validate` (`engine::validation::laws_for_run`) that apply to the data's
+/// dynamics, checked on one lead of a forecast: each member's two-record trajectory (the map
+/// x(t), then its forecast of x(t′)) and, where given, the physics rollout's (the last chain).
+/// The records are taken at T = 0, as the dataset's dynamics run (heat flow is φ⁴'s gradient
+/// flow: energy descent, mass conservation and the second law apply). Errors: maps of the
+/// wrong length.
+pub fn forecast_law_verdicts(
+    ctx: &Context,
+    model: &EnergyModel,
+    map_shape: [usize; 3],
+    now: &[f32],
+    members: &[f32],
+    physics: Option<&[f32]>,
+    tolerances: &ValidationConfig,
+) -> Result<RunVerdict> {
+    let [c, h, w] = map_shape;
+    let d = c * h * w;
+    if now.len() != d || members.is_empty() || !members.len().is_multiple_of(d) {
+        return Err(IdfError::invalid(
+            "members",
+            format!(
+                "{} and {} values: expected a map of {d} values and whole maps of members",
+                now.len(),
+                members.len()
+            ),
+        ));
+    }
+    let next: Vec<f32> = members
+        .iter()
+        .chain(physics.unwrap_or_default())
+        .copied()
+        .collect();
+    let chains = next.len() / d;
+    let shape = Shape::new(chains, c, h, w)?;
+    let start = Field::from_vec(shape, now.repeat(chains))?;
+    let mut sim = Simulation::new(ctx, model, &start, 0)?;
+    let record = |sim: &mut Simulation| {
+        sim.advance(
+            0,
+            &|_| StepRule::langevin(0.0, 0.0),
+            &|k| k == 0,
+            &mut |_, _| {},
+        )
+    };
+    let before = record(&mut sim)?;
+    sim.set_field(&Field::from_vec(shape, next)?)?;
+    let after = record(&mut sim)?;
+    let run = RunConfig {
+        method: Method::Langevin,
+        step_size: 1.0,
+        schedule: TemperatureSchedule::constant(0.0),
+        burn_in: 0,
+        steps: 1,
+        record_every: 1,
+        leapfrog_steps: 1,
+    };
+    let trace = RunTrace::join(vec![before, after], &[0, 1]);
+    Ok(validate_run(model, &run, tolerances, &trace))
+}
+
+/// The energy laws over a set of forecasts (see [`forecast_law_verdicts`]), in the metrics of
+/// `idf train --forecast --eval`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ForecastLaws {
+    /// The laws held against the forecasts: those of the data's dynamics that the physics
+    /// rollout kept on every pair.
+    pub laws: Vec<String>,
+    /// Laws of the dynamics that the physics rollout itself broke on these data (the second
+    /// law of maps that are not positive densities, as white-noise starts are not): not held
+    /// against the forecasts.
+    pub broken_by_physics: Vec<String>,
+    /// Member forecasts checked (pairs × ensemble).
+    pub forecasts: usize,
+    /// Per law, the member forecasts that broke it.
+    pub violated: BTreeMap<String, usize>,
+    /// The energy-law fidelity: the fraction of member forecasts that kept every law held.
+    pub elf: f64,
+    /// The first violation of a law held, as `pair P, member M: …`.
+    pub first_violation: Option<String>,
+}
+
+/// Tallies [`forecast_law_verdicts`] pair by pair into [`ForecastLaws`].
+#[derive(Default)]
+struct LawTally {
+    applicable: Vec<String>,
+    broken_by_physics: BTreeSet<String>,
+    /// (pair, member, its violations) of every member forecast.
+    members: Vec<(usize, usize, Vec<Violation>)>,
+}
+
+impl LawTally {
+    /// Adds the verdicts of pair `pair` (the physics rollout is its last chain).
+    fn add(&mut self, pair: usize, verdict: RunVerdict) {
+        for law in &verdict.laws {
+            if !self.applicable.iter().any(|l| l == law) {
+                self.applicable.push(law.to_string());
+            }
+        }
+        let mut verdicts = verdict.verdicts;
+        if let Some(physics) = verdicts.pop() {
+            self.broken_by_physics
+                .extend(physics.violations.into_iter().map(|v| v.law));
+        }
+        for (member, v) in verdicts.into_iter().enumerate() {
+            self.members.push((pair, member, v.violations));
+        }
+    }
+
+    fn finish(self) -> ForecastLaws {
+        let held = |law: &str| !self.broken_by_physics.contains(law);
+        let mut violated = BTreeMap::new();
+        let mut kept = 0;
+        let mut first_violation = None;
+        for (pair, member, violations) in &self.members {
+            let broken: Vec<&Violation> = violations.iter().filter(|v| held(&v.law)).collect();
+            for v in &broken {
+                *violated.entry(v.law.clone()).or_insert(0) += 1;
+            }
+            match broken.first() {
+                None => kept += 1,
+                Some(v) if first_violation.is_none() => {
+                    first_violation = Some(format!("pair {pair}, member {member}: {v}"));
+                }
+                Some(_) => {}
+            }
+        }
+        ForecastLaws {
+            laws: self
+                .applicable
+                .iter()
+                .filter(|l| held(l))
+                .cloned()
+                .collect(),
+            broken_by_physics: self.broken_by_physics.into_iter().collect(),
+            forecasts: self.members.len(),
+            violated,
+            elf: kept as f64 / self.members.len().max(1) as f64,
+            first_violation,
+        }
+    }
 }
 
 /// A forecaster checkpoint, loaded to predict: what `POST /predict` of `idf serve --checkpoint`
@@ -331,7 +516,8 @@ impl Forecaster {
 
 /// Scores `forecaster` on the trajectories of `atlas` (its lead; `ensemble` members by DDIM
 /// over 50 steps), with the heat equation's rollout as the physics reference when `atlas` is a
-/// heat-flow dataset of single-channel maps; `progress(done, total)` per pair.
+/// heat-flow dataset of single-channel maps, and its laws (energy descent, mass conservation)
+/// checked on the forecasts; `progress(done, total)` per pair.
 pub fn evaluate_checkpoint(
     ctx: &crate::context::Context,
     forecaster: &Forecaster,
@@ -343,19 +529,26 @@ pub fn evaluate_checkpoint(
         == Some(crate::jobs::dataset::HEAT_FLOW);
     let position = |name: &str| forecaster.condition_names.iter().position(|n| n == name);
     let [c, h, w] = forecaster.map_shape;
-    let physics = move |now: &[f32], conditions: &[f32]| -> Result<Vec<f32>> {
-        let kappa = position("kappa").map_or(1.0, |i| conditions[i]);
+    let kappa = |conditions: &[f32]| position("kappa").map_or(1.0, |i| conditions[i]);
+    let rollout = |now: &[f32], conditions: &[f32]| -> Result<Vec<f32>> {
         let lead_time = conditions[position(LEAD_TIME).expect("a forecaster's last condition")];
-        crate::jobs::dataset::heat_flow::evolve(ctx, now, [h, w], lead_time, kappa)
+        crate::jobs::dataset::heat_flow::evolve(ctx, now, [h, w], lead_time, kappa(conditions))
     };
-    let rollout: Option<Rollout> = (heat_flow && c == 1).then_some(&physics);
+    let energy =
+        |conditions: &[f32]| crate::jobs::dataset::heat_flow::energy_model(kappa(conditions));
+    let physics = Physics {
+        rollout: &rollout,
+        energy: Some(&energy),
+        ctx,
+        map_shape: forecaster.map_shape,
+    };
     evaluate_forecasts(
         &forecaster.denoiser,
         atlas,
         forecaster.lead,
         ensemble,
         NeuralSampler::Ddim { steps: 50 },
-        rollout,
+        (heat_flow && c == 1).then_some(&physics),
         progress,
     )
 }
