@@ -10,8 +10,9 @@ use idf::engine::validation::ValidationConfig;
 use idf::io::atlas::Atlas;
 use idf::jobs::dataset::{synth, GridAxis, Shard, SynthSpec};
 use idf::jobs::denoiser::forecast::{
-    evaluate_forecasts, forecast_dataset, forecast_law_verdicts, forecast_pairs, Physics,
+    evaluate_forecasts, forecast_dataset, forecast_pairs, Physics,
 };
+use idf::jobs::denoiser::forecast_laws::forecast_law_verdicts;
 use idf::neural::forecast::crps_ensemble;
 use idf::neural::{train_denoiser, DenoiserShape, NeuralSampler, TrainingOptions};
 use idf::{Config, Context};

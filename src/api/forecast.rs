@@ -49,7 +49,7 @@ pub async fn predict_learned(
             ),
         ));
     }
-    let ensemble = super::handlers::check_predict_map(&req)?;
+    let ensemble = super::check_predict_map(&req)?;
     if req.steps == 0 {
         return Err(ApiError::bad("steps", "expected at least 1 forecast lead"));
     }

@@ -489,24 +489,6 @@ pub async fn optimize(
     })))
 }
 
-/// Checks a `/predict` body's map (`field` holds `shape`'s values, all finite) and ensemble
-/// (default 16); returns the ensemble size.
-pub(super) fn check_predict_map(req: &PredictRequest) -> Result<usize, ApiError> {
-    let [h, w] = req.shape;
-    let ensemble = req.ensemble.unwrap_or(16);
-    check_chains("ensemble", ensemble)?;
-    if req.field.len() != h.saturating_mul(w) {
-        return Err(ApiError::bad(
-            "field",
-            format!("{} values for a {h}x{w} map", req.field.len()),
-        ));
-    }
-    if req.field.iter().any(|v| !v.is_finite()) {
-        return Err(ApiError::bad("field", "values must be finite"));
-    }
-    Ok(ensemble)
-}
-
 /// The next-state forecast of a map: advance it k steps as an ensemble.
 #[utoipa::path(post, path = "/predict", request_body = PredictRequest,
     responses((status = 200, description = "the ensemble's mean map and per-site standard deviation", body = PredictResponse),
@@ -548,7 +530,7 @@ pub async fn predict(
         ));
     }
     let [h, w] = req.shape;
-    let ensemble = check_predict_map(&req)?;
+    let ensemble = super::check_predict_map(&req)?;
     let shape = Shape::new(ensemble, 1, h, w)?;
     let work = (shape.len() as u64)
         .saturating_mul(req.steps)

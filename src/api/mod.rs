@@ -523,6 +523,24 @@ pub(crate) fn check_chains(name: &str, count: usize) -> Result<(), ApiError> {
     }
 }
 
+/// Checks a `/predict` body's map (`field` holds `shape`'s values, all finite) and ensemble
+/// (default 16); returns the ensemble size.
+pub(crate) fn check_predict_map(req: &types::PredictRequest) -> Result<usize, ApiError> {
+    let [h, w] = req.shape;
+    let ensemble = req.ensemble.unwrap_or(16);
+    check_chains("ensemble", ensemble)?;
+    if req.field.len() != h.saturating_mul(w) {
+        return Err(ApiError::bad(
+            "field",
+            format!("{} values for a {h}x{w} map", req.field.len()),
+        ));
+    }
+    if req.field.iter().any(|v| !v.is_finite()) {
+        return Err(ApiError::bad("field", "values must be finite"));
+    }
+    Ok(ensemble)
+}
+
 /// Refuses a request over the limits: `sites` values, or `work` site evaluations (sites ×
 /// steps × evaluations per step × the energy's cost per site; see `RunConfig::work`).
 pub(crate) fn check_size(state: &ApiState, sites: usize, work: u64) -> Result<(), ApiError> {

@@ -3,10 +3,12 @@
 //! coordinates and the dataset's conditions its conditioning vector; checkpoints every K steps
 //! that continue bit for bit ([`checkpoint`]); DDPM or DDIM samples of maps at given
 //! conditions ([`sample_checkpoint`]); and forecasters of trajectories ([`forecast`],
-//! `idf train --forecast`).
+//! `idf train --forecast`), their forecasts checked against the laws of the data's dynamics
+//! ([`forecast_laws`]).
 
 pub mod checkpoint;
 pub mod forecast;
+pub mod forecast_laws;
 pub mod quality;
 
 use std::path::Path;
