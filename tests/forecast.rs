@@ -144,7 +144,6 @@ fn forecast_beats_persistence_on_held_out_heat_flow() {
         rollout: &rollout,
         energy: Some(&energy),
         ctx: &ctx,
-        map_shape: [1, 8, 8],
     };
     let skill = evaluate_forecasts(
         &forecaster,

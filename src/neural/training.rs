@@ -226,7 +226,8 @@ fn record_error(what: &str) -> impl Fn(burn::store::RecordError) -> IdfError + '
 
 impl DenoiserTraining {
     /// A fresh run of a network of `shape` (its `dim` and `conditions` taken from `data`, its
-    /// `map` kept when it holds D coordinates, else [D, 1, 1]) on `data` under `schedule`. Errors: empty or non-finite data, bad sizes or options (named).
+    /// `map` kept when it holds D coordinates, else [D, 1, 1]) on `data` under `schedule`.
+    /// Errors: empty or non-finite data, bad sizes or options (named).
     pub fn start(
         data: &PointDataset,
         shape: DenoiserShape,

@@ -157,8 +157,6 @@ pub struct Physics<'a> {
     pub energy: Option<DynamicsEnergy<'a>>,
     /// Where the laws are checked.
     pub ctx: &'a Context,
-    /// The maps' shape [C, H, W].
-    pub map_shape: [usize; 3],
 }
 
 /// Forecast skill over held-out pairs: means over pairs and sites.
@@ -235,7 +233,7 @@ pub fn evaluate_forecasts(
                 let verdict = forecast_law_verdicts(
                     physics.ctx,
                     &energy(conditions)?,
-                    physics.map_shape,
+                    atlas.map_shape(),
                     now,
                     &forecast.members,
                     Some(&predicted),
@@ -393,7 +391,6 @@ pub fn evaluate_checkpoint(
         rollout: &rollout,
         energy: Some(&energy),
         ctx,
-        map_shape: forecaster.map_shape,
     };
     evaluate_forecasts(
         &forecaster.denoiser,
