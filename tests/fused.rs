@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use idf::engine::fusion_plan::{plan, PlanSource};
 use idf::{Context, EnergyModel, Field, Simulation, StepRule};
 
 fn run(
@@ -178,4 +179,109 @@ fn fast_ln_and_cos_match_libm() {
         worst_cos < f32::EPSILON * std::f32::consts::TAU,
         "cos {worst_cos:e}"
     );
+}
+
+/// The planner (issue 13.3) times 1, 2, 4 and 8 steps per dispatch on the run's own adapter,
+/// energy and shape, keeps the fastest of its own timings, reuses the plan for the next
+/// simulation of the same key, and gives way to `set_fusion`; the CPU and energies without a
+/// stencil gradient have no plan.
+#[test]
+fn the_fusion_planner_keeps_the_fastest_of_its_timings() {
+    let model = EnergyModel::from_params("phi4", &[]).unwrap();
+    // A shape no other test plans, so the first plan here is timed, not reused.
+    let init = model
+        .initial_field(model.shape(2, Some([20, 36])).unwrap(), 3)
+        .unwrap();
+    let rule = StepRule::langevin(0.02, 1.0);
+    let planned = |ctx: &Context, fusion: Option<u32>| {
+        let mut sim = Simulation::new(ctx, &model, &init, 17).unwrap();
+        if let Some(k) = fusion {
+            sim.set_fusion(k);
+        }
+        sim.advance(24, &|_| rule, &|k| k == 24, &mut |_, _| {})
+            .unwrap();
+        sim.fusion_plan().cloned()
+    };
+    assert_eq!(planned(&Context::cpu(), None), None, "the CPU has no plan");
+    common::on_gpu(|gpu| {
+        let first = planned(gpu, None).expect("a drift run on a GPU is planned");
+        assert_eq!(first.source, PlanSource::Measured);
+        let steps: Vec<u32> = first.ms_per_step.iter().map(|&(k, _)| k).collect();
+        assert_eq!(steps, [1, 2, 4, 8]);
+        let (best, best_ms) = first
+            .ms_per_step
+            .iter()
+            .copied()
+            .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+        assert!(best_ms.is_finite() && best_ms > 0.0, "{first:?}");
+        assert_eq!(first.fused_steps, best, "not the fastest: {first:?}");
+
+        let again = planned(gpu, None).unwrap();
+        assert_eq!(again.source, PlanSource::Cached);
+        assert_eq!(again.fused_steps, first.fused_steps);
+        assert_eq!(again.ms_per_step, first.ms_per_step);
+
+        let set = planned(gpu, Some(4)).unwrap();
+        assert_eq!((set.source, set.fused_steps), (PlanSource::Override, 4));
+        assert!(set.ms_per_step.is_empty());
+
+        let gmm = EnergyModel::from_params("gmm", &[]).unwrap();
+        let shape = gmm.shape(4, None).unwrap();
+        assert_eq!(plan(gpu, &gmm, shape).unwrap(), None, "gmm has no stencil");
+    });
+}
+
+/// `idf sample --json` and `idf info --json` say how drift runs were dispatched;
+/// `IDF_FUSED_STEPS` overrides the planner, and a bad value is an error that names it.
+#[test]
+fn the_fusion_plan_is_reported_and_can_be_overridden() {
+    let idf = |fused_steps: Option<&str>, args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idf"));
+        cmd.args(args).env("NODEVICE_SELECT", "1");
+        if let Some(k) = fused_steps {
+            cmd.env("IDF_FUSED_STEPS", k);
+        }
+        cmd.output().expect("idf runs")
+    };
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let sample = [
+        "sample",
+        "--backend",
+        "gpu",
+        "--model",
+        "phi4",
+        "--size",
+        "16",
+        "--steps",
+        "40",
+        "--record-every",
+        "20",
+        "--json",
+    ];
+    common::on_gpu(|_| {
+        let v = json(&idf(Some("2"), &sample));
+        assert_eq!(v["fusion"]["fused_steps"], 2, "{v}");
+        assert_eq!(v["fusion"]["source"], "override", "{v}");
+
+        let bad = idf(Some("9"), &sample);
+        assert!(!bad.status.success());
+        let stderr = String::from_utf8_lossy(&bad.stderr);
+        assert!(stderr.contains("IDF_FUSED_STEPS"), "{stderr}");
+
+        let info = json(&idf(None, &["info", "--json"]));
+        let plan = &info["fusion"]["plan"];
+        assert_eq!(plan["source"], "measured", "{info}");
+        assert!(
+            [1, 2, 4, 8].contains(&plan["fused_steps"].as_u64().unwrap()),
+            "{info}"
+        );
+        assert_eq!(info["fusion"]["model"], "phi4");
+    });
 }

@@ -24,27 +24,61 @@ fn index_in_chain(i: u32) -> u32 {
     return i % sites_per_chain();
 }
 
+// Neighbours wrap by comparison, not by remainder: integer division by a value known only at run
+// time is the slowest ALU operation on GPUs (and on lavapipe). `neighbour_sum` divides twice per
+// site, `neighbour` once or twice per call (the site's index in its plane; its column when
+// dx != 0). A displacement is at most one lattice size, as in the CPU twin.
+
+// Site i's index within its plane (chain and channel).
+fn index_in_plane(i: u32) -> u32 {
+    return i % (params.height * params.width);
+}
+
+// v + d wrapped into [0, n), for -n <= d <= n.
+fn wrapped(v: u32, d: i32, n: u32) -> u32 {
+    let s = i32(v) + d;
+    if (s < 0) {
+        return u32(s + i32(n));
+    }
+    if (u32(s) >= n) {
+        return u32(s) - n;
+    }
+    return u32(s);
+}
+
 // The site displaced by (dy, dx) within the same chain and channel, wrapping periodically.
 fn neighbour(i: u32, dy: i32, dx: i32) -> u32 {
     let w = params.width;
-    let h = params.height;
-    let x = i % w;
-    let y = (i / w) % h;
-    let plane = i - (y * w + x);
-    let nx = u32((i32(x) + dx + i32(w)) % i32(w));
-    let ny = u32((i32(y) + dy + i32(h)) % i32(h));
-    return plane + ny * w + nx;
+    let j = index_in_plane(i);
+    var k = j;
+    if (dx != 0) {
+        let x = j % w;
+        k = k - x + wrapped(x, dx, w);
+    }
+    if (dy != 0) {
+        k = wrapped(k, dy * i32(w), params.height * w);
+    }
+    return i - j + k;
 }
 
+// The four nearest neighbours' sum, from one site's two remainders.
 fn neighbour_sum(i: u32) -> f32 {
-    return src[neighbour(i, 0, 1)] + src[neighbour(i, 0, -1)] + src[neighbour(i, 1, 0)] + src[neighbour(i, -1, 0)];
+    let w = params.width;
+    let plane = params.height * w;
+    let j = i % plane;
+    let x = j % w;
+    let left = select(i - 1u, i + w - 1u, x == 0u);
+    let right = select(i + 1u, i + 1u - w, x + 1u == w);
+    let up = select(i - w, i + plane - w, j < w);
+    let down = select(i + w, i + w - plane, j + w >= plane);
+    return src[left] + src[right] + src[up] + src[down];
 }
 
 // Checkerboard colour of a site: sites of one colour share no nearest-neighbour bond.
 fn parity_of(i: u32) -> u32 {
-    let x = i % params.width;
-    let y = (i / params.width) % params.height;
-    return (x + y) & 1u;
+    let j = index_in_plane(i);
+    let y = j / params.width;
+    return (j - y * params.width + y) & 1u;
 }
 
 fn is_finite(v: f32) -> bool {

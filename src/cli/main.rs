@@ -102,10 +102,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// The command-line flag of the scene key an error names (`step_size` is `--step-size`).
+/// The command-line flag of the scene key an error names (`step_size` is `--step-size`); none
+/// for an environment variable (`IDF_FUSED_STEPS`).
 fn flag_of(e: &anyhow::Error) -> Option<String> {
     match e.downcast_ref::<IdfError>()? {
-        IdfError::InvalidParam { name, .. } if name.contains('_') => Some(name.replace('_', "-")),
+        IdfError::InvalidParam { name, .. } if name.contains('_') && !name.starts_with("IDF_") => {
+            Some(name.replace('_', "-"))
+        }
         _ => None,
     }
 }

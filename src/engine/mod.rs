@@ -4,8 +4,8 @@
 //! and [`crate::context`], and nothing from capsules, jobs or front ends.
 //!
 //! Inside, imports run one way: `field` and `method` ← `energies` ← `schedule`, `step_rule`,
-//! `trace`, `tempering` ← `simulation` ← `diffusion`, `boltzmann`, samplers, `validation`,
-//! `gradient_check`.
+//! `trace`, `tempering` ← `fusion_plan` ← `simulation` ← `diffusion`, `boltzmann`, samplers,
+//! `validation`, `gradient_check`.
 
 pub mod ace;
 pub mod boltzmann;
@@ -14,6 +14,7 @@ pub mod energies;
 pub mod entropy;
 pub mod estimates;
 pub mod field;
+pub mod fusion_plan;
 pub mod gradient_check;
 pub mod method;
 pub mod particles;

@@ -10,6 +10,7 @@ use crate::context::{Cancel, Context};
 use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
 use crate::engine::energies::EnergyModel;
 use crate::engine::field::{Field, Shape};
+use crate::engine::fusion_plan::{self, FusionPlan};
 use crate::engine::step_rule::{RunConfig, StepRule};
 use crate::engine::tempering::{self, LadderState};
 use crate::engine::trace::{ChainStats, Histogram, Observable, RunTrace, TraceRecord};
@@ -17,7 +18,7 @@ use crate::error::{IdfError, Result};
 use crate::executor::Executor;
 use crate::kernels::{
     initial_status, write_chain_keys, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_CHAIN_KEYS,
-    FLAG_PROPOSAL, FLAG_TEMPERING, MAX_FUSED_STEPS, NOT_DIVERGED, STATUS_DIVERGED,
+    FLAG_PROPOSAL, FLAG_TEMPERING, NOT_DIVERGED, STATUS_DIVERGED,
 };
 
 /// Dispatches recorded before a submission (and a divergence check).
@@ -29,17 +30,6 @@ const SEGMENT_WORK_CPU: u64 = 1 << 22;
 /// work on a large GPU; seconds on a software adapter).
 const SEGMENT_WORK_GPU: u64 = 1 << 28;
 
-/// Steps fused per dispatch by default: on hardware GPUs fusion saves dispatches and memory
-/// traffic; on software adapters (lavapipe, llvmpipe) workgroup barriers run as CPU loops and the
-/// halo's extra work makes it 3–5× slower (measured: 0.74 vs 0.16 ms/step at 64², 9.1 vs 2.9 at
-/// 256²), so it is off there.
-fn default_fusion(ctx: &Context) -> u32 {
-    match ctx.adapter_info() {
-        Some(info) if info.device_type != wgpu::DeviceType::Cpu => MAX_FUSED_STEPS,
-        _ => 1,
-    }
-}
-
 /// A field resident on a backend with an energy, advanced by recorded dispatches.
 pub struct Simulation {
     model: EnergyModel,
@@ -49,7 +39,9 @@ pub struct Simulation {
     step: u64,
     seed: u32,
     histogram: Option<Histogram>,
-    max_fused: u32,
+    /// How runs of drift steps are dispatched on a GPU: planned on the first such run.
+    fusion: Option<FusionPlan>,
+    ctx: Context,
     tempering: bool,
     chain_keys: bool,
     cancel: Option<Cancel>,
@@ -80,7 +72,8 @@ impl Simulation {
             step: 0,
             seed,
             histogram: None,
-            max_fused: default_fusion(ctx),
+            fusion: None,
+            ctx: ctx.clone(),
             tempering: false,
             chain_keys: false,
             cancel: ctx.cancel_flag().cloned(),
@@ -241,11 +234,29 @@ impl Simulation {
         self.exec.gpu_buffer(self.current)
     }
 
-    /// Steps fused into one `langevin_fused` dispatch at most (1 turns fusion off; the default
-    /// is 8 on hardware GPUs and 1 on software adapters). Fusion applies on the GPU to runs of
+    /// Steps fused into one `langevin_fused` dispatch (1 turns fusion off), in place of the
+    /// planner's choice ([`crate::engine::fusion_plan`]: the fastest of 1, 2, 4 and 8 steps per
+    /// dispatch, timed on this adapter, energy and shape). Fusion applies on the GPU to runs of
     /// identical drift steps of an energy with a stencil gradient and no observation inside.
     pub fn set_fusion(&mut self, max_steps: u32) {
-        self.max_fused = max_steps.clamp(1, MAX_FUSED_STEPS);
+        self.fusion = Some(FusionPlan::fixed(max_steps));
+    }
+
+    /// How runs of drift steps went on the GPU: `None` until a run could fuse.
+    pub fn fusion_plan(&self) -> Option<&FusionPlan> {
+        self.fusion.as_ref()
+    }
+
+    /// The steps per fused dispatch, planned on first use.
+    fn fused_steps(&mut self) -> Result<u32> {
+        if self.fusion.is_none() {
+            self.fusion = Some(fusion_plan::plan_on_gpu(
+                &self.ctx,
+                &self.model,
+                self.shape,
+            )?);
+        }
+        Ok(self.fusion.as_ref().map_or(1, |p| p.fused_steps))
     }
 
     /// The dispatch parameters of this simulation at its current step under `rule`.
@@ -283,30 +294,28 @@ impl Simulation {
 
     /// How many steps from `i` one fused dispatch can take (1: none).
     fn fusible_run(
-        &self,
+        &mut self,
         rule: &StepRule,
         i: u64,
         n: u64,
         rule_of: &dyn Fn(u64) -> StepRule,
         record_at: &dyn Fn(u64) -> bool,
-    ) -> u64 {
-        let fusible = self.max_fused > 1
-            && !self.tempering
+    ) -> Result<u64> {
+        let continues = |j: u64| j < n && !record_at(j) && rule_of(j) == *rule;
+        let fusible = !self.tempering
             && self.exec.is_gpu()
             && self.model.module().stencil_gradient
-            && matches!(rule, StepRule::Drift { .. });
+            && matches!(rule, StepRule::Drift { .. })
+            && continues(i + 1);
         if !fusible {
-            return 1;
+            return Ok(1);
         }
+        let max = self.fused_steps()? as u64;
         let mut run = 1;
-        while run < self.max_fused as u64
-            && i + run < n
-            && !record_at(i + run)
-            && rule_of(i + run) == *rule
-        {
+        while run < max && continues(i + run) {
             run += 1;
         }
-        run
+        Ok(run)
     }
 
     /// The observation of record `record`: `chain_observables` into the trace, then, when
@@ -392,7 +401,7 @@ impl Simulation {
         let mut segment_work = 0u64;
         while i < n {
             let rule = rule_of(i);
-            let run = self.fusible_run(&rule, i, n, rule_of, record_at);
+            let run = self.fusible_run(&rule, i, n, rule_of, record_at)?;
             segment_work = segment_work.saturating_add(
                 step_work
                     .saturating_mul(rule.evaluations_per_site())

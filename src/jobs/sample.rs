@@ -14,6 +14,7 @@ use crate::engine::diffusion::{EnergyDiffusionModel, ReverseMethod};
 use crate::engine::energies::EnergyModel;
 use crate::engine::estimates::{estimate, Estimate, MIN_RECORDS_PER_TAU};
 use crate::engine::field::Field;
+use crate::engine::fusion_plan::FusionPlan;
 use crate::engine::method::Method;
 use crate::engine::simulation::Simulation;
 use crate::engine::step_rule::RunConfig;
@@ -65,6 +66,8 @@ pub struct SampleReport {
     pub field: Field,
     /// The recorded observables.
     pub trace: RunTrace,
+    /// How runs of drift steps were dispatched on the GPU (`None`: no run could fuse).
+    pub fusion: Option<FusionPlan>,
 }
 
 impl SampleReport {
@@ -93,6 +96,7 @@ impl SampleReport {
             "final": self.final_stats,
             "estimates": estimates,
             "warnings": self.warnings,
+            "fusion": self.fusion,
         })
     }
 }
@@ -106,6 +110,7 @@ pub fn sample(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SampleReport> {
     let started = Instant::now();
+    let mut fusion = None;
     let (field, trace, steps, first_record) = match job.method {
         Method::Ddpm | Method::Ddim => {
             let reverse = if job.method == Method::Ddpm {
@@ -131,11 +136,15 @@ pub fn sample(
             sim.seek(job.start.step);
             let trace = sim.run_from(&job.run, job.start.schedule_step, progress)?;
             let steps = total_steps(&job.run) - job.start.schedule_step;
+            fusion = sim.fusion_plan().cloned();
             (sim.field()?, trace, steps, 1)
         }
     };
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    Ok(report(ctx, job, field, trace, steps, first_record, wall_ms))
+    Ok(SampleReport {
+        fusion,
+        ..report(ctx, job, field, trace, steps, first_record, wall_ms)
+    })
 }
 
 /// What jobs must share to run as one simulation: the energy (module and parameters), the
@@ -208,21 +217,25 @@ pub fn sample_batch(
     let trace = sim.run_from(&first.run, first.start.schedule_step, progress)?;
     let field = sim.field()?;
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let fusion = sim.fusion_plan();
     let mut offset = 0;
     Ok(jobs
         .iter()
         .map(|job| {
             let chains = offset..offset + job.shape.chains;
             offset = chains.end;
-            report(
-                ctx,
-                job,
-                field.chain_range(chains.clone()),
-                trace.chain_range(chains),
-                total_steps(&job.run) - job.start.schedule_step,
-                1,
-                wall_ms,
-            )
+            SampleReport {
+                fusion: fusion.cloned(),
+                ..report(
+                    ctx,
+                    job,
+                    field.chain_range(chains.clone()),
+                    trace.chain_range(chains),
+                    total_steps(&job.run) - job.start.schedule_step,
+                    1,
+                    wall_ms,
+                )
+            }
         })
         .collect())
 }
@@ -258,6 +271,7 @@ fn report(
         warnings,
         field,
         trace,
+        fusion: None,
     }
 }
 

@@ -1,0 +1,283 @@
+//! The fusion planner: whether runs of identical drift steps on a GPU go as one `langevin_step`
+//! dispatch per step or as `langevin_fused` dispatches of k steps each (temporal blocking in
+//! workgroup memory), and which k.
+//!
+//! Neither path wins everywhere. On an NVIDIA H200 (Vulkan) fusion saved launches at 256² × 1
+//! chain but doubled the time at 256² × 32 chains and at 4096² (`../shared/gpu/README.md`); on
+//! lavapipe, whose barriers run as loops, it is 3–5× slower at every size (`benches/RESULTS.md`).
+//! So the planner times every candidate on the run's own adapter, energy and field shape the
+//! first time a process meets them, keeps the fastest (ties go to the plain path) and reuses
+//! the plan for later runs of the same key.
+//!
+//! Overrides: [`crate::Simulation::set_fusion`] for one simulation, and the environment variable
+//! `IDF_FUSED_STEPS` (an integer from 1 to [`MAX_FUSED_STEPS`]; 1 turns fusion off) for every
+//! simulation of the process.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::engine::energies::{EnergyModel, Sweep};
+use crate::engine::field::Shape;
+use crate::engine::step_rule::StepRule;
+use crate::error::{IdfError, Result};
+use crate::executor::Executor;
+use crate::kernels::{initial_status, Dispatch, Slot, StepParams, MAX_FUSED_STEPS};
+
+/// The environment variable that fixes the steps per dispatch for a whole process.
+pub const FUSED_STEPS_ENV: &str = "IDF_FUSED_STEPS";
+
+/// The steps per dispatch the planner times: 1 is the plain path.
+const CANDIDATES: [u32; 4] = [1, 2, 4, MAX_FUSED_STEPS];
+
+/// A timing shorter than this (ms) is dominated by the submission and the read-back that end
+/// it, so the planner lengthens it.
+const MIN_TIMING_MS: f64 = 5.0;
+
+/// Most steps one timing runs: a segment's worth of dispatches.
+const MAX_TIMING_STEPS: u32 = 1024;
+
+/// Rounds of timings at most; after the first, the planner stops once the runner-up is this
+/// many times slower than the fastest.
+const ROUNDS: usize = 3;
+const DECISIVE: f64 = 1.5;
+
+/// Where a plan came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanSource {
+    /// Timed just now, for this simulation.
+    Measured,
+    /// Timed earlier in this process on the same adapter, energy and shape.
+    Cached,
+    /// Set by [`crate::Simulation::set_fusion`] or by `IDF_FUSED_STEPS`.
+    Override,
+    /// The plain path, untimed: the device had no room for the scratch buffers a timing needs.
+    NoRoomToMeasure,
+}
+
+/// How a simulation advances runs of identical drift steps on its GPU.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FusionPlan {
+    /// Steps per dispatch: 1 is the plain `langevin_step`, more is `langevin_fused`.
+    pub fused_steps: u32,
+    /// Whether it was timed, reused or set.
+    pub source: PlanSource,
+    /// Each candidate's median time per step, ms, as `(steps per dispatch, ms)`; empty under
+    /// an override.
+    pub ms_per_step: Vec<(u32, f64)>,
+}
+
+impl FusionPlan {
+    /// A plan set by hand: `fused_steps` clamped to 1..=[`MAX_FUSED_STEPS`].
+    pub fn fixed(fused_steps: u32) -> Self {
+        FusionPlan {
+            fused_steps: fused_steps.clamp(1, MAX_FUSED_STEPS),
+            source: PlanSource::Override,
+            ms_per_step: Vec::new(),
+        }
+    }
+}
+
+/// The plan for runs of `model` on a field of `shape` on the GPU of `ctx`: the process-wide
+/// override if one is set, else the plan already timed for this adapter, energy and shape, else
+/// a new timing (on scratch buffers of the same size: a fraction of a second on a software
+/// adapter at 256²). `None` on the CPU, and for an energy whose gradient is not a 5-point
+/// stencil (nothing fuses).
+///
+/// Without room on the device for the scratch buffers, the plan is the plain path
+/// ([`PlanSource::NoRoomToMeasure`]).
+///
+/// Errors: `IDF_FUSED_STEPS` is not an integer from 1 to 8; a timing fails on the device.
+pub fn plan(ctx: &Context, model: &EnergyModel, shape: Shape) -> Result<Option<FusionPlan>> {
+    if ctx.adapter_info().is_none() || !model.module().stencil_gradient {
+        return Ok(None);
+    }
+    plan_on_gpu(ctx, model, shape).map(Some)
+}
+
+/// [`plan`] for a GPU context and a stencil energy.
+pub(crate) fn plan_on_gpu(ctx: &Context, model: &EnergyModel, shape: Shape) -> Result<FusionPlan> {
+    if let Some(steps) = fused_steps_override()? {
+        return Ok(FusionPlan::fixed(steps));
+    }
+    let key = PlanKey {
+        adapter: ctx
+            .adapter_info()
+            .map(|a| format!("{:?}", a))
+            .unwrap_or_default(),
+        energy: model.module().key(),
+        shape: [shape.chains, shape.channels, shape.height, shape.width],
+    };
+    let cache = plans();
+    if let Some(plan) = lock(cache).get(&key) {
+        return Ok(FusionPlan {
+            source: PlanSource::Cached,
+            ..plan.clone()
+        });
+    }
+    let plan = match measure(ctx, model, shape) {
+        Ok(plan) => plan,
+        // The run itself fits; only the planner's copy does not. Not kept: memory may free up.
+        Err(IdfError::OutOfMemory { .. }) => {
+            return Ok(FusionPlan {
+                source: PlanSource::NoRoomToMeasure,
+                ..FusionPlan::fixed(1)
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    lock(cache).insert(key, plan.clone());
+    Ok(plan)
+}
+
+/// The steps per dispatch `IDF_FUSED_STEPS` fixes, if it is set.
+fn fused_steps_override() -> Result<Option<u32>> {
+    let Ok(text) = std::env::var(FUSED_STEPS_ENV) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u32>() {
+        Ok(k) if (1..=MAX_FUSED_STEPS).contains(&k) => Ok(Some(k)),
+        _ => Err(IdfError::invalid(
+            FUSED_STEPS_ENV,
+            format!("must be an integer from 1 to {MAX_FUSED_STEPS} (1: no fusion), got {text:?}"),
+        )),
+    }
+}
+
+/// What a plan is kept under.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct PlanKey {
+    adapter: String,
+    energy: u64,
+    shape: [usize; 4],
+}
+
+fn plans() -> &'static Mutex<HashMap<PlanKey, FusionPlan>> {
+    static PLANS: OnceLock<Mutex<HashMap<PlanKey, FusionPlan>>> = OnceLock::new();
+    PLANS.get_or_init(Default::default)
+}
+
+fn lock(
+    m: &'static Mutex<HashMap<PlanKey, FusionPlan>>,
+) -> std::sync::MutexGuard<'static, HashMap<PlanKey, FusionPlan>> {
+    // A panic elsewhere while holding the lock leaves a map that is still whole.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Times every candidate on scratch buffers of the run's shape, holding the model's initial
+/// field, with Langevin at half the stable step size and the model's default temperature.
+fn measure(ctx: &Context, model: &EnergyModel, shape: Shape) -> Result<FusionPlan> {
+    let mut exec = Executor::new(ctx, model.binding(), shape.chains, shape.len())?;
+    exec.write_field(Slot::A, model.initial_field(shape, 0)?.data());
+    exec.write_status(&initial_status(shape.chains));
+    let rule = StepRule::langevin(0.5 * model.stable_step_size(), model.default_temperature());
+    let mut timer = StepTimer {
+        exec,
+        rule,
+        base: StepParams {
+            chains: shape.chains as u32,
+            channels: shape.channels as u32,
+            height: shape.height as u32,
+            width: shape.width as u32,
+            temperature: rule.temperature(),
+            step_size: rule.step_size(),
+            c_x: 1.0,
+            ..Default::default()
+        },
+        current: Slot::A,
+        step: 0,
+        sweep: model.sweep(),
+    };
+    // Compiles every pipeline and touches the buffers before anything is timed.
+    for &k in &CANDIDATES {
+        timer.ms_per_step(k, k)?;
+    }
+    let mut steps = 2 * MAX_FUSED_STEPS;
+    while steps < MAX_TIMING_STEPS && timer.ms_per_step(1, steps)? * (steps as f64) < MIN_TIMING_MS
+    {
+        steps *= 2;
+    }
+    let mut timings: Vec<Vec<f64>> = vec![Vec::new(); CANDIDATES.len()];
+    for round in 0..ROUNDS {
+        for (t, &k) in timings.iter_mut().zip(&CANDIDATES) {
+            t.push(timer.ms_per_step(k, steps)?);
+        }
+        if round == 0 && is_decisive(&timings) {
+            break;
+        }
+    }
+    let ms_per_step: Vec<(u32, f64)> = CANDIDATES
+        .iter()
+        .zip(&timings)
+        .map(|(&k, t)| (k, median(t)))
+        .collect();
+    Ok(FusionPlan {
+        fused_steps: fastest(&ms_per_step),
+        source: PlanSource::Measured,
+        ms_per_step,
+    })
+}
+
+/// Whether one round already separates the fastest candidate from the rest by [`DECISIVE`].
+fn is_decisive(timings: &[Vec<f64>]) -> bool {
+    let mut firsts: Vec<f64> = timings.iter().map(|t| t[0]).collect();
+    firsts.sort_by(f64::total_cmp);
+    firsts.len() < 2 || firsts[1] >= DECISIVE * firsts[0]
+}
+
+/// The candidate with the lowest time per step; on a tie, the fewest fused steps.
+fn fastest(ms_per_step: &[(u32, f64)]) -> u32 {
+    ms_per_step
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+        .map_or(1, |&(k, _)| k)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs drift steps on the scratch buffers and times them, submission to read-back.
+struct StepTimer {
+    exec: Executor,
+    rule: StepRule,
+    base: StepParams,
+    current: Slot,
+    step: u32,
+    sweep: Sweep,
+}
+
+impl StepTimer {
+    /// Milliseconds per step of `steps` steps taken `fused` per dispatch.
+    fn ms_per_step(&mut self, fused: u32, steps: u32) -> Result<f64> {
+        let mut dispatches: Vec<Dispatch> = Vec::new();
+        let mut done = 0;
+        while done < steps {
+            let params = StepParams {
+                step: self.step + done,
+                ..self.base
+            };
+            let k = fused.min(steps - done);
+            self.current = if k > 1 {
+                self.rule
+                    .record_fused(params, self.current, k, &mut dispatches)
+            } else {
+                self.rule
+                    .record(params, self.current, self.sweep, &mut dispatches)
+            };
+            done += k;
+        }
+        let start = Instant::now();
+        self.exec.execute(&dispatches)?;
+        self.exec.read_status()?;
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        self.step = self.step.wrapping_add(steps);
+        Ok(ms / steps as f64)
+    }
+}
