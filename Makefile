@@ -52,12 +52,17 @@ test-tools:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openfoam >/dev/null; }
 
 test: lint test-tools
-	# Every test target, bench and example; not the crates' own unit-test builds: they hold no
-	# tests (test = false), and each would compile a crate a second time.
-	cargo test --workspace --tests --benches --examples
-	cargo test --workspace --doc
+	# Every test target, example and doc test, then every bench in test mode; not the crates' own
+	# unit-test builds: they hold no tests (test = false), and each would compile a crate twice.
+	# Every cargo command of this target selects the whole workspace and a target that needs the
+	# dev-dependencies (tests, examples or benches), so all resolve one feature set and share one
+	# build of the dependencies: `--doc` alone, or a bare `cargo build --bin idf`, resolves
+	# another and rebuilds burn, wgpu and tokio (minutes each in CI).
+	cargo test --workspace
+	cargo test --workspace --benches
 	$(MAKE) --no-print-directory python-test
 	BENCH_PYTHON=$(PYVENV)/bin/python benches/compare_jax.sh --quick
+	BENCH_PYTHON=$(PYVENV)/bin/python benches/gpu_table.sh --quick
 
 # The Python package (python/: PyO3 + maturin, abi3): built (release, as `pip install ./python`
 # builds it, so that the notebook's timings mean something) into python/.venv and tested with
@@ -69,7 +74,7 @@ python-test: setup
 	@[ -x $(PYVENV)/bin/python ] || python3 -m venv $(PYVENV)
 	@[ -x $(PYVENV)/bin/maturin ] && $(PYVENV)/bin/python -c "import pytest, numpy, tqdm, nbclient, ipykernel, matplotlib, jax" 2>/dev/null || \
 		$(PYVENV)/bin/pip install --quiet $(PYTHON_TEST_PACKAGES)
-	cargo build --bin idf
+	cargo build --workspace --bin idf --example phi4_trajectory  # make test's feature set
 	VIRTUAL_ENV=$(abspath $(PYVENV)) PATH=$(abspath $(PYVENV))/bin:$$PATH \
 		maturin develop --release --quiet --manifest-path python/Cargo.toml
 	$(PYVENV)/bin/python -m pytest python/tests -q

@@ -6,20 +6,15 @@
 # Python package's venv); otherwise installs JAX (CPU) and NumPy into benches/.venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=benches/.venv
-python="${BENCH_PYTHON:-$venv/bin/python}"
+source benches/bench_python.sh
 target="${CARGO_TARGET_DIR:-target}"
-if ! "$python" -c "import jax, numpy" 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "jax[cpu]" numpy
-    python="$venv/bin/python"
-fi
 if [ "${1:-}" = "--quick" ]; then
-    cargo build --quiet --example phi4_trajectory
+    # --workspace: the feature set of `make test`'s build, so no dependency is rebuilt.
+    cargo build --quiet --workspace --example phi4_trajectory
     "$python" benches/compare_jax.py --idf "$target/debug/examples/phi4_trajectory" \
         --size 32 --steps 20 --repeats 2
 else
-    cargo build --quiet --release --example phi4_trajectory
+    cargo build --quiet --release --workspace --example phi4_trajectory
     "$python" benches/compare_jax.py --idf "$target/release/examples/phi4_trajectory" \
         --size 256 --steps 1000 --repeats 7 --numpy-steps 200
 fi

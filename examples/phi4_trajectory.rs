@@ -54,6 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "backend": ctx.backend().to_string(), "adapter": ctx.adapter_name(),
             "size": args.size, "chains": args.chains, "steps": args.steps,
             "times_ms": times, "median_ms": sorted[sorted.len() / 2],
+            "fusion": sim.fusion_plan(),
         })
     );
     Ok(())
