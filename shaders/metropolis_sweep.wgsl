@@ -4,40 +4,64 @@
 // 1/(1 + exp(dE/T)) under FLAG_HEAT_BATH (the heat bath of a two-state site); the other sites
 // are copied.
 // Sites of one colour share no bond, so all of them update at once.
+// Accepted moves are counted per workgroup in workgroup memory and added to the chain's counter
+// once per workgroup: one global atomic per accepted move, all on the same address per chain,
+// serialises a large lattice's sweep.
 // CPU twin: src/cpu/metropolis_sweep.rs.
 #import shared/lattice
 #import shared/rng
 #import energy
 
+// Accepted moves of the workgroup's first chain and of the chain after it (a workgroup of 64
+// sites spans at most two chains when a chain has 64 sites or more; smaller chains count
+// globally). Workgroup memory starts zeroed (WGSL).
+var<workgroup> accepted_here: array<atomic<u32>, 2>;
+
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn main(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
     let i = global_site(gid, groups);
-    if (i >= total_sites()) {
-        return;
-    }
-    let current = src[i];
-    var next = current;
-    if (site_color(i) == params.parity) {
-        let chain = chain_of(i);
-        let r = chain_draw(index_in_chain(i), chain, params.step, STREAM_METROPOLIS);
-        let proposed = metropolis_proposal(i, current, r);
-        let d_energy = local_energy_change(i, proposed);
-        let t = chain_temperature(chain);
-        var accept = d_energy <= 0.0;
-        if ((params.flags & FLAG_HEAT_BATH) != 0u) {
-            if (t > 0.0) {
-                accept = unit_closed_open(r.z) * (1.0 + exp(d_energy / t)) < 1.0;
-            } else {
-                accept = d_energy < 0.0;
+    let first_chain = chain_of(i - lid);
+    if (i < total_sites()) {
+        let current = src[i];
+        var next = current;
+        if (site_color(i) == params.parity) {
+            let chain = chain_of(i);
+            let r = chain_draw(index_in_chain(i), chain, params.step, STREAM_METROPOLIS);
+            let proposed = metropolis_proposal(i, current, r);
+            let d_energy = local_energy_change(i, proposed);
+            let t = chain_temperature(chain);
+            var accept = d_energy <= 0.0;
+            if ((params.flags & FLAG_HEAT_BATH) != 0u) {
+                if (t > 0.0) {
+                    accept = unit_closed_open(r.z) * (1.0 + exp(d_energy / t)) < 1.0;
+                } else {
+                    accept = d_energy < 0.0;
+                }
+            } else if (!accept && t > 0.0) {
+                accept = unit_closed_open(r.z) < exp(-d_energy / t);
             }
-        } else if (!accept && t > 0.0) {
-            accept = unit_closed_open(r.z) < exp(-d_energy / t);
+            if (accept) {
+                next = proposed;
+                let k = chain - first_chain;
+                if (k < 2u) {
+                    atomicAdd(&accepted_here[k], 1u);
+                } else {
+                    atomicAdd(&status[1u + chain], 1u);
+                }
+            }
         }
-        if (accept) {
-            next = proposed;
-            atomicAdd(&status[1u + chain], 1u);
+        dst[i] = next;
+        flag_divergence(next);
+    }
+    workgroupBarrier();
+    if (lid < 2u) {
+        let n = atomicLoad(&accepted_here[lid]);
+        if (n > 0u) {
+            atomicAdd(&status[1u + first_chain + lid], n);
         }
     }
-    dst[i] = next;
-    flag_divergence(next);
 }

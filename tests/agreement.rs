@@ -150,3 +150,45 @@ fn mala_steps_and_observables_agree() {
         }
     });
 }
+
+/// Accepted flips are counted per workgroup and added to each chain's counter once per
+/// workgroup (issue 13): the counts stay exact where a workgroup of 64 sites holds one chain,
+/// straddles two (10×10 chains) or holds many (4×4 chains, counted globally).
+#[test]
+fn metropolis_acceptance_counts_agree_per_chain() {
+    common::on_gpu(|gpu| {
+        let model = EnergyModel::from_params("ising", &[]).unwrap();
+        for (chains, side) in [(3, 16), (5, 10), (9, 4)] {
+            let shape = model.shape(chains, Some([side, side])).unwrap();
+            let init = model.initial_field(shape, 4).unwrap();
+            let cfg = RunConfig {
+                method: Method::Metropolis,
+                schedule: TemperatureSchedule::constant(2.3),
+                burn_in: 0,
+                steps: 12,
+                record_every: 4,
+                ..RunConfig::default()
+            };
+            let traces: Vec<idf::RunTrace> = [&Context::cpu(), gpu]
+                .into_iter()
+                .map(|ctx| {
+                    let mut sim = Simulation::new(ctx, &model, &init, 7).unwrap();
+                    sim.run(&cfg, &mut |_, _| {}).unwrap()
+                })
+                .collect();
+            let acc = |t: &idf::RunTrace, r, c| t.value(idf::Observable::Acceptance, r, c);
+            let mut total = 0.0;
+            for r in 1..traces[0].records.len() {
+                for c in 0..chains {
+                    total += acc(&traces[0], r, c).unwrap();
+                    assert_eq!(
+                        acc(&traces[0], r, c),
+                        acc(&traces[1], r, c),
+                        "{chains} chains of {side}²: record {r} chain {c}: acceptance"
+                    );
+                }
+            }
+            assert!(total > 0.0, "{side}²: no flip accepted");
+        }
+    });
+}

@@ -254,7 +254,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
         "final_loss": report.final_loss,
         "wall_ms": report.wall_ms,
         "ms_per_step": report.ms_per_step,
-        "backend": "cpu (burn flex)",
+        "backend": idf::neural::device_name(),
         "metrics": args.metrics,
         "plot": plot,
         "checkpoint": out,

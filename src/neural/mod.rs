@@ -27,6 +27,13 @@ pub use training::{
     train_denoiser, DenoiserState, DenoiserTraining, PointDataset, TrainedDenoiser, TrainingOptions,
 };
 
+/// The burn device the denoisers train and sample on, as burn names it: its CPU backend (flex),
+/// or, built with the feature `neural-gpu`, the first GPU burn finds (`BURN_DEVICE=flex` keeps
+/// the CPU).
+pub fn device_name() -> String {
+    format!("{:?}", burn::prelude::Device::default())
+}
+
 /// The random streams of the denoiser (IDF's pcg4d keys; the engine's streams are below 8).
 pub(crate) const STREAM_TRAINING: u32 = 8;
 pub(crate) const STREAM_SAMPLING: u32 = 9;
