@@ -192,3 +192,103 @@ fn metropolis_acceptance_counts_agree_per_chain() {
         }
     });
 }
+
+/// A chain longer than `SUM_BLOCK` sites has its log-ratio terms summed block by block
+/// (`chain_block_sums`), then per chain (`mala_accept`): the CPU twins give the terms' exact sum
+/// to float rounding, block sums and all.
+#[test]
+fn block_sums_give_the_sum_of_every_term() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let (chains, side) = (2usize, 300usize);
+    let n = side * side;
+    assert!(n > idf::kernels::SUM_BLOCK && n < 2 * idf::kernels::SUM_BLOCK);
+    let p = idf::kernels::StepParams {
+        chains: chains as u32,
+        channels: 1,
+        height: side as u32,
+        width: side as u32,
+        ..Default::default()
+    };
+    // Terms of both signs whose sum is far from any single term.
+    let terms: Vec<f32> = (0..chains * n)
+        .map(|i| 1e-3 * ((i as f32 * 0.618).fract() - 0.45))
+        .collect();
+    let mut aux = terms.clone();
+    idf::cpu::chain_block_sums::run(&p, &mut aux);
+    let status: Vec<AtomicU32> = (0..idf::kernels::status_len(chains))
+        .map(|_| AtomicU32::new(0))
+        .collect();
+    let ladder = vec![0u32; idf::kernels::ladder_len(chains)];
+    idf::cpu::mala_accept::run(&p, &ladder, &aux, chains * n, &status);
+    for c in 0..chains {
+        let exact: f64 = terms[c * n..(c + 1) * n].iter().map(|&t| t as f64).sum();
+        let log_alpha = f32::from_bits(status[1 + 2 * chains + c].load(Ordering::Relaxed));
+        assert!(
+            (log_alpha as f64 - exact).abs() <= 1e-5 * exact.abs(),
+            "chain {c}: ln α {log_alpha} against the terms' sum {exact}"
+        );
+    }
+}
+
+/// MALA and HMC on chains longer than `SUM_BLOCK` sites: the GPU's block sums and the CPU
+/// twin's take the same decisions and keep the fields together, and HMC's mean ΔH is extensive
+/// (4× that of a quarter of the sites, within a factor 2), as it is only if every block counts.
+#[test]
+fn mala_and_hmc_agree_on_chains_summed_by_blocks() {
+    let model = EnergyModel::from_params("phi4", &[]).unwrap();
+    let run = |ctx: &Context, method, step_size, side| {
+        let shape = model.shape(2, Some([side, side])).unwrap();
+        let cfg = RunConfig {
+            method,
+            step_size,
+            schedule: TemperatureSchedule::constant(1.0),
+            burn_in: 0,
+            steps: 8,
+            record_every: 1,
+            ..RunConfig::default()
+        };
+        let mut sim =
+            Simulation::new(ctx, &model, &model.initial_field(shape, 6).unwrap(), 2).unwrap();
+        let trace = sim.run(&cfg, &mut |_, _| {}).unwrap();
+        (sim.field().unwrap(), trace)
+    };
+    let mean_delta_h = |t: &idf::RunTrace| {
+        let values: Vec<f64> = (1..t.records.len())
+            .flat_map(|r| (0..2).map(move |c| (r, c)))
+            .map(|(r, c)| t.value(idf::Observable::DeltaH, r, c).unwrap())
+            .collect();
+        values.iter().sum::<f64>() / values.len() as f64
+    };
+    let quarter = mean_delta_h(&run(&Context::cpu(), Method::Hmc, 0.02, 150).1);
+    let whole = mean_delta_h(&run(&Context::cpu(), Method::Hmc, 0.02, 300).1);
+    assert!(
+        (2.0..=8.0).contains(&(whole / quarter)),
+        "mean ΔH {whole} on 300² against {quarter} on 150²: not extensive"
+    );
+    common::on_gpu(|gpu| {
+        for (method, step_size) in [(Method::Mala, 0.001), (Method::Hmc, 0.02)] {
+            let out = [
+                run(&Context::cpu(), method, step_size, 300),
+                run(gpu, method, step_size, 300),
+            ];
+            let d = max_abs_diff(&out[0].0, &out[1].0);
+            assert!(d <= 1e-4, "{method:?}: fields differ by {d:e}");
+            let mut accepted = 0.0;
+            for r in 1..out[0].1.records.len() {
+                for c in 0..2 {
+                    let acc = |t: &idf::RunTrace| t.value(idf::Observable::Acceptance, r, c);
+                    accepted += acc(&out[0].1).unwrap();
+                    assert_eq!(
+                        acc(&out[0].1),
+                        acc(&out[1].1),
+                        "{method:?}: record {r} chain {c}: acceptance"
+                    );
+                }
+            }
+            assert!(
+                accepted > 0.0 && accepted < 16.0,
+                "{method:?}: {accepted} of 16 accepted: decisions of one kind only"
+            );
+        }
+    });
+}

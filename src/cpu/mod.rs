@@ -3,6 +3,7 @@
 //! no GPU adapter exists.
 
 pub mod boltzmann_weight;
+pub mod chain_block_sums;
 pub mod chain_histogram;
 pub mod chain_observables;
 pub mod colormap;
@@ -169,6 +170,7 @@ impl CpuExecutor {
                 Kernel::LangevinFused => langevin_fused::run(&e, dst, &mut self.scratch, status),
                 Kernel::MetropolisSweep => metropolis_sweep::run(&e, dst, status),
                 Kernel::MalaTerms => mala_terms::run(&e, dst, &mut aux[..sites]),
+                Kernel::ChainBlockSums => chain_block_sums::run(&d.params, &mut aux[..sites]),
                 Kernel::MalaAccept => {
                     mala_accept::run(&d.params, &self.ladder, &aux[..sites], sites, status)
                 }

@@ -13,7 +13,7 @@ use crate::engine::schedule::TemperatureSchedule;
 use crate::error::{IdfError, Result};
 use crate::kernels::{
     Aux, Dispatch, Kernel, Slot, StepParams, FLAG_FINAL_KICK, FLAG_HEAT_BATH, FLAG_PROPOSAL,
-    OBSERVABLES,
+    OBSERVABLES, SUM_BLOCK,
 };
 
 /// The largest trace a run may record, in bytes (records × chains × [`OBSERVABLES`] × 4).
@@ -213,6 +213,9 @@ impl StepRule {
                     y,
                     x,
                 ));
+                if base.sites_per_chain() > SUM_BLOCK {
+                    out.push(dispatch(Kernel::ChainBlockSums, base, x, y));
+                }
                 out.push(dispatch(Kernel::MalaAccept, base, x, y));
                 out.push(dispatch(Kernel::MalaSelect, base, x, y));
                 y
@@ -271,6 +274,9 @@ impl StepRule {
                     ..base
                 };
                 out.push(dispatch(Kernel::HmcLeapfrog, closing, at, cur));
+                if base.sites_per_chain() > SUM_BLOCK {
+                    out.push(dispatch(Kernel::ChainBlockSums, base, cur, at));
+                }
                 out.push(dispatch(Kernel::MalaAccept, base, cur, at));
                 out.push(dispatch(Kernel::MalaSelect, base, cur, at));
                 at

@@ -10,6 +10,7 @@ use crate::error::{IdfError, Result};
 use crate::gpu::GpuContext;
 use crate::kernels::{
     Aux, Dispatch, EnergyModule, Grid, Kernel, Slot, StepParams, FUSED_TILE, SITE_WORKGROUP,
+    SUM_BLOCK,
 };
 
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
@@ -375,6 +376,11 @@ impl GpuExecutor {
                     Grid::PerSite => pass.dispatch_workgroups(gx, gy, 1),
                     Grid::PerChain => pass.dispatch_workgroups(self.chains as u32, 1, 1),
                     Grid::Single => pass.dispatch_workgroups(1, 1, 1),
+                    Grid::Blocks => pass.dispatch_workgroups(
+                        self.chains as u32,
+                        (self.sites / self.chains).div_ceil(SUM_BLOCK) as u32,
+                        1,
+                    ),
                     Grid::Tiles => {
                         let p = &d.params;
                         pass.dispatch_workgroups(

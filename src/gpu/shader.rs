@@ -22,6 +22,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/shared/lattice.wgsl"),
     ),
     ("shared/rng", include_str!("../../shaders/shared/rng.wgsl")),
+    (
+        "shared/reduce",
+        include_str!("../../shaders/shared/reduce.wgsl"),
+    ),
     ("shared/pcg", include_str!("../../shaders/shared/pcg.wgsl")),
     (
         "spectral/bindings",
@@ -72,6 +76,10 @@ const MODULES: &[(&str, &str)] = &[
     (
         "mala_accept",
         include_str!("../../shaders/mala_accept.wgsl"),
+    ),
+    (
+        "chain_block_sums",
+        include_str!("../../shaders/chain_block_sums.wgsl"),
     ),
     (
         "mala_select",

@@ -65,6 +65,13 @@ pub struct StepParams {
     pub fused_steps: u32,
 }
 
+impl StepParams {
+    /// Values per chain: channels × height × width.
+    pub fn sites_per_chain(&self) -> usize {
+        self.channels as usize * self.height as usize * self.width as usize
+    }
+}
+
 /// `flags` bit: the kernel writes a proposal, so a non-finite value is not a divergence.
 pub const FLAG_PROPOSAL: u32 = 1;
 /// `flags` bit of `hmc_leapfrog`: the closing half kick, which adds the final Hamiltonian terms
@@ -129,6 +136,10 @@ pub const OBS_TEMPERATURE: usize = 10;
 pub const SITE_WORKGROUP: u32 = 64;
 /// Threads per workgroup of per-chain reduction kernels.
 pub const REDUCE_WORKGROUP: usize = 256;
+/// Sites per block of `chain_block_sums`: a chain longer than this is summed by one workgroup
+/// per block, then by one per chain (`shaders/shared/reduce.wgsl`). On a large lattice one
+/// workgroup per chain would leave all but one of a GPU's compute units idle.
+pub const SUM_BLOCK: usize = 65536;
 
 /// Length of the status buffer for `chains` chains: see `shaders/shared/bindings.wgsl`.
 pub fn status_len(chains: usize) -> usize {
@@ -156,6 +167,9 @@ pub enum Kernel {
     LangevinFused,
     /// Per-site terms of the MALA log acceptance ratio into `aux`.
     MalaTerms,
+    /// Per-block sums of the per-site terms of chains longer than [`SUM_BLOCK`] sites, ahead of
+    /// `MalaAccept`.
+    ChainBlockSums,
     /// Per-chain Metropolis decision (MALA, HMC) from the summed log-ratio terms.
     MalaAccept,
     /// Restores `src` into `dst` for chains that rejected.
@@ -183,10 +197,11 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 14] = [
+    pub const ALL: [Kernel; 15] = [
         Kernel::LangevinStep,
         Kernel::LangevinFused,
         Kernel::MalaTerms,
+        Kernel::ChainBlockSums,
         Kernel::MalaAccept,
         Kernel::MalaSelect,
         Kernel::MetropolisSweep,
@@ -206,6 +221,7 @@ impl Kernel {
             Kernel::LangevinStep => "langevin_step",
             Kernel::LangevinFused => "langevin_fused",
             Kernel::MalaTerms => "mala_terms",
+            Kernel::ChainBlockSums => "chain_block_sums",
             Kernel::MalaAccept => "mala_accept",
             Kernel::MalaSelect => "mala_select",
             Kernel::MetropolisSweep => "metropolis_sweep",
@@ -259,6 +275,7 @@ impl Kernel {
             | Kernel::PottsSweep => Grid::PerChain,
             Kernel::BoltzmannWeight | Kernel::ReplicaSwap => Grid::Single,
             Kernel::LangevinFused => Grid::Tiles,
+            Kernel::ChainBlockSums => Grid::Blocks,
             _ => Grid::PerSite,
         }
     }
@@ -280,6 +297,9 @@ pub enum Grid {
     Single,
     /// One 16×16 workgroup per [`FUSED_TILE`]² tile of every plane.
     Tiles,
+    /// One workgroup of [`REDUCE_WORKGROUP`] threads per block of [`SUM_BLOCK`] sites of every
+    /// chain: (chains, blocks per chain).
+    Blocks,
 }
 
 /// One of the field buffers: A and B ping-pong; C is the third that HMC needs to keep its

@@ -1,4 +1,6 @@
-//! CPU twins of `shaders/shared/`: random numbers and lattice indexing.
+//! CPU twins of `shaders/shared/`: random numbers, lattice indexing and
+//! workgroup sums.
 
 pub mod lattice;
+pub mod reduce;
 pub mod rng;
