@@ -206,8 +206,19 @@ fn the_fusion_planner_keeps_the_fastest_of_its_timings() {
     common::on_gpu(|gpu| {
         let first = planned(gpu, None).expect("a drift run on a GPU is planned");
         assert_eq!(first.source, PlanSource::Measured);
+        // 1, 2, 4 and 8 in order, up to the first fused choice 2× slower than the plain path.
         let steps: Vec<u32> = first.ms_per_step.iter().map(|&(k, _)| k).collect();
-        assert_eq!(steps, [1, 2, 4, 8]);
+        assert!(
+            steps.len() >= 2 && steps[..] == [1, 2, 4, 8][..steps.len()],
+            "{first:?}"
+        );
+        let plain = first.ms_per_step[0].1;
+        for &(k, ms) in &first.ms_per_step[1..steps.len() - 1] {
+            assert!(
+                ms <= 2.0 * plain,
+                "k = {k} at {ms} ms should have ended the timings"
+            );
+        }
         let (best, best_ms) = first
             .ms_per_step
             .iter()

@@ -5,9 +5,10 @@
 //! Neither path wins everywhere. On an NVIDIA H200 (Vulkan) fusion saved launches at 256² × 1
 //! chain but doubled the time at 256² × 32 chains and at 4096² (`../shared/gpu/README.md`); on
 //! lavapipe, whose barriers run as loops, it is 3–5× slower at every size (`benches/RESULTS.md`).
-//! So the planner times every candidate on the run's own adapter, energy and field shape the
-//! first time a process meets them, keeps the fastest (ties go to the plain path) and reuses
-//! the plan for later runs of the same key.
+//! So the planner times 1, 2, 4 and 8 steps per dispatch on the run's own adapter, energy and
+//! field shape the first time a process meets them (stopping at the first fused choice 2×
+//! slower than the plain path), keeps the fastest (ties go to the plain path) and reuses the
+//! plan for later runs of the same key.
 //!
 //! Overrides: [`crate::Simulation::set_fusion`] for one simulation, and the environment variable
 //! `IDF_FUSED_STEPS` (an integer from 1 to [`MAX_FUSED_STEPS`]; 1 turns fusion off) for every
@@ -30,7 +31,7 @@ use crate::kernels::{initial_status, Dispatch, Slot, StepParams, MAX_FUSED_STEPS
 /// The environment variable that fixes the steps per dispatch for a whole process.
 pub const FUSED_STEPS_ENV: &str = "IDF_FUSED_STEPS";
 
-/// The steps per dispatch the planner times: 1 is the plain path.
+/// The steps per dispatch the planner times, in this order: 1 is the plain path.
 const CANDIDATES: [u32; 4] = [1, 2, 4, MAX_FUSED_STEPS];
 
 /// A timing shorter than this (ms) is dominated by the submission and the read-back that end
@@ -44,6 +45,9 @@ const MAX_TIMING_STEPS: u32 = 1024;
 /// many times slower than the fastest.
 const ROUNDS: usize = 3;
 const DECISIVE: f64 = 1.5;
+
+/// A fused candidate this many times slower than the plain path ends the first round.
+const HOPELESS: f64 = 2.0;
 
 /// Where a plan came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -66,8 +70,8 @@ pub struct FusionPlan {
     pub fused_steps: u32,
     /// Whether it was timed, reused or set.
     pub source: PlanSource,
-    /// Each candidate's median time per step, ms, as `(steps per dispatch, ms)`; empty under
-    /// an override.
+    /// Each timed candidate's median time per step, ms, as `(steps per dispatch, ms)`, in
+    /// order of steps per dispatch; empty under an override.
     pub ms_per_step: Vec<(u32, f64)>,
 }
 
@@ -192,22 +196,31 @@ fn measure(ctx: &Context, model: &EnergyModel, shape: Shape) -> Result<FusionPla
         step: 0,
         sweep: model.sweep(),
     };
-    // Compiles every pipeline and touches the buffers before anything is timed.
-    for &k in &CANDIDATES {
-        timer.ms_per_step(k, k)?;
-    }
-    let mut steps = 2 * MAX_FUSED_STEPS;
+    // Compiles both pipelines (every k runs the same fused one) and touches the buffers.
+    timer.ms_per_step(1, 1)?;
+    timer.ms_per_step(2, 2)?;
+    let mut steps = MAX_FUSED_STEPS;
     while steps < MAX_TIMING_STEPS && timer.ms_per_step(1, steps)? * (steps as f64) < MIN_TIMING_MS
     {
         steps *= 2;
     }
-    let mut timings: Vec<Vec<f64>> = vec![Vec::new(); CANDIDATES.len()];
-    for round in 0..ROUNDS {
-        for (t, &k) in timings.iter_mut().zip(&CANDIDATES) {
-            t.push(timer.ms_per_step(k, steps)?);
-        }
-        if round == 0 && is_decisive(&timings) {
+    // Round one times the candidates in order of k and stops at the first fused one
+    // [`HOPELESS`]× slower than the plain path (the halo's work grows with k): that bounds the
+    // planner's cost where fusion loses (a software adapter, a large lattice). Unless round one
+    // is decisive, later rounds time the same candidates again.
+    let mut timings: Vec<Vec<f64>> = Vec::new();
+    for &k in &CANDIDATES {
+        let t = timer.ms_per_step(k, steps)?;
+        timings.push(vec![t]);
+        if k > 1 && t > HOPELESS * timings[0][0] {
             break;
+        }
+    }
+    if !is_decisive(&timings) {
+        for _ in 1..ROUNDS {
+            for (t, &k) in timings.iter_mut().zip(&CANDIDATES) {
+                t.push(timer.ms_per_step(k, steps)?);
+            }
         }
     }
     let ms_per_step: Vec<(u32, f64)> = CANDIDATES
