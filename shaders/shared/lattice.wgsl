@@ -71,7 +71,8 @@ fn neighbour_sum(i: u32) -> f32 {
     let right = select(i + 1u, i + 1u - w, x + 1u == w);
     let up = select(i - w, i + plane - w, j < w);
     let down = select(i + w, i + w - plane, j + w >= plane);
-    return src[left] + src[right] + src[up] + src[down];
+    // The CPU twin's order (x + 1, x - 1, y + 1, y - 1): f32 sums round by order.
+    return src[right] + src[left] + src[down] + src[up];
 }
 
 // Checkerboard colour of a site: sites of one colour share no nearest-neighbour bond.

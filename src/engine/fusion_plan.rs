@@ -138,8 +138,9 @@ pub(crate) fn plan_on_gpu(ctx: &Context, model: &EnergyModel, shape: Shape) -> R
     Ok(plan)
 }
 
-/// The steps per dispatch `IDF_FUSED_STEPS` fixes, if it is set.
-fn fused_steps_override() -> Result<Option<u32>> {
+/// The steps per dispatch `IDF_FUSED_STEPS` fixes, if it is set. Errors: not an integer from
+/// 1 to 8 ([`crate::Simulation::new`] checks it on a GPU, before any step is submitted).
+pub(crate) fn fused_steps_override() -> Result<Option<u32>> {
     let Ok(text) = std::env::var(FUSED_STEPS_ENV) else {
         return Ok(None);
     };

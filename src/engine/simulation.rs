@@ -50,7 +50,8 @@ pub struct Simulation {
 impl Simulation {
     /// Uploads `initial`, a state of `model`, on the context's backend. Errors: a field that
     /// is not a state of the model (the mixture's dimension, a graph's nodes), NaN or infinite
-    /// values, a model without a CPU twin on the CPU, a field over the device's limits.
+    /// values, a model without a CPU twin on the CPU, a field over the device's limits, on a GPU
+    /// an `IDF_FUSED_STEPS` that is not an integer from 1 to 8.
     pub fn new(ctx: &Context, model: &EnergyModel, initial: &Field, seed: u32) -> Result<Self> {
         let shape = initial.shape();
         model.check_shape(shape)?;
@@ -62,6 +63,10 @@ impl Simulation {
             ));
         }
         let mut exec = Executor::new(ctx, model.binding(), shape.chains, shape.len())?;
+        if exec.is_gpu() {
+            // A bad IDF_FUSED_STEPS fails here, not in the middle of a run.
+            fusion_plan::fused_steps_override()?;
+        }
         exec.write_field(Slot::A, initial.data());
         exec.write_status(&initial_status(shape.chains));
         Ok(Simulation {
