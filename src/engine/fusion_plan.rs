@@ -117,11 +117,21 @@ pub(crate) fn plan_on_gpu(ctx: &Context, model: &EnergyModel, shape: Shape) -> R
         shape: [shape.chains, shape.channels, shape.height, shape.width],
     };
     let cache = plans();
-    if let Some(plan) = lock(cache).get(&key) {
-        return Ok(FusionPlan {
+    let cached = || {
+        lock(cache).get(&key).map(|plan| FusionPlan {
             source: PlanSource::Cached,
             ..plan.clone()
-        });
+        })
+    };
+    if let Some(plan) = cached() {
+        return Ok(plan);
+    }
+    // One timing at a time in a process (a server's request threads): two at once on one
+    // device would skew each other's numbers. A thread that waited finds the plan kept.
+    static MEASURING: Mutex<()> = Mutex::new(());
+    let _measuring = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(plan) = cached() {
+        return Ok(plan);
     }
     let plan = match measure(ctx, model, shape) {
         Ok(plan) => plan,
