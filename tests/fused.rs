@@ -212,13 +212,6 @@ fn the_fusion_planner_keeps_the_fastest_of_its_timings() {
             steps.len() >= 2 && steps[..] == [1, 2, 4, 8][..steps.len()],
             "{first:?}"
         );
-        let plain = first.ms_per_step[0].1;
-        for &(k, ms) in &first.ms_per_step[1..steps.len() - 1] {
-            assert!(
-                ms <= 2.0 * plain,
-                "k = {k} at {ms} ms should have ended the timings"
-            );
-        }
         let (best, best_ms) = first
             .ms_per_step
             .iter()

@@ -65,7 +65,7 @@ fn neighbour(i: u32, dy: i32, dx: i32) -> u32 {
 fn neighbour_sum(i: u32) -> f32 {
     let w = params.width;
     let plane = params.height * w;
-    let j = i % plane;
+    let j = index_in_plane(i);
     let x = j % w;
     let left = select(i - 1u, i + w - 1u, x == 0u);
     let right = select(i + 1u, i + 1u - w, x + 1u == w);

@@ -1,6 +1,6 @@
 //! Twin of `shaders/boltzmann_weight.wgsl`: normalised Boltzmann log-weights, ln Z and the ESS.
 
-use super::chain_observables::tree;
+use super::shared::reduce::tree;
 use crate::kernels::{StepParams, REDUCE_WORKGROUP};
 
 fn strided(n: usize, init: f32, f: impl Fn(f32, usize) -> f32) -> [f32; REDUCE_WORKGROUP] {

@@ -4,7 +4,7 @@
 use super::shared::reduce::workgroup_sum;
 use crate::kernels::{StepParams, SUM_BLOCK};
 
-/// Sums the blocks of every chain of `aux` (`sites` terms) in place.
+/// Sums the blocks of every chain of `aux` (one term per site) in place.
 pub fn run(p: &StepParams, aux: &mut [f32]) {
     let n = p.sites_per_chain();
     for chain in aux.chunks_mut(n) {

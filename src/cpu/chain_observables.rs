@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::chain_histogram::histogram_bin;
 use super::energies::EnergyEval;
+use super::shared::reduce::tree;
 use crate::kernels::{OBSERVABLES, REDUCE_WORKGROUP};
 
 /// Adds with Kahan compensation, as each GPU thread does.
@@ -59,18 +60,6 @@ pub fn workgroup_sum<const N: usize>(values: impl Fn(usize) -> [f32; N], n: usiz
         }
     });
     partial[0]
-}
-
-/// The GPU's tree over `REDUCE_WORKGROUP` partials, combining with `f(lower, upper)`.
-pub fn tree<T: Copy>(partial: &mut [T; REDUCE_WORKGROUP], f: impl Fn(&mut T, T)) {
-    let mut stride = REDUCE_WORKGROUP / 2;
-    while stride > 0 {
-        for lid in 0..stride {
-            let upper = partial[lid + stride];
-            f(&mut partial[lid], upper);
-        }
-        stride /= 2;
-    }
 }
 
 /// Writes record `params.record` of the trace, the chains in parallel (each chain's sums in the

@@ -41,9 +41,9 @@ const MIN_TIMING_MS: f64 = 5.0;
 /// Most steps one timing runs: a segment's worth of dispatches.
 const MAX_TIMING_STEPS: u32 = 1024;
 
-/// Rounds of timings at most; after the first, the planner stops once the runner-up is this
-/// many times slower than the fastest.
+/// Rounds of timings at most (the medians decide); one when it is decisive.
 const ROUNDS: usize = 3;
+/// The first round is decisive when the runner-up is this many times slower than the fastest.
 const DECISIVE: f64 = 1.5;
 
 /// A fused candidate this many times slower than the plain path ends the first round.

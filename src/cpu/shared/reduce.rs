@@ -1,8 +1,20 @@
 //! Twin of `shaders/shared/reduce.wgsl`: the fixed-order sum of one workgroup of
-//! [`REDUCE_WORKGROUP`] threads (strided partial sums, then the GPU's tree).
+//! [`REDUCE_WORKGROUP`] threads (strided partial sums, then the GPU's tree), and that tree,
+//! which the twins of the other reduction kernels share.
 
-use crate::cpu::chain_observables::tree;
 use crate::kernels::REDUCE_WORKGROUP;
+
+/// The GPU's tree over `REDUCE_WORKGROUP` partials, combining with `f(lower, upper)`.
+pub fn tree<T: Copy>(partial: &mut [T; REDUCE_WORKGROUP], f: impl Fn(&mut T, T)) {
+    let mut stride = REDUCE_WORKGROUP / 2;
+    while stride > 0 {
+        for lid in 0..stride {
+            let upper = partial[lid + stride];
+            f(&mut partial[lid], upper);
+        }
+        stride /= 2;
+    }
+}
 
 /// The sum of `values` in the order of `workgroup_sum_aux`: thread `lid` adds elements `lid`,
 /// `lid + 256`, …, then the 256 partial sums add in a tree.
