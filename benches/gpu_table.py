@@ -95,10 +95,11 @@ def main():
 
     ising = []
     for size in (int(s) for s in a.ising_sizes.split(",")):
-        out = idf_json(a.ising, ["--backend", a.backend, "--size", str(size),
-                                 "--sweeps", a.ising_sweeps, "--repeats", str(max(3, a.repeats // 2))])
-        print(json.dumps({"impl": "idf-ising", **out}), flush=True)
-        ising.append(out)
+        for multispin in ("off", "on"):
+            out = idf_json(a.ising, ["--backend", a.backend, "--size", str(size), "--multispin", multispin,
+                                     "--sweeps", a.ising_sweeps, "--repeats", str(max(3, a.repeats // 2))])
+            print(json.dumps({"impl": "idf-ising", **out}), flush=True)
+            ising.append(out)
 
     try:
         import jax
@@ -124,7 +125,8 @@ def main():
         print(f"| {size}^2 x {chains} | " + " | ".join(cell(c) for c in cols) + f" | {ratio} |")
     for out in ising:
         n1, n2 = out["sweeps"]
-        print(f"Ising checkerboard, {out['size']}^2: {out['flips_per_ns']:.3f} flips/ns "
+        coding = "multi-spin coding" if out["multispin"] else "one f32 per spin"
+        print(f"Ising checkerboard, {out['size']}^2, {coding}: {out['flips_per_ns']:.3f} flips/ns "
               f"(difference of {n2} and {n1} sweeps, {out['adapter']})")
     return 0
 

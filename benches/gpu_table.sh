@@ -17,7 +17,7 @@ if [ "${1:-}" = "--quick" ]; then
     # --workspace: the feature set of `make test`'s build, so no dependency is rebuilt.
     cargo build --quiet --workspace --example phi4_trajectory --example ising_sweeps
     bin="$target/debug/examples"
-    args=(--rows 16x1,16x4 --steps 16 --repeats 2 --numpy-steps 4 --ising-sizes 32 --ising-sweeps 2,6)
+    args=(--rows 16x1,16x4 --steps 16 --repeats 2 --numpy-steps 4 --ising-sizes 64 --ising-sweeps 2,6)
 else
     cargo build --quiet --release --workspace --example phi4_trajectory --example ising_sweeps
     bin="$target/release/examples"

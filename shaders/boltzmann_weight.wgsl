@@ -4,6 +4,7 @@
 // another; aux[0] = ln Z = m + ln s, aux[1] = ESS = 1 / sum w_i^2. One workgroup; fixed order.
 // CPU twin: src/cpu/boltzmann_weight.rs.
 #import shared/lattice
+#import shared/work_buffers
 
 const WEIGHT_WORKGROUP: u32 = 256u;
 var<workgroup> partial: array<f32, 256>;

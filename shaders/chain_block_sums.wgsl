@@ -6,6 +6,7 @@
 // CPU twin: src/cpu/chain_block_sums.rs.
 #import shared/lattice
 #import shared/reduce
+#import shared/work_buffers
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -2,6 +2,7 @@
 // params.hist_bins equal bins over [hist_lo, hist_hi) (values outside go to the edge bins),
 // written as f32 to aux[chain * hist_bins + bin]. CPU twin: src/cpu/chain_histogram.rs.
 #import shared/lattice
+#import shared/work_buffers
 
 const HISTOGRAM_WORKGROUP: u32 = 256u;
 var<workgroup> counts: array<atomic<u32>, 256>;

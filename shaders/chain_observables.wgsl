@@ -7,6 +7,7 @@
 // CPU twin: src/cpu/chain_observables.rs.
 #import shared/lattice
 #import energy
+#import shared/work_buffers
 
 const OBSERVABLES: u32 = 11u;
 const OBSERVE_WORKGROUP: u32 = 256u;

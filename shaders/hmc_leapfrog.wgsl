@@ -5,6 +5,7 @@
 // Hamiltonian terms are subtracted from aux. CPU twin: src/cpu/hmc_leapfrog.rs.
 #import shared/lattice
 #import energy
+#import shared/work_buffers
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {

@@ -8,6 +8,7 @@
 #import shared/lattice
 #import shared/rng
 #import shared/reduce
+#import shared/work_buffers
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

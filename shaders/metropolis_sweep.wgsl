@@ -4,18 +4,12 @@
 // 1/(1 + exp(dE/T)) under FLAG_HEAT_BATH (the heat bath of a two-state site); the other sites
 // are copied.
 // Sites of one colour share no bond, so all of them update at once.
-// Accepted moves are counted per workgroup in workgroup memory and added to the chain's counter
-// once per workgroup: one global atomic per accepted move, all on the same address per chain,
-// serialises a large lattice's sweep.
+// Accepted moves are counted per workgroup (shared/accept_counts).
 // CPU twin: src/cpu/metropolis_sweep.rs.
 #import shared/lattice
 #import shared/rng
+#import shared/accept_counts
 #import energy
-
-// Accepted moves of the workgroup's first chain and of the chain after it (a workgroup of 64
-// sites spans at most two chains when a chain has 64 sites or more; smaller chains count
-// globally). Workgroup memory starts zeroed (WGSL).
-var<workgroup> accepted_here: array<atomic<u32>, 2>;
 
 @compute @workgroup_size(64)
 fn main(
@@ -46,22 +40,12 @@ fn main(
             }
             if (accept) {
                 next = proposed;
-                let k = chain - first_chain;
-                if (k < 2u) {
-                    atomicAdd(&accepted_here[k], 1u);
-                } else {
-                    atomicAdd(&status[1u + chain], 1u);
-                }
+                count_accepted(chain, first_chain, 1u);
             }
         }
         dst[i] = next;
         flag_divergence(next);
     }
     workgroupBarrier();
-    if (lid < 2u) {
-        let n = atomicLoad(&accepted_here[lid]);
-        if (n > 0u) {
-            atomicAdd(&status[1u + first_chain + lid], n);
-        }
-    }
+    flush_accepted(lid, first_chain);
 }

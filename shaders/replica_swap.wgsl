@@ -5,6 +5,7 @@
 // One thread works through the pairs in order. CPU twin: src/cpu/replica_swap.rs.
 #import shared/lattice
 #import shared/rng
+#import shared/work_buffers
 
 const STREAM_SWAP: u32 = 4u;
 const OBS_STRIDE: u32 = 11u;

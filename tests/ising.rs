@@ -59,6 +59,8 @@ fn measure(ctx: &Context, t: f32) -> (idf::Estimate, idf::Estimate) {
         ..RunConfig::default()
     };
     let trace = sim.run(&run, &mut |_, _| {}).unwrap();
+    // 64² fields sweep in multi-spin coding (tests/multispin.rs): these checks hold on it.
+    assert_eq!(sim.multispin_sweeps(), 2300, "the sweeps should run packed");
     (
         idf::estimate(&trace.series(Observable::EnergyPerSite, 1).unwrap()),
         idf::estimate(&trace.series(Observable::AbsMagnetization, 1).unwrap()),

@@ -37,6 +37,7 @@ mod ising;
 mod kafka;
 mod metrics;
 mod molecular_io;
+mod multispin;
 mod openfoam;
 mod optimizer;
 mod particle_tempering;

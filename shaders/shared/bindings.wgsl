@@ -48,8 +48,8 @@ const STATUS_DIVERGED: u32 = 0u;
 @group(0) @binding(2) var<storage, read> src: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> aux: array<f32>;
-@group(0) @binding(6) var<storage, read_write> momentum: array<f32>;
+// Bindings 5 and 6 are the work buffers (scratch or trace, and momentum): f32 in
+// shared/work_buffers, u32 words in shared/packed_spins. A kernel imports the view it uses.
 // Per-chain state, C = chains. Replica exchange: [0, C) each chain's temperature (f32 bits);
 // [C, 2C) the chain at each rank, coldest first; [2C, 3C) swap attempts and [3C, 4C) swap
 // accepts of the pair (rank k, k + 1); [4C, 5C) each chain's label (1: last at the coldest, 2: at

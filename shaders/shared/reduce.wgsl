@@ -2,6 +2,7 @@
 // lid, lid + 256, … of a run of values, then the 256 partial sums add in a tree. Every
 // invocation gets the total. CPU twin: src/cpu/shared/reduce.rs.
 #import shared/bindings
+#import shared/work_buffers
 
 const REDUCE_WORKGROUP: u32 = 256u;
 // Chains longer than this many sites are summed block by block (chain_block_sums) before the

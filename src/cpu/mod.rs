@@ -17,6 +17,9 @@ pub mod mala_accept;
 pub mod mala_select;
 pub mod mala_terms;
 pub mod metropolis_sweep;
+pub mod multispin_pack;
+pub mod multispin_sweep;
+pub mod multispin_unpack;
 pub mod particles;
 pub mod potts_sweep;
 pub mod replica_swap;
@@ -183,6 +186,15 @@ impl CpuExecutor {
                 Kernel::ResampleChains => resample_chains::run(&d.params, src, dst, aux),
                 Kernel::ReplicaSwap => replica_swap::run(&d.params, aux, &mut self.ladder),
                 Kernel::PottsSweep => potts_sweep::run(&e, dst, status),
+                Kernel::MultispinPack => {
+                    multispin_pack::run(&d.params, src, bytemuck::cast_slice_mut(aux))
+                }
+                Kernel::MultispinSweep => {
+                    multispin_sweep::run(&e, bytemuck::cast_slice_mut(aux), status)
+                }
+                Kernel::MultispinUnpack => {
+                    multispin_unpack::run(&d.params, bytemuck::cast_slice(aux), dst)
+                }
             }
         }
         Ok(())

@@ -8,7 +8,7 @@
 
 use crate::context::{Cancel, Context};
 use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
-use crate::engine::energies::EnergyModel;
+use crate::engine::energies::{EnergyModel, Sweep};
 use crate::engine::field::{Field, Shape};
 use crate::engine::fusion_plan::{self, FusionPlan};
 use crate::engine::step_rule::{RunConfig, StepRule};
@@ -18,7 +18,7 @@ use crate::error::{IdfError, Result};
 use crate::executor::Executor;
 use crate::kernels::{
     initial_status, write_chain_keys, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_CHAIN_KEYS,
-    FLAG_PROPOSAL, FLAG_TEMPERING, NOT_DIVERGED, STATUS_DIVERGED,
+    FLAG_PROPOSAL, FLAG_TEMPERING, MULTISPIN_SITES_PER_WORD, NOT_DIVERGED, STATUS_DIVERGED,
 };
 
 /// Dispatches recorded before a submission (and a divergence check).
@@ -29,6 +29,8 @@ const SEGMENT_WORK_CPU: u64 = 1 << 22;
 /// The same on a GPU, where each segment costs a submission and a 4-byte read (a few ms of
 /// work on a large GPU; seconds on a software adapter).
 const SEGMENT_WORK_GPU: u64 = 1 << 28;
+/// The most sweeps between one packing of a field into multi-spin words and its unpacking.
+const MAX_MULTISPIN_RUN: u64 = 256;
 
 /// A field resident on a backend with an energy, advanced by recorded dispatches.
 pub struct Simulation {
@@ -45,6 +47,12 @@ pub struct Simulation {
     tempering: bool,
     chain_keys: bool,
     cancel: Option<Cancel>,
+    /// Whether every value of the current field is exactly +1 or −1.
+    spins: bool,
+    /// Whether sweeps of Ising spins may use multi-spin coding (on unless turned off).
+    multispin: bool,
+    /// Sweeps taken in multi-spin coding so far.
+    multispin_sweeps: u64,
 }
 
 impl Simulation {
@@ -82,6 +90,9 @@ impl Simulation {
             tempering: false,
             chain_keys: false,
             cancel: ctx.cancel_flag().cloned(),
+            spins: is_spins(initial.data()),
+            multispin: true,
+            multispin_sweeps: 0,
         })
     }
 
@@ -230,6 +241,7 @@ impl Simulation {
             )));
         }
         self.exec.write_field(self.current, field.data());
+        self.spins = is_spins(field.data());
         Ok(())
     }
 
@@ -245,6 +257,23 @@ impl Simulation {
     /// identical drift steps of an energy with a stencil gradient and no observation inside.
     pub fn set_fusion(&mut self, max_steps: u32) {
         self.fusion = Some(FusionPlan::fixed(max_steps));
+    }
+
+    /// Whether Metropolis and heat-bath sweeps of Ising spins may run in multi-spin coding (on
+    /// by default): 32 spins of one colour per `u32` word, packed before a run of sweeps and
+    /// unpacked at its end (`shaders/multispin_sweep.wgsl`). The sweeps take the same decisions
+    /// as the plain `metropolis_sweep`, so the field, trace and acceptance are the same either
+    /// way; the packed sweep moves a bit per spin instead of two floats. It applies, on every
+    /// backend, to energies whose module declares it (`ising`), fields whose width is a
+    /// multiple of 64, whose height is even (a checkerboard on the torus) and whose every value
+    /// is ±1.
+    pub fn set_multispin(&mut self, on: bool) {
+        self.multispin = on;
+    }
+
+    /// Sweeps taken in multi-spin coding so far.
+    pub fn multispin_sweeps(&self) -> u64 {
+        self.multispin_sweeps
     }
 
     /// How runs of drift steps went on the GPU: `None` until a run could fuse.
@@ -295,6 +324,58 @@ impl Simulation {
             out,
         );
         self.step += 1;
+        // A sweep of the Ising module flips spins; any other step may leave ±1.
+        self.spins &= rule.is_sweep() && self.model.module().multispin;
+    }
+
+    /// How many sweeps from step `i` run in multi-spin coding, at most `max` (0: none, the
+    /// plain path). A run ends before an observation and at a step that is not a sweep.
+    fn multispin_run(
+        &self,
+        i: u64,
+        n: u64,
+        max: u64,
+        rule_of: &dyn Fn(u64) -> StepRule,
+        record_at: &dyn Fn(u64) -> bool,
+    ) -> u64 {
+        let applies = self.multispin
+            && self.spins
+            && self.model.module().multispin
+            && self.model.sweep() == Sweep::Colors(2)
+            && self.shape.width.is_multiple_of(MULTISPIN_SITES_PER_WORD)
+            && self.shape.height.is_multiple_of(2)
+            && rule_of(i).is_sweep();
+        if !applies {
+            return 0;
+        }
+        let mut run = 1;
+        while run < max && i + run < n && !record_at(i + run) && rule_of(i + run).is_sweep() {
+            run += 1;
+        }
+        run
+    }
+
+    /// Records `run` sweeps from step `i` in multi-spin coding and advances the step counter.
+    fn push_multispin(
+        &mut self,
+        i: u64,
+        run: u64,
+        rule_of: &dyn Fn(u64) -> StepRule,
+        out: &mut Vec<Dispatch>,
+    ) {
+        let sweeps: Vec<(StepRule, StepParams)> = (i..i + run)
+            .map(|j| {
+                let rule = rule_of(j);
+                let base = StepParams {
+                    step: (self.step + j - i) as u32,
+                    ..self.base_params(&rule)
+                };
+                (rule, base)
+            })
+            .collect();
+        StepRule::record_multispin(&sweeps, self.current, out);
+        self.step += run;
+        self.multispin_sweeps += run;
     }
 
     /// How many steps from `i` one fused dispatch can take (1: none).
@@ -406,13 +487,20 @@ impl Simulation {
         let mut segment_work = 0u64;
         while i < n {
             let rule = rule_of(i);
-            let run = self.fusible_run(&rule, i, n, rule_of, record_at)?;
-            segment_work = segment_work.saturating_add(
-                step_work
-                    .saturating_mul(rule.evaluations_per_site())
-                    .saturating_mul(run),
-            );
-            if run > 1 {
+            let step_cost = step_work.saturating_mul(rule.evaluations_per_site());
+            // Sweeps in multi-spin coding, as many as the segment's work budget allows.
+            let in_budget = (segment_budget.saturating_sub(segment_work) / step_cost.max(1))
+                .clamp(1, MAX_MULTISPIN_RUN);
+            let packed = self.multispin_run(i, n, in_budget, rule_of, record_at);
+            let run = if packed > 0 {
+                packed
+            } else {
+                self.fusible_run(&rule, i, n, rule_of, record_at)?
+            };
+            segment_work = segment_work.saturating_add(step_cost.saturating_mul(run));
+            if packed > 0 {
+                self.push_multispin(i, run, rule_of, &mut dispatches);
+            } else if run > 1 {
                 self.current = rule.record_fused(
                     self.base_params(&rule),
                     self.current,
@@ -420,12 +508,14 @@ impl Simulation {
                     &mut dispatches,
                 );
                 self.step += run;
+                self.spins = false;
             } else {
                 self.push_step(&rule, &mut dispatches);
             }
             i += run;
             if record_at(i) {
-                self.push_record(&rule, record, swap, &mut dispatches);
+                // Labelled by the step that made the state (the last of a run).
+                self.push_record(&rule_of(i - 1), record, swap, &mut dispatches);
                 record += 1;
             }
             if dispatches.len() >= SEGMENT_DISPATCHES || segment_work >= segment_budget || i == n {
@@ -616,4 +706,9 @@ impl Simulation {
         self.resample(&systematic_resample(&weights.weights(), u))?;
         Ok(weights)
     }
+}
+
+/// Whether every value is exactly +1 or −1 (a field multi-spin coding keeps exactly).
+fn is_spins(values: &[f32]) -> bool {
+    values.iter().all(|v| v.abs() == 1.0)
 }

@@ -221,10 +221,7 @@ impl StepRule {
                 y
             }
             StepRule::Metropolis { .. } | StepRule::HeatBath { .. } => {
-                let flags = match self {
-                    StepRule::HeatBath { .. } => base.flags | FLAG_HEAT_BATH,
-                    _ => base.flags,
-                };
+                let flags = self.sweep_flags(base.flags);
                 match sweep {
                     Sweep::Sequential => {
                         let p = StepParams { flags, ..base };
@@ -282,6 +279,57 @@ impl StepRule {
                 at
             }
         }
+    }
+
+    /// Whether the step is a Metropolis or heat-bath sweep.
+    pub fn is_sweep(&self) -> bool {
+        matches!(
+            self,
+            StepRule::Metropolis { .. } | StepRule::HeatBath { .. }
+        )
+    }
+
+    /// The dispatch flags of a sweep: `flags`, with [`FLAG_HEAT_BATH`] for a heat-bath sweep.
+    fn sweep_flags(&self, flags: u32) -> u32 {
+        match self {
+            StepRule::HeatBath { .. } => flags | FLAG_HEAT_BATH,
+            _ => flags,
+        }
+    }
+
+    /// Records checkerboard sweeps of Ising spins in multi-spin coding: `multispin_pack` of
+    /// the field in `current` into scratch, one `multispin_sweep` per colour for each of
+    /// `sweeps` (a sweep rule and the simulation's parameters at its step), and
+    /// `multispin_unpack` back into `current`, which holds the field afterwards. The sweeps
+    /// take `metropolis_sweep`'s decisions, so the field is the one [`StepRule::record`] makes.
+    pub(crate) fn record_multispin(
+        sweeps: &[(StepRule, StepParams)],
+        current: Slot,
+        out: &mut Vec<Dispatch>,
+    ) {
+        let (Some((_, first)), Some((_, last))) = (sweeps.first(), sweeps.last()) else {
+            return;
+        };
+        let on_scratch = |kernel, params, src: Slot, dst: Slot| Dispatch {
+            kernel,
+            params,
+            src,
+            dst,
+            aux: Aux::Scratch,
+        };
+        let other = current.other();
+        out.push(on_scratch(Kernel::MultispinPack, *first, current, other));
+        for (rule, base) in sweeps {
+            for parity in 0..2 {
+                let p = StepParams {
+                    parity,
+                    flags: rule.sweep_flags(base.flags),
+                    ..*base
+                };
+                out.push(on_scratch(Kernel::MultispinSweep, p, current, other));
+            }
+        }
+        out.push(on_scratch(Kernel::MultispinUnpack, *last, other, current));
     }
 
     /// Records `steps` identical drift steps as one `langevin_fused` dispatch (temporal

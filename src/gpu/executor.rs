@@ -9,8 +9,8 @@ use std::sync::Arc;
 use crate::error::{IdfError, Result};
 use crate::gpu::GpuContext;
 use crate::kernels::{
-    Aux, Dispatch, EnergyModule, Grid, Kernel, Slot, StepParams, FUSED_TILE, SITE_WORKGROUP,
-    SUM_BLOCK,
+    Aux, Dispatch, EnergyModule, Grid, Kernel, Slot, StepParams, FUSED_TILE,
+    MULTISPIN_SITES_PER_WORD, SITE_WORKGROUP, SUM_BLOCK,
 };
 
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
@@ -365,6 +365,13 @@ impl GpuExecutor {
             let site_groups = (self.sites as u32).div_ceil(SITE_WORKGROUP);
             let gx = site_groups.min(MAX_GROUPS_PER_DIM);
             let gy = site_groups.div_ceil(gx);
+            let word_groups = ((self.sites / MULTISPIN_SITES_PER_WORD) as u32)
+                .div_ceil(SITE_WORKGROUP)
+                .max(1);
+            let (wx, wy) = (
+                word_groups.min(MAX_GROUPS_PER_DIM),
+                word_groups.div_ceil(word_groups.min(MAX_GROUPS_PER_DIM)),
+            );
             for (k, d) in dispatches.iter().enumerate() {
                 pass.set_pipeline(&self.pipelines[&d.kernel]);
                 pass.set_bind_group(
@@ -374,6 +381,7 @@ impl GpuExecutor {
                 );
                 match d.kernel.grid() {
                     Grid::PerSite => pass.dispatch_workgroups(gx, gy, 1),
+                    Grid::ColourWords => pass.dispatch_workgroups(wx, wy, 1),
                     Grid::PerChain => pass.dispatch_workgroups(self.chains as u32, 1, 1),
                     Grid::Single => pass.dispatch_workgroups(1, 1, 1),
                     Grid::Blocks => pass.dispatch_workgroups(

@@ -18,6 +18,18 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../../shaders/shared/bindings.wgsl"),
     ),
     (
+        "shared/work_buffers",
+        include_str!("../../shaders/shared/work_buffers.wgsl"),
+    ),
+    (
+        "shared/accept_counts",
+        include_str!("../../shaders/shared/accept_counts.wgsl"),
+    ),
+    (
+        "shared/packed_spins",
+        include_str!("../../shaders/shared/packed_spins.wgsl"),
+    ),
+    (
         "shared/lattice",
         include_str!("../../shaders/shared/lattice.wgsl"),
     ),
@@ -120,6 +132,18 @@ const MODULES: &[(&str, &str)] = &[
     (
         "resample_chains",
         include_str!("../../shaders/resample_chains.wgsl"),
+    ),
+    (
+        "multispin_pack",
+        include_str!("../../shaders/multispin_pack.wgsl"),
+    ),
+    (
+        "multispin_sweep",
+        include_str!("../../shaders/multispin_sweep.wgsl"),
+    ),
+    (
+        "multispin_unpack",
+        include_str!("../../shaders/multispin_unpack.wgsl"),
     ),
 ];
 

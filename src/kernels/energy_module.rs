@@ -27,6 +27,9 @@ pub struct EnergyModule {
     pub stencil_gradient: bool,
     /// Categorical variables with moves between labels (`potts_sweep`).
     pub potts_moves: bool,
+    /// The lattice Ising energy with `energy_params = [J, h]`: ±1 fields sweep by multi-spin
+    /// coding (`multispin_sweep`), with the decisions of `metropolis_sweep` on this module.
+    pub multispin: bool,
     key: u64,
 }
 
@@ -44,6 +47,7 @@ impl EnergyModule {
             local_moves: false,
             stencil_gradient: false,
             potts_moves: false,
+            multispin: false,
             key: hasher.finish(),
         }
     }
@@ -60,6 +64,15 @@ impl EnergyModule {
     pub fn with_potts_moves(self) -> Self {
         EnergyModule {
             potts_moves: true,
+            ..self
+        }
+    }
+
+    /// The same module, declaring that it is the lattice Ising energy with `energy_params =
+    /// [J, h]`, so that `multispin_sweep` may sweep its ±1 fields.
+    pub fn with_multispin(self) -> Self {
+        EnergyModule {
+            multispin: true,
             ..self
         }
     }

@@ -193,11 +193,17 @@ pub enum Kernel {
     /// A sweep of a categorical (Potts) energy's variables in order, a workgroup per chain:
     /// Metropolis moves and swaps, or heat-bath over every label.
     PottsSweep,
+    /// Packs a ±1 field into multi-spin words in scratch (32 spins of one colour per u32).
+    MultispinPack,
+    /// One colour of an Ising Metropolis or heat-bath sweep on multi-spin words, in place.
+    MultispinSweep,
+    /// Unpacks multi-spin words into the ±1 field in `dst`.
+    MultispinUnpack,
 }
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 15] = [
+    pub const ALL: [Kernel; 18] = [
         Kernel::LangevinStep,
         Kernel::LangevinFused,
         Kernel::MalaTerms,
@@ -213,6 +219,9 @@ impl Kernel {
         Kernel::ResampleChains,
         Kernel::ReplicaSwap,
         Kernel::PottsSweep,
+        Kernel::MultispinPack,
+        Kernel::MultispinSweep,
+        Kernel::MultispinUnpack,
     ];
 
     /// The file name, without `.wgsl`, in `shaders/`.
@@ -233,6 +242,9 @@ impl Kernel {
             Kernel::ResampleChains => "resample_chains",
             Kernel::ReplicaSwap => "replica_swap",
             Kernel::PottsSweep => "potts_sweep",
+            Kernel::MultispinPack => "multispin_pack",
+            Kernel::MultispinSweep => "multispin_sweep",
+            Kernel::MultispinUnpack => "multispin_unpack",
         }
     }
 
@@ -276,6 +288,7 @@ impl Kernel {
             Kernel::BoltzmannWeight | Kernel::ReplicaSwap => Grid::Single,
             Kernel::LangevinFused => Grid::Tiles,
             Kernel::ChainBlockSums => Grid::Blocks,
+            Kernel::MultispinPack | Kernel::MultispinSweep => Grid::ColourWords,
             _ => Grid::PerSite,
         }
     }
@@ -300,7 +313,15 @@ pub enum Grid {
     /// One workgroup of [`REDUCE_WORKGROUP`] threads per block of [`SUM_BLOCK`] sites of every
     /// chain: (chains, blocks per chain).
     Blocks,
+    /// One thread per multi-spin word of one colour (sites / [`MULTISPIN_SITES_PER_WORD`]),
+    /// [`SITE_WORKGROUP`] per workgroup.
+    ColourWords,
 }
+
+/// Sites per word of both colours in multi-spin coding: a u32 word holds 32 spins of one
+/// colour, the sites of one colour in 64 columns of a row. A field packs when its width is a
+/// multiple of this (`shaders/shared/packed_spins.wgsl`).
+pub const MULTISPIN_SITES_PER_WORD: usize = 64;
 
 /// One of the field buffers: A and B ping-pong; C is the third that HMC needs to keep its
 /// starting point while it leapfrogs (allocated on first use).
@@ -344,7 +365,7 @@ impl Slot {
 /// What the `aux` binding holds for a dispatch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Aux {
-    /// Per-site scratch (MALA terms).
+    /// Per-site scratch (MALA terms; multi-spin words, as u32).
     Scratch,
     /// The trace of observables.
     Trace,

@@ -63,6 +63,7 @@ fn module() -> EnergyModule {
             )
             .with_local_moves()
             .with_stencil_gradient()
+            .with_multispin()
         })
         .clone()
 }
