@@ -15,6 +15,52 @@ fn stats(ctx: &Context, field: &Field, h: Option<Histogram>) -> Vec<idf::ChainSt
     sim.chain_stats(h).unwrap()
 }
 
+/// Checks each chain's reductions against f64 values: sums within `levels` workgroup sums'
+/// bound of (2 + log2 256)·ε·Σ|x| each, the variance within 4 times that relative, min and max
+/// exactly, the entropies to 1e-5.
+fn assert_stats_match_f64(field: &Field, h: Histogram, got: &[idf::ChainStats], levels: f64) {
+    let eps = f32::EPSILON as f64;
+    for (c, s) in got.iter().enumerate() {
+        let x: Vec<f64> = field.chain(c).iter().map(|v| *v as f64).collect();
+        let n = x.len() as f64;
+        let sum: f64 = x.iter().sum();
+        let abs: f64 = x.iter().map(|v| v.abs()).sum();
+        let mean = sum / n;
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let bound = levels * 10.0 * eps * abs;
+        assert!(
+            (s.sum - sum).abs() <= bound,
+            "chain {c}: sum {} vs {sum}: bound {bound:e}",
+            s.sum
+        );
+        assert!(
+            (s.mean - mean).abs() <= bound / n,
+            "chain {c}: mean {} vs {mean}",
+            s.mean
+        );
+        assert!(
+            (s.variance - var).abs() <= levels * 10.0 * eps * var * 4.0,
+            "chain {c}: variance {} vs {var}",
+            s.variance
+        );
+        let min = field.chain(c).iter().cloned().fold(f32::MAX, f32::min) as f64;
+        let max = field.chain(c).iter().cloned().fold(f32::MIN, f32::max) as f64;
+        assert_eq!((s.min, s.max), (min, max), "chain {c}");
+        let s_exact = density_entropy(field.chain(c));
+        assert!(
+            (s.density_entropy - s_exact).abs() <= 1e-5 * s_exact,
+            "chain {c}: density entropy {} vs {s_exact}",
+            s.density_entropy
+        );
+        let h_exact = histogram_entropy(field.chain(c), h);
+        assert!(
+            (s.histogram_entropy - h_exact).abs() <= 1e-5 * h_exact,
+            "chain {c}: histogram entropy {} vs {h_exact}",
+            s.histogram_entropy
+        );
+    }
+}
+
 on_both! {
     /// 65 536-site sums in f32 with compensated partials and a tree stay within
     /// (2 + log2 256)·ε·Σ|x| of the f64 sum; a plain running f32 sum may be off by up to n·ε·Σ|x|.
@@ -24,24 +70,52 @@ on_both! {
         field.data_mut().iter_mut().for_each(|v| *v = 4.0 + 0.5 * *v); // positive, mean far from 0: cancellation-prone
         let h = Histogram::new(-2.0, 8.0, 64).unwrap();
         let got = stats(ctx, &field, Some(h));
-        for (c, s) in got.iter().enumerate() {
-            let x: Vec<f64> = field.chain(c).iter().map(|v| *v as f64).collect();
-            let n = x.len() as f64;
-            let sum: f64 = x.iter().sum();
-            let abs: f64 = x.iter().map(|v| v.abs()).sum();
-            let mean = sum / n;
-            let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-            let bound = 10.0 * f32::EPSILON as f64 * abs;
-            assert!((s.sum - sum).abs() <= bound, "sum {} vs {sum}: bound {bound:e}", s.sum);
-            assert!((s.mean - mean).abs() <= bound / n);
-            assert!((s.variance - var).abs() <= 10.0 * f32::EPSILON as f64 * var * 4.0, "variance {} vs {var}", s.variance);
-            let min = field.chain(c).iter().cloned().fold(f32::MAX, f32::min) as f64;
-            let max = field.chain(c).iter().cloned().fold(f32::MIN, f32::max) as f64;
-            assert_eq!((s.min, s.max), (min, max));
-            let s_exact = density_entropy(field.chain(c));
-            assert!((s.density_entropy - s_exact).abs() <= 1e-5 * s_exact, "density entropy {} vs {s_exact}", s.density_entropy);
-            let h_exact = histogram_entropy(field.chain(c), h);
-            assert!((s.histogram_entropy - h_exact).abs() <= 1e-5 * h_exact, "histogram entropy {} vs {h_exact}", s.histogram_entropy);
+        assert_stats_match_f64(&field, h, &got, 1.0);
+    }
+}
+
+on_both! {
+    /// A chain of more than 65 536 sites is reduced a block at a time (`chain_observable_blocks`)
+    /// and then over its blocks: each level adds at most the (2 + log2 256)·ε·Σ|x| of a
+    /// workgroup's sum, so the sums stay within twice the bound above; the second moment is
+    /// Σ_b [M2_b + n_b (mean_b − mean)²], exact in exact arithmetic.
+    fn long_chains_reduce_by_blocks_to_f64_values(ctx: &Context) {
+        // 300² = 90 000 sites: one full block and one of 24 464.
+        let shape = Shape::new(2, 1, 300, 300).unwrap();
+        let mut field = Field::random_normal(shape, 5, 1.0).unwrap();
+        let n = shape.sites_per_chain();
+        // Chain 1 has a step in its mean between the blocks: the between-block term matters.
+        field.data_mut().iter_mut().enumerate().for_each(|(i, v)| {
+            let shift = if i >= n && i - n >= 65_536 { 2.0 } else { 0.0 };
+            *v = 4.0 + shift + 0.5 * *v;
+        });
+        let h = Histogram::new(-2.0, 10.0, 200).unwrap();
+        let got = stats(ctx, &field, Some(h));
+        let eps = f32::EPSILON as f64;
+        assert_stats_match_f64(&field, h, &got, 2.0);
+        // The energy against φ⁴'s in f64, E = Σ (κ/2)|∇φ|² + (a/2)φ² + (b/4)φ⁴ − hφ, for
+        // κ = 1, a = −1, b = 0.5, h = 0.25 (each site's f32 terms round at ε relative).
+        let param = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let model = EnergyModel::from_params(
+            "phi4",
+            &[param("kappa", "1"), param("a", "-1"), param("b", "0.5"), param("h", "0.25")],
+        )
+        .unwrap();
+        let mut sim = Simulation::new(ctx, &model, &field, 1).unwrap();
+        for (c, e) in sim.energies().unwrap().iter().enumerate() {
+            let phi = |y: usize, x: usize| field.chain(c)[(y % 300) * 300 + x % 300] as f64;
+            let (mut exact, mut abs) = (0.0, 0.0);
+            for y in 0..300 {
+                for x in 0..300 {
+                    let p = phi(y, x);
+                    let (dr, dd) = (p - phi(y, x + 1), p - phi(y + 1, x));
+                    let site = 0.5 * (dr * dr + dd * dd) - 0.5 * p * p + 0.125 * p.powi(4) - 0.25 * p;
+                    exact += site;
+                    abs += site.abs();
+                }
+            }
+            let bound = 2.0 * 10.0 * eps * abs + 8.0 * eps * abs;
+            assert!((e - exact).abs() <= bound, "chain {c}: energy {e} vs {exact}: bound {bound:e}");
         }
     }
 }

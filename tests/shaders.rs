@@ -11,9 +11,9 @@ fn every_kernel_validates_with_every_registered_energy() {
     let mut expected = 0;
     for spec in REGISTRY {
         let module = (spec.example)().model.module();
-        // Five kernels take any energy; Metropolis needs local moves, the fused step a stencil,
+        // Six kernels take any energy; Metropolis needs local moves, the fused step a stencil,
         // the Potts sweep categorical moves.
-        expected += 5
+        expected += 6
             + module.local_moves as usize
             + module.stencil_gradient as usize
             + module.potts_moves as usize;
@@ -37,7 +37,7 @@ fn every_kernel_validates_with_every_registered_energy() {
         }
     }
     assert_eq!(checked, expected);
-    assert_eq!(Kernel::ALL.iter().filter(|k| k.uses_energy()).count(), 8);
+    assert_eq!(Kernel::ALL.iter().filter(|k| k.uses_energy()).count(), 9);
 }
 
 #[test]

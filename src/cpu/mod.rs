@@ -5,6 +5,7 @@
 pub mod boltzmann_weight;
 pub mod chain_block_sums;
 pub mod chain_histogram;
+pub mod chain_observable_blocks;
 pub mod chain_observables;
 pub mod colormap;
 pub mod energies;
@@ -178,7 +179,8 @@ impl CpuExecutor {
                     mala_accept::run(&d.params, &self.ladder, &aux[..sites], sites, status)
                 }
                 Kernel::MalaSelect => mala_select::run(&d.params, src, dst, status),
-                Kernel::ChainObservables => chain_observables::run(&e, aux, status),
+                Kernel::ChainObservableBlocks => chain_observable_blocks::run(&e, dst),
+                Kernel::ChainObservables => chain_observables::run(&e, dst, aux, status),
                 Kernel::ChainHistogram => chain_histogram::run(&d.params, src, aux),
                 Kernel::HmcMomentum => hmc_momentum::run(&e, &mut self.momentum, aux),
                 Kernel::HmcLeapfrog => hmc_leapfrog::run(&e, dst, &mut self.momentum, aux),

@@ -19,6 +19,7 @@ use crate::executor::Executor;
 use crate::kernels::{
     initial_status, write_chain_keys, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_CHAIN_KEYS,
     FLAG_PROPOSAL, FLAG_TEMPERING, MULTISPIN_SITES_PER_WORD, NOT_DIVERGED, STATUS_DIVERGED,
+    SUM_BLOCK,
 };
 
 /// Dispatches recorded before a submission (and a divergence check).
@@ -404,8 +405,9 @@ impl Simulation {
         Ok(run)
     }
 
-    /// The observation of record `record`: `chain_observables` into the trace, then, when
-    /// tempering, the replica swaps decided from the energies just recorded.
+    /// The observation of record `record`: `chain_observables` into the trace (after
+    /// `chain_observable_blocks` into the free slot for chains of more than [`SUM_BLOCK`]
+    /// sites), then, when tempering, the replica swaps decided from the energies just recorded.
     fn push_record(&self, rule: &StepRule, record: u32, swap: bool, out: &mut Vec<Dispatch>) {
         let params = StepParams {
             record,
@@ -418,6 +420,9 @@ impl Simulation {
             dst: self.current.other(),
             aux: Aux::Trace,
         };
+        if self.shape.sites_per_chain() > SUM_BLOCK {
+            out.push(dispatch(Kernel::ChainObservableBlocks, params));
+        }
         out.push(dispatch(Kernel::ChainObservables, params));
         if self.tempering && swap {
             out.push(dispatch(

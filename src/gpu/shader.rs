@@ -40,6 +40,10 @@ const MODULES: &[(&str, &str)] = &[
     ),
     ("shared/pcg", include_str!("../../shaders/shared/pcg.wgsl")),
     (
+        "shared/observe",
+        include_str!("../../shaders/shared/observe.wgsl"),
+    ),
+    (
         "spectral/bindings",
         include_str!("../../shaders/spectral/bindings.wgsl"),
     ),
@@ -100,6 +104,10 @@ const MODULES: &[(&str, &str)] = &[
     (
         "metropolis_sweep",
         include_str!("../../shaders/metropolis_sweep.wgsl"),
+    ),
+    (
+        "chain_observable_blocks",
+        include_str!("../../shaders/chain_observable_blocks.wgsl"),
     ),
     (
         "chain_observables",

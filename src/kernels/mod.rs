@@ -176,6 +176,9 @@ pub enum Kernel {
     MalaSelect,
     /// Checkerboard Metropolis half sweep.
     MetropolisSweep,
+    /// Per-block reductions of chains longer than [`SUM_BLOCK`] sites into block records in
+    /// `dst`, ahead of `ChainObservables`.
+    ChainObservableBlocks,
     /// Per-chain reductions into the trace (see the `OBS_*` slots).
     ChainObservables,
     /// Per-chain fixed-bin value histograms into scratch.
@@ -203,7 +206,7 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, for validation tests.
-    pub const ALL: [Kernel; 18] = [
+    pub const ALL: [Kernel; 19] = [
         Kernel::LangevinStep,
         Kernel::LangevinFused,
         Kernel::MalaTerms,
@@ -211,6 +214,7 @@ impl Kernel {
         Kernel::MalaAccept,
         Kernel::MalaSelect,
         Kernel::MetropolisSweep,
+        Kernel::ChainObservableBlocks,
         Kernel::ChainObservables,
         Kernel::ChainHistogram,
         Kernel::HmcMomentum,
@@ -234,6 +238,7 @@ impl Kernel {
             Kernel::MalaAccept => "mala_accept",
             Kernel::MalaSelect => "mala_select",
             Kernel::MetropolisSweep => "metropolis_sweep",
+            Kernel::ChainObservableBlocks => "chain_observable_blocks",
             Kernel::ChainObservables => "chain_observables",
             Kernel::ChainHistogram => "chain_histogram",
             Kernel::HmcMomentum => "hmc_momentum",
@@ -256,6 +261,7 @@ impl Kernel {
                 | Kernel::LangevinFused
                 | Kernel::MalaTerms
                 | Kernel::MetropolisSweep
+                | Kernel::ChainObservableBlocks
                 | Kernel::ChainObservables
                 | Kernel::HmcMomentum
                 | Kernel::HmcLeapfrog
@@ -287,7 +293,7 @@ impl Kernel {
             | Kernel::PottsSweep => Grid::PerChain,
             Kernel::BoltzmannWeight | Kernel::ReplicaSwap => Grid::Single,
             Kernel::LangevinFused => Grid::Tiles,
-            Kernel::ChainBlockSums => Grid::Blocks,
+            Kernel::ChainBlockSums | Kernel::ChainObservableBlocks => Grid::Blocks,
             Kernel::MultispinPack | Kernel::MultispinSweep => Grid::ColourWords,
             _ => Grid::PerSite,
         }

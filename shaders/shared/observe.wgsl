@@ -1,0 +1,114 @@
+// The reductions behind the trace's observables, by one workgroup of OBSERVE_WORKGROUP
+// invocations over a run of sites (a whole chain, or one block of a long chain): energy, sum
+// x, sum x ln x (x > 0) and the count of x <= 0 as compensated (Kahan) sums within each of 256
+// strided partials, then added in a tree; min and max; the value histogram (when
+// params.hist_bins > 0) in `histogram`; and the centred second moment from a second pass once
+// the run's mean is known. Call from uniform control flow: it synchronises the workgroup.
+// CPU twin: observe_run in src/cpu/chain_observables.rs.
+#import shared/lattice
+#import shared/reduce
+#import energy
+
+const OBSERVE_WORKGROUP: u32 = 256u;
+// Values per block record of chain_observable_blocks: RUN_* slots, then the histogram's bins.
+const BLOCK_RECORD: u32 = 264u;
+const RUN_ENERGY: u32 = 0u;
+const RUN_SUM: u32 = 1u;
+const RUN_XLNX: u32 = 2u;
+const RUN_NONPOSITIVE: u32 = 3u;
+const RUN_MIN: u32 = 4u;
+const RUN_MAX: u32 = 5u;
+const RUN_M2: u32 = 6u;
+const RUN_COUNT: u32 = 7u;
+const RUN_BINS: u32 = 8u;
+
+var<workgroup> partial: array<vec4<f32>, 256>;
+var<workgroup> lows: array<f32, 256>;
+var<workgroup> highs: array<f32, 256>;
+var<workgroup> histogram: array<atomic<u32>, 256>;
+var<workgroup> run_mean: f32;
+
+// What observe_run gives every invocation (the histogram stays in workgroup memory).
+struct RunStats {
+    // energy, sum x, sum x ln x (x > 0), count of x <= 0.
+    totals: vec4<f32>,
+    lo: f32,
+    hi: f32,
+    // sum (x - mean)^2 about the run's mean.
+    m2: f32,
+}
+
+fn tree_sum(lid: u32) {
+    for (var stride = OBSERVE_WORKGROUP / 2u; stride > 0u; stride = stride / 2u) {
+        if (lid < stride) {
+            partial[lid] = partial[lid] + partial[lid + stride];
+            lows[lid] = min(lows[lid], lows[lid + stride]);
+            highs[lid] = max(highs[lid], highs[lid + stride]);
+        }
+        workgroupBarrier();
+    }
+}
+
+fn histogram_bin(x: f32) -> u32 {
+    let bins = f32(params.hist_bins);
+    let b = floor((x - params.hist_lo) / (params.hist_hi - params.hist_lo) * bins);
+    return u32(clamp(b, 0.0, bins - 1.0));
+}
+
+// The workgroup's sums of every invocation's `acc` and its min and max of `lo` and `hi`
+// (in lows[0] and highs[0] afterwards): the tree over the 256 partials.
+fn reduce_partials(lid: u32, acc: vec4<f32>, lo: f32, hi: f32) -> vec4<f32> {
+    partial[lid] = acc;
+    lows[lid] = lo;
+    highs[lid] = hi;
+    workgroupBarrier();
+    tree_sum(lid);
+    return partial[0];
+}
+
+// Sums `v` into the Kahan pair (sum, compensation) `acc`, `comp`.
+fn kahan_add(acc: ptr<function, vec4<f32>>, comp: ptr<function, vec4<f32>>, v: vec4<f32>) {
+    let y = v - *comp;
+    let t = *acc + y;
+    *comp = (t - *acc) - y;
+    *acc = t;
+}
+
+// The reductions of the n sites from `start` in src.
+fn observe_run(start: u32, n: u32, lid: u32) -> RunStats {
+    atomicStore(&histogram[lid], 0u);
+    workgroupBarrier();
+    // Pass 1: energy, sum, sum x ln x, non-positive count; min, max; histogram.
+    var acc = vec4<f32>(0.0);
+    var comp = vec4<f32>(0.0);
+    var lo = 3.0e38;
+    var hi = -3.0e38;
+    for (var j = lid; j < n; j = j + OBSERVE_WORKGROUP) {
+        let x = src[start + j];
+        let positive = x > 0.0;
+        kahan_add(&acc, &comp, vec4<f32>(site_energy(start + j), x, select(0.0, x * log(x), positive), select(1.0, 0.0, positive)));
+        lo = min(lo, x);
+        hi = max(hi, x);
+        if (params.hist_bins > 0u) {
+            atomicAdd(&histogram[histogram_bin(x)], 1u);
+        }
+    }
+    let totals = reduce_partials(lid, acc, lo, hi);
+    if (lid == 0u) {
+        run_mean = totals.y / f32(n);
+    }
+    workgroupBarrier();
+    // Pass 2: the centred second moment.
+    let mean = run_mean;
+    var m2 = vec4<f32>(0.0);
+    var c2 = vec4<f32>(0.0);
+    for (var j = lid; j < n; j = j + OBSERVE_WORKGROUP) {
+        let d = src[start + j] - mean;
+        kahan_add(&m2, &c2, vec4<f32>(d * d, 0.0, 0.0, 0.0));
+    }
+    workgroupBarrier();
+    partial[lid] = m2;
+    workgroupBarrier();
+    tree_sum(lid);
+    return RunStats(totals, lows[0], highs[0], partial[0].x);
+}
