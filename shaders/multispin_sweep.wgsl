@@ -57,7 +57,9 @@ fn main(
             let s = f32(((current >> b) & 1u) * 2u) - 1.0;
             let ups = ((up >> b) & 1u) + ((down >> b) & 1u) + ((same >> b) & 1u) + ((side >> b) & 1u);
             let neighbours = f32(ups * 2u) - 4.0;
-            // (proposed - s) * energy_gradient, as energies/ising computes it.
+            // (proposed - s) * energy_gradient, as energies/ising computes it. J * neighbours is
+            // exact (neighbours is 0, ±2 or ±4), so a compiler's fused multiply-add in either
+            // shader rounds the same once, and -s - s is exact: the same f32 value either way.
             let d_energy = (-s - s) * (-energy_params[0] * neighbours - energy_params[1]);
             let site = row_start + packed_column(c, y, w, b);
             var accept = d_energy <= 0.0;
