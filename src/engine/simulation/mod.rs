@@ -4,11 +4,14 @@
 //! of CPU work, see [`SEGMENT_WORK_CPU`]) and submitted once per segment; observables are written to a trace on the backend at the steps a run asks for and
 //! read back once at its end. Divergence is caught by the kernels themselves (the first
 //! non-finite step is kept in the status buffer) and checked once per segment. Every method of
-//! a simulation is in this file; what a step records is [`StepRule::record`].
+//! a simulation is in this file but multi-spin coding's (`multispin.rs`); what a step records is
+//! [`StepRule::record`].
+
+mod multispin;
 
 use crate::context::{Cancel, Context};
 use crate::engine::boltzmann::{boltzmann_weight, systematic_resample, BoltzmannWeights};
-use crate::engine::energies::{EnergyModel, Sweep};
+use crate::engine::energies::EnergyModel;
 use crate::engine::field::{Field, Shape};
 use crate::engine::fusion_plan::{self, FusionPlan};
 use crate::engine::step_rule::{RunConfig, StepRule};
@@ -18,9 +21,9 @@ use crate::error::{IdfError, Result};
 use crate::executor::Executor;
 use crate::kernels::{
     initial_status, write_chain_keys, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_CHAIN_KEYS,
-    FLAG_PROPOSAL, FLAG_TEMPERING, MULTISPIN_SITES_PER_WORD, NOT_DIVERGED, STATUS_DIVERGED,
-    SUM_BLOCK,
+    FLAG_PROPOSAL, FLAG_TEMPERING, NOT_DIVERGED, STATUS_DIVERGED, SUM_BLOCK,
 };
+use multispin::{is_spins, MAX_MULTISPIN_RUN};
 
 /// Dispatches recorded before a submission (and a divergence check).
 const SEGMENT_DISPATCHES: usize = 1024;
@@ -30,8 +33,6 @@ const SEGMENT_WORK_CPU: u64 = 1 << 22;
 /// The same on a GPU, where each segment costs a submission and a 4-byte read (a few ms of
 /// work on a large GPU; seconds on a software adapter).
 const SEGMENT_WORK_GPU: u64 = 1 << 28;
-/// The most sweeps between one packing of a field into multi-spin words and its unpacking.
-const MAX_MULTISPIN_RUN: u64 = 256;
 
 /// A field resident on a backend with an energy, advanced by recorded dispatches.
 pub struct Simulation {
@@ -260,23 +261,6 @@ impl Simulation {
         self.fusion = Some(FusionPlan::fixed(max_steps));
     }
 
-    /// Whether Metropolis and heat-bath sweeps of Ising spins may run in multi-spin coding (on
-    /// by default): 32 spins of one colour per `u32` word, packed before a run of sweeps and
-    /// unpacked at its end (`shaders/multispin_sweep.wgsl`). The sweeps take the same decisions
-    /// as the plain `metropolis_sweep`, so the field, trace and acceptance are the same either
-    /// way; the packed sweep moves a bit per spin instead of two floats. It applies, on every
-    /// backend, to energies whose module declares it (`ising`), fields whose width is a
-    /// multiple of 64, whose height is even (a checkerboard on the torus) and whose every value
-    /// is ±1.
-    pub fn set_multispin(&mut self, on: bool) {
-        self.multispin = on;
-    }
-
-    /// Sweeps taken in multi-spin coding so far.
-    pub fn multispin_sweeps(&self) -> u64 {
-        self.multispin_sweeps
-    }
-
     /// How runs of drift steps went on the GPU: `None` until a run could fuse.
     pub fn fusion_plan(&self) -> Option<&FusionPlan> {
         self.fusion.as_ref()
@@ -327,56 +311,6 @@ impl Simulation {
         self.step += 1;
         // A sweep of the Ising module flips spins; any other step may leave ±1.
         self.spins &= rule.is_sweep() && self.model.module().multispin;
-    }
-
-    /// How many sweeps from step `i` run in multi-spin coding, at most `max` (0: none, the
-    /// plain path). A run ends before an observation and at a step that is not a sweep.
-    fn multispin_run(
-        &self,
-        i: u64,
-        n: u64,
-        max: u64,
-        rule_of: &dyn Fn(u64) -> StepRule,
-        record_at: &dyn Fn(u64) -> bool,
-    ) -> u64 {
-        let applies = self.multispin
-            && self.spins
-            && self.model.module().multispin
-            && self.model.sweep() == Sweep::Colors(2)
-            && self.shape.width.is_multiple_of(MULTISPIN_SITES_PER_WORD)
-            && self.shape.height.is_multiple_of(2)
-            && rule_of(i).is_sweep();
-        if !applies {
-            return 0;
-        }
-        let mut run = 1;
-        while run < max && i + run < n && !record_at(i + run) && rule_of(i + run).is_sweep() {
-            run += 1;
-        }
-        run
-    }
-
-    /// Records `run` sweeps from step `i` in multi-spin coding and advances the step counter.
-    fn push_multispin(
-        &mut self,
-        i: u64,
-        run: u64,
-        rule_of: &dyn Fn(u64) -> StepRule,
-        out: &mut Vec<Dispatch>,
-    ) {
-        let sweeps: Vec<(StepRule, StepParams)> = (i..i + run)
-            .map(|j| {
-                let rule = rule_of(j);
-                let base = StepParams {
-                    step: (self.step + j - i) as u32,
-                    ..self.base_params(&rule)
-                };
-                (rule, base)
-            })
-            .collect();
-        StepRule::record_multispin(&sweeps, self.current, out);
-        self.step += run;
-        self.multispin_sweeps += run;
     }
 
     /// How many steps from `i` one fused dispatch can take (1: none).
@@ -711,9 +645,4 @@ impl Simulation {
         self.resample(&systematic_resample(&weights.weights(), u))?;
         Ok(weights)
     }
-}
-
-/// Whether every value is exactly +1 or −1 (a field multi-spin coding keeps exactly).
-fn is_spins(values: &[f32]) -> bool {
-    values.iter().all(|v| v.abs() == 1.0)
 }
