@@ -1,4 +1,4 @@
-// The observables' reductions of each block of SUM_BLOCK sites of chains longer than that, one
+// The observables' reductions of each block of OBSERVE_BLOCK sites of chains longer than that, one
 // workgroup per block (workgroup (chain, block)), written as a block record of BLOCK_RECORD
 // values into dst, free at an observation: record b of chain c at c * sites_per_chain() +
 // b * BLOCK_RECORD holds the RUN_* slots of shared/observe (the second moment about the
@@ -7,11 +7,11 @@
 // CPU twin: src/cpu/chain_observable_blocks.rs.
 #import shared/observe
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(OBSERVE_WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let n = sites_per_chain();
-    let offset = wid.y * SUM_BLOCK;
-    let count = min(SUM_BLOCK, n - offset);
+    let offset = wid.y * OBSERVE_BLOCK;
+    let count = min(OBSERVE_BLOCK, n - offset);
     let s = observe_run(wid.x * n + offset, count, lid);
     let out = wid.x * n + wid.y * BLOCK_RECORD;
     if (lid == 0u) {
@@ -24,7 +24,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         dst[out + RUN_M2] = s.m2;
         dst[out + RUN_COUNT] = f32(count);
     }
-    if (lid < params.hist_bins) {
-        dst[out + RUN_BINS + lid] = f32(atomicLoad(&histogram[lid]));
+    for (var bin = lid; bin < params.hist_bins; bin = bin + OBSERVE_WORKGROUP) {
+        dst[out + RUN_BINS + bin] = f32(atomicLoad(&histogram[bin]));
     }
 }

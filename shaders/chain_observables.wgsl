@@ -2,9 +2,9 @@
 // record `params.record`; slots as OBS_* in src/kernels/mod.rs:
 // [energy, sum x, sum (x - mean)^2, accepted (u32 bits), min, max, sum x ln x (x > 0),
 //  value-histogram entropy, last ln alpha, count of x <= 0 (u32 bits), the chain's temperature].
-// A chain of up to SUM_BLOCK sites is reduced here (shared/observe); a longer one combines the
-// block records of chain_observable_blocks in dst, in the same fixed order: Kahan sums of 256
-// strided partials and a tree, and the second moment as sum_b [M2_b + n_b (mean_b - mean)^2]
+// A chain of up to OBSERVE_BLOCK sites is reduced here (shared/observe); a longer one combines
+// the block records of chain_observable_blocks in dst, in the same fixed order: Kahan sums of
+// OBSERVE_WORKGROUP strided partials and a tree, and the second moment as sum_b [M2_b + n_b (mean_b - mean)^2]
 // (Chan, Golub & LeVeque, "Algorithms for computing the sample variance", 1983).
 // CPU twin: src/cpu/chain_observables.rs.
 #import shared/observe
@@ -14,7 +14,7 @@ const OBSERVABLES: u32 = 11u;
 
 // The chain's reductions from its block records (histogram counts into `histogram`).
 fn combine_blocks(chain: u32, n: u32, lid: u32) -> RunStats {
-    let blocks = (n + SUM_BLOCK - 1u) / SUM_BLOCK;
+    let blocks = (n + OBSERVE_BLOCK - 1u) / OBSERVE_BLOCK;
     let base = chain * n;
     var acc = vec4<f32>(0.0);
     var comp = vec4<f32>(0.0);
@@ -36,12 +36,12 @@ fn combine_blocks(chain: u32, n: u32, lid: u32) -> RunStats {
         let d = dst[at + RUN_SUM] / count - mean;
         kahan_add(&m2, &c2, vec4<f32>(dst[at + RUN_M2] + count * d * d, 0.0, 0.0, 0.0));
     }
-    if (lid < params.hist_bins) {
+    for (var bin = lid; bin < params.hist_bins; bin = bin + OBSERVE_WORKGROUP) {
         var c = 0u;
         for (var b = 0u; b < blocks; b = b + 1u) {
-            c += u32(dst[base + b * BLOCK_RECORD + RUN_BINS + lid]);
+            c += u32(dst[base + b * BLOCK_RECORD + RUN_BINS + bin]);
         }
-        atomicStore(&histogram[lid], c);
+        atomicStore(&histogram[bin], c);
     }
     workgroupBarrier();
     partial[lid] = m2;
@@ -50,12 +50,12 @@ fn combine_blocks(chain: u32, n: u32, lid: u32) -> RunStats {
     return RunStats(totals, lows[0], highs[0], partial[0].x);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(OBSERVE_WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let chain = wid.x;
     let n = sites_per_chain();
     var s: RunStats;
-    if (n > SUM_BLOCK) {
+    if (n > OBSERVE_BLOCK) {
         s = combine_blocks(chain, n, lid);
     } else {
         s = observe_run(chain * n, n, lid);

@@ -46,6 +46,7 @@
 
 #[cfg(feature = "server")]
 pub mod api;
+mod atomic_file;
 pub mod capsules;
 mod context;
 pub mod cpu;

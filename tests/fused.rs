@@ -236,12 +236,18 @@ fn the_fusion_planner_keeps_the_fastest_of_its_timings() {
 }
 
 /// `idf sample --json` and `idf info --json` say how drift runs were dispatched;
-/// `IDF_FUSED_STEPS` overrides the planner, and a bad value is an error that names it.
+/// `IDF_FUSED_STEPS` overrides the planner, and a bad value is an error that names it. A plan
+/// timed by one command is read back from the plan file by the next; a file that is not a plan
+/// file is said in the plan's note and replaced.
 #[test]
 fn the_fusion_plan_is_reported_and_can_be_overridden() {
+    let cache = std::env::temp_dir().join(format!("idf-plan-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
     let idf = |fused_steps: Option<&str>, args: &[&str]| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_idf"));
-        cmd.args(args).env("NODEVICE_SELECT", "1");
+        cmd.args(args)
+            .env("NODEVICE_SELECT", "1")
+            .env("IDF_CACHE_DIR", &cache);
         if let Some(k) = fused_steps {
             cmd.env("IDF_FUSED_STEPS", k);
         }
@@ -279,6 +285,7 @@ fn the_fusion_plan_is_reported_and_can_be_overridden() {
         let stderr = String::from_utf8_lossy(&bad.stderr);
         assert!(stderr.contains("IDF_FUSED_STEPS"), "{stderr}");
 
+        let file = cache.join("fusion_plans.json");
         let info = json(&idf(None, &["info", "--json"]));
         let plan = &info["fusion"]["plan"];
         assert_eq!(plan["source"], "measured", "{info}");
@@ -287,5 +294,28 @@ fn the_fusion_plan_is_reported_and_can_be_overridden() {
             "{info}"
         );
         assert_eq!(info["fusion"]["model"], "phi4");
+        assert_eq!(info["fusion"]["plan_file"], file.to_str().unwrap());
+
+        let again = json(&idf(None, &["info", "--json"]));
+        let stored = &again["fusion"]["plan"];
+        assert_eq!(stored["source"], "stored", "{again}");
+        assert_eq!(stored["fused_steps"], plan["fused_steps"]);
+        assert_eq!(stored["ms_per_step"], plan["ms_per_step"]);
+        let kept: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(kept["plans"].as_array().unwrap().len(), 1, "{kept}");
+        let energy = kept["plans"][0]["energy"].as_str().unwrap_or_default();
+        assert!(energy.ends_with("phi4"), "{kept}");
+
+        std::fs::write(&file, "{ not json").unwrap();
+        let replaced = json(&idf(None, &["info", "--json"]));
+        let plan = &replaced["fusion"]["plan"];
+        assert_eq!(plan["source"], "measured", "{replaced}");
+        let note = plan["note"].as_str().unwrap_or_default();
+        assert!(note.contains("fusion_plans.json"), "{replaced}");
+        let kept: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(kept["plans"].as_array().unwrap().len(), 1, "{kept}");
     });
+    let _ = std::fs::remove_dir_all(&cache);
 }

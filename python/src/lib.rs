@@ -244,6 +244,8 @@ fn energy_gradient<'py>(
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Fusion plans timed in one Python process serve the next, as for the idf binary.
+    idf::engine::fusion_plan::keep_plans_in(idf::engine::fusion_plan::default_plan_file());
     m.add_class::<PyContext>()?;
     m.add_function(wrap_pyfunction!(sample, m)?)?;
     m.add_function(wrap_pyfunction!(model_params_json, m)?)?;

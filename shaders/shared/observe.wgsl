@@ -1,15 +1,20 @@
 // The reductions behind the trace's observables, by one workgroup of OBSERVE_WORKGROUP
-// invocations over a run of sites (a whole chain, or one block of a long chain): energy, sum
-// x, sum x ln x (x > 0) and the count of x <= 0 as compensated (Kahan) sums within each of 256
-// strided partials, then added in a tree; min and max; the value histogram (when
-// params.hist_bins > 0) in `histogram`; and the centred second moment from a second pass once
-// the run's mean is known. Call from uniform control flow: it synchronises the workgroup.
+// invocations over a run of sites (a whole chain, or one block of OBSERVE_BLOCK sites of a long
+// chain): energy, sum x, sum x ln x (x > 0) and the count of x <= 0 as compensated (Kahan) sums
+// within each of OBSERVE_WORKGROUP strided partials, then added in a tree; min and max; the
+// value histogram (when params.hist_bins > 0) in `histogram`; and the centred second moment
+// from a second pass once the run's mean is known. Call from uniform control flow: it synchronises the workgroup.
 // CPU twin: observe_run in src/cpu/chain_observables.rs.
 #import shared/lattice
-#import shared/reduce
 #import energy
 
-const OBSERVE_WORKGROUP: u32 = 256u;
+// Keep in sync with OBSERVE_WORKGROUP and OBSERVE_BLOCK in src/kernels/mod.rs. Two warps:
+// lavapipe runs a barrier as a loop over the workgroup's invocations, so a smaller workgroup
+// makes its tree cheaper; a block keeps 256 sites per invocation for a GPU's parallelism.
+const OBSERVE_WORKGROUP: u32 = 64u;
+const OBSERVE_BLOCK: u32 = 16384u;
+// The histogram's counters (MAX_HIST_BINS).
+const HIST_COUNTERS: u32 = 256u;
 // Values per block record of chain_observable_blocks: RUN_* slots, then the histogram's bins.
 const BLOCK_RECORD: u32 = 264u;
 const RUN_ENERGY: u32 = 0u;
@@ -22,10 +27,10 @@ const RUN_M2: u32 = 6u;
 const RUN_COUNT: u32 = 7u;
 const RUN_BINS: u32 = 8u;
 
-var<workgroup> partial: array<vec4<f32>, 256>;
-var<workgroup> lows: array<f32, 256>;
-var<workgroup> highs: array<f32, 256>;
-var<workgroup> histogram: array<atomic<u32>, 256>;
+var<workgroup> partial: array<vec4<f32>, OBSERVE_WORKGROUP>;
+var<workgroup> lows: array<f32, OBSERVE_WORKGROUP>;
+var<workgroup> highs: array<f32, OBSERVE_WORKGROUP>;
+var<workgroup> histogram: array<atomic<u32>, HIST_COUNTERS>;
 var<workgroup> run_mean: f32;
 
 // What observe_run gives every invocation (the histogram stays in workgroup memory).
@@ -56,7 +61,7 @@ fn histogram_bin(x: f32) -> u32 {
 }
 
 // The workgroup's sums of every invocation's `acc` and its min and max of `lo` and `hi`
-// (in lows[0] and highs[0] afterwards): the tree over the 256 partials.
+// (in lows[0] and highs[0] afterwards): the tree over the OBSERVE_WORKGROUP partials.
 fn reduce_partials(lid: u32, acc: vec4<f32>, lo: f32, hi: f32) -> vec4<f32> {
     partial[lid] = acc;
     lows[lid] = lo;
@@ -76,7 +81,9 @@ fn kahan_add(acc: ptr<function, vec4<f32>>, comp: ptr<function, vec4<f32>>, v: v
 
 // The reductions of the n sites from `start` in src.
 fn observe_run(start: u32, n: u32, lid: u32) -> RunStats {
-    atomicStore(&histogram[lid], 0u);
+    for (var b = lid; b < HIST_COUNTERS; b = b + OBSERVE_WORKGROUP) {
+        atomicStore(&histogram[b], 0u);
+    }
     workgroupBarrier();
     // Pass 1: energy, sum, sum x ln x, non-positive count; min, max; histogram.
     var acc = vec4<f32>(0.0);

@@ -37,7 +37,8 @@ pub fn run(args: InfoArgs) -> Result<()> {
         "selected": {"backend": ctx.backend().to_string(), "adapter": ctx.adapter_name(),
                      "fallback_reason": ctx.fallback_reason()},
         "cpu_threads": rayon::current_num_threads(),
-        "fusion": {"model": scene.model.name(), "shape": scene.shape.dims(), "plan": fusion},
+        "fusion": {"model": scene.model.name(), "shape": scene.shape.dims(), "plan": fusion,
+                   "plan_file": fusion_plan::plan_file()},
     });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -66,6 +67,12 @@ pub fn run(args: InfoArgs) -> Result<()> {
             scene.shape.dims(),
             describe_plan(plan)
         );
+        if let Some(file) = fusion_plan::plan_file() {
+            println!("plan file: {}", file.display());
+        }
+        if let Some(note) = &plan.note {
+            println!("note: {note}");
+        }
     }
     Ok(())
 }

@@ -73,6 +73,8 @@ enum Command {
 fn main() -> ExitCode {
     quiet_headless_vulkan();
     restore_sigpipe();
+    // Fusion plans timed by one command serve the next ones (~/.cache/idf or IDF_CACHE_DIR).
+    idf::engine::fusion_plan::keep_plans_in(idf::engine::fusion_plan::default_plan_file());
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
         Command::Sample(args) => sample::run(*args),

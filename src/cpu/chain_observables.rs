@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::chain_histogram::histogram_bin;
 use super::energies::EnergyEval;
 use super::shared::reduce::tree;
-use crate::kernels::{StepParams, MAX_HIST_BINS, OBSERVABLES, REDUCE_WORKGROUP, SUM_BLOCK};
+use crate::kernels::{StepParams, MAX_HIST_BINS, OBSERVABLES, OBSERVE_BLOCK, OBSERVE_WORKGROUP};
 
 /// Adds with Kahan compensation, as each GPU thread does.
 #[derive(Clone, Copy)]
@@ -43,15 +43,16 @@ impl<const N: usize> Compensated<N> {
     }
 }
 
-/// The GPU's reduction order: `REDUCE_WORKGROUP` strided compensated partial sums, then a tree.
+/// The GPU's reduction order: [`OBSERVE_WORKGROUP`] strided compensated partial sums, then a
+/// tree.
 pub fn workgroup_sum<const N: usize>(values: impl Fn(usize) -> [f32; N], n: usize) -> [f32; N] {
-    let mut partial = [[0.0f32; N]; REDUCE_WORKGROUP];
+    let mut partial = [[0.0f32; N]; OBSERVE_WORKGROUP];
     for (lid, slot) in partial.iter_mut().enumerate() {
         let mut acc = Compensated::<N>::new();
         let mut j = lid;
         while j < n {
             acc.add(values(j));
-            j += REDUCE_WORKGROUP;
+            j += OBSERVE_WORKGROUP;
         }
         *slot = acc.sum;
     }
@@ -151,7 +152,7 @@ pub fn observe_run(e: &EnergyEval, start: usize, n: usize) -> RunStats {
 /// A chain's reductions from its block records in `records` (`combine_blocks` of
 /// `shaders/chain_observables.wgsl`): Σ_b [M2_b + n_b (mean_b − mean)²] for the second moment.
 fn combine_blocks(p: &StepParams, records: &[f32], n: usize) -> RunStats {
-    let blocks = n.div_ceil(SUM_BLOCK);
+    let blocks = n.div_ceil(OBSERVE_BLOCK);
     let record = |b: usize| &records[b * BLOCK_RECORD..(b + 1) * BLOCK_RECORD];
     let totals = workgroup_sum(
         |b| {
@@ -182,7 +183,7 @@ fn combine_blocks(p: &StepParams, records: &[f32], n: usize) -> RunStats {
 
 /// Writes record `params.record` of the trace, the chains in parallel (each chain's sums in the
 /// GPU's order, so the values do not depend on how many chains share the record). Chains of
-/// more than [`SUM_BLOCK`] sites combine their block records from `blocks` (the `dst` slot
+/// more than [`OBSERVE_BLOCK`] sites combine their block records from `blocks` (the `dst` slot
 /// that `chain_observable_blocks` wrote).
 pub fn run(e: &EnergyEval, blocks: &[f32], trace: &mut [f32], status: &[AtomicU32]) {
     let p = e.params;
@@ -193,7 +194,7 @@ pub fn run(e: &EnergyEval, blocks: &[f32], trace: &mut [f32], status: &[AtomicU3
         .enumerate()
         .for_each(|(chain, out)| {
             let n = e.lattice.per_chain;
-            let stats = if n > SUM_BLOCK {
+            let stats = if n > OBSERVE_BLOCK {
                 combine_blocks(p, &blocks[chain * n..(chain + 1) * n], n)
             } else {
                 observe_run(e, chain * n, n)

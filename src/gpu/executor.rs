@@ -10,7 +10,7 @@ use crate::error::{IdfError, Result};
 use crate::gpu::GpuContext;
 use crate::kernels::{
     Aux, Dispatch, EnergyModule, Grid, Kernel, Slot, StepParams, FUSED_TILE,
-    MULTISPIN_SITES_PER_WORD, SITE_WORKGROUP, SUM_BLOCK,
+    MULTISPIN_SITES_PER_WORD, SITE_WORKGROUP,
 };
 
 const MAX_GROUPS_PER_DIM: u32 = 65_535;
@@ -384,9 +384,9 @@ impl GpuExecutor {
                     Grid::ColourWords => pass.dispatch_workgroups(wx, wy, 1),
                     Grid::PerChain => pass.dispatch_workgroups(self.chains as u32, 1, 1),
                     Grid::Single => pass.dispatch_workgroups(1, 1, 1),
-                    Grid::Blocks => pass.dispatch_workgroups(
+                    Grid::Blocks(block) => pass.dispatch_workgroups(
                         self.chains as u32,
-                        (self.sites / self.chains).div_ceil(SUM_BLOCK) as u32,
+                        (self.sites / self.chains).div_ceil(block) as u32,
                         1,
                     ),
                     Grid::Tiles => {

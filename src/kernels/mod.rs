@@ -140,6 +140,14 @@ pub const REDUCE_WORKGROUP: usize = 256;
 /// per block, then by one per chain (`shaders/shared/reduce.wgsl`). On a large lattice one
 /// workgroup per chain would leave all but one of a GPU's compute units idle.
 pub const SUM_BLOCK: usize = 65536;
+/// Threads per workgroup of the observables' reductions (`shaders/shared/observe.wgsl`): a
+/// chain's or block's sites are summed in this many strided partials, then in a tree. Two
+/// warps: lavapipe runs each barrier as a loop over the workgroup, so its observations took
+/// 2.2× as long with 256 (`benches/RESULTS.md`).
+pub const OBSERVE_WORKGROUP: usize = 64;
+/// Sites per block of `chain_observable_blocks` (256 per thread): a chain longer than this is
+/// observed by one workgroup per block, whose records `chain_observables` combines.
+pub const OBSERVE_BLOCK: usize = 256 * OBSERVE_WORKGROUP;
 
 /// Length of the status buffer for `chains` chains: see `shaders/shared/bindings.wgsl`.
 pub fn status_len(chains: usize) -> usize {
@@ -293,7 +301,8 @@ impl Kernel {
             | Kernel::PottsSweep => Grid::PerChain,
             Kernel::BoltzmannWeight | Kernel::ReplicaSwap => Grid::Single,
             Kernel::LangevinFused => Grid::Tiles,
-            Kernel::ChainBlockSums | Kernel::ChainObservableBlocks => Grid::Blocks,
+            Kernel::ChainBlockSums => Grid::Blocks(SUM_BLOCK),
+            Kernel::ChainObservableBlocks => Grid::Blocks(OBSERVE_BLOCK),
             Kernel::MultispinPack | Kernel::MultispinSweep => Grid::ColourWords,
             _ => Grid::PerSite,
         }
@@ -316,9 +325,8 @@ pub enum Grid {
     Single,
     /// One 16×16 workgroup per [`FUSED_TILE`]² tile of every plane.
     Tiles,
-    /// One workgroup of [`REDUCE_WORKGROUP`] threads per block of [`SUM_BLOCK`] sites of every
-    /// chain: (chains, blocks per chain).
-    Blocks,
+    /// One workgroup per block of this many sites of every chain: (chains, blocks per chain).
+    Blocks(usize),
     /// One thread per multi-spin word of one colour (sites / [`MULTISPIN_SITES_PER_WORD`]),
     /// [`SITE_WORKGROUP`] per workgroup.
     ColourWords,

@@ -4,9 +4,11 @@
 
 use crate::kernels::REDUCE_WORKGROUP;
 
-/// The GPU's tree over `REDUCE_WORKGROUP` partials, combining with `f(lower, upper)`.
-pub fn tree<T: Copy>(partial: &mut [T; REDUCE_WORKGROUP], f: impl Fn(&mut T, T)) {
-    let mut stride = REDUCE_WORKGROUP / 2;
+/// The GPU's tree over a workgroup's partials (a power of two of them), combining with
+/// `f(lower, upper)`; the result is in `partial[0]`.
+pub fn tree<T: Copy>(partial: &mut [T], f: impl Fn(&mut T, T)) {
+    debug_assert!(partial.len().is_power_of_two());
+    let mut stride = partial.len() / 2;
     while stride > 0 {
         for lid in 0..stride {
             let upper = partial[lid + stride];

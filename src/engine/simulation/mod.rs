@@ -21,7 +21,7 @@ use crate::error::{IdfError, Result};
 use crate::executor::Executor;
 use crate::kernels::{
     initial_status, write_chain_keys, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_CHAIN_KEYS,
-    FLAG_PROPOSAL, FLAG_TEMPERING, NOT_DIVERGED, STATUS_DIVERGED, SUM_BLOCK,
+    FLAG_PROPOSAL, FLAG_TEMPERING, NOT_DIVERGED, OBSERVE_BLOCK, STATUS_DIVERGED,
 };
 use multispin::{is_spins, MAX_MULTISPIN_RUN};
 
@@ -340,8 +340,8 @@ impl Simulation {
     }
 
     /// The observation of record `record`: `chain_observables` into the trace (after
-    /// `chain_observable_blocks` into the free slot for chains of more than [`SUM_BLOCK`]
-    /// sites), then, when tempering, the replica swaps decided from the energies just recorded.
+    /// `chain_observable_blocks` into the free slot for chains of more than
+    /// [`OBSERVE_BLOCK`] sites), then, when tempering, the replica swaps decided from the energies just recorded.
     fn push_record(&self, rule: &StepRule, record: u32, swap: bool, out: &mut Vec<Dispatch>) {
         let params = StepParams {
             record,
@@ -354,7 +354,7 @@ impl Simulation {
             dst: self.current.other(),
             aux: Aux::Trace,
         };
-        if self.shape.sites_per_chain() > SUM_BLOCK {
+        if self.shape.sites_per_chain() > OBSERVE_BLOCK {
             out.push(dispatch(Kernel::ChainObservableBlocks, params));
         }
         out.push(dispatch(Kernel::ChainObservables, params));

@@ -10,9 +10,15 @@
 //! slower than the plain path), keeps the fastest (ties go to the plain path) and reuses the
 //! plan for later runs of the same key.
 //!
+//! Plans outlive the process in a plan file when one is set ([`store`]: the `idf` binary keeps
+//! them in `~/.cache/idf/fusion_plans.json`, or under `IDF_CACHE_DIR`), so that each command does
+//! not time again what an earlier one timed on the same adapter, energy and shape.
+//!
 //! Overrides: [`crate::Simulation::set_fusion`] for one simulation, and the environment variable
 //! `IDF_FUSED_STEPS` (an integer from 1 to [`MAX_FUSED_STEPS`]; 1 turns fusion off) for every
 //! simulation of the process.
+
+pub mod store;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -26,7 +32,10 @@ use crate::engine::field::Shape;
 use crate::engine::step_rule::StepRule;
 use crate::error::{IdfError, Result};
 use crate::executor::Executor;
-use crate::kernels::{initial_status, Dispatch, Slot, StepParams, MAX_FUSED_STEPS};
+use crate::gpu::shader::compose;
+use crate::kernels::{initial_status, Dispatch, Kernel, Slot, StepParams, MAX_FUSED_STEPS};
+pub use store::{default_plan_file, keep_plans_in, plan_file, CACHE_DIR_ENV};
+use store::{StoredKey, StoredPlan};
 
 /// The environment variable that fixes the steps per dispatch for a whole process.
 pub const FUSED_STEPS_ENV: &str = "IDF_FUSED_STEPS";
@@ -57,6 +66,9 @@ pub enum PlanSource {
     Measured,
     /// Timed earlier in this process on the same adapter, energy and shape.
     Cached,
+    /// Timed by an earlier process on the same adapter, kernels, energy and shape: read from
+    /// the plan file ([`store`]).
+    Stored,
     /// Set by [`crate::Simulation::set_fusion`] or by `IDF_FUSED_STEPS`.
     Override,
     /// The plain path, untimed: the device had no room for the scratch buffers a timing needs.
@@ -73,6 +85,10 @@ pub struct FusionPlan {
     /// Each timed candidate's median time per step, ms, as `(steps per dispatch, ms)`, in
     /// order of steps per dispatch; empty under an override.
     pub ms_per_step: Vec<(u32, f64)>,
+    /// What went wrong with the plan file, if anything (unreadable and replaced, or not
+    /// written); the plan itself stands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl FusionPlan {
@@ -82,14 +98,15 @@ impl FusionPlan {
             fused_steps: fused_steps.clamp(1, MAX_FUSED_STEPS),
             source: PlanSource::Override,
             ms_per_step: Vec::new(),
+            note: None,
         }
     }
 }
 
 /// The plan for runs of `model` on a field of `shape` on the GPU of `ctx`: the process-wide
-/// override if one is set, else the plan already timed for this adapter, energy and shape, else
-/// a new timing (on scratch buffers of the same size: a fraction of a second on a software
-/// adapter at 256²). `None` on the CPU, and for an energy whose gradient is not a 5-point
+/// override if one is set, else the plan already timed for this adapter, energy and shape (in
+/// this process, or in the plan file when one is set), else a new timing (on scratch buffers of
+/// the same size: a fraction of a second on a software adapter at 256²), added to the plan file. `None` on the CPU, and for an energy whose gradient is not a 5-point
 /// stencil (nothing fuses).
 ///
 /// Without room on the device for the scratch buffers, the plan is the plain path
@@ -133,19 +150,67 @@ pub(crate) fn plan_on_gpu(ctx: &Context, model: &EnergyModel, shape: Shape) -> R
     if let Some(plan) = cached() {
         return Ok(plan);
     }
+    let file = store::plan_file();
+    let stored_key = file.as_ref().map(|_| stored_key(&key, model)).transpose()?;
+    let mut note = None;
+    if let (Some(file), Some(skey)) = (&file, &stored_key) {
+        match store::load(file) {
+            Ok(plans) => {
+                if let Some(p) = plans.into_iter().find(|p| p.key == *skey) {
+                    let plan = FusionPlan {
+                        fused_steps: p.fused_steps.clamp(1, MAX_FUSED_STEPS),
+                        source: PlanSource::Stored,
+                        ms_per_step: p.ms_per_step,
+                        note: None,
+                    };
+                    lock(cache).insert(key, plan.clone());
+                    return Ok(plan);
+                }
+            }
+            Err(why) => note = Some(why),
+        }
+    }
     let plan = match measure(ctx, model, shape) {
         Ok(plan) => plan,
         // The run itself fits; only the planner's copy does not. Not kept: memory may free up.
         Err(IdfError::OutOfMemory { .. }) => {
             return Ok(FusionPlan {
                 source: PlanSource::NoRoomToMeasure,
+                note,
                 ..FusionPlan::fixed(1)
             })
         }
         Err(e) => return Err(e),
     };
     lock(cache).insert(key, plan.clone());
-    Ok(plan)
+    if let (Some(file), Some(key)) = (&file, stored_key) {
+        let stored = StoredPlan {
+            key,
+            fused_steps: plan.fused_steps,
+            ms_per_step: plan.ms_per_step.clone(),
+        };
+        if let Err(why) = store::add(file, stored) {
+            note = Some(note.map_or(why.clone(), |n| format!("{n}; {why}")));
+        }
+    }
+    Ok(FusionPlan { note, ..plan })
+}
+
+/// What a plan of `key` is stored under: the adapter, the energy's name, a CRC-32 of both
+/// candidate kernels composed with the energy, the shape and IDF's version.
+fn stored_key(key: &PlanKey, model: &EnergyModel) -> Result<StoredKey> {
+    let module = model.module();
+    let mut crc = crc32fast::Hasher::new();
+    for kernel in [Kernel::LangevinStep, Kernel::LangevinFused] {
+        crc.update(compose(kernel, &module)?.source.as_bytes());
+    }
+    Ok(StoredKey {
+        adapter: key.adapter.clone(),
+        energy: module.name.to_string(),
+        kernels: format!("{:08x}", crc.finalize()),
+        shape: key.shape,
+        idf: env!("CARGO_PKG_VERSION").to_string(),
+    })
 }
 
 /// The steps per dispatch `IDF_FUSED_STEPS` fixes, if it is set. Errors: not an integer from
@@ -243,6 +308,7 @@ fn measure(ctx: &Context, model: &EnergyModel, shape: Shape) -> Result<FusionPla
         fused_steps: fastest(&ms_per_step),
         source: PlanSource::Measured,
         ms_per_step,
+        note: None,
     })
 }
 
