@@ -1,10 +1,10 @@
-//! Milliseconds per training step of IDF's denoisers (`idf::neural::train_denoiser`) on the
-//! device burn picks: its wgpu backend with the `neural-gpu` feature (the first GPU; lavapipe
-//! on a machine without one), or its CPU backend with `BURN_DEVICE=flex`.
+//! Milliseconds per training step of IDF's denoisers (`idf::neural::train_denoiser`) in one
+//! run on two devices: burn's wgpu backend on IDF's own GPU device (`idf::neural::use_context`
+//! with `Context::gpu()`: the first GPU, lavapipe on a machine without one), and burn's CPU
+//! backend (flex).
 //!
 //! ```text
 //! cargo run --features neural-gpu --example neural_devices [STEPS]
-//! BURN_DEVICE=flex cargo run --features neural-gpu --example neural_devices
 //! ```
 //!
 //! Each figure is the difference of a run of STEPS and one of STEPS/2 steps after a warm-up
@@ -46,7 +46,7 @@ fn main() {
     let steps: usize = std::env::args()
         .nth(1)
         .map_or(40, |s| s.parse().expect("STEPS: a whole number"));
-    println!("device: {:?}", burn::prelude::Device::default());
+    let gpu = idf::Context::gpu().expect("a GPU adapter (lavapipe will do)");
     let maps = DenoiserShape {
         dim: 64,
         map: [1, 8, 8],
@@ -81,9 +81,12 @@ fn main() {
         ),
     ];
     for (label, data, shape, batch, steps) in cases {
-        println!(
-            "{label}: {:.2} ms/step",
-            ms_per_step(&data, shape, batch, steps)
-        );
+        let mut times = Vec::new();
+        for ctx in [&gpu, &idf::Context::cpu()] {
+            let device = idf::neural::use_context(ctx).expect("burn takes the device");
+            let ms = ms_per_step(&data, shape, batch, steps);
+            times.push(format!("{device:?} {ms:.2} ms/step"));
+        }
+        println!("{label}: {}", times.join(", "));
     }
 }

@@ -278,9 +278,13 @@ fn sampling_a_denoiser_checkpoint() {
         "temperature=3",
         "--out",
         out.to_str().unwrap(),
+        "--backend",
+        "cpu",
         "--json",
     ]);
     assert_eq!(v["shape"], serde_json::json!([5, 1, 6, 6]));
+    let backend = v["backend"].as_str().unwrap_or_default();
+    assert!(backend.contains("Flex"), "--backend cpu: {v}");
     let field = idf::io::npy::read_field(&out).unwrap();
     assert_eq!(field.shape().dims(), [5, 1, 6, 6]);
     assert!(field.data().iter().all(|v| v.is_finite()));

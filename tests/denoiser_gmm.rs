@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use idf::cpu::shared::rng::{gaussian, rng_draw, unit_closed_open};
 use idf::engine::diffusion::EnergyScheduler;
 use idf::neural::{
-    train_denoiser, Denoiser, DenoiserShape, NeuralSampler, PointDataset, TrainingOptions,
+    train_denoiser, Denoiser, DenoiserShape, NeuralSampler, PointDataset, Sampling, TrainingOptions,
 };
 
 const WEIGHTS: [f64; 2] = [0.3, 0.7];
@@ -189,7 +189,15 @@ fn ddpm_samples_reproduce_the_mixture() {
     let trained = unconditional();
     let n = 4000;
     let x = trained
-        .sample(NeuralSampler::Ddpm, n, None, 0.0, 5, n, &mut |_, _| {})
+        .sample(
+            n,
+            None,
+            &Sampling {
+                batch: n,
+                ..Sampling::new(NeuralSampler::Ddpm, 5)
+            },
+            &mut |_, _| {},
+        )
         .unwrap();
     let mut members: [Vec<[f64; 2]>; 2] = [Vec::new(), Vec::new()];
     for p in x.chunks(2) {
@@ -262,12 +270,12 @@ fn conditioning_generates_each_conditions_statistics() {
         let x = trained
             .denoiser
             .sample(
-                NeuralSampler::Ddpm,
                 n,
                 Some(&[k as f32]),
-                0.0,
-                9,
-                n,
+                &Sampling {
+                    batch: n,
+                    ..Sampling::new(NeuralSampler::Ddpm, 9)
+                },
                 &mut |_, _| {},
             )
             .unwrap();

@@ -38,6 +38,8 @@ mod kafka;
 mod metrics;
 mod molecular_io;
 mod multispin;
+#[cfg(feature = "neural")]
+mod neural_device;
 mod openfoam;
 mod optimizer;
 mod particle_tempering;

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::types::{PredictRequest, PredictResponse};
 use super::{check_size, ApiError, ApiState};
 use crate::jobs::denoiser::forecast::Forecaster;
-use crate::neural::NeuralSampler;
+use crate::neural::{NeuralSampler, Sampling};
 
 /// The DDIM steps of a forecast unless `sampler_steps` says otherwise.
 const DEFAULT_SAMPLER_STEPS: usize = 50;
@@ -88,15 +88,11 @@ pub async fn predict_learned(
                 .forecaster
                 .get()
                 .expect("a forecaster server keeps its forecaster");
-            forecaster.predict(
-                &field,
-                &conditions,
-                ensemble,
-                leads,
-                sampler,
-                seed,
-                ctx.cancel_flag(),
-            )
+            let how = Sampling {
+                cancel: ctx.cancel_flag(),
+                ..Sampling::new(sampler, seed)
+            };
+            forecaster.predict(&field, &conditions, ensemble, leads, &how)
         })
         .await?;
     state.completed(json!({

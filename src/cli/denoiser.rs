@@ -13,7 +13,8 @@ use idf::jobs::denoiser::checkpoint::{DenoiserCheckpoint, Task};
 use idf::jobs::denoiser::forecast::{evaluate_checkpoint, Forecaster};
 use idf::jobs::denoiser::quality::evaluate_samples;
 use idf::jobs::denoiser::{
-    describe, sample_checkpoint, train_denoiser_resumable, DenoiserCheckpoints, DenoiserStart,
+    describe, sample_checkpoint, train_denoiser_resumable, CheckpointDraw, DenoiserCheckpoints,
+    DenoiserStart,
 };
 use idf::neural::{DenoiserShape, NeuralSampler, TrainingOptions};
 
@@ -41,10 +42,13 @@ pub struct DenoiserTrainArgs {
     pub metrics: PathBuf,
     pub plot: Option<PathBuf>,
     pub json: bool,
+    /// `--backend`: the network runs on this context's device ([`idf::neural::use_context`]).
+    pub backend: Option<String>,
 }
 
 /// Runs `idf train --denoiser`.
 pub fn train(args: DenoiserTrainArgs) -> Result<()> {
+    idf::neural::use_context(&super::context(args.backend.as_deref())?)?;
     let (start, data) = match &args.resume {
         Some(path) => {
             let checkpoint = DenoiserCheckpoint::read(path)?;
@@ -298,10 +302,13 @@ pub struct DenoiserSampleArgs<'a> {
     pub energy_guidance: f32,
     pub out: Option<&'a Path>,
     pub json: bool,
+    /// `--backend`: the network runs on this context's device ([`idf::neural::use_context`]).
+    pub backend: Option<&'a str>,
 }
 
 /// Runs `idf sample --checkpoint DENOISER.ckpt`.
 pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
+    idf::neural::use_context(&super::context(args.backend)?)?;
     let checkpoint = DenoiserCheckpoint::read(args.checkpoint)?;
     let timesteps = checkpoint.state.schedule.timesteps();
     let sampler = match args.integrator.unwrap_or("ddpm") {
@@ -346,19 +353,18 @@ pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
     let seed = args.seed.unwrap_or(0);
     let bar = super::progress::bar(0, "steps", "denoising");
     let begin = std::time::Instant::now();
-    let field = sample_checkpoint(
-        &checkpoint,
+    let draw = CheckpointDraw {
         sampler,
         chains,
-        &conditions,
-        args.guidance,
-        args.energy_guidance,
+        conditions: &conditions,
+        guidance: args.guidance,
+        energy_guidance: args.energy_guidance,
         seed,
-        &mut |done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        },
-    );
+    };
+    let field = sample_checkpoint(&checkpoint, &draw, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
     bar.finish_and_clear();
     let field = field?;
     let wall_ms = begin.elapsed().as_secs_f64() * 1e3;
@@ -376,6 +382,7 @@ pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
     if args.json {
         let summary = json!({
             "checkpoint": args.checkpoint,
+            "backend": idf::neural::device_name(),
             "integrator": integrator,
             "chains": chains,
             "shape": field.shape().dims(),

@@ -188,7 +188,6 @@ fn sample_denoiser(args: &SampleArgs, path: &Path) -> Result<()> {
         ("--temperature", args.temperature.is_some()),
         ("--schedule", args.schedule.is_some()),
         ("--t-start", args.t_start.is_some()),
-        ("--backend", args.backend.is_some()),
         ("--trace", args.trace.is_some()),
     ];
     if let Some((flag, _)) = scene_flags.iter().find(|(_, given)| *given) {
@@ -209,6 +208,7 @@ fn sample_denoiser(args: &SampleArgs, path: &Path) -> Result<()> {
         energy_guidance: args.energy_guidance,
         out: args.out.as_deref(),
         json: args.json,
+        backend: args.backend.as_deref(),
     })
 }
 

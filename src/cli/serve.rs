@@ -87,6 +87,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .map(idf::jobs::denoiser::forecast::Forecaster::load)
         .transpose()?;
     let ctx = super::context(args.backend.as_deref())?;
+    #[cfg(feature = "neural")]
+    if forecaster.is_some() {
+        idf::neural::use_context(&ctx)?;
+    }
     // IDF_API_TOKEN, when set, is the bearer token every route but /healthz requires.
     let token = std::env::var("IDF_API_TOKEN")
         .ok()

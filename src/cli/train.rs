@@ -127,6 +127,7 @@ fn train_denoiser(args: TrainArgs) -> Result<()> {
         metrics: args.metrics,
         plot: args.plot,
         json: args.json,
+        backend: args.backend,
     })
 }
 

@@ -32,6 +32,8 @@ pub struct GpuContext {
     spectral: OnceLock<spectral::SpectralPipelines>,
     /// Buffers released by finished simulations, for the next ones (off unless given a capacity).
     pub(crate) buffers: buffer_pool::BufferPool,
+    /// The wgpu instance and adapter the device was opened from (none for an adopted device).
+    handles: Option<(wgpu::Instance, wgpu::Adapter)>,
 }
 
 fn device_rank(t: wgpu::DeviceType) -> u8 {
@@ -47,9 +49,9 @@ fn device_rank(t: wgpu::DeviceType) -> u8 {
 impl GpuContext {
     /// Finds the best adapter (discrete, integrated, virtual, then software) and opens a device.
     pub fn request() -> Result<Self> {
-        let adapter = enumerate()
+        let (instance, adapter) = enumerate()
             .into_iter()
-            .min_by_key(|a| device_rank(a.get_info().device_type))
+            .min_by_key(|(_, a)| device_rank(a.get_info().device_type))
             .ok_or_else(|| {
                 IdfError::NoAdapter(
                     "wgpu found no Vulkan, Metal, DX12 or GL adapter. On Debian/Ubuntu without a GPU, \
@@ -64,7 +66,17 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| IdfError::DeviceRequest(e.to_string()))?;
-        Ok(Self::adopt(adapter.get_info(), device, queue))
+        Ok(GpuContext {
+            handles: Some((instance, adapter.clone())),
+            ..Self::adopt(adapter.get_info(), device, queue)
+        })
+    }
+
+    /// The wgpu instance and adapter the device was opened from, for libraries that share it
+    /// (burn's wgpu backend: `idf::neural::use_context`); `None` for a device adopted with
+    /// [`GpuContext::adopt`].
+    pub fn instance_and_adapter(&self) -> Option<(wgpu::Instance, wgpu::Adapter)> {
+        self.handles.clone()
     }
 
     /// Wraps an existing device and queue.
@@ -98,6 +110,7 @@ impl GpuContext {
             particles: OnceLock::new(),
             spectral: OnceLock::new(),
             buffers: buffer_pool::BufferPool::default(),
+            handles: None,
         }
     }
 
@@ -206,12 +219,16 @@ pub(crate) fn params_entry<P>() -> wgpu::BindGroupLayoutEntry {
 /// The adapters to choose from: those of the backends named by `WGPU_BACKEND` when it is set;
 /// otherwise Vulkan, Metal and DX12, and GL only where none of those has an adapter (probing GL
 /// needlessly opens display connections).
-fn enumerate() -> Vec<wgpu::Adapter> {
+/// The adapters of this machine, each with the instance it was found through.
+fn enumerate() -> Vec<(wgpu::Instance, wgpu::Adapter)> {
     let with = |backends: wgpu::Backends| {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         desc.backends = backends;
         let instance = wgpu::Instance::new(desc);
         pollster::block_on(instance.enumerate_adapters(backends))
+            .into_iter()
+            .map(|adapter| (instance.clone(), adapter))
+            .collect::<Vec<_>>()
     };
     if let Some(backends) = wgpu::Backends::from_env() {
         return with(backends);
@@ -226,7 +243,7 @@ fn enumerate() -> Vec<wgpu::Adapter> {
 
 /// The adapters IDF can choose from on this machine.
 pub fn list_adapters() -> Vec<wgpu::AdapterInfo> {
-    enumerate().iter().map(|a| a.get_info()).collect()
+    enumerate().iter().map(|(_, a)| a.get_info()).collect()
 }
 
 /// Records one batch of 1-D dispatches of the particle or spectral kernels into a command

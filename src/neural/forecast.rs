@@ -7,10 +7,9 @@
 //! followed by the other conditions; learning the increment rather than the state makes
 //! "nothing changes" (persistence) its zero, the usual reference of a forecast.
 
-use crate::context::Cancel;
 use crate::engine::estimates::ensemble_moments;
 use crate::error::{IdfError, Result};
-use crate::neural::sampling::{Denoiser, NeuralSampler};
+use crate::neural::sampling::{Denoiser, Sampling};
 
 /// An ensemble forecast of one map.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,20 +24,17 @@ pub struct Forecast {
 
 /// The state `leads` forecast leads after `current` (D values) under `denoiser`, a forecaster
 /// (its conditions are the D values of the current map followed by `conditions`): `ensemble`
-/// members, each rolled forward on its own (its increment drawn by `sampler` given its own
-/// last state), seeded by `seed` and the lead. `cancel`, when raised, stops it with
+/// members, each rolled forward on its own (its increment drawn as `how` says, given its own
+/// last state), seeded by `how.seed` and the lead; `how.cancel`, when raised, stops it with
 /// [`IdfError::Cancelled`]. Errors: a map or conditions of the wrong length, non-finite
 /// values, an empty ensemble or no lead; the sampler's own (DDIM steps).
-#[allow(clippy::too_many_arguments)]
 pub fn predict_next_state(
     denoiser: &Denoiser,
     current: &[f32],
     conditions: &[f32],
     ensemble: usize,
     leads: usize,
-    sampler: NeuralSampler,
-    seed: u32,
-    cancel: Option<&Cancel>,
+    how: &Sampling,
 ) -> Result<Forecast> {
     let shape = denoiser.shape();
     let d = shape.dim;
@@ -72,17 +68,13 @@ pub fn predict_next_state(
             .chunks_exact(d)
             .flat_map(|state| state.iter().chain(conditions).copied())
             .collect();
-        let increments = denoiser.sample_rows(
-            sampler,
-            ensemble,
-            Some(&rows),
-            0.0,
-            seed.wrapping_add((lead as u32).wrapping_mul(0x9E37_79B9)),
-            ensemble,
-            None,
-            cancel,
-            &mut |_, _| {},
-        )?;
+        let lead_draw = Sampling {
+            seed: how
+                .seed
+                .wrapping_add((lead as u32).wrapping_mul(0x9E37_79B9)),
+            ..*how
+        };
+        let increments = denoiser.sample_rows(ensemble, Some(&rows), &lead_draw, &mut |_, _| {})?;
         for (x, delta) in members.iter_mut().zip(increments) {
             *x += delta;
         }

@@ -1,7 +1,7 @@
 //! Learned denoisers: a conditional ε-prediction network ([`PointDenoiser`], an MLP, or
 //! [`MapDenoiser`], a U-Net with periodic padding for maps; a sinusoidal timestep embedding and
-//! FiLM conditioning, preconditioned by the data's per-coordinate statistics; burn on its
-//! pure-Rust CPU backend), trained by denoising score
+//! FiLM conditioning, preconditioned by the data's per-coordinate statistics; burn on the device
+//! of an IDF context, [`device`]), trained by denoising score
 //! matching on IDF's noise schedules ([`train_denoiser`], or step by step with exact resume,
 //! [`DenoiserTraining`]), and DDPM or DDIM sampling with its ε, optionally with classifier-free
 //! guidance ([`Denoiser::sample`]); a denoiser conditioned on the current map is a forecaster
@@ -13,26 +13,21 @@
 //! Salimans, *Classifier-Free Diffusion Guidance* (2022); Karras et al. (2022) for the
 //! preconditioning.
 
+pub mod device;
 pub mod embedding;
 pub mod forecast;
 pub mod network;
 pub mod sampling;
 pub mod training;
 
+pub use device::{device, device_name, use_context};
 pub use network::{
     DataStatistics, DenoiserShape, MapDenoiser, Network, NetworkKind, PointDenoiser,
 };
-pub use sampling::{Denoiser, EnergyGuidance, NeuralSampler};
+pub use sampling::{Denoiser, EnergyGuidance, NeuralSampler, Sampling};
 pub use training::{
     train_denoiser, DenoiserState, DenoiserTraining, PointDataset, TrainedDenoiser, TrainingOptions,
 };
-
-/// The burn device the denoisers train and sample on, as burn names it: its CPU backend (flex),
-/// or, built with the feature `neural-gpu`, the first GPU burn finds (`BURN_DEVICE=flex` keeps
-/// the CPU).
-pub fn device_name() -> String {
-    format!("{:?}", burn::prelude::Device::default())
-}
 
 /// The random streams of the denoiser (IDF's pcg4d keys; the engine's streams are below 8).
 pub(crate) const STREAM_TRAINING: u32 = 8;

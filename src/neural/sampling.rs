@@ -37,6 +37,43 @@ pub struct EnergyGuidance<'a> {
     pub gradient: &'a dyn Fn(&[f32]) -> Result<Vec<f32>>,
 }
 
+/// How a [`Denoiser`] draws: the reverse process, the guidance, the seed, the chunking and what
+/// can stop it. [`Sampling::new`] gives no guidance, chunks of [`Sampling::DEFAULT_BATCH`]
+/// points, no energy and no cancel flag; set the others with struct-update syntax.
+#[derive(Clone, Copy)]
+pub struct Sampling<'a> {
+    /// DDPM or DDIM.
+    pub sampler: NeuralSampler,
+    /// The classifier-free guidance weight w ≥ 0 (0: none).
+    pub guidance: f32,
+    /// The noise's seed: IDF's RNG keyed by (coordinate, step, seed), so that a point does not
+    /// depend on the chunking.
+    pub seed: u32,
+    /// Points per chunk at most (the network's batch).
+    pub batch: usize,
+    /// Tilts the draws towards low energy ([`EnergyGuidance`]).
+    pub energy: Option<&'a EnergyGuidance<'a>>,
+    /// When raised, stops the draw at the next reverse step with [`IdfError::Cancelled`].
+    pub cancel: Option<&'a Cancel>,
+}
+
+impl Sampling<'_> {
+    /// Points per chunk unless set.
+    pub const DEFAULT_BATCH: usize = 256;
+
+    /// `sampler` with `seed`, and nothing else.
+    pub fn new(sampler: NeuralSampler, seed: u32) -> Self {
+        Sampling {
+            sampler,
+            guidance: 0.0,
+            seed,
+            batch: Self::DEFAULT_BATCH,
+            energy: None,
+            cancel: None,
+        }
+    }
+}
+
 /// The reverse process to sample with.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum NeuralSampler {
@@ -178,55 +215,41 @@ impl Denoiser {
         eps
     }
 
-    /// `n` points drawn from pure noise by `sampler` with condition `condition` (`None`:
-    /// unconditional) and guidance weight `guidance` (0: none): `N × D` values, in chunks of at
-    /// most `batch` points; `progress(done, total)` after each reverse step of a chunk. Noise is
-    /// IDF's RNG keyed by (coordinate, step, seed), so a point does not depend on the chunking.
-    /// Errors: a condition of the wrong length, a negative or non-finite guidance weight, DDIM
-    /// steps outside 1..=T.
-    #[allow(clippy::too_many_arguments)]
+    /// `n` points drawn from pure noise as `how` says, all with condition `condition` (`None`:
+    /// unconditional): `N × D` values; `progress(done, total)` after each reverse step of a
+    /// chunk. Errors: a condition of the wrong length, a negative or non-finite guidance
+    /// weight, DDIM steps outside 1..=T; those of [`sample_rows`](Self::sample_rows).
     pub fn sample(
         &self,
-        sampler: NeuralSampler,
         n: usize,
         condition: Option<&[f32]>,
-        guidance: f32,
-        seed: u32,
-        batch: usize,
+        how: &Sampling,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Vec<f32>> {
         self.check_condition(condition)?;
         let rows = condition.map(|c| c.repeat(n));
-        self.sample_rows(
+        self.sample_rows(n, rows.as_deref(), how, progress)
+    }
+
+    /// [`sample`](Self::sample) with a condition per point: `rows` is `N × C` (row-major).
+    /// Errors also: rows of the wrong length or not finite, a negative or non-finite energy
+    /// weight, an energy gradient of the wrong length or not finite (naming the step), a raised
+    /// cancel flag ([`IdfError::Cancelled`]).
+    pub fn sample_rows(
+        &self,
+        n: usize,
+        rows: Option<&[f32]>,
+        how: &Sampling,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Vec<f32>> {
+        let Sampling {
             sampler,
-            n,
-            rows.as_deref(),
             guidance,
             seed,
             batch,
-            None,
-            None,
-            progress,
-        )
-    }
-
-    /// [`sample`](Self::sample) with a condition per point: `rows` is `N × C` (row-major);
-    /// `energy` tilts it towards low energy ([`EnergyGuidance`]); `cancel`, when raised, stops
-    /// it at the next reverse step with [`IdfError::Cancelled`]. Errors also: a negative or
-    /// non-finite energy weight, a gradient of the wrong length or not finite (naming the step).
-    #[allow(clippy::too_many_arguments)]
-    pub fn sample_rows(
-        &self,
-        sampler: NeuralSampler,
-        n: usize,
-        rows: Option<&[f32]>,
-        guidance: f32,
-        seed: u32,
-        batch: usize,
-        energy: Option<&EnergyGuidance>,
-        cancel: Option<&Cancel>,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<Vec<f32>> {
+            energy,
+            cancel,
+        } = *how;
         if let Some(e) = energy {
             if !(e.weight.is_finite() && e.weight >= 0.0) {
                 return Err(IdfError::invalid(

@@ -248,7 +248,7 @@ impl DenoiserTraining {
             ..shape
         };
         shape.check()?;
-        let device = Device::default().autodiff();
+        let device = super::device().autodiff();
         let statistics = DataStatistics::of(&data.samples, data.dim);
         let model = {
             let _lock = INITIAL_WEIGHTS.lock().unwrap_or_else(|e| e.into_inner());
@@ -291,7 +291,7 @@ impl DenoiserTraining {
                 ),
             ));
         }
-        let device = Device::default().autodiff();
+        let device = super::device().autodiff();
         let load = |bytes: &[u8], what: &str, device: &Device| -> Result<Network> {
             let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
                 .map_err(record_error(what))?;
@@ -442,7 +442,7 @@ impl DenoiserState {
     pub fn denoiser(&self) -> Result<Denoiser> {
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.ema.clone()))
             .map_err(record_error("ema"))?;
-        let net = Network::new(&self.shape, &Device::default())
+        let net = Network::new(&self.shape, &super::device())
             .try_load_record(record)
             .map_err(record_error("ema"))?;
         Ok(Denoiser::new(

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use std::path::{Path, PathBuf};
 
-use crate::context::{Cancel, Context};
+use crate::context::Context;
 use crate::engine::energies::EnergyModel;
 use crate::engine::estimates::mean_and_stderr;
 use crate::engine::validation::ValidationConfig;
@@ -21,7 +21,7 @@ use crate::io::atlas::Atlas;
 use crate::jobs::denoiser::checkpoint::{resolve_conditions, DenoiserCheckpoint, Task};
 use crate::jobs::denoiser::forecast_laws::{forecast_law_verdicts, ForecastLaws, LawTally};
 use crate::neural::forecast::{crps_ensemble, predict_next_state, Forecast};
-use crate::neural::{Denoiser, NeuralSampler, PointDataset};
+use crate::neural::{Denoiser, NeuralSampler, PointDataset, Sampling};
 
 /// The condition that orders a trajectory's records.
 pub const TIME: &str = "time";
@@ -214,9 +214,8 @@ pub fn evaluate_forecasts(
         let row = &data.conditions[p * (d + k)..(p + 1) * (d + k)];
         let (now, conditions) = row.split_at(d);
         let increment = &data.samples[p * d..(p + 1) * d];
-        let forecast = predict_next_state(
-            forecaster, now, conditions, ensemble, 1, sampler, p as u32, None,
-        )?;
+        let how = Sampling::new(sampler, p as u32);
+        let forecast = predict_next_state(forecaster, now, conditions, ensemble, 1, &how)?;
         let (mut pair_se, mut pair_persistence) = (0.0, 0.0);
         let (mut pair_crps, mut pair_crps_persistence) = (0.0, 0.0);
         for s in 0..d {
@@ -338,30 +337,19 @@ impl Forecaster {
         (evaluations as u64).saturating_mul(self.denoiser.parameters() as u64)
     }
 
-    /// The ensemble forecast `leads` leads after `current` (C·H·W values) at `conditions`.
-    /// Errors: those of [`Forecaster::conditions`] and [`predict_next_state`].
-    #[allow(clippy::too_many_arguments)]
+    /// The ensemble forecast `leads` leads after `current` (C·H·W values) at `conditions`,
+    /// drawn as `how` says. Errors: those of [`Forecaster::conditions`] and
+    /// [`predict_next_state`].
     pub fn predict(
         &self,
         current: &[f32],
         conditions: &[(String, f32)],
         ensemble: usize,
         leads: usize,
-        sampler: NeuralSampler,
-        seed: u32,
-        cancel: Option<&Cancel>,
+        how: &Sampling,
     ) -> Result<Forecast> {
         let values = self.conditions(conditions)?;
-        predict_next_state(
-            &self.denoiser,
-            current,
-            &values,
-            ensemble,
-            leads,
-            sampler,
-            seed,
-            cancel,
-        )
+        predict_next_state(&self.denoiser, current, &values, ensemble, leads, how)
     }
 }
 

@@ -29,7 +29,7 @@ use crate::jobs::render::frame::RgbFrame;
 use crate::memory;
 use crate::neural::{
     DenoiserShape, DenoiserTraining, EnergyGuidance, NetworkKind, NeuralSampler, PointDataset,
-    TrainingOptions,
+    Sampling, TrainingOptions,
 };
 
 use checkpoint::{constant_value, resolve_conditions, DenoiserCheckpoint, Task};
@@ -259,25 +259,41 @@ pub fn train_denoiser_resumable(
     ))
 }
 
-/// Draws `chains` maps from a denoiser checkpoint with `sampler`: `[chains, C, H, W]`.
-/// `conditions` gives values of the checkpoint's conditions (`NAME`, value): each that varies
-/// in the data needs one (one that never varied defaults to its value); none at all samples
-/// unconditionally, which needs a network trained with condition dropout.
-/// `guidance` is the classifier-free guidance weight (0: none); `energy_guidance` the weight of
-/// the data's energy ([`EnergyGuidance`]; 0: none). Errors (named): unknown or
-/// missing condition names, unconditional sampling of a network never trained without its
-/// conditions, zero chains, bad DDIM steps or guidance.
-#[allow(clippy::too_many_arguments)]
+/// What [`sample_checkpoint`] draws.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckpointDraw<'a> {
+    /// DDPM or DDIM.
+    pub sampler: NeuralSampler,
+    /// Maps to draw (at least 1).
+    pub chains: usize,
+    /// Values of the checkpoint's conditions (`NAME`, value): each that varies in the data
+    /// needs one (one that never varied defaults to its value); none at all samples
+    /// unconditionally, which needs a network trained with condition dropout.
+    pub conditions: &'a [(String, f32)],
+    /// The classifier-free guidance weight (0: none).
+    pub guidance: f32,
+    /// The weight of the data's energy ([`EnergyGuidance`]; 0: none).
+    pub energy_guidance: f32,
+    /// The noise's seed.
+    pub seed: u32,
+}
+
+/// Draws maps from a denoiser checkpoint as `draw` says: `[chains, C, H, W]`. Errors (named):
+/// unknown or missing condition names, unconditional sampling of a network never trained
+/// without its conditions, zero chains, bad DDIM steps or guidance.
 pub fn sample_checkpoint(
     checkpoint: &DenoiserCheckpoint,
-    sampler: NeuralSampler,
-    chains: usize,
-    conditions: &[(String, f32)],
-    guidance: f32,
-    energy_guidance: f32,
-    seed: u32,
+    draw: &CheckpointDraw,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Field> {
+    let CheckpointDraw {
+        sampler,
+        chains,
+        conditions,
+        guidance,
+        energy_guidance,
+        seed,
+    } = *draw;
     if let Task::Forecast { .. } = checkpoint.task {
         return Err(IdfError::invalid(
             "checkpoint",
@@ -330,17 +346,12 @@ pub fn sample_checkpoint(
         weight: energy_guidance,
         gradient: &gradient,
     };
-    let values = denoiser.sample_rows(
-        sampler,
-        chains,
-        rows.as_deref(),
+    let how = Sampling {
         guidance,
-        seed,
-        256,
-        tilt.is_some().then_some(&energy),
-        None,
-        progress,
-    )?;
+        energy: tilt.is_some().then_some(&energy),
+        ..Sampling::new(sampler, seed)
+    };
+    let values = denoiser.sample_rows(chains, rows.as_deref(), &how, progress)?;
     Field::from_vec(shape, values)
 }
 

@@ -16,7 +16,7 @@ use crate::engine::simulation::Simulation;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
 use crate::jobs::denoiser::checkpoint::DenoiserCheckpoint;
-use crate::jobs::denoiser::sample_checkpoint;
+use crate::jobs::denoiser::{sample_checkpoint, CheckpointDraw};
 use crate::neural::NeuralSampler;
 
 /// A mean and its standard error (samples taken as independent: the network's are, and
@@ -123,16 +123,15 @@ pub fn evaluate_samples(
             .collect();
         let model = EnergyModel::from_params(model_name, &params)
             .map_err(|e| bad(format!("model {model_name}: {e}")))?;
-        let generated = sample_checkpoint(
-            checkpoint,
-            NeuralSampler::Ddpm,
-            samples,
-            &conditions,
-            0.0,
-            0.0,
-            done as u32,
-            &mut |_, _| {},
-        )?;
+        let draw = CheckpointDraw {
+            sampler: NeuralSampler::Ddpm,
+            chains: samples,
+            conditions: &conditions,
+            guidance: 0.0,
+            energy_guidance: 0.0,
+            seed: done as u32,
+        };
+        let generated = sample_checkpoint(checkpoint, &draw, &mut |_, _| {})?;
         let data = Field::from_vec(
             Shape::new(records.len(), c, h, w)?,
             held_out.read_maps(records)?,
