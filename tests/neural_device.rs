@@ -51,6 +51,12 @@ fn the_denoisers_run_on_the_device_of_their_context() {
         // Registered with burn once per IDF device: the same burn device again.
         assert_eq!(format!("{:?}", use_context(gpu).unwrap()), name);
         let on_gpu = state.denoiser().unwrap().epsilon(&x, 40, None).unwrap();
+        let largest = on_cpu
+            .iter()
+            .zip(&on_gpu)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        eprintln!("{name}: largest |Δε| against the CPU {largest:e}");
         for (k, (a, b)) in on_cpu.iter().zip(&on_gpu).enumerate() {
             assert!(
                 (a - b).abs() <= 1e-4 * (1.0 + a.abs()),

@@ -62,6 +62,7 @@ impl GpuContext {
             })?;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("idf"),
+            required_features: required_features(&adapter),
             required_limits: adapter.limits(),
             ..Default::default()
         }))
@@ -219,6 +220,20 @@ pub(crate) fn params_entry<P>() -> wgpu::BindGroupLayoutEntry {
 /// The adapters to choose from: those of the backends named by `WGPU_BACKEND` when it is set;
 /// otherwise Vulkan, Metal and DX12, and GL only where none of those has an adapter (probing GL
 /// needlessly opens display connections).
+/// The features IDF's device asks for: none, or, built with `neural-gpu`, every feature of the
+/// adapter but mappable primary buffers and the experimental ones. Burn's wgpu backend, which
+/// then shares the device (`idf::neural::use_context`), reads the types it may use (u64, f16, …)
+/// from the adapter, and its kernels fail validation on a device without them.
+fn required_features(adapter: &wgpu::Adapter) -> wgpu::Features {
+    if cfg!(feature = "neural-gpu") {
+        adapter.features().difference(
+            wgpu::Features::MAPPABLE_PRIMARY_BUFFERS | wgpu::Features::all_experimental_mask(),
+        )
+    } else {
+        wgpu::Features::empty()
+    }
+}
+
 /// The adapters of this machine, each with the instance it was found through.
 fn enumerate() -> Vec<(wgpu::Instance, wgpu::Adapter)> {
     let with = |backends: wgpu::Backends| {
