@@ -4,8 +4,9 @@
 //  value-histogram entropy, last ln alpha, count of x <= 0 (u32 bits), the chain's temperature].
 // A chain of up to OBSERVE_BLOCK sites is reduced here (shared/observe); a longer one combines
 // the block records of chain_observable_blocks in dst, in the same fixed order: Kahan sums of
-// OBSERVE_WORKGROUP strided partials and a tree, and the second moment as sum_b [M2_b + n_b (mean_b - mean)^2]
-// (Chan, Golub & LeVeque, "Algorithms for computing the sample variance", 1983).
+// OBSERVE_WORKGROUP strided partials and a tree, and the second moment as
+// sum_b [M2_b + n_b (mean_b - mean)^2] (Chan, Golub & LeVeque, "Algorithms for computing the
+// sample variance", 1983).
 // CPU twin: src/cpu/chain_observables.rs.
 #import shared/observe
 #import shared/work_buffers

@@ -925,6 +925,7 @@ fn the_spec_is_valid_openapi_and_lists_every_route() {
 #[test]
 fn sigterm_drains_accepted_requests_and_exits() {
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
+        .env("IDF_CACHE_DIR", "")
         .args([
             "serve",
             "--addr",

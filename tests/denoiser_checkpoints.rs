@@ -63,6 +63,7 @@ fn train(cwd: &Path, data: &Path, steps: u32, out: &Path, every: u32) {
 /// [`train`] with more flags.
 fn train_with(cwd: &Path, data: &Path, steps: u32, out: &Path, every: u32, extra: &[&str]) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
+        .env("IDF_CACHE_DIR", "")
         .args(["train", "--denoiser", "--batch-size", "16"])
         .args(extra)
         .args(["--learning-rate", "3e-3", "--seed", "4", "--data"])

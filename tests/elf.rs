@@ -39,6 +39,7 @@ fn validate_command_writes_the_report() {
     let dir = std::env::temp_dir().join(format!("idf-elf-{}", std::process::id()));
     let out = dir.join("metrics/energy_fidelity.json");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
+        .env("IDF_CACHE_DIR", "")
         .args([
             "validate",
             "--backend",

@@ -21,6 +21,8 @@ fn points() -> PointDataset {
 /// CPU, loaded again on the GPU context's device, predicts the CPU's ε within 1e-4·(1 + |ε|):
 /// each output passes through four layers of at most 128-term f32 sums, each rounding at
 /// 6e-8 of its magnitude (activations of order 1), about 3e-5 in all, with a margin of three.
+/// The device is the process's: built with `neural-gpu`, run the neural tests one at a time
+/// (`--test-threads=1`), since this one moves the others to IDF's device while it runs.
 #[test]
 fn the_denoisers_run_on_the_device_of_their_context() {
     let data = points();

@@ -46,9 +46,25 @@ pub struct DenoiserTrainArgs {
     pub backend: Option<String>,
 }
 
+/// Puts the network on the device of `--backend`: a GPU context only where burn can run on it
+/// (built with `neural-gpu`); otherwise the CPU, without opening a GPU device for nothing. A
+/// backend that is not auto, gpu or cpu is refused either way.
+fn choose_device(backend: Option<&str>) -> Result<()> {
+    if let Some(b) = backend {
+        b.parse::<idf::BackendChoice>()?;
+    }
+    let ctx = if cfg!(feature = "neural-gpu") {
+        super::context(backend)?
+    } else {
+        idf::Context::cpu()
+    };
+    idf::neural::use_context(&ctx)?;
+    Ok(())
+}
+
 /// Runs `idf train --denoiser`.
 pub fn train(args: DenoiserTrainArgs) -> Result<()> {
-    idf::neural::use_context(&super::context(args.backend.as_deref())?)?;
+    choose_device(args.backend.as_deref())?;
     let (start, data) = match &args.resume {
         Some(path) => {
             let checkpoint = DenoiserCheckpoint::read(path)?;
@@ -308,7 +324,7 @@ pub struct DenoiserSampleArgs<'a> {
 
 /// Runs `idf sample --checkpoint DENOISER.ckpt`.
 pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
-    idf::neural::use_context(&super::context(args.backend)?)?;
+    choose_device(args.backend)?;
     let checkpoint = DenoiserCheckpoint::read(args.checkpoint)?;
     let timesteps = checkpoint.state.schedule.timesteps();
     let sampler = match args.integrator.unwrap_or("ddpm") {

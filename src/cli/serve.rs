@@ -80,17 +80,18 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .kafka
         .clone()
         .or_else(|| std::env::var("IDF_KAFKA_BROKERS").ok());
+    let ctx = super::context(args.backend.as_deref())?;
+    // The forecaster's network is made on the device chosen here, so choose it first.
+    #[cfg(feature = "neural")]
+    if args.checkpoint.is_some() {
+        idf::neural::use_context(&ctx)?;
+    }
     #[cfg(feature = "neural")]
     let forecaster = args
         .checkpoint
         .as_deref()
         .map(idf::jobs::denoiser::forecast::Forecaster::load)
         .transpose()?;
-    let ctx = super::context(args.backend.as_deref())?;
-    #[cfg(feature = "neural")]
-    if forecaster.is_some() {
-        idf::neural::use_context(&ctx)?;
-    }
     // IDF_API_TOKEN, when set, is the bearer token every route but /healthz requires.
     let token = std::env::var("IDF_API_TOKEN")
         .ok()

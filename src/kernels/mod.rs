@@ -184,8 +184,8 @@ pub enum Kernel {
     MalaSelect,
     /// Checkerboard Metropolis half sweep.
     MetropolisSweep,
-    /// Per-block reductions of chains longer than [`SUM_BLOCK`] sites into block records in
-    /// `dst`, ahead of `ChainObservables`.
+    /// Per-block reductions of chains longer than [`OBSERVE_BLOCK`] sites into block records
+    /// in `dst`, ahead of `ChainObservables`.
     ChainObservableBlocks,
     /// Per-chain reductions into the trace (see the `OBS_*` slots).
     ChainObservables,
@@ -319,7 +319,8 @@ impl Kernel {
 pub enum Grid {
     /// One thread per site, [`SITE_WORKGROUP`] per workgroup.
     PerSite,
-    /// One workgroup of [`REDUCE_WORKGROUP`] threads per chain.
+    /// One workgroup per chain, of the kernel's size: [`REDUCE_WORKGROUP`] threads, or
+    /// [`OBSERVE_WORKGROUP`] for `chain_observables`.
     PerChain,
     /// One workgroup of [`REDUCE_WORKGROUP`] threads.
     Single,

@@ -54,11 +54,13 @@ macro_rules! on_both {
     };
 }
 
-/// Runs the `idf` binary (headless) and returns its output.
+/// Runs the `idf` binary (headless, its fusion plans in memory only: the tests' timings, taken
+/// on a loaded machine, stay out of the user's plan file) and returns its output.
 pub fn idf(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_idf"))
         .args(args)
         .env("NODEVICE_SELECT", "1")
+        .env("IDF_CACHE_DIR", "")
         .output()
         .expect("idf runs")
 }

@@ -341,7 +341,8 @@ impl Simulation {
 
     /// The observation of record `record`: `chain_observables` into the trace (after
     /// `chain_observable_blocks` into the free slot for chains of more than
-    /// [`OBSERVE_BLOCK`] sites), then, when tempering, the replica swaps decided from the energies just recorded.
+    /// [`OBSERVE_BLOCK`] sites), then, when tempering, the replica swaps decided from the
+    /// energies just recorded.
     fn push_record(&self, rule: &StepRule, record: u32, swap: bool, out: &mut Vec<Dispatch>) {
         let params = StepParams {
             record,
