@@ -16,8 +16,8 @@ fn stats(ctx: &Context, field: &Field, h: Option<Histogram>) -> Vec<idf::ChainSt
 }
 
 /// Checks each chain's reductions against f64 values: sums within `levels` workgroup sums'
-/// bound of (2 + log2 64)·ε·Σ|x| each (Kahan partials, then a tree of 64), the variance within 4 times that relative, min and max
-/// exactly, the entropies to 1e-5.
+/// bound of (2 + log2 64)·ε·Σ|x| each (Kahan partials, then a tree of 64), the variance within
+/// 4 times that relative, min and max exactly, the entropies to 1e-5.
 fn assert_stats_match_f64(field: &Field, h: Histogram, got: &[idf::ChainStats], levels: f64) {
     let eps = f32::EPSILON as f64;
     for (c, s) in got.iter().enumerate() {

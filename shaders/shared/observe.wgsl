@@ -3,7 +3,8 @@
 // chain): energy, sum x, sum x ln x (x > 0) and the count of x <= 0 as compensated (Kahan) sums
 // within each of OBSERVE_WORKGROUP strided partials, then added in a tree; min and max; the
 // value histogram (when params.hist_bins > 0) in `histogram`; and the centred second moment
-// from a second pass once the run's mean is known. Call from uniform control flow: it synchronises the workgroup.
+// from a second pass once the run's mean is known. Call from uniform control flow: it
+// synchronises the workgroup.
 // CPU twin: observe_run in src/cpu/chain_observables.rs.
 #import shared/lattice
 #import energy

@@ -106,8 +106,9 @@ impl FusionPlan {
 /// The plan for runs of `model` on a field of `shape` on the GPU of `ctx`: the process-wide
 /// override if one is set, else the plan already timed for this adapter, energy and shape (in
 /// this process, or in the plan file when one is set), else a new timing (on scratch buffers of
-/// the same size: a fraction of a second on a software adapter at 256²), added to the plan file. `None` on the CPU, and for an energy whose gradient is not a 5-point
-/// stencil (nothing fuses).
+/// the same size: a fraction of a second on a software adapter at 256²), added to the plan
+/// file. `None` on the CPU, and for an energy whose gradient is not a 5-point stencil (nothing
+/// fuses).
 ///
 /// Without room on the device for the scratch buffers, the plan is the plain path
 /// ([`PlanSource::NoRoomToMeasure`]).

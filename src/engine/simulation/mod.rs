@@ -1,11 +1,11 @@
 //! [`Simulation`]: a field resident on a backend with an energy, advanced by recorded dispatches.
 //!
 //! Steps are recorded in segments of at most [`SEGMENT_DISPATCHES`] dispatches (or about 0.1 s
-//! of CPU work, see [`SEGMENT_WORK_CPU`]) and submitted once per segment; observables are written to a trace on the backend at the steps a run asks for and
-//! read back once at its end. Divergence is caught by the kernels themselves (the first
-//! non-finite step is kept in the status buffer) and checked once per segment. Every method of
-//! a simulation is in this file but multi-spin coding's (`multispin.rs`); what a step records is
-//! [`StepRule::record`].
+//! of CPU work, see [`SEGMENT_WORK_CPU`]) and submitted once per segment; observables are
+//! written to a trace on the backend at the steps a run asks for and read back once at its end.
+//! Divergence is caught by the kernels themselves (the first non-finite step is kept in the
+//! status buffer) and checked once per segment. Every method of a simulation is in this file
+//! but multi-spin coding's (`multispin.rs`); what a step records is [`StepRule::record`].
 
 mod multispin;
 
