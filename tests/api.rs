@@ -320,6 +320,30 @@ fn endpoints_and_aliases_answer() {
             .all(|s| s.as_f64().unwrap() > 0.0),
         "noise spreads the ensemble"
     );
+    // At T > 0 no law of `idf validate` applies to Langevin dynamics; at T = 0, heat flow (φ⁴'s
+    // gradient term alone) of a positive density keeps energy descent, mass conservation and
+    // the second law, checked between the posted map and each member's forecast.
+    assert!(v["verdict"]["elf"].is_null(), "{v}");
+    assert_eq!(v["verdict"]["laws"], serde_json::json!([]), "{v}");
+    let density: Vec<f32> = field.iter().map(|x| 1.5 + x).collect();
+    let heat = |validate: &str| {
+        serde_json::json!({"model": "phi4", "params": {"a": 0, "b": 0, "h": 0}, "shape": [6, 6],
+            "field": density, "steps": 20, "ensemble": 2, "temperature": 0.0, "validate": validate})
+        .to_string()
+    };
+    let (status, v) = post(a, "/predict", &heat("reject"));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["verdict"],
+        serde_json::json!({"elf": 1.0, "laws": ["energy_descent", "mass_conservation", "second_law"], "violations": []}),
+        "{v}"
+    );
+    let (status, v) = post(a, "/predict", &heat("maybe"));
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("validate")),
+        "{v}"
+    );
     let (status, _, body) = request(a, "GET", "/healthz", "", None);
     assert!(status == 200 && body.contains("\"ok\""));
     // The model catalogue is the registry: every model built by name, with its parameters.
@@ -1155,6 +1179,7 @@ fn predict_uses_a_forecaster_checkpoint() {
         condition_names: pairs.condition_names.clone(),
         condition_range: vec![[1.0, 1.0], [0.2, 0.2]],
         lead: 1,
+        dynamics: Some("heat_flow".into()),
     };
     let server = start_set_up(
         idf::Config::default(),
@@ -1183,6 +1208,53 @@ fn predict_uses_a_forecaster_checkpoint() {
     let (mean, std) = (v["mean"].as_array().unwrap(), v["std"].as_array().unwrap());
     assert_eq!((mean.len(), std.len()), (36, 36));
     assert!(std.iter().any(|s| s.as_f64().unwrap() > 0.0));
+    // Each member's forecast is checked against the laws the heat equation's own rollout keeps
+    // on this map (energy descent and mass conservation on any map); the ELF is the share of
+    // members that broke none, and `validate: reject` turns a broken law into a 422.
+    let verdict = &v["verdict"];
+    let laws = verdict["laws"].as_array().unwrap();
+    assert!(
+        laws.contains(&"energy_descent".into()) && laws.contains(&"mass_conservation".into()),
+        "{verdict}"
+    );
+    let violations: Vec<&str> = verdict["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    let members_broken: std::collections::BTreeSet<&str> = violations
+        .iter()
+        .map(|x| {
+            x.split("for chain ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        verdict["elf"].as_f64(),
+        Some(1.0 - members_broken.len() as f64 / 4.0),
+        "{verdict}"
+    );
+    let (status, rejected) = post(
+        a,
+        "/predict",
+        &body(serde_json::json!({"validate": "reject"})),
+    );
+    match violations.first() {
+        None => assert_eq!(status, 200, "{rejected}"),
+        Some(first) => {
+            assert_eq!(
+                (status, rejected["field"].as_str()),
+                (422, Some("validate")),
+                "{rejected}"
+            );
+            assert!(rejected["error"].as_str().unwrap().contains(first));
+        }
+    }
     for (extra, field) in [
         (serde_json::json!({"model": "phi4"}), "model"),
         (serde_json::json!({"temperature": 1.0}), "temperature"),

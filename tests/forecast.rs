@@ -12,7 +12,7 @@ use idf::jobs::dataset::{synth, GridAxis, Shard, SynthSpec};
 use idf::jobs::denoiser::forecast::{
     evaluate_forecasts, forecast_dataset, forecast_pairs, Physics,
 };
-use idf::jobs::denoiser::forecast_laws::forecast_law_verdicts;
+use idf::jobs::denoiser::forecast_laws::{forecast_law_verdicts, laws_kept_by_physics};
 use idf::neural::forecast::crps_ensemble;
 use idf::neural::{train_denoiser, DenoiserShape, NeuralSampler, TrainingOptions};
 use idf::{Config, Context};
@@ -104,6 +104,45 @@ fn forecast_laws_catch_mass_and_energy_gained() {
     );
     assert!(wrong.unwrap_err().to_string().contains("members"));
     std::fs::remove_file(&path).ok();
+}
+
+/// A law the physics rollout (the last chain) breaks on a map is held against no member
+/// forecast: its violations go, and it leaves the laws checked; the others stay as they were.
+#[test]
+fn laws_the_rollout_breaks_are_not_held_against_forecasts() {
+    use idf::engine::validation::{RunVerdict, Verdict, Violation};
+    let laws = vec!["energy_descent", "mass_conservation", "second_law"];
+    let broken = |chain: usize, law: &str| Violation {
+        law: law.into(),
+        chain,
+        step: 1,
+        value: 1.0,
+        limit: 0.5,
+    };
+    let verdict = |chain: usize, violations: Vec<Violation>| Verdict {
+        chain,
+        checked: laws.clone(),
+        violations,
+    };
+    let kept = laws_kept_by_physics(RunVerdict {
+        laws: laws.clone(),
+        verdicts: vec![
+            verdict(0, vec![broken(0, "second_law")]),
+            verdict(
+                1,
+                vec![broken(1, "mass_conservation"), broken(1, "second_law")],
+            ),
+            verdict(2, vec![broken(2, "second_law")]),
+        ],
+    });
+    assert_eq!(kept.laws, ["energy_descent", "mass_conservation"]);
+    assert_eq!(kept.verdicts.len(), 2, "the rollout's own verdict is gone");
+    assert!(kept.verdicts[0].passed());
+    assert_eq!(
+        kept.verdicts[1].violations,
+        [broken(1, "mass_conservation")]
+    );
+    assert_eq!(kept.verdicts[1].checked, kept.laws);
 }
 
 /// Trained on 400 trajectories (times 0.2 to 0.8, three pairs each), the forecaster's

@@ -1,13 +1,14 @@
 //! `POST /predict` with a learned forecaster (`idf serve --checkpoint FORECASTER.ckpt`): the
-//! ensemble of `steps` forecast leads after the posted map, drawn by DDIM from the network.
+//! ensemble of `steps` forecast leads after the posted map, drawn by DDIM from the network, with
+//! the laws of the data's dynamics checked on each member.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
 
-use super::types::{PredictRequest, PredictResponse};
-use super::{check_size, ApiError, ApiState};
+use super::types::{PredictRequest, PredictResponse, VerdictOut};
+use super::{check_size, gate, rejects_violations, ApiError, ApiState};
 use crate::jobs::denoiser::forecast::Forecaster;
 use crate::neural::{NeuralSampler, Sampling};
 
@@ -17,7 +18,9 @@ const DEFAULT_SAMPLER_STEPS: usize = 50;
 /// Answers `req` with the server's forecaster. Errors (400, naming the field): the physics
 /// keys (`model`, `params`, `step_size`, `temperature`), a shape other than the checkpoint's
 /// maps, a field of the wrong length or with non-finite values, unknown or missing
-/// `conditions`, zero `steps` or `sampler_steps` outside 1..=T; 413 over the work limit.
+/// `conditions`, zero `steps` or `sampler_steps` outside 1..=T, `validate` not flag or
+/// reject; 413 over the work limit; 422 with `validate: reject` when a forecast breaks a law of
+/// the data's dynamics ([`Forecaster::law_verdict`]).
 pub async fn predict_learned(
     state: &Arc<ApiState>,
     forecaster: &Forecaster,
@@ -50,9 +53,7 @@ pub async fn predict_learned(
         ));
     }
     let ensemble = super::check_predict_map(&req)?;
-    if req.steps == 0 {
-        return Err(ApiError::bad("steps", "expected at least 1 forecast lead"));
-    }
+    let reject = rejects_violations(req.validate.as_deref())?;
     let timesteps = forecaster.denoiser.schedule().timesteps();
     let sampler_steps = req
         .sampler_steps
@@ -71,7 +72,7 @@ pub async fn predict_learned(
         .iter()
         .map(|(k, v)| (k.clone(), *v))
         .collect();
-    forecaster
+    let values = forecaster
         .conditions(&conditions)
         .map_err(|e| ApiError::bad("conditions", e.to_string()))?;
     let work = (ensemble as u64)
@@ -80,9 +81,10 @@ pub async fn predict_learned(
     check_size(state, ensemble.saturating_mul(h * w), work)?;
     let leads = usize::try_from(req.steps).map_err(|_| ApiError::bad("steps", "too many"))?;
     let (field, seed) = (req.field.clone(), req.seed.unwrap_or(0));
+    let tolerances = state.config.validation.clone();
     let started = Instant::now();
     let job_state = state.clone();
-    let forecast = state
+    let (forecast, verdicts) = state
         .run(move |ctx| {
             let forecaster = job_state
                 .forecaster
@@ -92,13 +94,19 @@ pub async fn predict_learned(
                 cancel: ctx.cancel_flag(),
                 ..Sampling::new(sampler, seed)
             };
-            forecaster.predict(&field, &conditions, ensemble, leads, &how)
+            let forecast = forecaster.predict(&field, &conditions, ensemble, leads, &how)?;
+            let verdict =
+                forecaster.law_verdict(ctx, &field, &values, &forecast, leads, &tolerances)?;
+            Ok((forecast, verdict.map(|v| v.verdicts).unwrap_or_default()))
         })
         .await?;
+    let verdict = VerdictOut::of(&verdicts);
     state.completed(json!({
         "route": "/predict", "checkpoint": forecaster.path, "shape": [ensemble, 1, h, w],
-        "steps": req.steps, "latency_ms": started.elapsed().as_secs_f64() * 1e3,
+        "steps": req.steps, "elf": verdict.elf, "violations": verdict.violations,
+        "latency_ms": started.elapsed().as_secs_f64() * 1e3,
     }));
+    gate(reject, &verdict)?;
     Ok(PredictResponse {
         shape: req.shape,
         mean: forecast.mean,
@@ -109,6 +117,7 @@ pub async fn predict_learned(
             req.steps,
             forecaster.lead
         ),
+        verdict,
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
     })
 }

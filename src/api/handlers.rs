@@ -7,23 +7,23 @@ use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use serde_json::json;
 
 use super::batch::{BatchLimits, Batcher};
 use super::types::*;
-use super::{check_chains, check_size, ApiError, ApiState};
+use super::{check_chains, check_size, gate, rejects_violations, ApiError, ApiState};
 use crate::context::{Cancel, Context};
 use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::energies::{GraphEnergy, GraphKind};
 use crate::engine::estimates::{ensemble_moments, Estimate};
 use crate::engine::field::{Field, Shape};
 use crate::engine::method::Method;
+use crate::engine::schedule::TemperatureSchedule;
 use crate::engine::simulation::Simulation;
-use crate::engine::step_rule::{StepRule, METROPOLIS_EVALUATIONS};
+use crate::engine::step_rule::{RunConfig, StepRule, METROPOLIS_EVALUATIONS};
 use crate::engine::trace::Histogram;
-use crate::engine::validation::{energy_law_fidelity, validate_run, ValidationConfig, Verdict};
+use crate::engine::validation::{validate_run, ValidationConfig, Verdict};
 use crate::jobs::molecular::run_molecular;
 use crate::jobs::optimize::{optimize as run_optimize, OptimizeSpec};
 use crate::jobs::sample::{sample, sample_batch, BatchKey, SampleReport};
@@ -171,16 +171,7 @@ pub async fn diffuse(
     let mut job = req.scene.resolve(config)?;
     let shape = job.shape;
     check_size(&state, shape.len(), job.run.work(&job.model, shape))?;
-    let gate = match req.validate.as_deref() {
-        None => None,
-        Some(g @ ("flag" | "reject")) => Some(g.to_string()),
-        Some(other) => {
-            return Err(ApiError::bad(
-                "validate",
-                format!("`{other}` is not flag or reject"),
-            ))
-        }
-    };
+    let reject = rejects_violations(req.validate.as_deref())?;
     if let Some(values) = &req.initial {
         let plane = shape.sites_per_chain();
         if values.len() != plane {
@@ -249,21 +240,10 @@ pub async fn diffuse(
     let delta_e = energies.iter().zip(&first).map(|(a, b)| a - b).sum::<f64>()
         / (energies.len() as f64 * n_steps);
     let delta_s = s1.iter().zip(&s0).map(|(a, b)| a - b).sum::<f64>() / (s1.len() as f64 * n_steps);
-    let elf = energy_law_fidelity(&verdicts);
-    let verdict = VerdictOut {
-        elf,
-        laws: verdicts
-            .first()
-            .map(|v| v.checked.iter().map(|s| s.to_string()).collect())
-            .unwrap_or_default(),
-        violations: verdicts
-            .iter()
-            .flat_map(|v| v.violations.iter().map(|x| x.to_string()))
-            .collect(),
-    };
+    let verdict = VerdictOut::of(&verdicts);
     state.metrics.delta_e.observe(delta_e);
     state.metrics.delta_s.observe(delta_s);
-    if let Some(e) = elf {
+    if let Some(e) = verdict.elf {
         state.metrics.elf.observe(e);
     }
     state.completed(json!({
@@ -271,13 +251,7 @@ pub async fn diffuse(
         "steps": report.steps, "delta_e": delta_e, "delta_s": delta_s, "elf": verdict.elf,
         "violations": verdict.violations, "latency_ms": wall_ms,
     }));
-    if gate.as_deref() == Some("reject") && !verdict.violations.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("validate"),
-            format!("rejected: {}", verdict.violations.join("; ")),
-        ));
-    }
+    gate(reject, &verdict)?;
     Ok(Json(DiffuseAnswer::Lattice(DiffuseResponse {
         shape: report.field.shape().dims().to_vec(),
         samples: return_samples.then(|| report.field.data().to_vec()),
@@ -493,6 +467,7 @@ pub async fn optimize(
 #[utoipa::path(post, path = "/predict", request_body = PredictRequest,
     responses((status = 200, description = "the ensemble's mean map and per-site standard deviation", body = PredictResponse),
               (status = 400, description = "bad input, naming the field", body = ErrorBody), (status = 413, description = "over a size or work limit", body = ErrorBody),
+              (status = 422, description = "the run diverged, or `validate: reject` and a law failed", body = ErrorBody),
               (status = 503, description = "the work queue is full; retry", body = ErrorBody)))]
 pub async fn predict(
     State(state): State<Arc<ApiState>>,
@@ -564,25 +539,42 @@ pub async fn predict(
             .collect(),
     )?;
     let (steps, seed) = (req.steps, req.seed.unwrap_or(0));
+    let reject = rejects_violations(req.validate.as_deref())?;
+    let run = RunConfig {
+        method: Method::Langevin,
+        step_size: eta,
+        schedule: TemperatureSchedule::constant(t),
+        burn_in: 0,
+        steps,
+        record_every: steps,
+        leapfrog_steps: 1,
+    };
+    let tolerances = state.config.validation.clone();
     let started = Instant::now();
-    let field = state
+    let (field, verdicts) = state
         .run(move |ctx| {
             let mut sim = Simulation::new(ctx, &model, &start, seed)?;
             let rule = StepRule::langevin(eta, t);
-            sim.advance(steps, &|_| rule, &|_| false, &mut |_, _| {})?;
-            sim.field()
+            let ends = |k: u64| k == 0 || k == steps;
+            let trace = sim.advance(steps, &|_| rule, &ends, &mut |_, _| {})?;
+            let verdicts = validate_run(&model, &run, &tolerances, &trace).verdicts;
+            Ok((sim.field()?, verdicts))
         })
         .await?;
+    let verdict = VerdictOut::of(&verdicts);
     state.completed(json!({
         "route": "/predict", "model": req.model, "shape": [ensemble, 1, h, w], "steps": steps,
+        "elf": verdict.elf, "violations": verdict.violations,
         "latency_ms": started.elapsed().as_secs_f64() * 1e3,
     }));
+    gate(reject, &verdict)?;
     let (mean, std) = ensemble_moments(field.data(), h * w);
     Ok(Json(PredictResponse {
         shape: req.shape,
         mean,
         std,
         method: format!("physics rollout ({name}, Langevin, {steps} steps)"),
+        verdict,
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
 }

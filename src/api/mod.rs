@@ -523,8 +523,33 @@ pub(crate) fn check_chains(name: &str, count: usize) -> Result<(), ApiError> {
     }
 }
 
-/// Checks a `/predict` body's map (`field` holds `shape`'s values, all finite) and ensemble
-/// (default 16); returns the ensemble size.
+/// Whether a request's `validate` asks for `reject` (not `flag`, the default). Errors: another
+/// value, naming `validate`.
+pub(crate) fn rejects_violations(validate: Option<&str>) -> Result<bool, ApiError> {
+    match validate {
+        None | Some("flag") => Ok(false),
+        Some("reject") => Ok(true),
+        Some(other) => Err(ApiError::bad(
+            "validate",
+            format!("`{other}` is not flag or reject"),
+        )),
+    }
+}
+
+/// 422 naming `validate` when `reject` is asked for and a law failed.
+pub(crate) fn gate(reject: bool, verdict: &types::VerdictOut) -> Result<(), ApiError> {
+    if reject && !verdict.violations.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("validate"),
+            format!("rejected: {}", verdict.violations.join("; ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a `/predict` body's map (`field` holds `shape`'s values, all finite), ensemble
+/// (default 16) and `steps` (at least 1); returns the ensemble size.
 pub(crate) fn check_predict_map(req: &types::PredictRequest) -> Result<usize, ApiError> {
     let [h, w] = req.shape;
     let ensemble = req.ensemble.unwrap_or(16);
@@ -537,6 +562,9 @@ pub(crate) fn check_predict_map(req: &types::PredictRequest) -> Result<usize, Ap
     }
     if req.field.iter().any(|v| !v.is_finite()) {
         return Err(ApiError::bad("field", "values must be finite"));
+    }
+    if req.steps == 0 {
+        return Err(ApiError::bad("steps", "expected at least 1 step ahead"));
     }
     Ok(ensemble)
 }

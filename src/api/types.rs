@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::engine::energies::EnergySpec;
+use crate::engine::validation::{energy_law_fidelity, Verdict};
 use crate::error::IdfError;
 pub use crate::jobs::molecular::keys::{MolecularKeys, PairSpec};
 pub use crate::jobs::molecular::ReplicaExchangeReport;
@@ -184,6 +185,23 @@ pub struct VerdictOut {
     pub violations: Vec<String>,
 }
 
+impl VerdictOut {
+    /// The verdict of one verdict per chain (none: no law applies).
+    pub fn of(verdicts: &[Verdict]) -> Self {
+        VerdictOut {
+            elf: energy_law_fidelity(verdicts),
+            laws: verdicts
+                .first()
+                .map(|v| v.checked.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
+            violations: verdicts
+                .iter()
+                .flat_map(|v| v.violations.iter().map(|x| x.to_string()))
+                .collect(),
+        }
+    }
+}
+
 /// `POST /diffuse`'s answer.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DiffuseResponse {
@@ -346,6 +364,9 @@ pub struct PredictRequest {
     pub conditions: BTreeMap<String, f32>,
     /// With a forecaster checkpoint: DDIM steps per lead (default 50).
     pub sampler_steps: Option<usize>,
+    /// Energy-law gating, as `/diffuse`'s: `flag` (the default) reports the verdict, `reject`
+    /// answers 422 when a law fails.
+    pub validate: Option<String>,
 }
 
 /// `POST /predict`'s answer.
@@ -359,6 +380,10 @@ pub struct PredictResponse {
     pub std: Vec<f32>,
     /// What made the forecast: the physics rollout or the forecaster checkpoint.
     pub method: String,
+    /// The energy laws of the dynamics on each member's pair (the posted map, its forecast):
+    /// of `idf validate` for the physics rollout's run; for a forecaster, those of the data's
+    /// dynamics that its own rollout keeps on this map (heat flow; none for other data).
+    pub verdict: VerdictOut,
     /// Wall time.
     pub wall_ms: f64,
 }

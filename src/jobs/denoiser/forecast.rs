@@ -15,11 +15,14 @@ use std::path::{Path, PathBuf};
 use crate::context::Context;
 use crate::engine::energies::EnergyModel;
 use crate::engine::estimates::mean_and_stderr;
-use crate::engine::validation::ValidationConfig;
+use crate::engine::validation::{RunVerdict, ValidationConfig};
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
+use crate::jobs::dataset::{heat_flow, HEAT_FLOW};
 use crate::jobs::denoiser::checkpoint::{resolve_conditions, DenoiserCheckpoint, Task};
-use crate::jobs::denoiser::forecast_laws::{forecast_law_verdicts, ForecastLaws, LawTally};
+use crate::jobs::denoiser::forecast_laws::{
+    forecast_law_verdicts, laws_kept_by_physics, ForecastLaws, LawTally,
+};
 use crate::neural::forecast::{crps_ensemble, predict_next_state, Forecast};
 use crate::neural::{Denoiser, NeuralSampler, PointDataset, Sampling};
 
@@ -285,6 +288,10 @@ pub struct Forecaster {
     pub condition_range: Vec<[f32; 2]>,
     /// Recorded times per lead.
     pub lead: usize,
+    /// The model whose dynamics recorded the training trajectories (the dataset's provenance,
+    /// as `idf dataset synth --model` names it), where known: [`Forecaster::law_verdict`]
+    /// checks its laws.
+    pub dynamics: Option<String>,
 }
 
 impl Forecaster {
@@ -311,6 +318,7 @@ impl Forecaster {
             condition_names: checkpoint.condition_names,
             condition_range: checkpoint.condition_range,
             lead,
+            dynamics: checkpoint.data_model,
         })
     }
 
@@ -351,6 +359,60 @@ impl Forecaster {
         let values = self.conditions(conditions)?;
         predict_next_state(&self.denoiser, current, &values, ensemble, leads, how)
     }
+
+    /// The laws of the data's dynamics on `forecast`, made `leads` leads after `current` at
+    /// `conditions` (in order, as [`Forecaster::conditions`] gives them), checked on `ctx`:
+    /// each member's pair (`current`, its forecast) against the laws of `idf validate` for
+    /// heat flow (energy descent, mass conservation, the second law; at `tolerances`), less
+    /// those the heat equation's own rollout over the same time breaks on this map
+    /// ([`laws_kept_by_physics`]). One verdict per member. `None` unless the data are heat flow
+    /// of single-channel maps: IDF knows the laws of no other data's dynamics. Errors: those of
+    /// [`heat_flow::evolve`] and [`forecast_law_verdicts`].
+    pub fn law_verdict(
+        &self,
+        ctx: &Context,
+        current: &[f32],
+        conditions: &[f32],
+        forecast: &Forecast,
+        leads: usize,
+        tolerances: &ValidationConfig,
+    ) -> Result<Option<RunVerdict>> {
+        if self.dynamics.as_deref() != Some(HEAT_FLOW) || self.map_shape[0] != 1 {
+            return Ok(None);
+        }
+        let (kappa, lead_time) = self.heat_flow_terms(conditions);
+        let rollout = self.heat_flow_rollout(ctx, current, kappa, lead_time * leads as f32)?;
+        let verdict = forecast_law_verdicts(
+            ctx,
+            &heat_flow::energy_model(kappa)?,
+            self.map_shape,
+            current,
+            &forecast.members,
+            Some(&rollout),
+            tolerances,
+        )?;
+        Ok(Some(laws_kept_by_physics(verdict)))
+    }
+
+    /// The diffusivity (1 unless a condition) and the lead time of heat-flow `conditions`.
+    fn heat_flow_terms(&self, conditions: &[f32]) -> (f32, f32) {
+        let position = |name: &str| self.condition_names.iter().position(|n| n == name);
+        let kappa = position("kappa").map_or(1.0, |i| conditions[i]);
+        let lead_time = conditions[position(LEAD_TIME).expect("a forecaster's last condition")];
+        (kappa, lead_time)
+    }
+
+    /// `current` evolved by the heat equation at `kappa` for `time`, by the datasets' scheme.
+    fn heat_flow_rollout(
+        &self,
+        ctx: &Context,
+        current: &[f32],
+        kappa: f32,
+        time: f32,
+    ) -> Result<Vec<f32>> {
+        let [_, h, w] = self.map_shape;
+        heat_flow::evolve(ctx, current, [h, w], time, kappa)
+    }
 }
 
 /// Scores `forecaster` on the trajectories of `atlas` (its lead; `ensemble` members by DDIM
@@ -358,23 +420,19 @@ impl Forecaster {
 /// heat-flow dataset of single-channel maps, and its laws (energy descent, mass conservation)
 /// checked on the forecasts; `progress(done, total)` per pair.
 pub fn evaluate_checkpoint(
-    ctx: &crate::context::Context,
+    ctx: &Context,
     forecaster: &Forecaster,
     atlas: &Atlas,
     ensemble: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ForecastSkill> {
-    let heat_flow = atlas.provenance().get("model").map(String::as_str)
-        == Some(crate::jobs::dataset::HEAT_FLOW);
-    let position = |name: &str| forecaster.condition_names.iter().position(|n| n == name);
-    let [c, h, w] = forecaster.map_shape;
-    let kappa = |conditions: &[f32]| position("kappa").map_or(1.0, |i| conditions[i]);
+    let of_heat_flow = atlas.provenance().get("model").map(String::as_str) == Some(HEAT_FLOW);
     let rollout = |now: &[f32], conditions: &[f32]| -> Result<Vec<f32>> {
-        let lead_time = conditions[position(LEAD_TIME).expect("a forecaster's last condition")];
-        crate::jobs::dataset::heat_flow::evolve(ctx, now, [h, w], lead_time, kappa(conditions))
+        let (kappa, lead_time) = forecaster.heat_flow_terms(conditions);
+        forecaster.heat_flow_rollout(ctx, now, kappa, lead_time)
     };
     let energy =
-        |conditions: &[f32]| crate::jobs::dataset::heat_flow::energy_model(kappa(conditions));
+        |conditions: &[f32]| heat_flow::energy_model(forecaster.heat_flow_terms(conditions).0);
     let physics = Physics {
         rollout: &rollout,
         energy: Some(&energy),
@@ -386,7 +444,7 @@ pub fn evaluate_checkpoint(
         forecaster.lead,
         ensemble,
         NeuralSampler::Ddim { steps: 50 },
-        (heat_flow && c == 1).then_some(&physics),
+        (of_heat_flow && forecaster.map_shape[0] == 1).then_some(&physics),
         progress,
     )
 }

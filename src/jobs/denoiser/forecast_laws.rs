@@ -78,6 +78,27 @@ pub fn forecast_law_verdicts(
     Ok(validate_run(model, &run, tolerances, &trace))
 }
 
+/// The member verdicts of one [`forecast_law_verdicts`] answer whose last chain is the physics
+/// rollout, with only the laws that rollout kept: a law the dynamics' own rollout breaks on
+/// this map (the second law of a map that is not a positive density) is no law of these data,
+/// and is held against no member. One verdict per member, in order.
+pub fn laws_kept_by_physics(verdict: RunVerdict) -> RunVerdict {
+    let mut verdicts = verdict.verdicts;
+    let broken: BTreeSet<String> = verdicts
+        .pop()
+        .map(|physics| physics.violations.into_iter().map(|v| v.law).collect())
+        .unwrap_or_default();
+    let held = |law: &str| !broken.contains(law);
+    for member in &mut verdicts {
+        member.checked.retain(|law| held(law));
+        member.violations.retain(|v| held(&v.law));
+    }
+    RunVerdict {
+        laws: verdict.laws.into_iter().filter(|law| held(law)).collect(),
+        verdicts,
+    }
+}
+
 /// The energy laws over a set of forecasts (see [`forecast_law_verdicts`]), in the metrics of
 /// `idf train --forecast --eval` ([`super::forecast::evaluate_forecasts`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -11,6 +11,7 @@ pub mod forecast;
 pub mod forecast_laws;
 pub mod quality;
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::time::Instant;
 
@@ -336,10 +337,24 @@ pub fn sample_checkpoint(
         0.0 => None,
         _ => Some(data_energy(checkpoint, condition.as_deref())?),
     };
+    // One simulation per chunk size, made at the first reverse step and reused by the others.
+    let simulations: RefCell<Vec<Simulation>> = RefCell::new(Vec::new());
     let gradient = |x: &[f32]| -> Result<Vec<f32>> {
         let (model, temperature) = tilt.as_ref().expect("only called with a tilt");
         let field = Field::from_vec(Shape::new(x.len() / (c * h * w), c, h, w)?, x.to_vec())?;
-        let gradient = Simulation::new(&Context::cpu(), model, &field, 0)?.energy_gradient(1.0)?;
+        let mut simulations = simulations.borrow_mut();
+        let gradient = match simulations.iter_mut().find(|s| s.shape() == field.shape()) {
+            Some(sim) => {
+                sim.set_field(&field)?;
+                sim.energy_gradient(1.0)?
+            }
+            None => {
+                let mut sim = Simulation::new(&Context::cpu(), model, &field, 0)?;
+                let gradient = sim.energy_gradient(1.0)?;
+                simulations.push(sim);
+                gradient
+            }
+        };
         Ok(gradient.data().iter().map(|g| g / temperature).collect())
     };
     let energy = EnergyGuidance {
