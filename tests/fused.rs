@@ -51,6 +51,8 @@ fn fused_matches_plain_and_cpu() {
                 3usize,
             ),
             (EnergyModel::from_params("phi4", &[]).unwrap(), [8, 8], 2),
+            // Three tile centres across, two down, the last of each partial.
+            (EnergyModel::from_params("phi4", &[]).unwrap(), [40, 72], 1),
             (guided, [24, 40], 2),
         ];
         for (model, [h, w], chains) in cases {

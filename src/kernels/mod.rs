@@ -102,8 +102,8 @@ pub fn write_chain_keys(ladder: &mut [u32], keys: &[(u32, u32)]) {
 
 /// The most steps one `langevin_fused` dispatch takes (its tile halo).
 pub const MAX_FUSED_STEPS: u32 = 8;
-/// Sites per side of a `langevin_fused` tile.
-pub const FUSED_TILE: u32 = 16;
+/// Sites per side of the centre of a `langevin_fused` tile, which one workgroup writes.
+pub const FUSED_TILE: u32 = 32;
 /// The most bins a value histogram may have (one workgroup's shared counters).
 pub const MAX_HIST_BINS: u32 = 256;
 /// `status[0]` while no step has produced a non-finite value.
@@ -324,7 +324,7 @@ pub enum Grid {
     PerChain,
     /// One workgroup of [`REDUCE_WORKGROUP`] threads.
     Single,
-    /// One 16×16 workgroup per [`FUSED_TILE`]² tile of every plane.
+    /// One 16×16 workgroup per [`FUSED_TILE`]² tile centre of every plane.
     Tiles,
     /// One workgroup per block of this many sites of every chain: (chains, blocks per chain).
     Blocks(usize),
