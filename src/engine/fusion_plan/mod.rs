@@ -3,8 +3,9 @@
 //! workgroup memory), and which k.
 //!
 //! Neither path wins everywhere. On an NVIDIA H200 (Vulkan) fusion saved launches at 256² × 1
-//! chain but doubled the time at 256² × 32 chains and at 4096² (`../shared/gpu/README.md`); on
-//! lavapipe, whose barriers run as loops, it is 3–5× slower at every size (`benches/RESULTS.md`).
+//! chain but doubled the time at 256² × 32 chains and at 4096² (`../shared/gpu/README.md`, with
+//! the 16×16 tiles of the time); on lavapipe, whose barriers run as loops, it is 2–3× slower at
+//! every size with today's 32×32 tiles (`benches/RESULTS.md`).
 //! So the planner times 1, 2, 4 and 8 steps per dispatch on the run's own adapter, energy and
 //! field shape the first time a process meets them (stopping at the first fused choice 2×
 //! slower than the plain path), keeps the fastest (ties go to the plain path) and reuses the
