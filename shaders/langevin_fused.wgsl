@@ -21,7 +21,7 @@ const GROUP: u32 = 16u;
 const MAX_FUSED: u32 = 8u;
 const SPAN: u32 = 48u; // TILE + 2 * MAX_FUSED
 const PER_AXIS: u32 = 3u; // SPAN / GROUP: cells an invocation owns along each axis
-var<workgroup> tile: array<f32, 2304>; // SPAN^2
+var<workgroup> tile: array<f32, SPAN * SPAN>;
 
 // v wrapped into [0, n), for any v.
 fn wrap(v: i32, n: u32) -> u32 {
@@ -41,8 +41,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let x0 = i32(wid.x * TILE) - i32(k_steps);
     let y0 = i32(wid.y * TILE) - i32(k_steps);
     // The owned cells' lattice columns and row offsets (gy * w), wrapped once.
-    var column: array<u32, 3>;
-    var row: array<u32, 3>;
+    var column: array<u32, PER_AXIS>;
+    var row: array<u32, PER_AXIS>;
     for (var a = 0u; a < PER_AXIS; a = a + 1u) {
         column[a] = wrap(x0 + i32(lid.x + GROUP * a), w);
         row[a] = wrap(y0 + i32(lid.y + GROUP * a), h) * w;
@@ -57,7 +57,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         }
     }
     workgroupBarrier();
-    var next: array<f32, 9>;
+    var next: array<f32, PER_AXIS * PER_AXIS>;
     for (var k = 0u; k < k_steps; k = k + 1u) {
         let lo = k + 1u;
         let hi = span - k - 1u;
@@ -75,7 +75,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
                         x -= params.c_grad * local_gradient(v, nb, i);
                     }
                     if (params.c_noise != 0.0) {
-                        let r = rng_draw(i - chain_start, key.x, params.step + k, key.y, STREAM_NOISE);
+                        let step = params.step + k;
+                        let r = rng_draw(i - chain_start, key.x, step, key.y, STREAM_NOISE);
                         x += params.c_noise * gaussian(r);
                     }
                     next[b * PER_AXIS + a] = x;
@@ -103,8 +104,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         for (var a = 0u; a < PER_AXIS; a = a + 1u) {
             let cx = lid.x + GROUP * a;
             let gx = wid.x * TILE + cx - k_steps;
-            let centre = cx >= k_steps && cx < k_steps + TILE && cy >= k_steps && cy < k_steps + TILE;
-            if (centre && gx < w && gy < h) {
+            let centre_x = cx >= k_steps && cx < k_steps + TILE;
+            let centre_y = cy >= k_steps && cy < k_steps + TILE;
+            if (centre_x && centre_y && gx < w && gy < h) {
                 dst[plane + row[b] + column[a]] = tile[cy * SPAN + cx];
             }
         }

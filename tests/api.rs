@@ -344,6 +344,30 @@ fn endpoints_and_aliases_answer() {
         (400, Some("validate")),
         "{v}"
     );
+    // A step beyond the explicit scheme's stability (η = 0.3 > 2/(8κ)) turns a checkerboard's
+    // deviation d into (1 − 8ηκ)d = −1.4d: its energy grows 1.96× in one step, so energy
+    // descent fails and `reject` answers 422 naming `validate`.
+    let board: Vec<f32> = (0..36)
+        .map(|i| if (i / 6 + i % 6) % 2 == 0 { 2.0 } else { 1.0 })
+        .collect();
+    let unstable = |steps: u64| {
+        serde_json::json!({"model": "phi4", "params": {"a": 0, "b": 0, "h": 0}, "shape": [6, 6],
+            "field": board, "steps": steps, "ensemble": 1, "temperature": 0.0, "step_size": 0.3,
+            "validate": "reject"})
+        .to_string()
+    };
+    let (status, v) = post(a, "/predict", &unstable(1));
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (422, Some("validate")),
+        "{v}"
+    );
+    assert!(
+        v["error"].as_str().unwrap().contains("energy_descent"),
+        "{v}"
+    );
+    let (status, v) = post(a, "/predict", &unstable(0));
+    assert_eq!((status, v["field"].as_str()), (400, Some("steps")), "{v}");
     let (status, _, body) = request(a, "GET", "/healthz", "", None);
     assert!(status == 200 && body.contains("\"ok\""));
     // The model catalogue is the registry: every model built by name, with its parameters.

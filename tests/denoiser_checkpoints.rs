@@ -286,6 +286,30 @@ fn sampling_a_denoiser_checkpoint() {
     assert_eq!(v["shape"], serde_json::json!([5, 1, 6, 6]));
     let backend = v["backend"].as_str().unwrap_or_default();
     assert!(backend.contains("Flex"), "--backend cpu: {v}");
+    // A build without `neural-gpu` runs the network on the CPU even when asked for a GPU, and
+    // says so rather than ignoring the request.
+    if !cfg!(feature = "neural-gpu") {
+        let asked = idf(&[
+            "sample",
+            "--checkpoint",
+            ckpt,
+            "--chains",
+            "2",
+            "--integrator",
+            "ddim",
+            "--steps",
+            "2",
+            "--condition",
+            "temperature=3",
+            "--backend",
+            "gpu",
+            "--json",
+        ]);
+        assert!(asked.status.success(), "{}", text(&asked));
+        assert!(text(&asked).contains("`neural-gpu`"), "{}", text(&asked));
+        let v: serde_json::Value = serde_json::from_slice(&asked.stdout).unwrap();
+        assert!(v["backend"].as_str().unwrap().contains("Flex"), "{v}");
+    }
     let field = idf::io::npy::read_field(&out).unwrap();
     assert_eq!(field.shape().dims(), [5, 1, 6, 6]);
     assert!(field.data().iter().all(|v| v.is_finite()));

@@ -71,6 +71,21 @@ fn fused_matches_plain_and_cpu() {
                 assert!(d_cpu <= 1e-4, "{h}x{w}: fused vs CPU {d_cpu:e}");
             }
         }
+        // Two channels: a plane's chain is its index over the channel count, and each chain
+        // draws its own noise.
+        let phi4 = EnergyModel::from_params("phi4", &[]).unwrap();
+        let shape = idf::Shape::new(2, 2, 24, 40).unwrap();
+        let values = (0..shape.len())
+            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
+        let init = Field::from_vec(shape, values).unwrap();
+        let rule = StepRule::langevin(0.02, 1.0);
+        let fused = run(gpu, &phi4, &init, 8, 101, rule);
+        let plain = run(gpu, &phi4, &init, 1, 101, rule);
+        let cpu = run(&Context::cpu(), &phi4, &init, 8, 101, rule);
+        let (d_plain, d_cpu) = (max_diff(&fused, &plain), max_diff(&fused, &cpu));
+        assert!(d_plain <= 1e-5, "two channels: fused vs plain {d_plain:e}");
+        assert!(d_cpu <= 1e-4, "two channels: fused vs CPU {d_cpu:e}");
     });
 }
 

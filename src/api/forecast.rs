@@ -19,7 +19,8 @@ const DEFAULT_SAMPLER_STEPS: usize = 50;
 /// keys (`model`, `params`, `step_size`, `temperature`), a shape other than the checkpoint's
 /// maps, a field of the wrong length or with non-finite values, unknown or missing
 /// `conditions`, zero `steps` or `sampler_steps` outside 1..=T, `validate` not flag or
-/// reject; 413 over the work limit; 422 with `validate: reject` when a forecast breaks a law of
+/// reject, a lead time or diffusivity in `conditions` that a heat-flow forecaster's law check
+/// cannot run the heat equation at; 413 over the work limit (the law check's rollout counted); 422 with `validate: reject` when a forecast breaks a law of
 /// the data's dynamics ([`Forecaster::law_verdict`]).
 pub async fn predict_learned(
     state: &Arc<ApiState>,
@@ -75,11 +76,15 @@ pub async fn predict_learned(
     let values = forecaster
         .conditions(&conditions)
         .map_err(|e| ApiError::bad("conditions", e.to_string()))?;
+    let leads = usize::try_from(req.steps).map_err(|_| ApiError::bad("steps", "too many"))?;
+    let law_work = forecaster
+        .law_work(&values, leads)
+        .map_err(|e| ApiError::bad("conditions", e.to_string()))?;
     let work = (ensemble as u64)
         .saturating_mul(req.steps)
-        .saturating_mul(forecaster.cost(sampler));
+        .saturating_mul(forecaster.cost(sampler))
+        .saturating_add(law_work);
     check_size(state, ensemble.saturating_mul(h * w), work)?;
-    let leads = usize::try_from(req.steps).map_err(|_| ApiError::bad("steps", "too many"))?;
     let (field, seed) = (req.field.clone(), req.seed.unwrap_or(0));
     let tolerances = state.config.validation.clone();
     let started = Instant::now();
@@ -94,7 +99,7 @@ pub async fn predict_learned(
                 cancel: ctx.cancel_flag(),
                 ..Sampling::new(sampler, seed)
             };
-            let forecast = forecaster.predict(&field, &conditions, ensemble, leads, &how)?;
+            let forecast = forecaster.predict(&field, &values, ensemble, leads, &how)?;
             let verdict =
                 forecaster.law_verdict(ctx, &field, &values, &forecast, leads, &tolerances)?;
             Ok((forecast, verdict.map(|v| v.verdicts).unwrap_or_default()))

@@ -347,8 +347,9 @@ pub struct PredictRequest {
     pub shape: [usize; 2],
     /// The map, height × width values.
     pub field: Vec<f32>,
-    /// Steps ahead (k): sampler steps of the physics rollout, or forecast leads of a
+    /// Steps ahead (k, at least 1): sampler steps of the physics rollout, or forecast leads of a
     /// forecaster checkpoint.
+    #[schema(minimum = 1)]
     pub steps: u64,
     /// Ensemble members (default 16).
     pub ensemble: Option<usize>,
@@ -382,7 +383,9 @@ pub struct PredictResponse {
     pub method: String,
     /// The energy laws of the dynamics on each member's pair (the posted map, its forecast):
     /// of `idf validate` for the physics rollout's run; for a forecaster, those of the data's
-    /// dynamics that its own rollout keeps on this map (heat flow; none for other data).
+    /// dynamics that its own rollout keeps on this map (heat flow; none for other data). Mass
+    /// conservation is judged relative to the map's total, so a map that sums to about zero
+    /// can fail it by rounding alone.
     pub verdict: VerdictOut,
     /// Wall time.
     pub wall_ms: f64,

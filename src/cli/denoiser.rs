@@ -50,16 +50,29 @@ pub struct DenoiserTrainArgs {
 /// (built with `neural-gpu`); otherwise the CPU, without opening a GPU device for nothing. A
 /// backend that is not auto, gpu or cpu is refused either way.
 fn choose_device(backend: Option<&str>) -> Result<()> {
-    if let Some(b) = backend {
-        b.parse::<idf::BackendChoice>()?;
-    }
+    let choice = backend.map(str::parse::<idf::BackendChoice>).transpose()?;
     let ctx = if cfg!(feature = "neural-gpu") {
         super::context(backend)?
     } else {
+        if choice == Some(idf::BackendChoice::Gpu) {
+            warn_network_on_cpu("--backend gpu");
+        }
         idf::Context::cpu()
     };
     idf::neural::use_context(&ctx)?;
     Ok(())
+}
+
+/// Says on stderr that a GPU was asked for (`what`) but the network runs on the CPU, in a build
+/// without `neural-gpu`; nothing in a build with it.
+pub fn warn_network_on_cpu(what: &str) {
+    if !cfg!(feature = "neural-gpu") {
+        eprintln!(
+            "warning: {what}: this idf was built without the feature `neural-gpu`, so the \
+             network runs on the CPU (build with `--features neural-gpu` for burn's wgpu backend \
+             on IDF's device)"
+        );
+    }
 }
 
 /// Runs `idf train --denoiser`.

@@ -84,6 +84,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     // The forecaster's network is made on the device chosen here, so choose it first.
     #[cfg(feature = "neural")]
     if args.checkpoint.is_some() {
+        if ctx.adapter_info().is_some() {
+            super::denoiser::warn_network_on_cpu("the server's GPU");
+        }
         idf::neural::use_context(&ctx)?;
     }
     #[cfg(feature = "neural")]

@@ -345,19 +345,48 @@ impl Forecaster {
         (evaluations as u64).saturating_mul(self.denoiser.parameters() as u64)
     }
 
-    /// The ensemble forecast `leads` leads after `current` (C·H·W values) at `conditions`,
-    /// drawn as `how` says. Errors: those of [`Forecaster::conditions`] and
+    /// The ensemble forecast `leads` leads after `current` (C·H·W values) at `conditions` (in
+    /// order, as [`Forecaster::conditions`] gives them), drawn as `how` says. Errors: those of
     /// [`predict_next_state`].
     pub fn predict(
         &self,
         current: &[f32],
-        conditions: &[(String, f32)],
+        conditions: &[f32],
         ensemble: usize,
         leads: usize,
         how: &Sampling,
     ) -> Result<Forecast> {
-        let values = self.conditions(conditions)?;
-        predict_next_state(&self.denoiser, current, &values, ensemble, leads, how)
+        predict_next_state(&self.denoiser, current, conditions, ensemble, leads, how)
+    }
+
+    /// Whether [`Forecaster::law_verdict`] checks laws: data of heat flow, single-channel maps.
+    fn knows_its_laws(&self) -> bool {
+        self.dynamics.as_deref() == Some(HEAT_FLOW) && self.map_shape[0] == 1
+    }
+
+    /// The work of the heat equation's rollout that [`Forecaster::law_verdict`] runs for
+    /// `leads` leads at `conditions` (in order): sites × steps × the energy's cost per site, as
+    /// the server's work limit counts it; 0 where no law is checked. Errors (naming
+    /// `conditions`): a lead time or diffusivity the heat equation cannot take.
+    pub fn law_work(&self, conditions: &[f32], leads: usize) -> Result<u64> {
+        if !self.knows_its_laws() {
+            return Ok(0);
+        }
+        let (kappa, lead_time) = self.heat_flow_terms(conditions);
+        let time = lead_time * leads as f32;
+        let bad = |why: String| IdfError::invalid("conditions", why);
+        if !(time.is_finite() && time >= 0.0) {
+            return Err(bad(format!(
+                "lead_time {lead_time} over {leads} lead(s) is not a time ≥ 0 the heat \
+                 equation's rollout can run to"
+            )));
+        }
+        let model = heat_flow::energy_model(kappa).map_err(|e| bad(format!("kappa: {e}")))?;
+        let [_, h, w] = self.map_shape;
+        Ok(heat_flow::steps_to(time, kappa)
+            .0
+            .saturating_mul((h * w) as u64)
+            .saturating_mul(model.cost_per_site()))
     }
 
     /// The laws of the data's dynamics on `forecast`, made `leads` leads after `current` at
@@ -377,7 +406,7 @@ impl Forecaster {
         leads: usize,
         tolerances: &ValidationConfig,
     ) -> Result<Option<RunVerdict>> {
-        if self.dynamics.as_deref() != Some(HEAT_FLOW) || self.map_shape[0] != 1 {
+        if !self.knows_its_laws() {
             return Ok(None);
         }
         let (kappa, lead_time) = self.heat_flow_terms(conditions);
