@@ -11,7 +11,7 @@ use idf::io::atlas::Atlas;
 use idf::jobs::config::Config;
 use idf::jobs::denoiser::checkpoint::{DenoiserCheckpoint, Task};
 use idf::jobs::denoiser::forecast::{evaluate_checkpoint, Forecaster};
-use idf::jobs::denoiser::quality::evaluate_samples;
+use idf::jobs::denoiser::quality::{evaluate_samples, generalisation_gap};
 use idf::jobs::denoiser::{
     describe, sample_checkpoint, train_denoiser_resumable, CheckpointDraw, DenoiserCheckpoints,
     DenoiserStart,
@@ -20,6 +20,12 @@ use idf::neural::{DenoiserShape, NeuralSampler, TrainingOptions};
 
 /// Maps generated per held-out condition by `--eval` of a denoiser.
 const EVAL_SAMPLES: usize = 256;
+
+/// Maps of each side scored by `--eval`'s generalisation gap.
+const GAP_MAPS: usize = 512;
+
+/// The gap's z-score above which `--eval` warns of memorisation.
+const GAP_WARNING_Z: f64 = 3.0;
 
 /// Where checkpoints go unless `--out` names the final one.
 const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
@@ -182,6 +188,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
     let (report, last) = result?;
     let last_names = last.condition_names.clone();
     let last_network = last.state.shape.network.name();
+    let mut generalisation = None;
     let evaluation = match (&held_out, task) {
         (Some(held_out), Task::Forecast { .. }) => {
             let forecaster = Forecaster::from_checkpoint(&out, last)?;
@@ -255,6 +262,25 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                     p.abs_magnetisation_z
                 );
             }
+            let gap = generalisation_gap(&last, &atlas, held_out, GAP_MAPS)?;
+            eprintln!(
+                    "denoising loss on {} maps: training {:.4} ± {:.4}, held out {:.4} ± {:.4}, gap {:.4} ± {:.4} (z {:.1})",
+                    gap.maps,
+                    gap.training_loss.mean,
+                    gap.training_loss.stderr,
+                    gap.held_out_loss.mean,
+                    gap.held_out_loss.stderr,
+                    gap.gap.mean,
+                    gap.gap.stderr,
+                    gap.gap_z
+                );
+            if gap.gap_z > GAP_WARNING_Z {
+                eprintln!(
+                        "idf: warning: the network denoises its training maps better than held-out ones (z {:.1}): it memorises them, and its samples blend them; train on more maps, for fewer steps, or with the U-Net (Diffusion.denoiserNetwork: unet)",
+                        gap.gap_z
+                    );
+            }
+            generalisation = Some(gap);
             Some(serde_json::to_value(points)?)
         }
         (None, _) => None,
@@ -271,6 +297,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
             Task::Denoise => None,
         },
         "evaluation": evaluation,
+        "generalisation": generalisation,
         "data": data,
         "samples": report.samples,
         "network": {

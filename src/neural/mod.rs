@@ -4,7 +4,8 @@
 //! of an IDF context, [`device`]), trained by denoising score
 //! matching on IDF's noise schedules ([`train_denoiser`], or step by step with exact resume,
 //! [`DenoiserTraining`]), and DDPM or DDIM sampling with its ε, optionally with classifier-free
-//! guidance ([`Denoiser::sample`]); a denoiser conditioned on the current map is a forecaster
+//! guidance ([`Denoiser::sample`]), and its loss on given points ([`denoising_losses`], the
+//! generalisation gap); a denoiser conditioned on the current map is a forecaster
 //! ([`forecast::predict_next_state`]).
 //!
 //! Sources: Ho, Jain & Abbeel, *Denoising Diffusion Probabilistic Models* (2020) for
@@ -13,6 +14,7 @@
 //! Salimans, *Classifier-Free Diffusion Guidance* (2022); Karras et al. (2022) for the
 //! preconditioning.
 
+pub mod denoising_loss;
 pub mod device;
 pub mod embedding;
 pub mod forecast;
@@ -20,6 +22,7 @@ pub mod network;
 pub mod sampling;
 pub mod training;
 
+pub use denoising_loss::denoising_losses;
 pub use device::{device, device_name, use_context};
 pub use network::{
     DataStatistics, DenoiserShape, MapDenoiser, Network, NetworkKind, PointDenoiser,
@@ -32,3 +35,4 @@ pub use training::{
 /// The random streams of the denoiser (IDF's pcg4d keys; the engine's streams are below 8).
 pub(crate) const STREAM_TRAINING: u32 = 8;
 pub(crate) const STREAM_SAMPLING: u32 = 9;
+pub(crate) const STREAM_DENOISING_LOSS: u32 = 10;

@@ -177,8 +177,13 @@ impl Denoiser {
     /// ε̂ for the points `x` at timestep `t` with a condition row per point (`rows`, N × C;
     /// `None`: unconditional).
     fn predict(&self, x: &[f32], t: usize, rows: Option<&[f32]>) -> Vec<f32> {
+        self.predict_at(x, &vec![t; x.len() / self.shape.dim], rows)
+    }
+
+    /// [`predict`](Self::predict) with a timestep per point (`ts`, N values in 1..=T).
+    pub(crate) fn predict_at(&self, x: &[f32], ts: &[usize], rows: Option<&[f32]>) -> Vec<f32> {
         let device = self.net.devices()[0].clone();
-        let n = x.len() / self.shape.dim;
+        let n = ts.len();
         let tensor = |values: Vec<f32>, width: usize| {
             Tensor::<2>::from_data(TensorData::new(values, [n, width]), &device)
         };
@@ -187,14 +192,18 @@ impl Denoiser {
             Some(values) => (values.to_vec(), vec![1.0; n]),
             None => (vec![0.0; n * c], vec![0.0; n]),
         };
-        let s = t as f32 / self.schedule.timesteps() as f32;
-        let ab = self.schedule.alpha_bar(t) as f32;
+        let steps = self.schedule.timesteps() as f32;
+        let s = ts.iter().map(|&t| t as f32 / steps).collect();
+        let ab = ts
+            .iter()
+            .map(|&t| self.schedule.alpha_bar(t) as f32)
+            .collect();
         self.preconditioner
             .epsilon(
                 &self.net,
                 tensor(x.to_vec(), self.shape.dim),
-                tensor(vec![s; n], 1),
-                tensor(vec![ab; n], 1),
+                tensor(s, 1),
+                tensor(ab, 1),
                 tensor(conditions, c),
                 tensor(given, 1),
             )
