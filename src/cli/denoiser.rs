@@ -40,6 +40,7 @@ pub struct DenoiserTrainArgs {
     pub batch_size: Option<usize>,
     pub learning_rate: Option<f64>,
     pub condition_dropout: f32,
+    pub timestep_power: f32,
     /// `Some(lead)` for `--forecast`.
     pub forecast: Option<usize>,
     pub eval: Option<PathBuf>,
@@ -128,6 +129,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                 batch_size: args.batch_size.unwrap_or(d.batch_size),
                 learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
                 condition_dropout: args.condition_dropout,
+                timestep_power: args.timestep_power,
                 seed: args.seed,
                 ..TrainingOptions::default()
             };

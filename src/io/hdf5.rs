@@ -216,6 +216,13 @@ impl<'a> Items<'a> {
             .map_err(|_| self.error(format!("no `{name}` attribute")))
     }
 
+    /// Whether the file has the attribute `name` (one newer files add).
+    pub fn has_attr(&self, name: &str) -> bool {
+        self.file
+            .attr_names()
+            .is_ok_and(|names| names.iter().any(|n| n == name))
+    }
+
     /// A scalar attribute.
     pub fn scalar<T: hdf5::H5Type>(&self, name: &str) -> Result<T> {
         self.file

@@ -178,6 +178,7 @@ impl DenoiserCheckpoint {
                 ("clip_norm", o.clip_norm),
                 ("ema_decay", o.ema_decay),
                 ("condition_dropout", o.condition_dropout),
+                ("timestep_power", o.timestep_power),
             ] {
                 f.new_attr::<f32>().create(name)?.write_scalar(&value)?;
             }
@@ -334,6 +335,12 @@ impl DenoiserCheckpoint {
             clip_norm: small("clip_norm")?,
             ema_decay: small("ema_decay")?,
             condition_dropout: small("condition_dropout")?,
+            // Checkpoints from before the option drew t uniformly.
+            timestep_power: if items.has_attr("timestep_power") {
+                small("timestep_power")?
+            } else {
+                1.0
+            },
             seed: int("seed")? as u32,
         };
         options
