@@ -383,8 +383,9 @@ fn h5py_reads_a_denoiser_checkpoint() {
     std::fs::remove_dir_all(&d).ok();
 }
 
-/// `idf train --denoiser --eval HELD_OUT.h5` compares the network's maps with MCMC's at each
-/// held-out condition. Trained on 8×8 φ⁴ at T = 0.5 and 3 (512 maps each) and evaluated on an
+/// `idf train --denoiser --eval HELD_OUT.h5 --eval-samples 200` compares 200 of the network's
+/// maps with MCMC's at each held-out condition (`--eval-samples` below 2, or without `--eval`,
+/// is refused before any training). Trained on 8×8 φ⁴ at T = 0.5 and 3 (512 maps each) and evaluated on an
 /// independent MCMC dataset (seed 8, 128 maps each): the data's side of each comparison equals
 /// φ⁴'s energy per site and |m| computed here by hand from the held-out maps, and the generated
 /// side follows its condition (the energy at T = 3 above that at T = 0.5 by far more than their
@@ -400,7 +401,23 @@ fn eval_compares_generated_maps_with_held_out_mcmc() {
     let make = |name: &str, samples: usize, seed: u32| phi4_8x8(&d.join(name), samples, 32, seed);
     let data = make("train.h5", 512, 1);
     let held_out = make("held.h5", 128, 8);
-    let args = eval_args(&d, &data, &held_out);
+    let mut args = eval_args(&d, &data, &held_out);
+    for (bad, without_eval) in [("1", false), ("200", true)] {
+        let mut refused = args.clone();
+        refused.extend(["--eval-samples".to_string(), bad.to_string()]);
+        if without_eval {
+            let at = refused.iter().position(|a| a == "--eval").unwrap();
+            refused.drain(at..at + 2);
+        }
+        let out = idf(&refused.iter().map(String::as_str).collect::<Vec<_>>());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("--eval-samples"),
+            "{stderr}"
+        );
+        assert!(!d.join("e.ckpt").exists(), "a refused run trained");
+    }
+    args.extend(["--eval-samples".to_string(), "200".to_string()]);
     let out = idf_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let gap = &v["generalisation"];
@@ -437,7 +454,7 @@ fn eval_compares_generated_maps_with_held_out_mcmc() {
     let mut generated = Vec::new();
     for p in points {
         eprintln!("{p}");
-        assert_eq!(p["samples"], serde_json::json!([256, 128]));
+        assert_eq!(p["samples"], serde_json::json!([200, 128]));
         let t = p["conditions"]["temperature"].as_f64().unwrap() as f32;
         let (energy, abs_m) = by_hand(t);
         let data_energy = p["energy_per_site_data"]["mean"].as_f64().unwrap();

@@ -18,9 +18,6 @@ use idf::jobs::denoiser::{
 };
 use idf::neural::{DenoiserShape, NeuralSampler, TrainingOptions};
 
-/// Maps generated per held-out condition by `--eval` of a denoiser.
-const EVAL_SAMPLES: usize = 256;
-
 /// Maps of each side scored by `--eval`'s generalisation gap.
 const GAP_MAPS: usize = 512;
 
@@ -44,6 +41,7 @@ pub struct DenoiserTrainArgs {
     /// `Some(lead)` for `--forecast`.
     pub forecast: Option<usize>,
     pub eval: Option<PathBuf>,
+    pub eval_samples: usize,
     pub seed: u32,
     pub config: Option<PathBuf>,
     pub metrics: PathBuf,
@@ -84,6 +82,17 @@ pub fn warn_network_on_cpu(what: &str) {
 
 /// Runs `idf train --denoiser`.
 pub fn train(args: DenoiserTrainArgs) -> Result<()> {
+    if args.eval_samples != super::train::DEFAULT_EVAL_SAMPLES
+        && (args.eval.is_none() || args.forecast.is_some())
+    {
+        bail!("--eval-samples applies to --denoiser with --eval");
+    }
+    if args.eval_samples < 2 {
+        bail!(
+            "--eval-samples: expected at least 2 maps per condition (a standard error needs two), got {}",
+            args.eval_samples
+        );
+    }
     choose_device(args.backend.as_deref())?;
     let (start, data) = match &args.resume {
         Some(path) => {
@@ -240,7 +249,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                 &idf::Context::cpu(),
                 &last,
                 held_out,
-                EVAL_SAMPLES,
+                args.eval_samples,
                 &mut |done, total| {
                     bar.set_length(total);
                     bar.set_position(done);

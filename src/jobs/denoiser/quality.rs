@@ -79,7 +79,7 @@ fn observables(ctx: &Context, model: &EnergyModel, field: &Field) -> Result<(Vec
 /// dataset's maps there (ancestral DDPM over all timesteps, seeded per condition); `progress(done, total)`
 /// per condition. Errors: a dataset of another map shape or other conditions, one without the
 /// `model` of its provenance, a condition that is not a parameter of that model (other than
-/// `temperature`).
+/// `temperature`), fewer than 2 `samples` (no standard error).
 pub fn evaluate_samples(
     ctx: &Context,
     checkpoint: &DenoiserCheckpoint,
@@ -92,6 +92,12 @@ pub fn evaluate_samples(
         dataset: "conditions".into(),
         message,
     };
+    if samples < 2 {
+        return Err(IdfError::invalid(
+            "samples",
+            format!("expected at least 2 maps per condition (a standard error needs two), got {samples}"),
+        ));
+    }
     let names = held_out.condition_names();
     if held_out.map_shape() != checkpoint.map_shape || names != checkpoint.condition_names {
         return Err(bad(format!(
