@@ -383,18 +383,21 @@ fn h5py_reads_a_denoiser_checkpoint() {
     std::fs::remove_dir_all(&d).ok();
 }
 
-/// `idf train --denoiser --eval HELD_OUT.h5 --eval-samples 200` compares 200 of the network's
-/// maps with MCMC's at each held-out condition (`--eval-samples` below 2, or without `--eval`,
-/// is refused before any training). Trained on 8×8 φ⁴ at T = 0.5 and 3 (512 maps each) and evaluated on an
-/// independent MCMC dataset (seed 8, 128 maps each): the data's side of each comparison equals
+/// `idf train --denoiser --eval HELD_OUT.h5 --eval-samples 200 --validation-fraction 0.25`
+/// compares 200 of the network's maps with MCMC's at each held-out condition (`--eval-samples`
+/// below 2 or without `--eval`, and a validation fraction outside (0, 0.5] or on a resumed run,
+/// are refused before any training). Trained on three quarters of 8×8 φ⁴ maps at T = 0.5 and 3
+/// (512 maps each) and evaluated on an independent MCMC dataset (seed 8, 128 maps each): the data's side of each comparison equals
 /// φ⁴'s energy per site and |m| computed here by hand from the held-out maps, and the generated
 /// side follows its condition (the energy at T = 3 above that at T = 0.5 by far more than their
 /// errors). How close the generated statistics come to the data's is what the evaluation
 /// measures and reports (z-scores), not what this test asserts: here the network memorises its
-/// 1024 maps (each seen 750 times), and the evaluation says so: its denoising loss on the
+/// 768 maps (each seen 1000 times), and the evaluation says so: its denoising loss on the
 /// held-out maps exceeds that on its training maps by more than 5 standard errors of the paired
-/// difference (measured: 18.6 with 512 maps a side), and its maps at T = 3, blends of training
-/// maps, come out too smooth (energy 9 % low).
+/// difference (measured: 18.6 with 512 maps a side, trained on all 1024), and so does its loss on the quarter of
+/// the training file it held out (`validation`, every 4th map, as the checkpoint records;
+/// measured: z = 14.5); its maps at T = 3, blends of training maps, come out too smooth
+/// (energy 9 % low).
 #[test]
 fn eval_compares_generated_maps_with_held_out_mcmc() {
     let d = dir("eval");
@@ -402,27 +405,44 @@ fn eval_compares_generated_maps_with_held_out_mcmc() {
     let data = make("train.h5", 512, 1);
     let held_out = make("held.h5", 128, 8);
     let mut args = eval_args(&d, &data, &held_out);
-    for (bad, without_eval) in [("1", false), ("200", true)] {
+    let refusals = [
+        ("--eval-samples", "1", false),
+        ("--eval-samples", "200", true),
+        ("--validation-fraction", "0.7", false),
+        ("--validation-fraction", "0", false),
+    ];
+    for (flag, bad, without_eval) in refusals {
         let mut refused = args.clone();
-        refused.extend(["--eval-samples".to_string(), bad.to_string()]);
+        refused.extend([flag.to_string(), bad.to_string()]);
         if without_eval {
             let at = refused.iter().position(|a| a == "--eval").unwrap();
             refused.drain(at..at + 2);
         }
         let out = idf(&refused.iter().map(String::as_str).collect::<Vec<_>>());
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && stderr.contains("--eval-samples"),
-            "{stderr}"
-        );
+        assert!(!out.status.success() && stderr.contains(flag), "{stderr}");
         assert!(!d.join("e.ckpt").exists(), "a refused run trained");
     }
-    args.extend(["--eval-samples".to_string(), "200".to_string()]);
+    args.extend(["--eval-samples", "200", "--validation-fraction", "0.25"].map(String::from));
     let out = idf_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let gap = &v["generalisation"];
     assert_eq!(gap["maps"], 256, "{gap}");
     assert!(gap["gap_z"].as_f64().unwrap() > 5.0, "{gap}");
+    let validation = &v["validation"];
+    assert_eq!(validation["maps"], 256, "{validation}");
+    assert!(validation["gap_z"].as_f64().unwrap() > 5.0, "{validation}");
+    let checkpoint = DenoiserCheckpoint::read(&d.join("e.ckpt")).unwrap();
+    assert_eq!(checkpoint.validation_every, 4);
+    let mut resumed = vec!["train", "--denoiser", "--resume"];
+    let ckpt = d.join("e.ckpt").display().to_string();
+    resumed.extend([ckpt.as_str(), "--validation-fraction", "0.5", "--json"]);
+    let refused = idf(&resumed);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("--validation-fraction"),
+        "{stderr}"
+    );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("memorises"),
         "no warning of memorisation"

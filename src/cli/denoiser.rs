@@ -11,18 +11,53 @@ use idf::io::atlas::Atlas;
 use idf::jobs::config::Config;
 use idf::jobs::denoiser::checkpoint::{DenoiserCheckpoint, Task};
 use idf::jobs::denoiser::forecast::{evaluate_checkpoint, Forecaster};
-use idf::jobs::denoiser::quality::{evaluate_samples, generalisation_gap};
+use idf::jobs::denoiser::quality::{
+    evaluate_samples, generalisation_gap, validation_gap, GeneralisationGap, GAP_MAPS,
+};
 use idf::jobs::denoiser::{
     describe, sample_checkpoint, train_denoiser_resumable, CheckpointDraw, DenoiserCheckpoints,
     DenoiserStart,
 };
 use idf::neural::{DenoiserShape, NeuralSampler, TrainingOptions};
 
-/// Maps of each side scored by `--eval`'s generalisation gap.
-const GAP_MAPS: usize = 512;
+/// Maps generated per held-out condition by `--eval` unless `--eval-samples` says.
+const DEFAULT_EVAL_SAMPLES: usize = 256;
 
-/// The gap's z-score above which `--eval` warns of memorisation.
+/// The gap's z-score above which `--eval` and `--validation-fraction` warn of memorisation.
 const GAP_WARNING_Z: f64 = 3.0;
+
+/// Every how many maps `--validation-fraction F` holds one out: round(1/F), for 0 < F ≤ 0.5.
+fn validation_every(fraction: Option<f64>) -> Result<usize> {
+    match fraction {
+        None => Ok(0),
+        Some(f) if f.is_finite() && f > 0.0 && f <= 0.5 => Ok((1.0 / f).round() as usize),
+        Some(f) => bail!(
+            "--validation-fraction: expected a fraction above 0 and at most 0.5 of the maps to hold out, got {f}"
+        ),
+    }
+}
+
+/// Prints a generalisation gap (`side`: which maps the held-out ones are) and, above
+/// [`GAP_WARNING_Z`], the warning of memorisation.
+fn report_gap(side: &str, gap: &GeneralisationGap) {
+    eprintln!(
+        "denoising loss on {} maps a side: training {:.4} ± {:.4}, {side} {:.4} ± {:.4}, gap {:.4} ± {:.4} (z {:.1})",
+        gap.maps,
+        gap.training_loss.mean,
+        gap.training_loss.stderr,
+        gap.held_out_loss.mean,
+        gap.held_out_loss.stderr,
+        gap.gap.mean,
+        gap.gap.stderr,
+        gap.gap_z
+    );
+    if gap.gap_z > GAP_WARNING_Z {
+        eprintln!(
+            "idf: warning: the network denoises its training maps better than {side} ones (z {:.1}): it memorises them, and its samples blend them; train on more maps, for fewer steps, or with the U-Net (Diffusion.denoiserNetwork: unet)",
+            gap.gap_z
+        );
+    }
+}
 
 /// Where checkpoints go unless `--out` names the final one.
 const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
@@ -41,7 +76,8 @@ pub struct DenoiserTrainArgs {
     /// `Some(lead)` for `--forecast`.
     pub forecast: Option<usize>,
     pub eval: Option<PathBuf>,
-    pub eval_samples: usize,
+    pub eval_samples: Option<usize>,
+    pub validation_fraction: Option<f64>,
     pub seed: u32,
     pub config: Option<PathBuf>,
     pub metrics: PathBuf,
@@ -82,15 +118,19 @@ pub fn warn_network_on_cpu(what: &str) {
 
 /// Runs `idf train --denoiser`.
 pub fn train(args: DenoiserTrainArgs) -> Result<()> {
-    if args.eval_samples != super::train::DEFAULT_EVAL_SAMPLES
-        && (args.eval.is_none() || args.forecast.is_some())
-    {
+    if args.eval_samples.is_some() && (args.eval.is_none() || args.forecast.is_some()) {
         bail!("--eval-samples applies to --denoiser with --eval");
     }
-    if args.eval_samples < 2 {
+    if args.forecast.is_some() && args.validation_fraction.is_some() {
+        bail!("--validation-fraction: a forecaster is scored on held-out trajectories (--eval), not on a split of its pairs");
+    }
+    if args.resume.is_some() && args.validation_fraction.is_some() {
+        bail!("--validation-fraction: a resumed run keeps the split of its checkpoint");
+    }
+    let eval_samples = args.eval_samples.unwrap_or(DEFAULT_EVAL_SAMPLES);
+    if eval_samples < 2 {
         bail!(
-            "--eval-samples: expected at least 2 maps per condition (a standard error needs two), got {}",
-            args.eval_samples
+            "--eval-samples: expected at least 2 maps per condition (a standard error needs two), got {eval_samples}"
         );
     }
     choose_device(args.backend.as_deref())?;
@@ -154,6 +194,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                 shape,
                 options,
                 config: Box::new(config),
+                validation_every: validation_every(args.validation_fraction)?,
             };
             (start, data)
         }
@@ -199,6 +240,10 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
     let (report, last) = result?;
     let last_names = last.condition_names.clone();
     let last_network = last.state.shape.network.name();
+    let validation = validation_gap(&last, &atlas, GAP_MAPS)?;
+    if let Some(gap) = &validation {
+        report_gap("validation", gap);
+    }
     let mut generalisation = None;
     let evaluation = match (&held_out, task) {
         (Some(held_out), Task::Forecast { .. }) => {
@@ -249,7 +294,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                 &idf::Context::cpu(),
                 &last,
                 held_out,
-                args.eval_samples,
+                eval_samples,
                 &mut |done, total| {
                     bar.set_length(total);
                     bar.set_position(done);
@@ -274,23 +319,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
                 );
             }
             let gap = generalisation_gap(&last, &atlas, held_out, GAP_MAPS)?;
-            eprintln!(
-                    "denoising loss on {} maps: training {:.4} ± {:.4}, held out {:.4} ± {:.4}, gap {:.4} ± {:.4} (z {:.1})",
-                    gap.maps,
-                    gap.training_loss.mean,
-                    gap.training_loss.stderr,
-                    gap.held_out_loss.mean,
-                    gap.held_out_loss.stderr,
-                    gap.gap.mean,
-                    gap.gap.stderr,
-                    gap.gap_z
-                );
-            if gap.gap_z > GAP_WARNING_Z {
-                eprintln!(
-                        "idf: warning: the network denoises its training maps better than held-out ones (z {:.1}): it memorises them, and its samples blend them; train on more maps, for fewer steps, or with the U-Net (Diffusion.denoiserNetwork: unet)",
-                        gap.gap_z
-                    );
-            }
+            report_gap("held out", &gap);
             generalisation = Some(gap);
             Some(serde_json::to_value(points)?)
         }
@@ -309,6 +338,7 @@ pub fn train(args: DenoiserTrainArgs) -> Result<()> {
         },
         "evaluation": evaluation,
         "generalisation": generalisation,
+        "validation": validation,
         "data": data,
         "samples": report.samples,
         "network": {

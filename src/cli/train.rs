@@ -18,10 +18,6 @@ use idf::jobs::train::{ising_pseudo_likelihood, train_resumable, Checkpoints, Tr
 /// Where checkpoints go unless `--out` names the final one.
 const CHECKPOINT_DIR: &str = "diffusion_checkpoints";
 
-/// Maps generated per held-out condition by `idf train --denoiser --eval` unless
-/// `--eval-samples` says.
-pub(super) const DEFAULT_EVAL_SAMPLES: usize = 256;
-
 /// The flags of `idf train`.
 #[derive(Args)]
 pub struct TrainArgs {
@@ -48,9 +44,15 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE")]
     eval: Option<PathBuf>,
     /// With --denoiser --eval: maps generated at each held-out condition (at least 2; the
-    /// standard errors of the comparison shrink as 1/√N).
-    #[arg(long, default_value_t = DEFAULT_EVAL_SAMPLES, value_name = "N")]
-    eval_samples: usize,
+    /// standard errors of the comparison shrink as 1/√N; default 256).
+    #[arg(long, value_name = "N")]
+    eval_samples: Option<usize>,
+    /// With --denoiser: hold every round(1/F)-th map of the dataset out of training (0 < F ≤
+    /// 0.5) and compare the network's denoising loss on them with that on its training maps at
+    /// the end (the generalisation gap, `validation` in the metrics; a warning when it
+    /// memorises). For data with no independent held-out set.
+    #[arg(long, value_name = "F")]
+    validation_fraction: Option<f64>,
     /// With --denoiser or --forecast: the fraction of samples trained without their conditions
     /// (0 to <1), which unconditional sampling and classifier-free guidance need.
     #[arg(long, default_value_t = 0.0)]
@@ -137,6 +139,7 @@ fn train_denoiser(args: TrainArgs) -> Result<()> {
         forecast: args.forecast.then_some(args.lead),
         eval: args.eval,
         eval_samples: args.eval_samples,
+        validation_fraction: args.validation_fraction,
         seed: args.seed,
         config: args.config,
         metrics: args.metrics,
@@ -159,10 +162,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let denoiser_flags = args.condition_dropout != 0.0
         || args.timestep_power != 1.0
         || args.eval.is_some()
-        || args.eval_samples != DEFAULT_EVAL_SAMPLES;
+        || args.eval_samples.is_some()
+        || args.validation_fraction.is_some();
     if denoiser_flags {
         anyhow::bail!(
-            "--condition-dropout, --timestep-power, --eval and --eval-samples apply to --denoiser and --forecast"
+            "--condition-dropout, --timestep-power, --eval, --eval-samples and --validation-fraction apply to --denoiser and --forecast"
         );
     }
     let config = match &args.config {

@@ -105,6 +105,10 @@ pub struct DenoiserCheckpoint {
     pub condition_range: Vec<[f32; 2]>,
     /// Samples in the dataset.
     pub samples: usize,
+    /// Every `validation_every`-th map of the dataset was held out of training, for the
+    /// validation loss (`idf train --validation-fraction`; 0: none; attribute
+    /// `validation_every`, absent from older files, which held none out).
+    pub validation_every: usize,
     /// The model whose energy the dataset samples (its provenance's `model`; attribute
     /// `data_model`), for energy guidance.
     pub data_model: Option<String>,
@@ -164,6 +168,7 @@ impl DenoiserCheckpoint {
                 ("seed", o.seed as u64),
                 ("next_step", s.next_step as u64),
                 ("samples", self.samples as u64),
+                ("validation_every", self.validation_every as u64),
             ] {
                 f.new_attr::<u64>().create(name)?.write_scalar(&value)?;
             }
@@ -365,6 +370,11 @@ impl DenoiserCheckpoint {
             condition_names,
             condition_range: range.chunks(2).map(|r| [r[0], r[1]]).collect(),
             samples: int("samples")? as usize,
+            validation_every: if items.has_attr("validation_every") {
+                int("validation_every")? as usize
+            } else {
+                0
+            },
             data_model: text("data_model").ok(),
         })
     }

@@ -52,6 +52,34 @@ pub fn point_dataset(atlas: &Atlas) -> Result<PointDataset> {
     })
 }
 
+/// Whether record `index` is held out of training by a validation split that keeps back every
+/// `every`-th record (the last of each `every`; 0: none).
+pub fn held_out_for_validation(index: usize, every: usize) -> bool {
+    every > 0 && index % every == every - 1
+}
+
+/// `data` without the points a validation split of `every` holds out.
+fn without_held_out(data: PointDataset, every: usize) -> PointDataset {
+    if every == 0 {
+        return data;
+    }
+    let (d, c) = (data.dim, data.condition_count);
+    let kept: Vec<usize> = (0..data.len())
+        .filter(|&i| !held_out_for_validation(i, every))
+        .collect();
+    PointDataset {
+        samples: kept
+            .iter()
+            .flat_map(|&i| data.samples[i * d..(i + 1) * d].iter().copied())
+            .collect(),
+        conditions: kept
+            .iter()
+            .flat_map(|&i| data.conditions[i * c..(i + 1) * c].iter().copied())
+            .collect(),
+        ..data
+    }
+}
+
 /// How a run begins: fresh, or from a checkpoint.
 pub enum DenoiserStart {
     /// A new network of these sizes, trained with these options.
@@ -64,6 +92,9 @@ pub enum DenoiserStart {
         options: TrainingOptions,
         /// The configuration it runs under (its noise schedule and timesteps are used).
         config: Box<Config>,
+        /// Hold every `validation_every`-th map out of training, for the validation loss (0:
+        /// none; a denoiser's only, at least 2).
+        validation_every: usize,
     },
     /// A saved run, continued to `steps`.
     Resume {
@@ -180,15 +211,44 @@ pub fn train_denoiser_resumable(
     checkpoints: &mut DenoiserCheckpoints,
     progress: &mut dyn FnMut(u64, u64, f32),
 ) -> Result<(DenoiserReport, DenoiserCheckpoint)> {
-    let task = match &start {
-        DenoiserStart::Fresh { task, .. } => *task,
-        DenoiserStart::Resume { checkpoint, .. } => checkpoint.task,
+    let (task, validation_every) = match &start {
+        DenoiserStart::Fresh {
+            task,
+            validation_every,
+            ..
+        } => (*task, *validation_every),
+        DenoiserStart::Resume { checkpoint, .. } => (checkpoint.task, checkpoint.validation_every),
     };
+    match (task, validation_every) {
+        (_, 0) => {}
+        (Task::Forecast { .. }, _) => return Err(IdfError::invalid(
+            "validation_every",
+            "a forecaster is scored on held-out trajectories (--eval), not a split of its pairs",
+        )),
+        (Task::Denoise, 1) => {
+            return Err(IdfError::invalid(
+                "validation_every",
+                "1 would hold out every map and train on none",
+            ))
+        }
+        (Task::Denoise, _) => {}
+    }
     let TaskData {
         data,
         names,
         ranges,
     } = task_data(atlas, task)?;
+    let data = without_held_out(data, validation_every);
+    if data.is_empty() {
+        return Err(IdfError::Dataset {
+            path: atlas.path().to_path_buf(),
+            dataset: "maps".into(),
+            message: format!(
+                "{} maps leave none to train on when every {validation_every}th is held out",
+                atlas.len()
+            ),
+        });
+    }
     let (mut run, config) = match start {
         DenoiserStart::Fresh {
             shape,
@@ -225,6 +285,7 @@ pub fn train_denoiser_resumable(
             condition_range: ranges.clone(),
             data_model: atlas.provenance().get("model").cloned(),
             samples: atlas.len(),
+            validation_every,
         })
     };
     let begin = Instant::now();

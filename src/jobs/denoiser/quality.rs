@@ -3,7 +3,8 @@
 //! the dataset's maps are compared by energy per site (under the dataset's model with the
 //! condition's parameters) and by |m|, the absolute mean of a map, each as a mean with its
 //! standard error and the z-score of their difference. [`generalisation_gap`] compares the
-//! network's denoising loss on held-out maps with that on maps it trained on: a network that
+//! network's denoising loss on held-out maps with that on maps it trained on, and
+//! [`validation_gap`] does so on the maps a run held out of its own dataset: a network that
 //! memorises its training maps draws blends of them, too smooth where the data are rough.
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use crate::engine::simulation::Simulation;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
 use crate::jobs::denoiser::checkpoint::DenoiserCheckpoint;
-use crate::jobs::denoiser::{sample_checkpoint, CheckpointDraw};
+use crate::jobs::denoiser::{held_out_for_validation, sample_checkpoint, CheckpointDraw};
 use crate::neural::{denoising_losses, NeuralSampler};
 
 /// A mean and its standard error (samples taken as independent: the network's are, and
@@ -184,44 +185,108 @@ pub struct GeneralisationGap {
 /// Draws of (t, ε) per map in [`generalisation_gap`].
 pub const GAP_DRAWS: usize = 8;
 
-/// `count` indices spread evenly over `0..len`.
-fn spread(len: usize, count: usize) -> Vec<usize> {
-    (0..count).map(|i| i * len / count).collect()
+/// Maps scored on each side of a gap unless fewer exist.
+pub const GAP_MAPS: usize = 512;
+
+/// `count` of `indices`, spread evenly over them.
+fn spread(indices: &[usize], count: usize) -> Vec<usize> {
+    (0..count)
+        .map(|i| indices[i * indices.len() / count])
+        .collect()
 }
 
-/// Scores `checkpoint`'s network on up to `maps` maps of `training` (the data it trained on)
-/// and as many of `held_out`, spread evenly over each, with [`GAP_DRAWS`] draws of (t, ε) per
-/// map, the i-th map of each side with the same draws ([`denoising_losses`]). Errors: datasets
-/// of other map shapes or conditions than the network's (naming the file), a file that cannot
-/// be read.
+/// Checks that `atlas` holds maps of the network's shape and conditions, naming the file.
+fn check_fits(checkpoint: &DenoiserCheckpoint, atlas: &Atlas) -> Result<()> {
+    if atlas.map_shape() == checkpoint.map_shape
+        && atlas.condition_names() == checkpoint.condition_names.as_slice()
+    {
+        return Ok(());
+    }
+    Err(IdfError::Dataset {
+        path: atlas.path().to_path_buf(),
+        dataset: "maps".into(),
+        message: format!(
+            "maps of {:?} with conditions [{}]; the network's are {:?} with [{}]",
+            atlas.map_shape(),
+            atlas.condition_names().join(", "),
+            checkpoint.map_shape,
+            checkpoint.condition_names.join(", ")
+        ),
+    })
+}
+
+/// The records of `atlas` the network trained on: all but those its validation split held out.
+fn trained_on(checkpoint: &DenoiserCheckpoint, atlas: &Atlas) -> Vec<usize> {
+    (0..atlas.len())
+        .filter(|&i| !held_out_for_validation(i, checkpoint.validation_every))
+        .collect()
+}
+
+/// Scores `checkpoint`'s network on up to `maps` maps of `training` (the data it trained on,
+/// less any maps its validation split held out) and as many of `held_out`, spread evenly over
+/// each, with [`GAP_DRAWS`] draws of (t, ε) per map, the i-th map of each side with the same
+/// draws ([`denoising_losses`]). Errors: datasets of other map shapes or conditions than the
+/// network's (naming the file), a file that cannot be read.
 pub fn generalisation_gap(
     checkpoint: &DenoiserCheckpoint,
     training: &Atlas,
     held_out: &Atlas,
     maps: usize,
 ) -> Result<GeneralisationGap> {
-    for atlas in [training, held_out] {
-        if atlas.map_shape() != checkpoint.map_shape
-            || atlas.condition_names() != checkpoint.condition_names.as_slice()
-        {
-            return Err(IdfError::Dataset {
-                path: atlas.path().to_path_buf(),
-                dataset: "maps".into(),
-                message: format!(
-                    "maps of {:?} with conditions [{}]; the network's are {:?} with [{}]",
-                    atlas.map_shape(),
-                    atlas.condition_names().join(", "),
-                    checkpoint.map_shape,
-                    checkpoint.condition_names.join(", ")
-                ),
-            });
-        }
+    check_fits(checkpoint, training)?;
+    check_fits(checkpoint, held_out)?;
+    let all: Vec<usize> = (0..held_out.len()).collect();
+    loss_gap(
+        checkpoint,
+        (training, &trained_on(checkpoint, training)),
+        (held_out, &all),
+        maps,
+    )
+}
+
+/// [`generalisation_gap`] on the maps of `atlas` that `checkpoint`'s validation split held out
+/// of training (`idf train --validation-fraction`) against those it trained on; `None` for a
+/// run without one. Errors: as [`generalisation_gap`].
+pub fn validation_gap(
+    checkpoint: &DenoiserCheckpoint,
+    atlas: &Atlas,
+    maps: usize,
+) -> Result<Option<GeneralisationGap>> {
+    let every = checkpoint.validation_every;
+    if every == 0 {
+        return Ok(None);
+    }
+    check_fits(checkpoint, atlas)?;
+    let held: Vec<usize> = (0..atlas.len())
+        .filter(|&i| held_out_for_validation(i, every))
+        .collect();
+    loss_gap(
+        checkpoint,
+        (atlas, &trained_on(checkpoint, atlas)),
+        (atlas, &held),
+        maps,
+    )
+    .map(Some)
+}
+
+/// The gap between up to `maps` of the `training` records and as many `held_out` records.
+fn loss_gap(
+    checkpoint: &DenoiserCheckpoint,
+    training: (&Atlas, &[usize]),
+    held_out: (&Atlas, &[usize]),
+    maps: usize,
+) -> Result<GeneralisationGap> {
+    let count = maps.min(training.1.len()).min(held_out.1.len());
+    if count < 2 {
+        return Err(IdfError::invalid(
+            "maps",
+            format!("{count} maps a side leave no standard error; at least 2 are needed"),
+        ));
     }
     let denoiser = checkpoint.state.denoiser()?;
-    let count = maps.min(training.len()).min(held_out.len()).max(1);
     let k = checkpoint.condition_names.len();
-    let losses = |atlas: &Atlas| -> Result<Vec<f64>> {
-        let indices = spread(atlas.len(), count);
+    let losses = |(atlas, records): (&Atlas, &[usize])| -> Result<Vec<f64>> {
+        let indices = spread(records, count);
         let rows: Vec<f32> = indices
             .iter()
             .flat_map(|&i| atlas.conditions()[i * k..(i + 1) * k].iter().copied())
