@@ -38,7 +38,9 @@ pub struct TrainArgs {
     #[arg(long, requires = "forecast", default_value_t = 1)]
     lead: usize,
     /// With --denoiser: compare 256 maps generated at each condition of this held-out dataset
-    /// with its maps (energy per site and |m|, means ± standard errors, z-scores); with
+    /// with its maps (energy per site and |m|, means ± standard errors, z-scores), and the
+    /// network's denoising loss on its maps with that on the training maps (the generalisation
+    /// gap, a warning when it memorises); with
     /// --forecast: score the forecaster on its trajectories (RMSE and CRPS against persistence
     /// and, for heat flow, the physics rollout). Into the metrics file and printed.
     #[arg(long, value_name = "FILE")]
