@@ -1,6 +1,6 @@
 //! The denoising score-matching loss of a trained [`Denoiser`] on given points, the objective
-//! it was trained on (Ho et al. 2020, eq. 14): for each point x₀, draws of a timestep t uniform
-//! on 1..=T and ε ~ N(0, I), and the mean over coordinates of |ε̂(x_t, t) − ε|² with
+//! of Ho et al. 2020 (eq. 14, t uniform whatever timestep power the network trained with): for
+//! each point x₀, draws of a timestep t uniform on 1..=T and ε ~ N(0, I), and the mean over coordinates of |ε̂(x_t, t) − ε|² with
 //! x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε. The draws depend only on the point's position in the list and
 //! the seed, so two lists of the same length are scored with the same (t, ε), pair by pair:
 //! the difference of a network's loss on held-out points and on its training points, the
@@ -9,9 +9,10 @@
 //! membership inference of Carlini et al., *Extracting Training Data from Diffusion Models*,
 //! 2023).
 
-use crate::cpu::shared::rng::{gaussian, rng_draw, unit_closed_open};
+use crate::cpu::shared::rng::rng_draw;
 use crate::error::{IdfError, Result};
 use crate::neural::sampling::{Denoiser, Sampling};
+use crate::neural::training::{draw_timestep, push_noised};
 use crate::neural::STREAM_DENOISING_LOSS;
 
 /// The loss of `denoiser` on each of the `n = points.len() / D` points (`N × D`), each the mean
@@ -70,15 +71,14 @@ pub fn denoising_losses(
             let mut x_t = Vec::with_capacity(count * d);
             let mut epsilon = Vec::with_capacity(count * d);
             for i in first..first + count {
-                let t =
-                    1 + ((unit_closed_open(key(i, 0)[0]) * steps as f32) as usize).min(steps - 1);
-                let ab = denoiser.schedule().alpha_bar(t);
-                let (a, sigma) = (ab.sqrt() as f32, (1.0 - ab).sqrt() as f32);
-                for k in 0..d {
-                    let e = gaussian(key(i, 1 + k));
-                    x_t.push(a * points[i * d + k] + sigma * e);
-                    epsilon.push(e);
-                }
+                let t = draw_timestep(key(i, 0)[0], steps, 1.0);
+                push_noised(
+                    &points[i * d..(i + 1) * d],
+                    denoiser.schedule().alpha_bar(t),
+                    |k| key(i, 1 + k),
+                    &mut x_t,
+                    &mut epsilon,
+                );
                 ts.push(t);
             }
             let chunk_rows = rows.map(|r| &r[first * c..(first + count) * c]);

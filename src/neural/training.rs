@@ -518,6 +518,33 @@ struct Batch {
     epsilon: Vec<f32>,
 }
 
+/// The timestep in 1..=`steps` of the random word `r` under `power`: t/T = u^power with u
+/// uniform on [0, 1) (1: uniform, the power not applied).
+pub(crate) fn draw_timestep(r: u32, steps: usize, power: f32) -> usize {
+    let u = match power {
+        1.0 => unit_closed_open(r),
+        p => unit_closed_open(r).powf(p),
+    };
+    1 + ((u * steps as f32) as usize).min(steps - 1)
+}
+
+/// Appends the noised point x_t = √ᾱ x₀ + √(1 − ᾱ) ε of `x0` to `x_t` and its ε to `epsilon`,
+/// coordinate k's ε the Gaussian of the random words `noise(k)`.
+pub(crate) fn push_noised(
+    x0: &[f32],
+    alpha_bar: f64,
+    noise: impl Fn(usize) -> [u32; 4],
+    x_t: &mut Vec<f32>,
+    epsilon: &mut Vec<f32>,
+) {
+    let (a, sigma) = (alpha_bar.sqrt() as f32, (1.0 - alpha_bar).sqrt() as f32);
+    for (k, &x) in x0.iter().enumerate() {
+        let e = gaussian(noise(k));
+        x_t.push(a * x + sigma * e);
+        epsilon.push(e);
+    }
+}
+
 fn draw_batch(
     data: &PointDataset,
     schedule: &EnergyScheduler,
@@ -549,19 +576,16 @@ fn draw_batch(
     for slot in 0..b {
         let r = draw(slot, 0);
         let i = ((unit_closed_open(r[0]) * n as f32) as usize).min(n - 1);
-        let u = match options.timestep_power {
-            1.0 => unit_closed_open(r[1]),
-            p => unit_closed_open(r[1]).powf(p),
-        };
-        let t = 1 + ((u * steps as f32) as usize).min(steps - 1);
+        let t = draw_timestep(r[1], steps, options.timestep_power);
         let keep = unit_closed_open(r[2]) >= options.condition_dropout;
         let ab = schedule.alpha_bar(t);
-        let (a, sigma) = (ab.sqrt() as f32, (1.0 - ab).sqrt() as f32);
-        for k in 0..d {
-            let e = gaussian(draw(slot, 1 + k));
-            batch.x_t.push(a * data.samples[i * d + k] + sigma * e);
-            batch.epsilon.push(e);
-        }
+        push_noised(
+            &data.samples[i * d..(i + 1) * d],
+            ab,
+            |k| draw(slot, 1 + k),
+            &mut batch.x_t,
+            &mut batch.epsilon,
+        );
         batch.s.push(t as f32 / steps as f32);
         batch.alpha_bar.push(ab as f32);
         batch

@@ -238,17 +238,8 @@ pub fn train_denoiser_resumable(
         names,
         ranges,
     } = task_data(atlas, task)?;
+    // every ≥ 2 never holds out the first map: something is always left to train on.
     let data = without_held_out(data, validation_every);
-    if data.is_empty() {
-        return Err(IdfError::Dataset {
-            path: atlas.path().to_path_buf(),
-            dataset: "maps".into(),
-            message: format!(
-                "{} maps leave none to train on when every {validation_every}th is held out",
-                atlas.len()
-            ),
-        });
-    }
     let (mut run, config) = match start {
         DenoiserStart::Fresh {
             shape,
