@@ -55,9 +55,10 @@ test: lint test-tools
 	# Every test target, example and doc test, then every bench in test mode; not the crates' own
 	# unit-test builds: they hold no tests (test = false), and each would compile a crate twice.
 	# Every cargo command of this target selects the whole workspace and a target that needs the
-	# dev-dependencies (tests, examples or benches), so all resolve one feature set and share one
-	# build of the dependencies: `--doc` alone, or a bare `cargo build --bin idf`, resolves
-	# another and rebuilds burn, wgpu and tokio (minutes each in CI).
+	# dev-dependencies (tests, examples or benches), so all resolve one feature set (with
+	# `neural-gpu`, from the dev-dependency on idf itself) and share one build of the
+	# dependencies: `--doc` alone, or a bare `cargo build --bin idf`, resolves another and
+	# rebuilds burn, wgpu and tokio (minutes each in CI).
 	cargo test --workspace
 	cargo test --workspace --benches
 	$(MAKE) --no-print-directory python-test

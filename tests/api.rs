@@ -997,13 +997,13 @@ fn sigterm_drains_accepted_requests_and_exits() {
         .unwrap_or_else(|| panic!("no address in {first:?}"))
         .parse()
         .unwrap();
-    // An accepted request of about a second (several under the load of a parallel test run,
-    // hence the 5 s timeout), and a client that sends half its body and waits.
+    // An accepted request of about a second in a dev build (several under the load of a
+    // parallel test run, hence the 5 s timeout), and a client that sends half its body and waits.
     let accepted = std::thread::spawn(move || {
         post(
             addr,
             "/diffuse",
-            r#"{"model": "phi4", "shape": [64, 64], "chains": 8, "steps": 2000, "record_every": 500, "return_samples": false}"#,
+            r#"{"model": "phi4", "shape": [64, 64], "chains": 8, "steps": 500, "record_every": 100, "return_samples": false}"#,
         )
     });
     let mut stalled = TcpStream::connect(addr).unwrap();

@@ -292,9 +292,11 @@ fn sampling_a_denoiser_checkpoint() {
     assert_eq!(v["shape"], serde_json::json!([5, 1, 6, 6]));
     let backend = v["backend"].as_str().unwrap_or_default();
     assert!(backend.contains("Flex"), "--backend cpu: {v}");
-    // A build without `neural-gpu` runs the network on the CPU even when asked for a GPU, and
-    // says so rather than ignoring the request.
-    if !cfg!(feature = "neural-gpu") {
+    assert_eq!(v["fields_on_gpu"], false, "{v}");
+    // Asked for a GPU, a build with `neural-gpu` runs the network on IDF's device and keeps the
+    // draw's values there; one without runs it on the CPU and says so rather than ignoring the
+    // request.
+    crate::common::on_gpu(|_| {
         let asked = idf(&[
             "sample",
             "--checkpoint",
@@ -312,10 +314,16 @@ fn sampling_a_denoiser_checkpoint() {
             "--json",
         ]);
         assert!(asked.status.success(), "{}", text(&asked));
-        assert!(text(&asked).contains("`neural-gpu`"), "{}", text(&asked));
         let v: serde_json::Value = serde_json::from_slice(&asked.stdout).unwrap();
-        assert!(v["backend"].as_str().unwrap().contains("Flex"), "{v}");
-    }
+        if cfg!(feature = "neural-gpu") {
+            assert!(v["backend"].as_str().unwrap().contains("Wgpu"), "{v}");
+            assert_eq!(v["fields_on_gpu"], true, "{v}");
+        } else {
+            assert!(text(&asked).contains("`neural-gpu`"), "{}", text(&asked));
+            assert!(v["backend"].as_str().unwrap().contains("Flex"), "{v}");
+            assert_eq!(v["fields_on_gpu"], false, "{v}");
+        }
+    });
     let field = idf::io::npy::read_field(&out).unwrap();
     assert_eq!(field.shape().dims(), [5, 1, 6, 6]);
     assert!(field.data().iter().all(|v| v.is_finite()));

@@ -18,6 +18,7 @@ mod datasets;
 mod denoiser_checkpoints;
 #[cfg(feature = "neural")]
 mod denoiser_gmm;
+mod denoiser_reverse_step;
 mod deploy;
 mod diffusion;
 mod divergence;

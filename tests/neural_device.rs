@@ -1,11 +1,16 @@
 //! The burn device the denoisers run on, chosen from an IDF context
-//! (`idf::neural::use_context`): burn's CPU backend for the CPU context; for a GPU context,
-//! burn's wgpu backend on IDF's own wgpu device when built with `neural-gpu` (the CPU backend
-//! otherwise). The same weights predict the same ε on both, within f32 rounding.
+//! (`idf::neural::device_for`, `use_context`): burn's CPU backend for the CPU context; for a GPU
+//! context, burn's wgpu backend on IDF's own wgpu device when built with `neural-gpu` (the CPU
+//! backend otherwise). The same weights predict the same ε on both, within f32 rounding, and
+//! on IDF's device sampling keeps its values on the GPU.
+//!
+//! The tests move denoisers to the GPU's device with `Denoiser::on_device`, never the process's
+//! device (`use_context`), which the other neural tests running beside them use.
 
 use idf::engine::diffusion::EnergyScheduler;
 use idf::neural::{
-    device_name, use_context, DenoiserShape, DenoiserTraining, PointDataset, TrainingOptions,
+    device_for, device_name, fields_stay_on_gpu, use_context, DenoiserShape, DenoiserState,
+    DenoiserTraining, EnergyGuidance, NeuralSampler, PointDataset, Sampling, TrainingOptions,
 };
 use idf::Context;
 
@@ -17,42 +22,52 @@ fn points() -> PointDataset {
     PointDataset::unconditional(values, 2)
 }
 
-/// The denoisers follow the context they are given. A network trained for a few steps on the
-/// CPU, loaded again on the GPU context's device, predicts the CPU's ε within 1e-4·(1 + |ε|):
-/// each output passes through four layers of at most 128-term f32 sums, each rounding at
-/// 6e-8 of its magnitude (activations of order 1), about 3e-5 in all, with a margin of three.
-/// The device is the process's: built with `neural-gpu`, run the neural tests one at a time
-/// (`--test-threads=1`), since this one moves the others to IDF's device while it runs.
-#[test]
-fn the_denoisers_run_on_the_device_of_their_context() {
-    let data = points();
+/// A network trained for 5 steps on the CPU, on a schedule of 100 timesteps.
+fn trained(data: &PointDataset) -> DenoiserState {
     let schedule = EnergyScheduler::cosine(100).unwrap();
     let options = TrainingOptions {
         steps: 5,
         batch_size: 64,
         ..TrainingOptions::default()
     };
+    let mut run =
+        DenoiserTraining::start(data, DenoiserShape::default(), &schedule, &options).unwrap();
+    while run.next_step() < options.steps {
+        run.step(data).unwrap();
+    }
+    run.state().unwrap()
+}
+
+/// The denoisers follow the context they are given. A network trained for a few steps on the
+/// CPU, moved to the GPU context's device, predicts the CPU's ε within 1e-4·(1 + |ε|): each
+/// output passes through four layers of at most 128-term f32 sums, each rounding at 6e-8 of its
+/// magnitude (activations of order 1), about 3e-5 in all, with a margin of three.
+#[test]
+fn the_denoisers_run_on_the_device_of_their_context() {
+    let data = points();
     let cpu = format!("{:?}", use_context(&Context::cpu()).unwrap());
     assert!(cpu.contains("Flex"), "{cpu}");
     assert_eq!(device_name(), cpu);
-    let mut run =
-        DenoiserTraining::start(&data, DenoiserShape::default(), &schedule, &options).unwrap();
-    while run.next_step() < options.steps {
-        run.step(&data).unwrap();
-    }
-    let state = run.state().unwrap();
+    let denoiser = trained(&data).denoiser().unwrap();
     let x: Vec<f32> = data.samples[..64].to_vec();
-    let on_cpu = state.denoiser().unwrap().epsilon(&x, 40, None).unwrap();
+    let on_cpu = denoiser.epsilon(&x, 40, None).unwrap();
     crate::common::on_gpu(|gpu| {
-        let name = format!("{:?}", use_context(gpu).unwrap());
+        let device = device_for(gpu).unwrap();
+        let name = format!("{device:?}");
         if cfg!(feature = "neural-gpu") {
             assert!(name.contains("Wgpu"), "{name}");
+            assert!(fields_stay_on_gpu(&device));
         } else {
             assert_eq!(name, cpu, "without neural-gpu the network stays on the CPU");
+            assert!(!fields_stay_on_gpu(&device));
         }
         // Registered with burn once per IDF device: the same burn device again.
-        assert_eq!(format!("{:?}", use_context(gpu).unwrap()), name);
-        let on_gpu = state.denoiser().unwrap().epsilon(&x, 40, None).unwrap();
+        assert_eq!(format!("{:?}", device_for(gpu).unwrap()), name);
+        let on_gpu = denoiser
+            .clone()
+            .on_device(&device)
+            .epsilon(&x, 40, None)
+            .unwrap();
         let largest = on_cpu
             .iter()
             .zip(&on_gpu)
@@ -66,5 +81,67 @@ fn the_denoisers_run_on_the_device_of_their_context() {
             );
         }
     });
-    use_context(&Context::cpu()).unwrap();
+}
+
+/// On IDF's own GPU (built with `neural-gpu`) a draw keeps its values on the device: the
+/// starting noise and every reverse step are IDF's kernel on IDF's buffers, and the values pass
+/// into the network and its ε̂ out by copies on the device. It draws what the host's reverse
+/// steps draw with the same network on the same device (energy guidance takes that path; here
+/// of weight 0), in two chunks (40 and 24 points). A copy out of order, a stale tensor or a
+/// chunk's noise keyed wrong differ by the size of the values; what may differ otherwise is the
+/// rounding of each step's update (the device may fuse a multiply and an add: 1 ulp) and the
+/// device's log and cos in the noise (1e-5 a draw), which the later steps carry: 1e-3·(1 + |x|)
+/// separates the two. Without `neural-gpu` both draws are the host's.
+#[test]
+fn a_draw_on_the_gpu_keeps_its_values_there_and_equals_the_hosts() {
+    let data = points();
+    let state = trained(&data);
+    crate::common::on_gpu(|gpu| {
+        let device = device_for(gpu).unwrap();
+        let denoiser = state.denoiser().unwrap().on_device(&device);
+        // The draw below takes the device's path exactly when this holds.
+        assert_eq!(
+            fields_stay_on_gpu(&denoiser.device()),
+            cfg!(feature = "neural-gpu")
+        );
+        let zero = |x: &[f32]| Ok::<_, idf::IdfError>(vec![0.0; x.len()]);
+        let host = EnergyGuidance {
+            weight: 0.0,
+            gradient: &zero,
+        };
+        for sampler in [NeuralSampler::Ddim { steps: 10 }, NeuralSampler::Ddpm] {
+            let how = Sampling {
+                batch: 40,
+                ..Sampling::new(sampler, 3)
+            };
+            let mut done = 0;
+            let kept = denoiser
+                .sample(64, None, &how, &mut |d, _| done = d)
+                .unwrap();
+            let steps = match sampler {
+                NeuralSampler::Ddim { steps } => steps as u64,
+                NeuralSampler::Ddpm => 100,
+            };
+            assert_eq!(done, 2 * steps, "progress over both chunks");
+            let read = Sampling {
+                energy: Some(&host),
+                ..how
+            };
+            let on_host = denoiser.sample(64, None, &read, &mut |_, _| {}).unwrap();
+            let largest = on_host
+                .iter()
+                .zip(&kept)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            eprintln!(
+                "{sampler:?}: largest |Δx| between the device's and the host's steps {largest:e}"
+            );
+            for (k, (a, b)) in on_host.iter().zip(&kept).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-3 * (1.0 + a.abs()),
+                    "{sampler:?}, x[{k}]: {a} by the host's steps, {b} on the device"
+                );
+            }
+        }
+    });
 }

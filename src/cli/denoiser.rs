@@ -87,13 +87,24 @@ pub struct DenoiserTrainArgs {
     pub backend: Option<String>,
 }
 
-/// Puts the network on the device of `--backend`: a GPU context only where burn can run on it
-/// (built with `neural-gpu`); otherwise the CPU, without opening a GPU device for nothing. A
-/// backend that is not auto, gpu or cpu is refused either way.
+/// Puts the network on the device of `--backend` (or `IDF_BACKEND`): a GPU context only where
+/// burn can run on it (built with `neural-gpu`), and for `auto` only a hardware one (burn's
+/// kernels on a software adapter such as lavapipe take about 15 times its CPU backend's time
+/// a training step); otherwise the CPU, without opening a GPU device for nothing. A backend
+/// that is not auto, gpu or cpu is refused either way.
 fn choose_device(backend: Option<&str>) -> Result<()> {
     let choice = backend.map(str::parse::<idf::BackendChoice>).transpose()?;
     let ctx = if cfg!(feature = "neural-gpu") {
-        super::context(backend)?
+        let ctx = super::context(backend)?;
+        let asked = choice.or_else(|| std::env::var("IDF_BACKEND").ok()?.parse().ok());
+        let software = ctx
+            .adapter_info()
+            .is_some_and(|a| a.device_type == wgpu::DeviceType::Cpu);
+        if software && asked != Some(idf::BackendChoice::Gpu) {
+            idf::Context::cpu()
+        } else {
+            ctx
+        }
     } else {
         if choice == Some(idf::BackendChoice::Gpu) {
             warn_network_on_cpu("--backend gpu");
@@ -480,6 +491,9 @@ pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
         let summary = json!({
             "checkpoint": args.checkpoint,
             "backend": idf::neural::device_name(),
+            // Energy guidance's gradient runs on the host, which reads the values back.
+            "fields_on_gpu": idf::neural::fields_stay_on_gpu(&idf::neural::device())
+                && args.energy_guidance == 0.0,
             "integrator": integrator,
             "chains": chains,
             "shape": field.shape().dims(),

@@ -8,6 +8,7 @@ pub mod chain_histogram;
 pub mod chain_observable_blocks;
 pub mod chain_observables;
 pub mod colormap;
+pub mod denoiser_reverse_step;
 pub mod energies;
 pub mod fast_phi4;
 pub mod hmc_leapfrog;

@@ -4,6 +4,7 @@
 
 pub mod buffer_pool;
 pub mod colormap;
+pub mod denoiser_reverse_step;
 pub(crate) mod executor;
 pub mod particles;
 pub mod shader;
@@ -28,6 +29,7 @@ pub struct GpuContext {
     /// Compiled pipelines by kernel and energy module key (0 for kernels without an energy).
     pipelines: Mutex<HashMap<(Kernel, u64), Arc<wgpu::ComputePipeline>>>,
     colormap: OnceLock<colormap::ColormapPipeline>,
+    reverse_step: OnceLock<denoiser_reverse_step::ReverseStepPipeline>,
     particles: OnceLock<particles::ParticlePipelines>,
     spectral: OnceLock<spectral::SpectralPipelines>,
     /// Buffers released by finished simulations, for the next ones (off unless given a capacity).
@@ -108,6 +110,7 @@ impl GpuContext {
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
             colormap: OnceLock::new(),
+            reverse_step: OnceLock::new(),
             particles: OnceLock::new(),
             spectral: OnceLock::new(),
             buffers: buffer_pool::BufferPool::default(),

@@ -81,6 +81,10 @@ const MODULES: &[(&str, &str)] = &[
     ),
     ("colormap", include_str!("../../shaders/colormap.wgsl")),
     (
+        "denoiser_reverse_step",
+        include_str!("../../shaders/denoiser_reverse_step.wgsl"),
+    ),
+    (
         "langevin_step",
         include_str!("../../shaders/langevin_step.wgsl"),
     ),

@@ -8,6 +8,7 @@
 //! [`EnergyModule`]; the colormap kernel reads a [`Colormap`]'s table.
 
 pub mod colormap;
+pub mod denoiser_reverse_step;
 pub mod energy_module;
 pub mod particles;
 pub mod spectral;

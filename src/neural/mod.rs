@@ -16,6 +16,8 @@
 
 pub mod denoising_loss;
 pub mod device;
+#[cfg(feature = "neural-gpu")]
+mod device_fields;
 pub mod embedding;
 pub mod forecast;
 pub mod network;
@@ -23,7 +25,7 @@ pub mod sampling;
 pub mod training;
 
 pub use denoising_loss::denoising_losses;
-pub use device::{device, device_name, use_context};
+pub use device::{device, device_for, device_name, fields_stay_on_gpu, use_context};
 pub use network::{
     DataStatistics, DenoiserShape, MapDenoiser, Network, NetworkKind, PointDenoiser,
 };
@@ -32,7 +34,7 @@ pub use training::{
     train_denoiser, DenoiserState, DenoiserTraining, PointDataset, TrainedDenoiser, TrainingOptions,
 };
 
-/// The random streams of the denoiser (IDF's pcg4d keys; the engine's streams are below 8).
+/// The random streams of the denoiser (IDF's pcg4d keys; the engine's streams are below 8, and
+/// sampling's, 9, is the kernel's: `kernels::denoiser_reverse_step::STREAM_SAMPLING`).
 pub(crate) const STREAM_TRAINING: u32 = 8;
-pub(crate) const STREAM_SAMPLING: u32 = 9;
 pub(crate) const STREAM_DENOISING_LOSS: u32 = 10;

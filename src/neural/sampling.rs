@@ -7,11 +7,15 @@
 use burn::prelude::*;
 
 use crate::context::Cancel;
-use crate::cpu::shared::rng::{gaussian, rng_draw};
+use crate::cpu::denoiser_reverse_step;
 use crate::engine::diffusion::EnergyScheduler;
 use crate::error::{IdfError, Result};
+#[cfg(feature = "neural-gpu")]
+use crate::gpu::{denoiser_reverse_step::ReverseStepBuffers, GpuContext};
+use crate::kernels::denoiser_reverse_step::ReverseStep;
+#[cfg(feature = "neural-gpu")]
+use crate::neural::device_fields::{copy_into_buffer, tensor_from_buffer};
 use crate::neural::network::{DataStatistics, DenoiserShape, Network, Preconditioner};
-use crate::neural::STREAM_SAMPLING;
 
 /// A trained network with what it needs to predict ε: its sizes, the data statistics it is
 /// preconditioned with, and the noise schedule it was trained on.
@@ -104,6 +108,18 @@ impl Denoiser {
         }
     }
 
+    /// The same denoiser with its weights on `device` (another context's,
+    /// [`device_for`](crate::neural::device_for)); it samples there.
+    pub fn on_device(self, device: &Device) -> Self {
+        let net = self.net.to_device(device);
+        Denoiser::new(net, self.shape, self.statistics, self.schedule)
+    }
+
+    /// The burn device it runs on.
+    pub fn device(&self) -> Device {
+        self.net.devices()[0].clone()
+    }
+
     /// The network's sizes.
     pub fn shape(&self) -> &DenoiserShape {
         &self.shape
@@ -182,6 +198,21 @@ impl Denoiser {
 
     /// [`predict`](Self::predict) with a timestep per point (`ts`, N values in 1..=T).
     pub(crate) fn predict_at(&self, x: &[f32], ts: &[usize], rows: Option<&[f32]>) -> Vec<f32> {
+        host_values(self.epsilon_of(self.points(x), ts, rows))
+    }
+
+    /// The points `x` (N × D values) as an N × D tensor on the network's device.
+    fn points(&self, x: &[f32]) -> Tensor<2> {
+        let n = x.len() / self.shape.dim;
+        Tensor::<2>::from_data(
+            TensorData::new(x.to_vec(), [n, self.shape.dim]),
+            &self.net.devices()[0],
+        )
+    }
+
+    /// ε̂ of the points `x` (N × D, on the network's device) with a timestep per point (`ts`)
+    /// and a condition row per point (`rows`, N × C; `None`: unconditional).
+    fn epsilon_of(&self, x: Tensor<2>, ts: &[usize], rows: Option<&[f32]>) -> Tensor<2> {
         let device = self.net.devices()[0].clone();
         let n = ts.len();
         let tensor = |values: Vec<f32>, width: usize| {
@@ -198,28 +229,24 @@ impl Denoiser {
             .iter()
             .map(|&t| self.schedule.alpha_bar(t) as f32)
             .collect();
-        self.preconditioner
-            .epsilon(
-                &self.net,
-                tensor(x.to_vec(), self.shape.dim),
-                tensor(s, 1),
-                tensor(ab, 1),
-                tensor(conditions, c),
-                tensor(given, 1),
-            )
-            .into_data()
-            .try_into_vec::<f32>()
-            .expect("the network's output is f32")
+        self.preconditioner.epsilon(
+            &self.net,
+            x,
+            tensor(s, 1),
+            tensor(ab, 1),
+            tensor(conditions, c),
+            tensor(given, 1),
+        )
     }
 
-    /// ε̂ with classifier-free guidance of weight `guidance` when conditions are given.
-    fn guided(&self, x: &[f32], t: usize, rows: Option<&[f32]>, guidance: f32) -> Vec<f32> {
-        let mut eps = self.predict(x, t, rows);
+    /// ε̂ at timestep `t` with classifier-free guidance of weight `guidance` when conditions are
+    /// given: `(1 + w) ε(x, c) − w ε(x, ∅)`.
+    fn guided(&self, x: Tensor<2>, t: usize, rows: Option<&[f32]>, guidance: f32) -> Tensor<2> {
+        let ts = vec![t; x.dims()[0]];
+        let eps = self.epsilon_of(x.clone(), &ts, rows);
         if rows.is_some() && guidance > 0.0 {
-            let free = self.predict(x, t, None);
-            for (e, f) in eps.iter_mut().zip(free) {
-                *e = (1.0 + guidance) * *e - guidance * f;
-            }
+            let free = self.epsilon_of(x, &ts, None);
+            return eps.mul_scalar(1.0 + guidance) - free.mul_scalar(guidance);
         }
         eps
     }
@@ -254,10 +281,9 @@ impl Denoiser {
         let Sampling {
             sampler,
             guidance,
-            seed,
             batch,
             energy,
-            cancel,
+            ..
         } = *how;
         if let Some(e) = energy {
             if !(e.weight.is_finite() && e.weight >= 0.0) {
@@ -302,78 +328,199 @@ impl Denoiser {
         };
         let d = self.shape.dim;
         let batch = batch.max(1);
-        let chunks = n.div_ceil(batch) as u64;
-        let total = chunks * (timesteps.len() as u64 - 1);
+        if batch.min(n).saturating_mul(d) > u32::MAX as usize {
+            return Err(IdfError::invalid(
+                "batch",
+                format!(
+                    "{} points of {d} coordinates a chunk: at most 2^32 - 1 values",
+                    batch.min(n)
+                ),
+            ));
+        }
+        let plan = ReversePlan {
+            timesteps: &timesteps,
+            how,
+            total: n.div_ceil(batch) as u64 * (timesteps.len() as u64 - 1),
+        };
+        #[cfg(feature = "neural-gpu")]
+        let gpu = energy
+            .is_none()
+            .then(|| crate::neural::device::gpu_of(&self.net.devices()[0]))
+            .flatten();
         let mut out = Vec::with_capacity(n * d);
-        for (chunk, first) in (0..n).step_by(batch).enumerate() {
+        for (index, first) in (0..n).step_by(batch).enumerate() {
             let count = batch.min(n - first);
-            let offset = first * d;
-            let chunk_rows = rows.map(|r| &r[first * c..(first + count) * c]);
-            let noise = |i: usize, step: usize| {
-                gaussian(rng_draw(
-                    (offset + i) as u32,
-                    0,
-                    step as u32,
-                    seed,
-                    STREAM_SAMPLING,
-                ))
+            let chunk = Chunk {
+                index,
+                count,
+                offset: first * d,
+                rows: rows.map(|r| &r[first * c..(first + count) * c]),
             };
-            let mut x: Vec<f32> = (0..count * d).map(|i| noise(i, 0)).collect();
-            for (j, pair) in timesteps.windows(2).rev().enumerate() {
-                if cancel.is_some_and(Cancel::is_cancelled) {
-                    return Err(IdfError::Cancelled {
-                        step: chunk as u64 * (timesteps.len() as u64 - 1) + j as u64,
-                    });
+            #[cfg(feature = "neural-gpu")]
+            {
+                if let Some(gpu) = &gpu {
+                    out.extend(self.reverse_on_device(gpu, &chunk, &plan, progress)?);
+                    continue;
                 }
-                let (t_prev, t) = (pair[0], pair[1]);
-                let mut eps = self.guided(&x, t, chunk_rows, guidance);
-                if let Some(e) = energy.filter(|e| e.weight > 0.0) {
-                    let gradient = (e.gradient)(&x)?;
-                    if gradient.len() != x.len() || gradient.iter().any(|g| !g.is_finite()) {
-                        return Err(IdfError::invalid(
-                            "energy_guidance",
-                            format!("the energy's gradient is not finite at timestep {t}: lower the weight"),
-                        ));
-                    }
-                    let ab = self.schedule.alpha_bar(t);
-                    let scale = (e.weight as f64 * ab * (1.0 - ab).sqrt()) as f32;
-                    for (v, g) in eps.iter_mut().zip(gradient) {
-                        *v += scale * g;
-                    }
-                }
-                match sampler {
-                    NeuralSampler::Ddpm => {
-                        let s = &self.schedule;
-                        let (beta, ab) = (s.beta(t), s.alpha_bar(t));
-                        let c_x = (1.0 / (1.0 - beta).sqrt()) as f32;
-                        let c_eps = (beta / (1.0 - ab).sqrt() / (1.0 - beta).sqrt()) as f32;
-                        let sigma = if t > 1 {
-                            s.posterior_variance(t).sqrt() as f32
-                        } else {
-                            0.0
-                        };
-                        for (i, (xi, e)) in x.iter_mut().zip(eps).enumerate() {
-                            *xi = c_x * *xi - c_eps * e + sigma * noise(i, j + 1);
-                        }
-                    }
-                    NeuralSampler::Ddim { .. } => {
-                        let ab = self.schedule.alpha_bar(t);
-                        let ab_prev = self.schedule.alpha_bar(t_prev);
-                        let c_x = (ab_prev / ab).sqrt() as f32;
-                        let c_eps =
-                            ((1.0 - ab_prev).sqrt() - (ab_prev * (1.0 - ab) / ab).sqrt()) as f32;
-                        for (xi, e) in x.iter_mut().zip(eps) {
-                            *xi = c_x * *xi + c_eps * e;
-                        }
-                    }
-                }
-                progress(
-                    chunk as u64 * (timesteps.len() as u64 - 1) + j as u64 + 1,
-                    total,
-                );
             }
-            out.extend(x);
+            out.extend(self.reverse_on_host(&chunk, &plan, progress)?);
         }
         Ok(out)
     }
+
+    /// The reverse steps of one chunk on the host (the network on its device, ε̂ read back each
+    /// step; energy guidance adds its gradient there).
+    fn reverse_on_host(
+        &self,
+        chunk: &Chunk,
+        plan: &ReversePlan,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Vec<f32>> {
+        let how = plan.how;
+        let values = chunk.count * self.shape.dim;
+        let start = ReverseStep::start(values as u32, chunk.offset as u32, how.seed);
+        let mut x = vec![0.0; values];
+        denoiser_reverse_step::run(&start, &mut x, &[]);
+        for (j, t_prev, t) in plan.steps() {
+            plan.check_cancel(chunk, j)?;
+            let mut eps = host_values(self.guided(self.points(&x), t, chunk.rows, how.guidance));
+            if let Some(e) = how.energy.filter(|e| e.weight > 0.0) {
+                let gradient = (e.gradient)(&x)?;
+                if gradient.len() != x.len() || gradient.iter().any(|g| !g.is_finite()) {
+                    return Err(IdfError::invalid(
+                        "energy_guidance",
+                        format!(
+                            "the energy's gradient is not finite at timestep {t}: lower the weight"
+                        ),
+                    ));
+                }
+                let ab = self.schedule.alpha_bar(t);
+                let scale = (e.weight as f64 * ab * (1.0 - ab).sqrt()) as f32;
+                for (v, g) in eps.iter_mut().zip(gradient) {
+                    *v += scale * g;
+                }
+            }
+            let step = self.reverse_step(start, how.sampler, j, t_prev, t);
+            denoiser_reverse_step::run(&step, &mut x, &eps);
+            progress(plan.done(chunk, j) + 1, plan.total);
+        }
+        Ok(x)
+    }
+
+    /// The reverse steps of one chunk on IDF's GPU, which the network shares: the values stay
+    /// in IDF's buffers from the starting noise to the sample, pass to the network and back by
+    /// copies on the device, and step by the kernel `denoiser_reverse_step` (the twin of the
+    /// host's); only the sample is read back.
+    #[cfg(feature = "neural-gpu")]
+    fn reverse_on_device(
+        &self,
+        gpu: &GpuContext,
+        chunk: &Chunk,
+        plan: &ReversePlan,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Vec<f32>> {
+        let how = plan.how;
+        let d = self.shape.dim;
+        let values = chunk.count * d;
+        let start = ReverseStep::start(values as u32, chunk.offset as u32, how.seed);
+        let buffers = ReverseStepBuffers::new(gpu, values)?;
+        buffers.step(gpu, &start)?;
+        let device = self.net.devices()[0].clone();
+        for (j, t_prev, t) in plan.steps() {
+            plan.check_cancel(chunk, j)?;
+            let x = tensor_from_buffer(gpu, buffers.x(), [chunk.count, d], &device)?;
+            copy_into_buffer(
+                gpu,
+                self.guided(x, t, chunk.rows, how.guidance),
+                buffers.eps(),
+            )?;
+            buffers.step(gpu, &self.reverse_step(start, how.sampler, j, t_prev, t))?;
+            progress(plan.done(chunk, j) + 1, plan.total);
+        }
+        buffers.read_x(gpu)
+    }
+
+    /// The `j`-th reverse step (from timestep `t` to `t_prev`) of the chunk that `start` began:
+    /// DDPM's `x ← (x − β_t/√(1 − ᾱ_t) ε̂)/√α_t + σ_t ξ`, or DDIM's deterministic update.
+    fn reverse_step(
+        &self,
+        start: ReverseStep,
+        sampler: NeuralSampler,
+        j: usize,
+        t_prev: usize,
+        t: usize,
+    ) -> ReverseStep {
+        let s = &self.schedule;
+        let step = (j + 1) as u32;
+        match sampler {
+            NeuralSampler::Ddpm => {
+                let (beta, ab) = (s.beta(t), s.alpha_bar(t));
+                let c_x = (1.0 / (1.0 - beta).sqrt()) as f32;
+                let c_eps = (beta / (1.0 - ab).sqrt() / (1.0 - beta).sqrt()) as f32;
+                let sigma = if t > 1 {
+                    s.posterior_variance(t).sqrt() as f32
+                } else {
+                    0.0
+                };
+                start.then(step, c_x, -c_eps, sigma)
+            }
+            NeuralSampler::Ddim { .. } => {
+                let (ab, ab_prev) = (s.alpha_bar(t), s.alpha_bar(t_prev));
+                let c_x = (ab_prev / ab).sqrt() as f32;
+                let c_eps = ((1.0 - ab_prev).sqrt() - (ab_prev * (1.0 - ab) / ab).sqrt()) as f32;
+                start.then(step, c_x, c_eps, 0.0)
+            }
+        }
+    }
+}
+
+/// One chunk of a draw: its place among the chunks, its points, its first value in the draw
+/// and its condition rows.
+struct Chunk<'a> {
+    index: usize,
+    count: usize,
+    offset: usize,
+    rows: Option<&'a [f32]>,
+}
+
+/// What the chunks of a draw share: the timesteps (from 0 up), how to draw, and the reverse
+/// steps of the whole draw (for progress).
+struct ReversePlan<'a> {
+    timesteps: &'a [usize],
+    how: &'a Sampling<'a>,
+    total: u64,
+}
+
+impl ReversePlan<'_> {
+    /// The reverse steps `(j, t_prev, t)`, from the largest timestep down.
+    fn steps(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        self.timesteps
+            .windows(2)
+            .rev()
+            .enumerate()
+            .map(|(j, pair)| (j, pair[0], pair[1]))
+    }
+
+    /// Reverse steps of the draw done before step `j` of `chunk`.
+    fn done(&self, chunk: &Chunk, j: usize) -> u64 {
+        chunk.index as u64 * (self.timesteps.len() as u64 - 1) + j as u64
+    }
+
+    /// [`IdfError::Cancelled`] when the draw's cancel flag is raised.
+    fn check_cancel(&self, chunk: &Chunk, j: usize) -> Result<()> {
+        if self.how.cancel.is_some_and(Cancel::is_cancelled) {
+            return Err(IdfError::Cancelled {
+                step: self.done(chunk, j),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A tensor's f32 values on the host.
+fn host_values(tensor: Tensor<2>) -> Vec<f32> {
+    tensor
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("the network's output is f32")
 }
