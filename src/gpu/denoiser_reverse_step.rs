@@ -36,23 +36,8 @@ impl ReverseStepPipeline {
                 storage_entry(2, true),
             ],
         });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("idf denoiser reverse step"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("denoiser_reverse_step"),
-            source: wgpu::ShaderSource::Naga(std::borrow::Cow::Owned(module)),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("denoiser_reverse_step"),
-            layout: Some(&pipeline_layout),
-            module: &shader,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let pipeline =
+            crate::gpu::standalone_pipeline(device, "denoiser_reverse_step", module, &layout);
         Ok(ReverseStepPipeline { layout, pipeline })
     }
 }

@@ -206,14 +206,14 @@ impl Denoiser {
         let n = x.len() / self.shape.dim;
         Tensor::<2>::from_data(
             TensorData::new(x.to_vec(), [n, self.shape.dim]),
-            &self.net.devices()[0],
+            &self.device(),
         )
     }
 
     /// ε̂ of the points `x` (N × D, on the network's device) with a timestep per point (`ts`)
     /// and a condition row per point (`rows`, N × C; `None`: unconditional).
     fn epsilon_of(&self, x: Tensor<2>, ts: &[usize], rows: Option<&[f32]>) -> Tensor<2> {
-        let device = self.net.devices()[0].clone();
+        let device = self.device();
         let n = ts.len();
         let tensor = |values: Vec<f32>, width: usize| {
             Tensor::<2>::from_data(TensorData::new(values, [n, width]), &device)
@@ -345,7 +345,7 @@ impl Denoiser {
         #[cfg(feature = "neural-gpu")]
         let gpu = energy
             .is_none()
-            .then(|| crate::neural::device::gpu_of(&self.net.devices()[0]))
+            .then(|| crate::neural::device::gpu_of(&self.device()))
             .flatten();
         let mut out = Vec::with_capacity(n * d);
         for (index, first) in (0..n).step_by(batch).enumerate() {
@@ -425,7 +425,7 @@ impl Denoiser {
         let start = ReverseStep::start(values as u32, chunk.offset as u32, how.seed);
         let buffers = ReverseStepBuffers::new(gpu, values)?;
         buffers.step(gpu, &start)?;
-        let device = self.net.devices()[0].clone();
+        let device = self.device();
         for (j, t_prev, t) in plan.steps() {
             plan.check_cancel(chunk, j)?;
             let x = tensor_from_buffer(gpu, buffers.x(), [chunk.count, d], &device)?;
