@@ -140,11 +140,7 @@ impl Context {
 
     /// The best GPU adapter wgpu finds, or an error naming why there is none.
     pub fn gpu() -> Result<Self> {
-        Ok(Context {
-            gpu: Some(Arc::new(GpuContext::request()?)),
-            fallback_reason: None,
-            cancel: None,
-        })
+        Ok(Self::on_gpu(Arc::new(GpuContext::request()?)))
     }
 
     /// The CPU twin.
@@ -159,12 +155,17 @@ impl Context {
     /// Adopts a caller's wgpu device and queue: IDF's buffers and pipelines are created on it, and
     /// [`crate::Simulation::gpu_buffer`] hands the field's buffer back for drawing.
     pub fn from_wgpu(adapter: &wgpu::Adapter, device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        Self::on_gpu(Arc::new(GpuContext::adopt(
+            adapter.get_info(),
+            device,
+            queue,
+        )))
+    }
+
+    /// A context on an existing IDF GPU context (its device, queue and pipelines).
+    pub(crate) fn on_gpu(gpu: Arc<GpuContext>) -> Context {
         Context {
-            gpu: Some(Arc::new(GpuContext::adopt(
-                adapter.get_info(),
-                device,
-                queue,
-            ))),
+            gpu: Some(gpu),
             fallback_reason: None,
             cancel: None,
         }

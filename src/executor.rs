@@ -79,6 +79,18 @@ impl Executor {
         }
     }
 
+    /// Overwrites the field in `slot` with the start of `values`, a buffer on the same GPU
+    /// device, by a copy on the device. Errors: the CPU backend; a buffer shorter than a field.
+    pub fn copy_field_from(&mut self, slot: Slot, values: &wgpu::Buffer) -> Result<()> {
+        match self {
+            Executor::Cpu(_) => Err(IdfError::invalid(
+                "backend",
+                "the CPU backend holds no GPU buffers to copy from",
+            )),
+            Executor::Gpu(g) => g.copy_field_from(slot, values),
+        }
+    }
+
     /// Downloads the field in `slot`.
     pub fn read_field(&self, slot: Slot) -> Result<Vec<f32>> {
         match self {

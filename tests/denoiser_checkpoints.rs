@@ -295,7 +295,8 @@ fn sampling_a_denoiser_checkpoint() {
     assert_eq!(v["fields_on_gpu"], false, "{v}");
     // Asked for a GPU, a build with `neural-gpu` runs the network on IDF's device and keeps the
     // draw's values there; one without runs it on the CPU and says so rather than ignoring the
-    // request.
+    // request. The draw is energy-guided, which runs its gradient there too (that the values
+    // stay is tests/neural_device.rs's to show).
     crate::common::on_gpu(|_| {
         let asked = idf(&[
             "sample",
@@ -309,6 +310,8 @@ fn sampling_a_denoiser_checkpoint() {
             "2",
             "--condition",
             "temperature=3",
+            "--energy-guidance",
+            "0.5",
             "--backend",
             "gpu",
             "--json",

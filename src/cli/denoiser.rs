@@ -491,9 +491,7 @@ pub fn sample(args: DenoiserSampleArgs) -> Result<()> {
         let summary = json!({
             "checkpoint": args.checkpoint,
             "backend": idf::neural::device_name(),
-            // Energy guidance's gradient runs on the host, which reads the values back.
-            "fields_on_gpu": idf::neural::fields_stay_on_gpu(&idf::neural::device())
-                && args.energy_guidance == 0.0,
+            "fields_on_gpu": idf::neural::fields_stay_on_gpu(&idf::neural::device()),
             "integrator": integrator,
             "chains": chains,
             "shape": field.shape().dims(),

@@ -1,13 +1,15 @@
 //! A learned denoiser's reverse step on the device (`shaders/denoiser_reverse_step.wgsl`): the
-//! kernel's pipeline, built once per device, and [`ReverseStepBuffers`], a chunk's values and
-//! their ε̂ kept on the device from the starting noise to the sample.
+//! kernel's pipeline, built once per device, and [`ReverseStepBuffers`], a chunk's values, their
+//! ε̂ and (with energy guidance) the energy's gradient, kept on the device from the starting
+//! noise to the sample.
 
 use crate::error::{IdfError, Result};
 use crate::gpu::executor::{read_buffer, storage_buffer};
 use crate::gpu::{storage_entry, GpuContext};
 use crate::kernels::denoiser_reverse_step::ReverseStep;
 
-/// The compiled reverse-step kernel and its bind-group layout (parameters, values, ε̂).
+/// The compiled reverse-step kernel and its bind-group layout (parameters, values, ε̂,
+/// gradient).
 pub struct ReverseStepPipeline {
     layout: wgpu::BindGroupLayout,
     pipeline: wgpu::ComputePipeline,
@@ -34,6 +36,7 @@ impl ReverseStepPipeline {
                 },
                 storage_entry(1, false),
                 storage_entry(2, true),
+                storage_entry(3, true),
             ],
         });
         let pipeline =
@@ -42,20 +45,24 @@ impl ReverseStepPipeline {
     }
 }
 
-/// A chunk of values being sampled and their ε̂, on one device, with the kernel bound to them.
+/// A chunk of values being sampled, their ε̂ and, for guided steps, the energy's gradient, on
+/// one device, with the kernel bound to them.
 pub struct ReverseStepBuffers {
     count: usize,
+    guided: bool,
     params: wgpu::Buffer,
     x: wgpu::Buffer,
     eps: wgpu::Buffer,
+    grad: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
 }
 
 impl ReverseStepBuffers {
-    /// Room for `count` values and their ε̂ on `gpu` (uninitialised until the first step).
+    /// Room for `count` values and their ε̂ on `gpu` (uninitialised until the first step), and
+    /// for their gradient when `guided` (otherwise steps with a gradient term are refused).
     /// Errors: a count of 0 or past 2³² values, buffers over the adapter's binding limit, out of
     /// memory.
-    pub fn new(gpu: &GpuContext, count: usize) -> Result<Self> {
+    pub fn new(gpu: &GpuContext, count: usize, guided: bool) -> Result<Self> {
         if count == 0 || u32::try_from(count).is_err() {
             return Err(IdfError::invalid(
                 "count",
@@ -65,6 +72,7 @@ impl ReverseStepBuffers {
         let bytes = count as u64 * 4;
         let x = storage_buffer(gpu, "denoiser values", bytes)?;
         let eps = storage_buffer(gpu, "denoiser epsilon", bytes)?;
+        let grad = storage_buffer(gpu, "denoiser gradient", if guided { bytes } else { 4 })?;
         let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("idf denoiser reverse step params"),
             size: std::mem::size_of::<ReverseStep>() as u64,
@@ -88,13 +96,19 @@ impl ReverseStepBuffers {
                     binding: 2,
                     resource: eps.as_entire_binding(),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: grad.as_entire_binding(),
+                },
             ],
         });
         Ok(ReverseStepBuffers {
             count,
+            guided,
             params,
             x,
             eps,
+            grad,
             bind_group,
         })
     }
@@ -109,8 +123,14 @@ impl ReverseStepBuffers {
         &self.eps
     }
 
+    /// The energy's gradient (`count` f32 when guided), which the next step reads where its
+    /// `c_grad` is not 0.
+    pub fn grad(&self) -> &wgpu::Buffer {
+        &self.grad
+    }
+
     /// Submits one step on the first `step.count` values. Errors: more values than the buffers
-    /// hold; a kernel that does not build.
+    /// hold; a gradient term on buffers made without room for it; a kernel that does not build.
     pub fn step(&self, gpu: &GpuContext, step: &ReverseStep) -> Result<()> {
         if step.count as usize > self.count {
             return Err(IdfError::invalid(
@@ -119,6 +139,12 @@ impl ReverseStepBuffers {
                     "a step over {} values on buffers of {}",
                     step.count, self.count
                 ),
+            ));
+        }
+        if step.c_grad != 0.0 && !self.guided {
+            return Err(IdfError::invalid(
+                "c_grad",
+                "a gradient term on buffers made without a gradient (ReverseStepBuffers::new with guided)",
             ));
         }
         let pipeline = gpu.denoiser_reverse_step_pipeline()?;

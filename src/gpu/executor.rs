@@ -272,6 +272,13 @@ impl GpuExecutor {
             .write_buffer(self.slot(slot), 0, bytemuck::cast_slice(data));
     }
 
+    /// Overwrites the field in `slot` with the start of `values` (same device), by a copy on the
+    /// device. Errors: `values` is shorter than a field.
+    pub fn copy_field_from(&self, slot: Slot, values: &wgpu::Buffer) -> Result<()> {
+        self.gpu
+            .copy_buffer(values, self.slot(slot), bytes_of(self.sites))
+    }
+
     /// Replaces the energy's parameters (as many values as the buffer holds).
     pub fn write_energy_params(&self, params: &[f32]) {
         self.gpu

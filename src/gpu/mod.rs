@@ -145,6 +145,22 @@ impl GpuContext {
         Ok(self.spectral.get_or_init(|| built))
     }
 
+    /// Copies the first `bytes` of `src` to the start of `dst` on the device (submitted on the
+    /// queue, after the work submitted before it). Errors: either buffer is shorter.
+    pub fn copy_buffer(&self, src: &wgpu::Buffer, dst: &wgpu::Buffer, bytes: u64) -> Result<()> {
+        if src.size() < bytes || dst.size() < bytes {
+            return Err(IdfError::Gpu(format!(
+                "a copy of {bytes} bytes from a buffer of {} into one of {}",
+                src.size(),
+                dst.size()
+            )));
+        }
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(src, 0, dst, 0, bytes);
+        self.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
     /// The compiled pipeline of `kernel` composed with `energy`, built on first use.
     pub(crate) fn pipeline(
         &self,

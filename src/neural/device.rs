@@ -42,7 +42,7 @@ pub fn device_name() -> String {
 
 /// Whether `device` is IDF's own GPU device (built with `neural-gpu`: [`device_for`] a GPU
 /// context), where a denoiser's sampling keeps its values on the GPU from the starting noise to
-/// the samples (without energy guidance, whose gradient runs on the host).
+/// the samples (with energy guidance too, unless its gradient is a host function).
 pub fn fields_stay_on_gpu(device: &Device) -> bool {
     gpu_of(device).is_some()
 }

@@ -2,7 +2,8 @@
 //! network's ε, `x_{t−1} = (x_t − β_t / √(1 − ᾱ_t) ε̂) / √α_t + σ_t z`, σ_t² = β̃_t (the
 //! posterior variance, zero at t = 1, as IDF's exact-score DDPM); deterministic DDIM (Song, Meng
 //! & Ermon 2021, η = 0) over an evenly spaced subsequence of the timesteps; and classifier-free
-//! guidance (Ho & Salimans 2022): ε̂ = (1 + w) ε(x, c) − w ε(x, ∅).
+//! guidance (Ho & Salimans 2022): ε̂ = (1 + w) ε(x, c) − w ε(x, ∅); and energy guidance
+//! ([`EnergyGuidance`]).
 
 use burn::prelude::*;
 
@@ -15,6 +16,9 @@ use crate::gpu::{denoiser_reverse_step::ReverseStepBuffers, GpuContext};
 use crate::kernels::denoiser_reverse_step::ReverseStep;
 #[cfg(feature = "neural-gpu")]
 use crate::neural::device_fields::{copy_into_buffer, tensor_from_buffer};
+#[cfg(feature = "neural-gpu")]
+use crate::neural::energy_guidance::not_finite;
+use crate::neural::energy_guidance::{EnergyGuidance, GuidanceGradients};
 use crate::neural::network::{DataStatistics, DenoiserShape, Network, Preconditioner};
 
 /// A trained network with what it needs to predict ε: its sizes, the data statistics it is
@@ -27,18 +31,6 @@ pub struct Denoiser {
     schedule: EnergyScheduler,
     /// The statistics as tensors on the network's device, made once.
     preconditioner: Preconditioner,
-}
-
-/// Energy guidance: the score of the noised data is tilted by the energy's,
-/// `∇ log p_t(x) + w ᾱ_t (−∇E(x)/T)`, i.e. ε̂ + w ᾱ_t √(1 − ᾱ_t) ∇E(x)/T. At t → 0 this is the
-/// score of `p(x) e^{−w E(x)/T}`: the model's distribution leaning towards low energy with
-/// weight w (the weight ᾱ_t switches the tilt off where the noise dominates). An approximation
-/// along the path, like classifier guidance (Dhariwal & Nichol 2021), exact only at t → 0.
-pub struct EnergyGuidance<'a> {
-    /// w ≥ 0.
-    pub weight: f32,
-    /// ∇E/T of `N × D` points, `N × D` values.
-    pub gradient: &'a dyn Fn(&[f32]) -> Result<Vec<f32>>,
 }
 
 /// How a [`Denoiser`] draws: the reverse process, the guidance, the seed, the chunking and what
@@ -269,8 +261,9 @@ impl Denoiser {
 
     /// [`sample`](Self::sample) with a condition per point: `rows` is `N × C` (row-major).
     /// Errors also: rows of the wrong length or not finite, a negative or non-finite energy
-    /// weight, an energy gradient of the wrong length or not finite (naming the step), a raised
-    /// cancel flag ([`IdfError::Cancelled`]).
+    /// weight or temperature, guiding maps whose size is not D, an energy gradient of the wrong
+    /// length or not finite (naming the step; on the GPU, a sample not finite), a raised cancel
+    /// flag ([`IdfError::Cancelled`]).
     pub fn sample_rows(
         &self,
         n: usize,
@@ -286,12 +279,7 @@ impl Denoiser {
             ..
         } = *how;
         if let Some(e) = energy {
-            if !(e.weight.is_finite() && e.weight >= 0.0) {
-                return Err(IdfError::invalid(
-                    "energy_guidance",
-                    format!("{} must be a finite number ≥ 0", e.weight),
-                ));
-            }
+            e.check(self.shape.dim)?;
         }
         let c = self.shape.conditions;
         if let Some(rows) = rows {
@@ -344,9 +332,12 @@ impl Denoiser {
         };
         #[cfg(feature = "neural-gpu")]
         let gpu = energy
-            .is_none()
+            .is_none_or(EnergyGuidance::runs_on_gpu)
             .then(|| crate::neural::device::gpu_of(&self.device()))
             .flatten();
+        let mut gradients = energy
+            .filter(|e| e.weight > 0.0)
+            .map(GuidanceGradients::new);
         let mut out = Vec::with_capacity(n * d);
         for (index, first) in (0..n).step_by(batch).enumerate() {
             let count = batch.min(n - first);
@@ -359,49 +350,44 @@ impl Denoiser {
             #[cfg(feature = "neural-gpu")]
             {
                 if let Some(gpu) = &gpu {
-                    out.extend(self.reverse_on_device(gpu, &chunk, &plan, progress)?);
+                    out.extend(self.reverse_on_device(
+                        gpu,
+                        &chunk,
+                        &plan,
+                        gradients.as_mut(),
+                        progress,
+                    )?);
                     continue;
                 }
             }
-            out.extend(self.reverse_on_host(&chunk, &plan, progress)?);
+            out.extend(self.reverse_on_host(&chunk, &plan, gradients.as_mut(), progress)?);
         }
         Ok(out)
     }
 
     /// The reverse steps of one chunk on the host (the network on its device, ε̂ read back each
-    /// step; energy guidance adds its gradient there).
+    /// step; energy guidance's gradient on the CPU).
     fn reverse_on_host(
         &self,
         chunk: &Chunk,
         plan: &ReversePlan,
+        mut gradients: Option<&mut GuidanceGradients>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Vec<f32>> {
         let how = plan.how;
         let values = chunk.count * self.shape.dim;
         let start = ReverseStep::start(values as u32, chunk.offset as u32, how.seed);
         let mut x = vec![0.0; values];
-        denoiser_reverse_step::run(&start, &mut x, &[]);
+        denoiser_reverse_step::run(&start, &mut x, &[], &[]);
         for (j, t_prev, t) in plan.steps() {
             plan.check_cancel(chunk, j)?;
-            let mut eps = host_values(self.guided(self.points(&x), t, chunk.rows, how.guidance));
-            if let Some(e) = how.energy.filter(|e| e.weight > 0.0) {
-                let gradient = (e.gradient)(&x)?;
-                if gradient.len() != x.len() || gradient.iter().any(|g| !g.is_finite()) {
-                    return Err(IdfError::invalid(
-                        "energy_guidance",
-                        format!(
-                            "the energy's gradient is not finite at timestep {t}: lower the weight"
-                        ),
-                    ));
-                }
-                let ab = self.schedule.alpha_bar(t);
-                let scale = (e.weight as f64 * ab * (1.0 - ab).sqrt()) as f32;
-                for (v, g) in eps.iter_mut().zip(gradient) {
-                    *v += scale * g;
-                }
-            }
-            let step = self.reverse_step(start, how.sampler, j, t_prev, t);
-            denoiser_reverse_step::run(&step, &mut x, &eps);
+            let eps = host_values(self.guided(self.points(&x), t, chunk.rows, how.guidance));
+            let gradient = match gradients.as_deref_mut() {
+                Some(g) => g.on_host(&x, chunk.count, t)?,
+                None => Vec::new(),
+            };
+            let step = self.reverse_step(start, how, j, t_prev, t);
+            denoiser_reverse_step::run(&step, &mut x, &eps, &gradient);
             progress(plan.done(chunk, j) + 1, plan.total);
         }
         Ok(x)
@@ -410,20 +396,22 @@ impl Denoiser {
     /// The reverse steps of one chunk on IDF's GPU, which the network shares: the values stay
     /// in IDF's buffers from the starting noise to the sample, pass to the network and back by
     /// copies on the device, and step by the kernel `denoiser_reverse_step` (the twin of the
-    /// host's); only the sample is read back.
+    /// host's); energy guidance's gradient is IDF's kernel on the same buffers. Only the
+    /// sample is read back.
     #[cfg(feature = "neural-gpu")]
     fn reverse_on_device(
         &self,
-        gpu: &GpuContext,
+        gpu: &std::sync::Arc<GpuContext>,
         chunk: &Chunk,
         plan: &ReversePlan,
+        mut gradients: Option<&mut GuidanceGradients>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Vec<f32>> {
         let how = plan.how;
         let d = self.shape.dim;
         let values = chunk.count * d;
         let start = ReverseStep::start(values as u32, chunk.offset as u32, how.seed);
-        let buffers = ReverseStepBuffers::new(gpu, values)?;
+        let buffers = ReverseStepBuffers::new(gpu, values, gradients.is_some())?;
         buffers.step(gpu, &start)?;
         let device = self.device();
         for (j, t_prev, t) in plan.steps() {
@@ -434,25 +422,34 @@ impl Denoiser {
                 self.guided(x, t, chunk.rows, how.guidance),
                 buffers.eps(),
             )?;
-            buffers.step(gpu, &self.reverse_step(start, how.sampler, j, t_prev, t))?;
+            if let Some(g) = gradients.as_deref_mut() {
+                g.on_gpu(gpu, buffers.x(), chunk.count, buffers.grad())?;
+            }
+            buffers.step(gpu, &self.reverse_step(start, how, j, t_prev, t))?;
             progress(plan.done(chunk, j) + 1, plan.total);
         }
-        buffers.read_x(gpu)
+        let sample = buffers.read_x(gpu)?;
+        if gradients.is_some() && sample.iter().any(|v| !v.is_finite()) {
+            return Err(not_finite("along the draw (its sample is not)"));
+        }
+        Ok(sample)
     }
 
-    /// The `j`-th reverse step (from timestep `t` to `t_prev`) of the chunk that `start` began:
-    /// DDPM's `x ← (x − β_t/√(1 − ᾱ_t) ε̂)/√α_t + σ_t ξ`, or DDIM's deterministic update.
+    /// The `j`-th reverse step (from timestep `t` to `t_prev`) of the chunk that `start` began,
+    /// as `how` draws: DDPM's `x ← (x − β_t/√(1 − ᾱ_t) ε̂)/√α_t + σ_t ξ`, or DDIM's
+    /// deterministic update; with energy guidance, ε̂ tilted by the gradient
+    /// ([`EnergyGuidance::scale`]).
     fn reverse_step(
         &self,
         start: ReverseStep,
-        sampler: NeuralSampler,
+        how: &Sampling,
         j: usize,
         t_prev: usize,
         t: usize,
     ) -> ReverseStep {
         let s = &self.schedule;
         let step = (j + 1) as u32;
-        match sampler {
+        let update = match how.sampler {
             NeuralSampler::Ddpm => {
                 let (beta, ab) = (s.beta(t), s.alpha_bar(t));
                 let c_x = (1.0 / (1.0 - beta).sqrt()) as f32;
@@ -470,6 +467,10 @@ impl Denoiser {
                 let c_eps = ((1.0 - ab_prev).sqrt() - (ab_prev * (1.0 - ab) / ab).sqrt()) as f32;
                 start.then(step, c_x, c_eps, 0.0)
             }
+        };
+        match how.energy.filter(|e| e.weight > 0.0) {
+            Some(e) => update.with_gradient(update.c_eps * e.scale(s.alpha_bar(t)) as f32),
+            None => update,
         }
     }
 }

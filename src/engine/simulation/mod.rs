@@ -529,6 +529,40 @@ impl Simulation {
     /// ∇E of the current field at noise level `alpha_bar` (1 for the energy itself), shaped
     /// like the field; the state is unchanged.
     pub fn energy_gradient(&mut self, alpha_bar: f32) -> Result<Field> {
+        self.write_energy_gradient(alpha_bar)?;
+        Field::from_vec(self.shape, self.exec.read_field(self.current.other())?)
+    }
+
+    /// [`energy_gradient`](Self::energy_gradient) left on the GPU: the buffer that holds it
+    /// (f32, shaped like the field), which the simulation's next step overwrites. Errors: the
+    /// CPU backend.
+    pub fn energy_gradient_on_gpu(&mut self, alpha_bar: f32) -> Result<&wgpu::Buffer> {
+        if !self.exec.is_gpu() {
+            return Err(IdfError::invalid(
+                "backend",
+                "a gradient on the GPU needs a simulation on a GPU context",
+            ));
+        }
+        self.write_energy_gradient(alpha_bar)?;
+        Ok(self
+            .exec
+            .gpu_buffer(self.current.other())
+            .expect("a GPU executor has field buffers"))
+    }
+
+    /// Replaces the current field by the start of `values`, a buffer on this simulation's GPU
+    /// device (f32, row-major `[chains, channels, height, width]`), by a copy on the device: a
+    /// field that never leaves the GPU. Errors: the CPU backend; a buffer shorter than the
+    /// field. A buffer of another device is a caller's bug that wgpu reports by panicking.
+    pub fn copy_field_from_gpu(&mut self, values: &wgpu::Buffer) -> Result<()> {
+        self.exec.copy_field_from(self.current, values)?;
+        // Unread, the values may hold anything: no multi-spin coding until set_field says.
+        self.spins = false;
+        Ok(())
+    }
+
+    /// Writes ∇E of the current field at noise level `alpha_bar` into the other field buffer.
+    fn write_energy_gradient(&mut self, alpha_bar: f32) -> Result<()> {
         let rule = StepRule::Drift {
             c_x: 0.0,
             c_grad: -1.0,
@@ -548,8 +582,7 @@ impl Simulation {
             src: self.current,
             dst: self.current.other(),
             aux: Aux::Scratch,
-        }])?;
-        Field::from_vec(self.shape, self.exec.read_field(self.current.other())?)
+        }])
     }
 
     /// The total energy of each chain's current field.

@@ -11,17 +11,14 @@ pub mod forecast;
 pub mod forecast_laws;
 pub mod quality;
 
-use std::cell::RefCell;
 use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::context::Context;
 use crate::engine::diffusion::EnergyScheduler;
-use crate::engine::energies::{EnergyModel, StateKind};
+use crate::engine::energies::EnergyModel;
 use crate::engine::field::{Field, Shape};
-use crate::engine::simulation::Simulation;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::Atlas;
 use crate::jobs::config::Config;
@@ -29,8 +26,8 @@ use crate::jobs::render::curves::{chart, Series};
 use crate::jobs::render::frame::RgbFrame;
 use crate::memory;
 use crate::neural::{
-    DenoiserShape, DenoiserTraining, EnergyGuidance, NetworkKind, NeuralSampler, PointDataset,
-    Sampling, TrainingOptions,
+    DenoiserShape, DenoiserTraining, EnergyGuidance, GuidingEnergy, NetworkKind, NeuralSampler,
+    PointDataset, Sampling, TrainingOptions,
 };
 
 use checkpoint::{constant_value, resolve_conditions, DenoiserCheckpoint, Task};
@@ -389,33 +386,17 @@ pub fn sample_checkpoint(
         0.0 => None,
         _ => Some(data_energy(checkpoint, condition.as_deref())?),
     };
-    // One simulation per chunk size, made at the first reverse step and reused by the others.
-    let simulations: RefCell<Vec<Simulation>> = RefCell::new(Vec::new());
-    let gradient = |x: &[f32]| -> Result<Vec<f32>> {
-        let (model, temperature) = tilt.as_ref().expect("only called with a tilt");
-        let field = Field::from_vec(Shape::new(x.len() / (c * h * w), c, h, w)?, x.to_vec())?;
-        let mut simulations = simulations.borrow_mut();
-        let gradient = match simulations.iter_mut().find(|s| s.shape() == field.shape()) {
-            Some(sim) => {
-                sim.set_field(&field)?;
-                sim.energy_gradient(1.0)?
-            }
-            None => {
-                let mut sim = Simulation::new(&Context::cpu(), model, &field, 0)?;
-                let gradient = sim.energy_gradient(1.0)?;
-                simulations.push(sim);
-                gradient
-            }
-        };
-        Ok(gradient.data().iter().map(|g| g / temperature).collect())
-    };
-    let energy = EnergyGuidance {
+    let energy = tilt.as_ref().map(|(model, temperature)| EnergyGuidance {
         weight: energy_guidance,
-        gradient: &gradient,
-    };
+        energy: GuidingEnergy::Model {
+            model,
+            temperature: *temperature,
+            map: checkpoint.map_shape,
+        },
+    });
     let how = Sampling {
         guidance,
-        energy: tilt.is_some().then_some(&energy),
+        energy: energy.as_ref(),
         ..Sampling::new(sampler, seed)
     };
     let values = denoiser.sample_rows(chains, rows.as_deref(), &how, progress)?;
@@ -424,8 +405,7 @@ pub fn sample_checkpoint(
 
 /// The energy of the checkpoint's data at `condition` (its model, from the dataset's
 /// provenance, with the condition's parameters) and the condition's temperature (1 if it has
-/// none). Errors: data that name no model, a model whose states are not a continuous field,
-/// no condition to take the parameters from.
+/// none). Errors: data that name no model, parameters the model refuses.
 fn data_energy(
     checkpoint: &DenoiserCheckpoint,
     condition: Option<&[f32]>,
@@ -449,18 +429,12 @@ fn data_energy(
         .collect();
     let model = EnergyModel::from_params(name, &params)
         .map_err(|e| bad(format!("the data's model {name}: {e}")))?;
-    if model.state() != StateKind::Field {
-        return Err(bad(format!(
-            "{name}'s states are not a continuous field: its energy has no gradient"
-        )));
-    }
+    // A model of spins or a temperature that is not positive is refused by the draw
+    // (EnergyGuidance::check).
     let temperature = pairs
         .iter()
         .find(|(n, _)| n.as_str() == "temperature")
         .map_or(1.0, |(_, v)| *v);
-    if !(temperature.is_finite() && temperature > 0.0) {
-        return Err(bad(format!("temperature {temperature} is not positive")));
-    }
     Ok((model, temperature))
 }
 
