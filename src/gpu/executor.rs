@@ -276,7 +276,7 @@ impl GpuExecutor {
     /// device. Errors: `values` is shorter than a field.
     pub fn copy_field_from(&self, slot: Slot, values: &wgpu::Buffer) -> Result<()> {
         self.gpu
-            .copy_buffer(values, self.slot(slot), bytes_of(self.sites))
+            .copy_buffer((values, 0), (self.slot(slot), 0), bytes_of(self.sites))
     }
 
     /// Replaces the energy's parameters (as many values as the buffer holds).

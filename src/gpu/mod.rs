@@ -145,18 +145,30 @@ impl GpuContext {
         Ok(self.spectral.get_or_init(|| built))
     }
 
-    /// Copies the first `bytes` of `src` to the start of `dst` on the device (submitted on the
-    /// queue, after the work submitted before it). Errors: either buffer is shorter.
-    pub fn copy_buffer(&self, src: &wgpu::Buffer, dst: &wgpu::Buffer, bytes: u64) -> Result<()> {
-        if src.size() < bytes || dst.size() < bytes {
+    /// Copies `bytes` from `src` at byte `src_offset` to `dst` at byte `dst_offset` on the
+    /// device (submitted on the queue, after the work submitted before it; offsets and `bytes`
+    /// multiples of 4, as wgpu requires). Errors: a range that runs past its buffer.
+    pub fn copy_buffer(
+        &self,
+        (src, src_offset): (&wgpu::Buffer, u64),
+        (dst, dst_offset): (&wgpu::Buffer, u64),
+        bytes: u64,
+    ) -> Result<()> {
+        let fits = |buffer: &wgpu::Buffer, offset: u64| {
+            offset
+                .checked_add(bytes)
+                .is_some_and(|end| end <= buffer.size())
+        };
+        if !fits(src, src_offset) || !fits(dst, dst_offset) {
             return Err(IdfError::Gpu(format!(
-                "a copy of {bytes} bytes from a buffer of {} into one of {}",
+                "a copy of {bytes} bytes from byte {src_offset} of a buffer of {} into byte \
+                 {dst_offset} of one of {}",
                 src.size(),
                 dst.size()
             )));
         }
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(src, 0, dst, 0, bytes);
+        encoder.copy_buffer_to_buffer(src, src_offset, dst, dst_offset, bytes);
         self.queue.submit([encoder.finish()]);
         Ok(())
     }

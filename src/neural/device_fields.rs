@@ -51,20 +51,19 @@ fn copy(
         .flush()
         .map_err(|e| failed("burn's pending work", e))?;
     let slice = resource.resource();
-    if slice.size < bytes || buffer.size() < bytes {
+    // The tensor's slice, not the whole buffer burn's pool gave it, bounds the copy.
+    if slice.size < bytes {
         return Err(IdfError::Gpu(format!(
-            "a copy of {bytes} bytes between burn's tensor ({} bytes) and IDF's buffer ({} bytes)",
-            slice.size,
-            buffer.size()
+            "a copy of {bytes} bytes from or into burn's tensor of {} bytes",
+            slice.size
         )));
     }
-    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    let (tensor, ours) = ((&slice.buffer, slice.offset), (buffer, 0));
     if out {
-        encoder.copy_buffer_to_buffer(&slice.buffer, slice.offset, buffer, 0, bytes);
+        gpu.copy_buffer(tensor, ours, bytes)?;
     } else {
-        encoder.copy_buffer_to_buffer(buffer, 0, &slice.buffer, slice.offset, bytes);
+        gpu.copy_buffer(ours, tensor, bytes)?;
     }
-    gpu.queue.submit([encoder.finish()]);
     Ok(())
 }
 

@@ -171,7 +171,7 @@ impl<'a> GuidanceGradients<'a> {
         let bytes = sim.shape().len() as u64 * 4;
         sim.copy_field_from_gpu(x)?;
         let gradient = sim.energy_gradient_on_gpu(1.0)?;
-        gpu.copy_buffer(gradient, into, bytes)
+        gpu.copy_buffer((gradient, 0), (into, 0), bytes)
     }
 }
 

@@ -53,9 +53,14 @@ pub struct Sampling<'a> {
     pub cancel: Option<&'a Cancel>,
 }
 
-impl Sampling<'_> {
+impl<'a> Sampling<'a> {
     /// Points per chunk unless set.
     pub const DEFAULT_BATCH: usize = 256;
+
+    /// The energy guidance that acts on the steps: none when its weight is 0.
+    fn acting_energy(&self) -> Option<&'a EnergyGuidance<'a>> {
+        self.energy.filter(|e| e.weight > 0.0)
+    }
 
     /// `sampler` with `seed`, and nothing else.
     pub fn new(sampler: NeuralSampler, seed: u32) -> Self {
@@ -335,9 +340,7 @@ impl Denoiser {
             .is_none_or(EnergyGuidance::runs_on_gpu)
             .then(|| crate::neural::device::gpu_of(&self.device()))
             .flatten();
-        let mut gradients = energy
-            .filter(|e| e.weight > 0.0)
-            .map(GuidanceGradients::new);
+        let mut gradients = how.acting_energy().map(GuidanceGradients::new);
         let mut out = Vec::with_capacity(n * d);
         for (index, first) in (0..n).step_by(batch).enumerate() {
             let count = batch.min(n - first);
@@ -468,7 +471,7 @@ impl Denoiser {
                 start.then(step, c_x, c_eps, 0.0)
             }
         };
-        match how.energy.filter(|e| e.weight > 0.0) {
+        match how.acting_energy() {
             Some(e) => update.with_gradient(update.c_eps * e.scale(s.alpha_bar(t)) as f32),
             None => update,
         }
