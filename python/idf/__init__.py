@@ -82,11 +82,11 @@ def _count(name: str, value: Any, minimum: int = 0) -> int:
 
 
 def default_context() -> Context:
-    """The context calls use when given none: ``Context("auto")`` (the GPU if one is usable,
-    else the CPU), made on first use and kept."""
+    """The context calls use when given none: ``Context()`` (``IDF_BACKEND`` if set, else
+    ``"auto"``: the GPU if one is usable, else the CPU), made on first use and kept."""
     global _default
     if _default is None:
-        _default = Context("auto")
+        _default = Context()
     return _default
 
 

@@ -11,9 +11,11 @@ class Context:
     """A backend to run on: ``Context("auto" | "gpu" | "cpu")``.
 
     ``"gpu"`` raises :class:`idf.NoAdapterError` where no adapter is usable; ``"auto"`` falls
-    back to the CPU and says why in :attr:`fallback_reason`."""
+    back to the CPU and says why in :attr:`fallback_reason`. ``Context()`` takes the
+    environment's ``IDF_BACKEND`` (``auto``, ``gpu`` or ``cpu``; another value raises
+    :class:`idf.InvalidInputError` naming it), else ``"auto"``, as the ``idf`` command does."""
 
-    def __init__(self, backend: str = "auto") -> None: ...
+    def __init__(self, backend: Optional[str] = None) -> None: ...
     @property
     def backend(self) -> str:
         """``"cpu"`` or ``"gpu"``."""

@@ -19,7 +19,8 @@ use idf::{BackendChoice, EnergyModel, Field, Scene, Simulation};
 use arrays::{field_from_array, field_to_array, trace_to_dict};
 use errors::to_py;
 
-/// A backend to run on: `Context("auto" | "gpu" | "cpu")`.
+/// A backend to run on: `Context("auto" | "gpu" | "cpu")`; `Context()` takes the environment's
+/// `IDF_BACKEND` (auto, gpu or cpu), else auto, as the command line does.
 #[pyclass(name = "Context", module = "idf._native", frozen)]
 pub(crate) struct PyContext {
     pub(crate) inner: idf::Context,
@@ -28,13 +29,18 @@ pub(crate) struct PyContext {
 #[pymethods]
 impl PyContext {
     #[new]
-    #[pyo3(signature = (backend = "auto"))]
-    fn new(backend: &str) -> PyResult<Self> {
+    #[pyo3(signature = (backend = None))]
+    fn new(backend: Option<&str>) -> PyResult<Self> {
         let choice = match backend {
-            "auto" => BackendChoice::Auto,
-            "gpu" => BackendChoice::Gpu,
-            "cpu" => BackendChoice::Cpu,
-            other => {
+            None => {
+                return Ok(PyContext {
+                    inner: idf::Context::new().map_err(to_py)?,
+                })
+            }
+            Some("auto") => BackendChoice::Auto,
+            Some("gpu") => BackendChoice::Gpu,
+            Some("cpu") => BackendChoice::Cpu,
+            Some(other) => {
                 return Err(errors::invalid(
                     "backend",
                     &format!("`{other}`: use \"auto\", \"gpu\" or \"cpu\""),

@@ -52,6 +52,25 @@ def test_no_adapter_raises_for_gpu_and_falls_back_for_auto():
     assert out.returncode == 0 and out.stdout.strip() == "raised", out.stderr
 
 
+def test_a_context_without_a_backend_takes_idf_backend():
+    script = (
+        "import idf\n"
+        "try:\n"
+        "    print(idf.Context().backend)\n"
+        "except idf.InvalidInputError as e:\n"
+        "    print('raised:', e)\n"
+    )
+    def run(value):
+        env = dict(os.environ, IDF_BACKEND=value)
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert run("cpu") == "cpu"
+    refused = run("tpu")
+    assert refused.startswith("raised:") and "IDF_BACKEND" in refused and "tpu" in refused, refused
+
+
 def test_out_of_memory_is_a_memory_error_and_the_process_goes_on():
     # Under a 3 GiB address-space limit, a 16384² field (1 GiB per buffer) cannot be allocated.
     script = (

@@ -14,7 +14,8 @@ const DIFFERENCE_STEP: f64 = 1e-2;
 /// energies without a parameter gradient in code (a user's WGSL): (E(θ + δ e_j) − E(θ − δ e_j))
 /// / 2δ with δ = `scale` · [`DIFFERENCE_STEP`] · max(|θ_j|, 1), the two points moved inside a
 /// declared range when they would leave it. Exact up to rounding for an energy linear in θ;
-/// error O(δ²) otherwise. Parameters not marked `free` get 0. `sim` is left with `model`'s
+/// error O(δ²) otherwise. Parameters not marked `free` get 0. All 2k energies are evaluated
+/// in one submission ([`Simulation::energies_under`]); `sim` is left with `model`'s
 /// parameters. Returns [chains][k].
 pub(super) fn param_differences(
     ctx: &Context,
@@ -23,8 +24,11 @@ pub(super) fn param_differences(
     free: &[bool],
     scale: f64,
 ) -> Result<Vec<Vec<f64>>> {
+    sim.set_model(ctx, model)?;
     let params = model.params();
-    let mut rows = vec![vec![0.0; params.len()]; sim.shape().chains];
+    let mut shifted = Vec::new();
+    // (j, θ_j + δ, θ_j − δ) as the kernels see them: the f32 values actually set.
+    let mut steps = Vec::new();
     for (j, p) in params.iter().enumerate().filter(|(j, _)| free[*j]) {
         let theta = p.value as f64;
         let delta = scale * DIFFERENCE_STEP * theta.abs().max(1.0);
@@ -33,21 +37,23 @@ pub(super) fn param_differences(
             lo = lo.max(p.range.0 as f64);
             hi = hi.min(p.range.1 as f64);
         }
-        let mut energies = |value: f64| -> Result<(f64, Vec<f64>)> {
-            let mut shifted = model.clone();
-            shifted.set_value(&p.name, value as f32)?;
-            // The step actually taken is the f32 one the kernels see.
-            let value = shifted.params()[j].value as f64;
-            sim.set_model(ctx, &shifted)?;
-            Ok((value, sim.energies()?))
+        let mut at = |value: f64| -> Result<f64> {
+            let mut m = model.clone();
+            m.set_value(&p.name, value as f32)?;
+            let value = m.params()[j].value as f64;
+            shifted.push(m);
+            Ok(value)
         };
-        let (up, e_up) = energies(hi)?;
-        let (down, e_down) = energies(lo)?;
-        for (row, (a, b)) in rows.iter_mut().zip(e_up.iter().zip(&e_down)) {
+        let (up, down) = (at(hi)?, at(lo)?);
+        steps.push((j, up, down));
+    }
+    let energies = sim.energies_under(&shifted)?;
+    let mut rows = vec![vec![0.0; params.len()]; sim.shape().chains];
+    for ((j, up, down), pair) in steps.into_iter().zip(energies.chunks(2)) {
+        for (row, (a, b)) in rows.iter_mut().zip(pair[0].iter().zip(&pair[1])) {
             row[j] = (a - b) / (up - down);
         }
     }
-    sim.set_model(ctx, model)?;
     Ok(rows)
 }
 
