@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use idf::io::atlas::Atlas;
 use idf::jobs::dataset::{synth, Shard, SynthSpec};
 use idf::jobs::train::{ising_pseudo_likelihood, train_diffusion, FittedParam, TrainSpec};
-use idf::{Config, Context, EnergyModel, Simulation};
+use idf::{Config, Context, EnergyModel, Field, Shape, Simulation};
 
 /// Samples of `model` at `params` and temperature `t` on a `size`² lattice (32 chains, seed 3).
 fn synth_spec(
@@ -201,6 +201,38 @@ on_both! {
     let fitted = fit(ctx, path, start, &[], 3000);
     assert_recovered(&format!("Swift–Hohenberg on {}", ctx.backend()), &fitted, &[("epsilon", 0.3), ("g", 0.5)]);
     SH_DATA.release();
+    }
+}
+
+on_both! {
+    /// The energies of several parameter settings, submitted together as central differences in
+    /// θ submit them, are bit for bit the energies each setting gives alone; the simulation keeps
+    /// its own parameters, and a model of another energy is refused.
+    fn energies_under_several_settings_equal_each_settings_own(ctx: &Context) {
+    let start = EnergyModel::from_params("phi4", &[("kappa".into(), "0.5".into())]).unwrap();
+    let shape = Shape::new(4, 1, 8, 8).unwrap();
+    let values = (0..shape.len()).map(|i| (i * 37 % 101) as f32 / 50.0 - 1.0).collect();
+    let field = Field::from_vec(shape, values).unwrap();
+    let alone = |m: &EnergyModel| Simulation::new(ctx, m, &field, 1).unwrap().energies().unwrap();
+    let settings: Vec<EnergyModel> = [("kappa", 0.3), ("a", -1.0), ("b", 2.0), ("h", 0.25)]
+        .iter()
+        .map(|(name, value)| {
+            let mut m = start.clone();
+            m.set_value(name, *value).unwrap();
+            m
+        })
+        .collect();
+    let mut sim = Simulation::new(ctx, &start, &field, 1).unwrap();
+    let together = sim.energies_under(&settings).unwrap();
+    assert_eq!(together.len(), settings.len());
+    for (m, e) in settings.iter().zip(&together) {
+        assert_eq!(e, &alone(m), "{m:?}");
+    }
+    assert_ne!(together[0], together[1]);
+    assert_eq!(sim.energies().unwrap(), alone(&start));
+    let ising = EnergyModel::from_params("ising", &[]).unwrap();
+    let refused = sim.energies_under(&[ising]).unwrap_err().to_string();
+    assert!(refused.contains("models") && refused.contains("ising"), "{refused}");
     }
 }
 

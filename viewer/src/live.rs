@@ -153,9 +153,14 @@ pub struct Live {
     verdict: LawVerdict,
     steps_per_frame: u32,
     last_error: Option<String>,
-    /// The last field known finite, with its step, kept for [`Live::recover`].
+    /// The last field known good, with its step, kept for [`Live::recover`]: one the dynamics
+    /// then ran on from for at least [`KEEP_FINITE_EVERY`] without diverging. A field that is
+    /// merely finite may be one taken during a blow-up, too large for any step size to recover.
     last_finite: (u64, Field),
-    /// When `last_finite` was taken.
+    /// The latest copy of the field, with its step: it becomes `last_finite` when the steps
+    /// after it have gone well until the next copy; a divergence drops it.
+    pending_finite: Option<(u64, Field)>,
+    /// When `pending_finite` was taken.
     last_finite_at: Instant,
     /// What Ctrl+Z takes back, the latest last.
     undo: Vec<UndoStep>,
@@ -248,6 +253,7 @@ impl Live {
             verdict: LawVerdict::NoLaw,
             last_error: None,
             last_finite: (0, initial_copy),
+            pending_finite: None,
             last_finite_at: Instant::now(),
             undo: Vec::new(),
         };
@@ -417,12 +423,16 @@ impl Live {
                 // The steps went well: an earlier failure no longer describes the run.
                 self.last_error = None;
                 if self.last_finite_at.elapsed() >= KEEP_FINITE_EVERY {
-                    self.last_finite = (self.sim.steps_taken(), self.sim.field()?);
+                    if let Some(good) = self.pending_finite.take() {
+                        self.last_finite = good;
+                    }
+                    self.pending_finite = Some((self.sim.steps_taken(), self.sim.field()?));
                     self.last_finite_at = Instant::now();
                 }
                 Ok(())
             }
             Err(e) => {
+                self.pending_finite = None;
                 self.last_error = Some(e.to_string());
                 Err(e)
             }
@@ -572,13 +582,13 @@ impl Live {
         }
     }
 
-    /// The step of the last field known finite, where [`Live::recover`] continues from.
+    /// The step of the last field known good, where [`Live::recover`] continues from.
     pub fn last_finite_step(&self) -> u64 {
         self.last_finite.0
     }
 
     /// Recovers from a divergence: halves the step size and continues from the last field
-    /// known finite (at most about a second of steps back), keeping the step count. Returns
+    /// known good (about one to two seconds of steps back), keeping the step count. Returns
     /// the new step size.
     pub fn recover(&mut self) -> idf::Result<f32> {
         let field = self.last_finite.1.clone();

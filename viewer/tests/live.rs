@@ -135,6 +135,28 @@ fn a_divergence_recovers_from_the_last_finite_field() {
         .all(|v| v.is_finite()));
 }
 
+/// A copy of the field taken during a blow-up is finite but may be beyond any step size's
+/// reach: Recover returns to a field the dynamics ran on from without diverging, not to the
+/// copy taken just before the divergence.
+#[test]
+fn recover_skips_a_copy_taken_during_the_blow_up() {
+    let mut live = default_live();
+    let start = live.simulation().field().unwrap();
+    let mut unstable = live.settings.clone();
+    unstable.step_size = 8.0;
+    live.apply(unstable).unwrap();
+    live.advance(0).unwrap();
+    // One step at η = 8 stays finite; a second has passed, so its field is copied.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    live.advance(1).unwrap();
+    let copied = live.simulation().field().unwrap();
+    assert_ne!(copied, start);
+    assert!(live.advance(20).is_err(), "η = 8 diverges");
+    live.recover().unwrap();
+    assert_eq!(live.last_finite_step(), 0);
+    assert_eq!(live.simulation().field().unwrap(), start);
+}
+
 /// Undo takes back brush strokes and applied energy edits, latest first, and says when nothing
 /// is left.
 #[test]
