@@ -93,6 +93,13 @@ fn only_new_dynamics_restart_the_schedule() {
     assert_eq!(temperature(&live), 0.0, "past its end the schedule holds");
 }
 
+/// Applies the current settings with step size `eta`.
+fn set_step_size(live: &mut Live, eta: f32) {
+    let mut settings = live.settings.clone();
+    settings.step_size = eta;
+    live.apply(settings).unwrap();
+}
+
 /// After a divergence, Recover halves the step size and continues from the last finite field
 /// (here the start, the only one kept within a second), keeping the step count; the error goes
 /// with the first good steps.
@@ -100,9 +107,7 @@ fn only_new_dynamics_restart_the_schedule() {
 fn a_divergence_recovers_from_the_last_finite_field() {
     let mut live = default_live();
     let start = live.simulation().field().unwrap();
-    let mut unstable = live.settings.clone();
-    unstable.step_size = 8.0;
-    live.apply(unstable).unwrap();
+    set_step_size(&mut live, 8.0);
     let err = live.advance(20).unwrap_err();
     assert!(matches!(err, idf::IdfError::Diverged { .. }), "{err}");
     assert!(live.last_error().is_some());
@@ -142,9 +147,7 @@ fn a_divergence_recovers_from_the_last_finite_field() {
 fn recover_skips_a_copy_taken_during_the_blow_up() {
     let mut live = default_live();
     let start = live.simulation().field().unwrap();
-    let mut unstable = live.settings.clone();
-    unstable.step_size = 8.0;
-    live.apply(unstable).unwrap();
+    set_step_size(&mut live, 8.0);
     live.advance(0).unwrap();
     // One step at η = 8 stays finite; a second has passed, so its field is copied.
     std::thread::sleep(std::time::Duration::from_millis(1100));
