@@ -12,7 +12,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let n = sites_per_chain();
     let offset = wid.y * OBSERVE_BLOCK;
     let count = min(OBSERVE_BLOCK, n - offset);
-    let s = observe_run(wid.x * n + offset, count, lid);
+    let s = observe_run(wid.x * n + offset, count, lid, OBSERVE_WORKGROUP, true);
     let out = wid.x * n + wid.y * BLOCK_RECORD;
     if (lid == 0u) {
         dst[out + RUN_ENERGY] = s.totals.x;

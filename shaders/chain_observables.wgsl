@@ -1,4 +1,5 @@
-// Per-chain reductions of the field in src, one workgroup per chain, written to the trace (aux) at
+// Per-chain reductions of the field in src, one workgroup per chain or per OBSERVE_WORKGROUP /
+// lanes short chains (shared/observe: observe_lanes), written to the trace (aux) at
 // record `params.record`; slots as OBS_* in src/kernels/mod.rs:
 // [energy, sum x, sum (x - mean)^2, accepted (u32 bits), min, max, sum x ln x (x > 0),
 //  value-histogram entropy, last ln alpha, count of x <= 0 (u32 bits), the chain's temperature].
@@ -27,7 +28,7 @@ fn combine_blocks(chain: u32, n: u32, lid: u32) -> RunStats {
         lo = min(lo, dst[at + RUN_MIN]);
         hi = max(hi, dst[at + RUN_MAX]);
     }
-    let totals = reduce_partials(lid, acc, lo, hi);
+    let totals = reduce_partials(lid, OBSERVE_WORKGROUP, acc, lo, hi);
     let mean = totals.y / f32(n);
     var m2 = vec4<f32>(0.0);
     var c2 = vec4<f32>(0.0);
@@ -47,21 +48,26 @@ fn combine_blocks(chain: u32, n: u32, lid: u32) -> RunStats {
     workgroupBarrier();
     partial[lid] = m2;
     workgroupBarrier();
-    tree_sum(lid);
+    tree_sum(lid, OBSERVE_WORKGROUP);
     return RunStats(totals, lows[0], highs[0], partial[0].x);
 }
 
 @compute @workgroup_size(OBSERVE_WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let chain = wid.x;
     let n = sites_per_chain();
+    var lanes = OBSERVE_WORKGROUP;
+    if (n <= OBSERVE_BLOCK) {
+        lanes = observe_lanes(n);
+    }
+    let chain = wid.x * (OBSERVE_WORKGROUP / lanes) + lid / lanes;
+    let in_range = chain < params.chains;
     var s: RunStats;
     if (n > OBSERVE_BLOCK) {
         s = combine_blocks(chain, n, lid);
     } else {
-        s = observe_run(chain * n, n, lid);
+        s = observe_run(chain * n, n, lid, lanes, in_range);
     }
-    if (lid == 0u) {
+    if (lid % lanes == 0u && in_range) {
         var entropy = bitcast<f32>(0x7fc00000u);
         if (params.hist_bins > 0u) {
             entropy = 0.0;

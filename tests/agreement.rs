@@ -109,43 +109,61 @@ fn metropolis_sweeps_agree() {
     });
 }
 
+/// MALA on short chains, which `mala_accept` sums several to a workgroup: 8 chains of 16
+/// sites (16 chains per workgroup, one workgroup part full) and 37 chains of 15 (three
+/// workgroups, the last part full). The decisions agree exactly; the fields, energies and each
+/// chain's ln α to 1e-4.
 #[test]
 fn mala_steps_and_observables_agree() {
     common::on_gpu(|gpu| {
         let model = EnergyModel::from_params("phi4", &[]).unwrap();
-        let shape = model.shape(8, Some([4, 4])).unwrap();
-        let init = model.initial_field(shape, 3).unwrap();
-        let cfg = RunConfig {
-            method: Method::Mala,
-            step_size: 0.1,
-            schedule: TemperatureSchedule::constant(1.0),
-            burn_in: 0,
-            steps: 50,
-            record_every: 10,
-            ..RunConfig::default()
-        };
-        let mut out = Vec::new();
-        for ctx in [&Context::cpu(), gpu] {
-            let mut sim = Simulation::new(ctx, &model, &init, 9).unwrap();
-            let trace = sim.run(&cfg, &mut |_, _| {}).unwrap();
-            out.push((sim.field().unwrap(), trace));
-        }
-        let d = max_abs_diff(&out[0].0, &out[1].0);
-        assert!(d <= 1e-4, "MALA fields differ by {d:e}");
-        for r in 0..out[0].1.records.len() {
-            for (a, b) in out[0].1.energies(r).iter().zip(out[1].1.energies(r)) {
-                assert!(
-                    (a - b).abs() <= 1e-4 * a.abs().max(1.0),
-                    "record {r}: energy {a} vs {b}"
-                );
+        for (chains, size) in [(8, [4, 4]), (37, [3, 5])] {
+            let shape = model.shape(chains, Some(size)).unwrap();
+            let init = model.initial_field(shape, 3).unwrap();
+            let cfg = RunConfig {
+                method: Method::Mala,
+                step_size: 0.1,
+                schedule: TemperatureSchedule::constant(1.0),
+                burn_in: 0,
+                steps: 50,
+                record_every: 10,
+                ..RunConfig::default()
+            };
+            let mut out = Vec::new();
+            for ctx in [&Context::cpu(), gpu] {
+                let mut sim = Simulation::new(ctx, &model, &init, 9).unwrap();
+                let trace = sim.run(&cfg, &mut |_, _| {}).unwrap();
+                out.push((sim.field().unwrap(), trace));
             }
-            for c in 0..shape.chains {
-                let acc = |t: &idf::RunTrace| t.value(idf::Observable::Acceptance, r, c);
-                assert_eq!(
-                    acc(&out[0].1),
-                    acc(&out[1].1),
-                    "record {r} chain {c}: acceptance"
-                );
+            let d = max_abs_diff(&out[0].0, &out[1].0);
+            assert!(
+                d <= 1e-4,
+                "{chains} chains of {size:?}: MALA fields differ by {d:e}"
+            );
+            for r in 0..out[0].1.records.len() {
+                for (a, b) in out[0].1.energies(r).iter().zip(out[1].1.energies(r)) {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * a.abs().max(1.0),
+                        "{chains} chains, record {r}: energy {a} vs {b}"
+                    );
+                }
+                for c in 0..shape.chains {
+                    let value = |t: &idf::RunTrace, obs| t.value(obs, r, c);
+                    let acceptance = idf::Observable::Acceptance;
+                    assert_eq!(
+                        value(&out[0].1, acceptance),
+                        value(&out[1].1, acceptance),
+                        "{chains} chains, record {r} chain {c}: acceptance"
+                    );
+                    if r > 0 {
+                        let ln_alpha = |t| -value(t, idf::Observable::DeltaH).unwrap();
+                        let (a, b) = (ln_alpha(&out[0].1), ln_alpha(&out[1].1));
+                        assert!(
+                            (a - b).abs() <= 1e-4 * a.abs().max(1.0),
+                            "{chains} chains, record {r} chain {c}: ln α {a} vs {b}"
+                        );
+                    }
+                }
             }
         }
     });

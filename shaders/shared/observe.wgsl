@@ -3,8 +3,8 @@
 // chain): energy, sum x, sum x ln x (x > 0) and the count of x <= 0 as compensated (Kahan) sums
 // within each of OBSERVE_WORKGROUP strided partials, then added in a tree; min and max; the
 // value histogram (when params.hist_bins > 0) in `histogram`; and the centred second moment
-// from a second pass once the run's mean is known. Call from uniform control flow: it
-// synchronises the workgroup.
+// from a second pass once the run's mean is known. Short chains without a histogram share a
+// workgroup (observe_lanes). Call from uniform control flow: it synchronises the workgroup.
 // CPU twin: observe_run in src/cpu/chain_observables.rs.
 #import shared/lattice
 #import energy
@@ -32,7 +32,8 @@ var<workgroup> partial: array<vec4<f32>, OBSERVE_WORKGROUP>;
 var<workgroup> lows: array<f32, OBSERVE_WORKGROUP>;
 var<workgroup> highs: array<f32, OBSERVE_WORKGROUP>;
 var<workgroup> histogram: array<atomic<u32>, HIST_COUNTERS>;
-var<workgroup> run_mean: f32;
+// Each run's mean, at its first lane.
+var<workgroup> run_means: array<f32, OBSERVE_WORKGROUP>;
 
 // What observe_run gives every invocation (the histogram stays in workgroup memory).
 struct RunStats {
@@ -44,9 +45,25 @@ struct RunStats {
     m2: f32,
 }
 
-fn tree_sum(lid: u32) {
-    for (var stride = OBSERVE_WORKGROUP / 2u; stride > 0u; stride = stride / 2u) {
-        if (lid < stride) {
+// Lanes that observe one chain of n sites: n rounded up to a power of two, at most the
+// workgroup, and the whole workgroup when there is a histogram (its counters are the
+// workgroup's). A chain of at most OBSERVE_WORKGROUP sites leaves each lane at most one site and
+// neutral values in the lanes past its last (zeros, and min/max sentinels), so the tree over its
+// `lanes` partials gives the workgroup tree's results bit for bit, and one workgroup observes
+// OBSERVE_WORKGROUP / lanes chains at once. Keep in sync with `observe_lanes` in
+// src/kernels/mod.rs.
+fn observe_lanes(n: u32) -> u32 {
+    if (n >= OBSERVE_WORKGROUP || params.hist_bins > 0u) {
+        return OBSERVE_WORKGROUP;
+    }
+    return 1u << (32u - countLeadingZeros(max(n, 1u) - 1u));
+}
+
+// The tree over each run of `lanes` partials; a run's results are in its first lane.
+fn tree_sum(lid: u32, lanes: u32) {
+    let lane = lid % lanes;
+    for (var stride = lanes / 2u; stride > 0u; stride = stride / 2u) {
+        if (lane < stride) {
             partial[lid] = partial[lid] + partial[lid + stride];
             lows[lid] = min(lows[lid], lows[lid + stride]);
             highs[lid] = max(highs[lid], highs[lid + stride]);
@@ -61,15 +78,15 @@ fn histogram_bin(x: f32) -> u32 {
     return u32(clamp(b, 0.0, bins - 1.0));
 }
 
-// The workgroup's sums of every invocation's `acc` and its min and max of `lo` and `hi`
-// (in lows[0] and highs[0] afterwards): the tree over the OBSERVE_WORKGROUP partials.
-fn reduce_partials(lid: u32, acc: vec4<f32>, lo: f32, hi: f32) -> vec4<f32> {
+// The sums of `acc` over lid's run of `lanes` invocations and its min and max of `lo` and `hi`
+// (in lows and highs at the run's first lane afterwards): the tree over the run's partials.
+fn reduce_partials(lid: u32, lanes: u32, acc: vec4<f32>, lo: f32, hi: f32) -> vec4<f32> {
     partial[lid] = acc;
     lows[lid] = lo;
     highs[lid] = hi;
     workgroupBarrier();
-    tree_sum(lid);
-    return partial[0];
+    tree_sum(lid, lanes);
+    return partial[lid - lid % lanes];
 }
 
 // Sums `v` into the Kahan pair (sum, compensation) `acc`, `comp`.
@@ -80,18 +97,24 @@ fn kahan_add(acc: ptr<function, vec4<f32>>, comp: ptr<function, vec4<f32>>, v: v
     *acc = t;
 }
 
-// The reductions of the n sites from `start` in src.
-fn observe_run(start: u32, n: u32, lid: u32) -> RunStats {
-    for (var b = lid; b < HIST_COUNTERS; b = b + OBSERVE_WORKGROUP) {
-        atomicStore(&histogram[b], 0u);
+// The reductions of the n sites from `start` in src by lid's run of `lanes` invocations (lanes =
+// observe_lanes(n), or OBSERVE_WORKGROUP); a run past the last chain (in_range false) reads
+// nothing.
+fn observe_run(start: u32, n: u32, lid: u32, lanes: u32, in_range: bool) -> RunStats {
+    let lane = lid % lanes;
+    let first = lid - lane;
+    if (params.hist_bins > 0u) {
+        for (var b = lid; b < HIST_COUNTERS; b = b + OBSERVE_WORKGROUP) {
+            atomicStore(&histogram[b], 0u);
+        }
+        workgroupBarrier();
     }
-    workgroupBarrier();
     // Pass 1: energy, sum, sum x ln x, non-positive count; min, max; histogram.
     var acc = vec4<f32>(0.0);
     var comp = vec4<f32>(0.0);
     var lo = 3.0e38;
     var hi = -3.0e38;
-    for (var j = lid; j < n; j = j + OBSERVE_WORKGROUP) {
+    for (var j = lane; in_range && j < n; j = j + lanes) {
         let x = src[start + j];
         let positive = x > 0.0;
         kahan_add(&acc, &comp, vec4<f32>(site_energy(start + j), x, select(0.0, x * log(x), positive), select(1.0, 0.0, positive)));
@@ -101,22 +124,22 @@ fn observe_run(start: u32, n: u32, lid: u32) -> RunStats {
             atomicAdd(&histogram[histogram_bin(x)], 1u);
         }
     }
-    let totals = reduce_partials(lid, acc, lo, hi);
-    if (lid == 0u) {
-        run_mean = totals.y / f32(n);
+    let totals = reduce_partials(lid, lanes, acc, lo, hi);
+    if (lane == 0u) {
+        run_means[lid] = totals.y / f32(n);
     }
     workgroupBarrier();
     // Pass 2: the centred second moment.
-    let mean = run_mean;
+    let mean = run_means[first];
     var m2 = vec4<f32>(0.0);
     var c2 = vec4<f32>(0.0);
-    for (var j = lid; j < n; j = j + OBSERVE_WORKGROUP) {
+    for (var j = lane; in_range && j < n; j = j + lanes) {
         let d = src[start + j] - mean;
         kahan_add(&m2, &c2, vec4<f32>(d * d, 0.0, 0.0, 0.0));
     }
     workgroupBarrier();
     partial[lid] = m2;
     workgroupBarrier();
-    tree_sum(lid);
-    return RunStats(totals, lows[0], highs[0], partial[0].x);
+    tree_sum(lid, lanes);
+    return RunStats(totals, lows[first], highs[first], partial[first].x);
 }

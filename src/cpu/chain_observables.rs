@@ -1,5 +1,7 @@
 //! Twin of `shaders/chain_observables.wgsl` and `shaders/shared/observe.wgsl`: per-chain
-//! reductions into the trace, directly or from the block records of long chains.
+//! reductions into the trace, directly or from the block records of long chains. Where the GPU
+//! observes several short chains in one workgroup (`observe_lanes`), its reductions are these,
+//! bit for bit.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

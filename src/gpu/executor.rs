@@ -389,7 +389,14 @@ impl GpuExecutor {
                 match d.kernel.grid() {
                     Grid::PerSite => pass.dispatch_workgroups(gx, gy, 1),
                     Grid::ColourWords => pass.dispatch_workgroups(wx, wy, 1),
-                    Grid::PerChain => pass.dispatch_workgroups(self.chains as u32, 1, 1),
+                    Grid::PerChain => pass.dispatch_workgroups(
+                        self.chains.div_ceil(
+                            d.kernel
+                                .chains_per_group(self.sites / self.chains, d.params.hist_bins),
+                        ) as u32,
+                        1,
+                        1,
+                    ),
                     Grid::Single => pass.dispatch_workgroups(1, 1, 1),
                     Grid::Blocks(block) => pass.dispatch_workgroups(
                         self.chains as u32,

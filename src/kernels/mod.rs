@@ -141,11 +141,38 @@ pub const REDUCE_WORKGROUP: usize = 256;
 /// per block, then by one per chain (`shaders/shared/reduce.wgsl`). On a large lattice one
 /// workgroup per chain would leave all but one of a GPU's compute units idle.
 pub const SUM_BLOCK: usize = 65536;
+/// Lanes that sum a run of `count` values in `shaders/shared/reduce.wgsl` (`reduce_lanes`):
+/// `count` rounded up to a power of two, at most [`REDUCE_WORKGROUP`]. Fewer than a workgroup
+/// give the workgroup tree's sum bit for bit, so a workgroup sums `REDUCE_WORKGROUP / lanes`
+/// short runs at once.
+pub fn sum_lanes(count: usize) -> usize {
+    count.max(1).next_power_of_two().min(REDUCE_WORKGROUP)
+}
+
+/// The terms `mala_accept` sums for a chain of `sites_per_chain` sites: the sites, or one
+/// block sum per [`SUM_BLOCK`] sites.
+pub fn accept_terms(sites_per_chain: usize) -> usize {
+    if sites_per_chain > SUM_BLOCK {
+        sites_per_chain.div_ceil(SUM_BLOCK)
+    } else {
+        sites_per_chain
+    }
+}
 /// Threads per workgroup of the observables' reductions (`shaders/shared/observe.wgsl`): a
 /// chain's or block's sites are summed in this many strided partials, then in a tree. Two
 /// warps: lavapipe runs each barrier as a loop over the workgroup, so its observations took
 /// 2.2× as long with 256 (`benches/RESULTS.md`).
 pub const OBSERVE_WORKGROUP: usize = 64;
+/// Lanes that observe one chain of `sites` sites in `shaders/shared/observe.wgsl`
+/// (`observe_lanes`): `sites` rounded up to a power of two, at most [`OBSERVE_WORKGROUP`], and
+/// the whole workgroup with a histogram (`hist_bins` > 0), whose counters are the workgroup's.
+pub fn observe_lanes(sites: usize, hist_bins: u32) -> usize {
+    if hist_bins > 0 {
+        return OBSERVE_WORKGROUP;
+    }
+    sites.max(1).next_power_of_two().min(OBSERVE_WORKGROUP)
+}
+
 /// Sites per block of `chain_observable_blocks` (256 per thread): a chain longer than this is
 /// observed by one workgroup per block, whose records `chain_observables` combines.
 pub const OBSERVE_BLOCK: usize = 256 * OBSERVE_WORKGROUP;
@@ -309,6 +336,19 @@ impl Kernel {
         }
     }
 
+    /// Chains that one workgroup of a [`Grid::PerChain`] kernel handles, for chains of
+    /// `sites_per_chain` sites and a histogram of `hist_bins` bins (0: none): `mala_accept`
+    /// and `chain_observables` reduce several short chains per workgroup.
+    pub fn chains_per_group(self, sites_per_chain: usize, hist_bins: u32) -> usize {
+        match self {
+            Kernel::MalaAccept => REDUCE_WORKGROUP / sum_lanes(accept_terms(sites_per_chain)),
+            Kernel::ChainObservables if sites_per_chain <= OBSERVE_BLOCK => {
+                OBSERVE_WORKGROUP / observe_lanes(sites_per_chain, hist_bins)
+            }
+            _ => 1,
+        }
+    }
+
     /// Whether the kernel uses the momentum buffer.
     pub fn uses_momentum(self) -> bool {
         matches!(self, Kernel::HmcMomentum | Kernel::HmcLeapfrog)
@@ -320,8 +360,8 @@ impl Kernel {
 pub enum Grid {
     /// One thread per site, [`SITE_WORKGROUP`] per workgroup.
     PerSite,
-    /// One workgroup per chain, of the kernel's size: [`REDUCE_WORKGROUP`] threads, or
-    /// [`OBSERVE_WORKGROUP`] for `chain_observables`.
+    /// One workgroup per chain, or per [`Kernel::chains_per_group`] chains, of the kernel's
+    /// size: [`REDUCE_WORKGROUP`] threads, or [`OBSERVE_WORKGROUP`] for `chain_observables`.
     PerChain,
     /// One workgroup of [`REDUCE_WORKGROUP`] threads.
     Single,

@@ -1,6 +1,7 @@
 //! Twin of `shaders/shared/reduce.wgsl`: the fixed-order sum of one workgroup of
 //! [`REDUCE_WORKGROUP`] threads (strided partial sums, then the GPU's tree), and that tree,
-//! which the twins of the other reduction kernels share.
+//! which the twins of the other reduction kernels share. Where the GPU sums several short runs
+//! in one workgroup (`reduce_lanes`), its sums are these, bit for bit.
 
 use crate::kernels::REDUCE_WORKGROUP;
 
