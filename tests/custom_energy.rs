@@ -1,9 +1,10 @@
 //! User-written WGSL energies: naga's diagnostics point into the user's module, the directives
 //! are checked, a custom φ⁴ reproduces the shipped φ⁴ step for step on the GPU, the
 //! finite-difference check passes a right gradient and catches a wrong one, the CPU refuses
-//! custom energies with a clear error, and a hot reload keeps the running trajectory.
+//! custom energies with a clear error, a hot reload keeps the running trajectory, and the
+//! command line samples a WGSL file and makes a dataset of it.
 
-use crate::common::on_gpu;
+use crate::common::{idf, idf_json, on_gpu};
 use idf::engine::energies::custom::{CustomEnergy, CUSTOM_MODULE, TEMPLATE};
 use idf::engine::energies::Energy;
 use idf::engine::energies::{EnergyModel, Phi4};
@@ -188,5 +189,70 @@ fn hot_reload_keeps_the_trajectory() {
             let expected = 0.1 * x * x * x;
             assert!((gx - expected).abs() <= 1e-6, "{gx} vs {expected}");
         }
+    });
+}
+
+/// A WGSL file named by `--model` on the command line is read from the working directory, with
+/// `--param` over its declared defaults: `idf sample` runs it on the GPU (the CPU refuses it)
+/// and `idf dataset synth` writes an Energy Atlas of it.
+#[test]
+fn the_command_line_samples_a_wgsl_file_and_makes_a_dataset_of_it() {
+    on_gpu(|_| {
+        let wgsl = "tests/fixtures/phi4.wgsl";
+        let run = [
+            "--model",
+            wgsl,
+            "--param",
+            "kappa=0.5",
+            "--size",
+            "8",
+            "--chains",
+            "2",
+        ];
+        let sampled = idf_json(
+            &[
+                &["sample"],
+                &run[..],
+                &["--steps", "20", "--backend", "gpu", "--json"],
+            ]
+            .concat(),
+        );
+        assert_eq!(sampled["model"], "custom", "{sampled}");
+        assert_eq!(sampled["params"]["kappa"], 0.5, "{sampled}");
+        let refused = idf(&[
+            &["sample"],
+            &run[..],
+            &["--steps", "20", "--backend", "cpu"],
+        ]
+        .concat());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            !refused.status.success() && stderr.contains("no CPU twin"),
+            "{stderr}"
+        );
+        let dir = std::env::temp_dir().join(format!("idf-wgsl-dataset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("custom.h5");
+        let made = idf_json(
+            &[
+                &["dataset", "synth"],
+                &run[..],
+                &[
+                    "--samples",
+                    "4",
+                    "--burn-in",
+                    "20",
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--backend",
+                    "gpu",
+                    "--json",
+                ],
+            ]
+            .concat(),
+        );
+        assert_eq!(made["samples"], 4, "{made}");
+        assert!(out.is_file(), "{made}");
+        std::fs::remove_dir_all(&dir).ok();
     });
 }

@@ -124,8 +124,10 @@ impl SampleArgs {
             base.guidance = None;
         }
         let mut params = std::collections::BTreeMap::new();
-        let mut model = self.model.clone();
-        let mut energy = None;
+        let (mut model, mut energy) = match &self.model {
+            Some(name) => Scene::command_line_model(name)?,
+            None => (None, None),
+        };
         if let Some(path) = &self.checkpoint {
             let fitted = idf::jobs::train::TrainState::read(path)?.fitted_model()?;
             if let Some(other) = self.model.as_deref().filter(|m| *m != fitted.name()) {

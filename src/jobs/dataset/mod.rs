@@ -208,7 +208,7 @@ pub(crate) fn grid_points(grid: &[GridAxis]) -> Vec<Vec<f32>> {
 }
 
 /// The scene of grid point `values` (one per axis of `spec.grid`) with `seed`.
-fn point_scene(spec: &SynthSpec, values: &[f32], seed: u32) -> Scene {
+fn point_scene(spec: &SynthSpec, values: &[f32], seed: u32) -> Result<Scene> {
     let mut params: std::collections::BTreeMap<String, SceneParam> = spec
         .params
         .iter()
@@ -222,8 +222,10 @@ fn point_scene(spec: &SynthSpec, values: &[f32], seed: u32) -> Scene {
             params.insert(axis.name.clone(), SceneParam::Text(v.to_string()));
         }
     }
-    Scene {
-        model: Some(spec.model.clone()),
+    let (model, energy) = Scene::command_line_model(&spec.model)?;
+    Ok(Scene {
+        model,
+        energy,
         params,
         size: Some(spec.size),
         chains: Some(spec.chains),
@@ -232,13 +234,13 @@ fn point_scene(spec: &SynthSpec, values: &[f32], seed: u32) -> Scene {
         steps: Some(1),
         seed: Some(seed),
         ..Scene::default()
-    }
+    })
 }
 
 /// The integrator whose samples are exact: Metropolis where the model has local moves (spins),
 /// MALA otherwise.
 fn exact_integrator(spec: &SynthSpec, config: &Config) -> Result<&'static str> {
-    let probe = point_scene(spec, &[], 0).resolve(config)?;
+    let probe = point_scene(spec, &[], 0)?.resolve(config)?;
     Ok(if probe.model.module().local_moves {
         "metropolis"
     } else {
@@ -273,7 +275,7 @@ pub fn synth(
         return heat_flow::synth(ctx, spec, out, progress, started);
     }
     let integrator = exact_integrator(spec, config)?;
-    let probe = point_scene(spec, &[], 0).resolve(config)?;
+    let probe = point_scene(spec, &[], 0)?.resolve(config)?;
     let param_names: Vec<String> = probe.model.params().into_iter().map(|p| p.name).collect();
     for axis in &spec.grid {
         if axis.name != "temperature" && !param_names.contains(&axis.name) {
@@ -309,7 +311,7 @@ pub fn synth(
     for (done, &g) in mine.iter().enumerate() {
         let scene = Scene {
             integrator: Some(integrator.to_string()),
-            ..point_scene(spec, &points[g], point_seed(spec.seed, g))
+            ..point_scene(spec, &points[g], point_seed(spec.seed, g))?
         };
         let (maps, point) = sample_point(ctx, config, &scene, spec, g)?;
         let rows = point.conditions.repeat(spec.samples);

@@ -370,6 +370,20 @@ impl Scene {
         }
     }
 
+    /// The `model` and `energy` keys of a scene for a model named on a command line: a name
+    /// ending in `.wgsl` is the path of a user's energy relative to the working directory (in a
+    /// scene file it is relative to the file's folder), loaded here; any other is a registered
+    /// energy's name, checked when the scene resolves.
+    ///
+    /// Errors: the WGSL file cannot be read or does not validate (naga's line and column).
+    pub fn command_line_model(name: &str) -> Result<(Option<String>, Option<EnergyModel>)> {
+        if name.ends_with(".wgsl") {
+            Ok((None, Some(EnergyModel::from_params(name, &[])?)))
+        } else {
+            Ok((Some(name.to_string()), None))
+        }
+    }
+
     /// A path named inside the scene, resolved against the scene file's folder.
     pub fn path_in_scene(&self, path: &Path) -> PathBuf {
         match self.source.as_ref().and_then(|s| s.parent()) {
