@@ -91,6 +91,12 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     }
     let variables = potts_variables();
     let labels = potts_labels();
+    // Lanes past the last label hold no candidate, and the argmax (ties: the lowest label) does
+    // not depend on the order of comparisons: the tree covers the labels' power of two only.
+    var tree_lanes = POTTS_WORKGROUP;
+    if (labels < POTTS_WORKGROUP) {
+        tree_lanes = 1u << (32u - countLeadingZeros(max(labels, 1u) - 1u));
+    }
     var accepted = 0u;
     for (var r = 0u; r < variables; r = r + 1u) {
         var best = LOWEST;
@@ -108,7 +114,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         best_score[lid] = best;
         best_label[lid] = label;
         workgroupBarrier();
-        for (var stride = POTTS_WORKGROUP / 2u; stride > 0u; stride = stride / 2u) {
+        for (var stride = tree_lanes / 2u; stride > 0u; stride = stride / 2u) {
             if (lid < stride) {
                 let other = best_label[lid + stride];
                 let s = best_score[lid + stride];

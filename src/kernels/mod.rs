@@ -158,6 +158,7 @@ pub fn accept_terms(sites_per_chain: usize) -> usize {
         sites_per_chain
     }
 }
+
 /// Threads per workgroup of the observables' reductions (`shaders/shared/observe.wgsl`): a
 /// chain's or block's sites are summed in this many strided partials, then in a tree. Two
 /// warps: lavapipe runs each barrier as a loop over the workgroup, so its observations took
