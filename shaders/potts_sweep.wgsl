@@ -93,10 +93,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     let labels = potts_labels();
     // Lanes past the last label hold no candidate, and the argmax (ties: the lowest label) does
     // not depend on the order of comparisons: the tree covers the labels' power of two only.
-    var tree_lanes = POTTS_WORKGROUP;
-    if (labels < POTTS_WORKGROUP) {
-        tree_lanes = 1u << (32u - countLeadingZeros(max(labels, 1u) - 1u));
-    }
+    let tree_lanes = power_of_two_lanes(labels, POTTS_WORKGROUP);
     var accepted = 0u;
     for (var r = 0u; r < variables; r = r + 1u) {
         var best = LOWEST;

@@ -3,6 +3,16 @@
 
 const SITE_WORKGROUP: u32 = 64u;
 
+// Lanes of a workgroup of `workgroup` invocations that reduce a run of `count` values: `count`
+// rounded up to a power of two, at most the workgroup (a reduction tree over them covers every
+// value). Twin: `power_of_two_lanes` in src/kernels/mod.rs.
+fn power_of_two_lanes(count: u32, workgroup: u32) -> u32 {
+    if (count >= workgroup) {
+        return workgroup;
+    }
+    return 1u << (32u - countLeadingZeros(max(count, 1u) - 1u));
+}
+
 fn sites_per_chain() -> u32 {
     return params.channels * params.height * params.width;
 }

@@ -50,13 +50,12 @@ struct RunStats {
 // workgroup's). A chain of at most OBSERVE_WORKGROUP sites leaves each lane at most one site and
 // neutral values in the lanes past its last (zeros, and min/max sentinels), so the tree over its
 // `lanes` partials gives the workgroup tree's results bit for bit, and one workgroup observes
-// OBSERVE_WORKGROUP / lanes chains at once. Keep in sync with `observe_lanes` in
-// src/kernels/mod.rs.
+// OBSERVE_WORKGROUP / lanes chains at once (Kernel::chains_per_group in src/kernels/mod.rs).
 fn observe_lanes(n: u32) -> u32 {
-    if (n >= OBSERVE_WORKGROUP || params.hist_bins > 0u) {
+    if (params.hist_bins > 0u) {
         return OBSERVE_WORKGROUP;
     }
-    return 1u << (32u - countLeadingZeros(max(n, 1u) - 1u));
+    return power_of_two_lanes(n, OBSERVE_WORKGROUP);
 }
 
 // The tree over each run of `lanes` partials; a run's results are in its first lane.

@@ -2,7 +2,7 @@
 // lid, lid + 256, … of a run of values, then the 256 partial sums add in a tree. Every
 // invocation gets the total. Short runs (per-chain sums of small chains) share a workgroup
 // with the same sums (reduce_lanes). CPU twin: src/cpu/shared/reduce.rs.
-#import shared/bindings
+#import shared/lattice
 #import shared/work_buffers
 
 const REDUCE_WORKGROUP: u32 = 256u;
@@ -15,12 +15,9 @@ var<workgroup> reduce_partial: array<f32, 256>;
 // the workgroup. A run of at most REDUCE_WORKGROUP values leaves each lane at most one value and
 // zeros in the lanes past its last, so the tree over its `lanes` partials gives the workgroup
 // tree's sum bit for bit (x + 0.0 = x once x = 0.0 + value), and one workgroup sums
-// REDUCE_WORKGROUP / lanes runs at once. Keep in sync with `sum_lanes` in src/kernels/mod.rs.
+// REDUCE_WORKGROUP / lanes runs at once (Kernel::chains_per_group in src/kernels/mod.rs).
 fn reduce_lanes(count: u32) -> u32 {
-    if (count >= REDUCE_WORKGROUP) {
-        return REDUCE_WORKGROUP;
-    }
-    return 1u << (32u - countLeadingZeros(max(count, 1u) - 1u));
+    return power_of_two_lanes(count, REDUCE_WORKGROUP);
 }
 
 // The sum of aux[first + k * stride] for k in [0, count), in the order of workgroup_sum_aux, by

@@ -141,17 +141,17 @@ pub const REDUCE_WORKGROUP: usize = 256;
 /// per block, then by one per chain (`shaders/shared/reduce.wgsl`). On a large lattice one
 /// workgroup per chain would leave all but one of a GPU's compute units idle.
 pub const SUM_BLOCK: usize = 65536;
-/// Lanes that sum a run of `count` values in `shaders/shared/reduce.wgsl` (`reduce_lanes`):
-/// `count` rounded up to a power of two, at most [`REDUCE_WORKGROUP`]. Fewer than a workgroup
-/// give the workgroup tree's sum bit for bit, so a workgroup sums `REDUCE_WORKGROUP / lanes`
-/// short runs at once.
-pub fn sum_lanes(count: usize) -> usize {
-    count.max(1).next_power_of_two().min(REDUCE_WORKGROUP)
+/// Lanes of a workgroup of `workgroup` invocations that reduce a run of `count` values (as
+/// `power_of_two_lanes` in `shaders/shared/lattice.wgsl`): `count` rounded up to a power of
+/// two, at most the workgroup. Fewer than a workgroup give the workgroup tree's results bit for
+/// bit, so one workgroup reduces `workgroup / lanes` short runs at once.
+fn power_of_two_lanes(count: usize, workgroup: usize) -> usize {
+    count.max(1).next_power_of_two().min(workgroup)
 }
 
 /// The terms `mala_accept` sums for a chain of `sites_per_chain` sites: the sites, or one
 /// block sum per [`SUM_BLOCK`] sites.
-pub fn accept_terms(sites_per_chain: usize) -> usize {
+fn accept_terms(sites_per_chain: usize) -> usize {
     if sites_per_chain > SUM_BLOCK {
         sites_per_chain.div_ceil(SUM_BLOCK)
     } else {
@@ -164,16 +164,6 @@ pub fn accept_terms(sites_per_chain: usize) -> usize {
 /// warps: lavapipe runs each barrier as a loop over the workgroup, so its observations took
 /// 2.2× as long with 256 (`benches/RESULTS.md`).
 pub const OBSERVE_WORKGROUP: usize = 64;
-/// Lanes that observe one chain of `sites` sites in `shaders/shared/observe.wgsl`
-/// (`observe_lanes`): `sites` rounded up to a power of two, at most [`OBSERVE_WORKGROUP`], and
-/// the whole workgroup with a histogram (`hist_bins` > 0), whose counters are the workgroup's.
-pub fn observe_lanes(sites: usize, hist_bins: u32) -> usize {
-    if hist_bins > 0 {
-        return OBSERVE_WORKGROUP;
-    }
-    sites.max(1).next_power_of_two().min(OBSERVE_WORKGROUP)
-}
-
 /// Sites per block of `chain_observable_blocks` (256 per thread): a chain longer than this is
 /// observed by one workgroup per block, whose records `chain_observables` combines.
 pub const OBSERVE_BLOCK: usize = 256 * OBSERVE_WORKGROUP;
@@ -342,9 +332,13 @@ impl Kernel {
     /// and `chain_observables` reduce several short chains per workgroup.
     pub fn chains_per_group(self, sites_per_chain: usize, hist_bins: u32) -> usize {
         match self {
-            Kernel::MalaAccept => REDUCE_WORKGROUP / sum_lanes(accept_terms(sites_per_chain)),
-            Kernel::ChainObservables if sites_per_chain <= OBSERVE_BLOCK => {
-                OBSERVE_WORKGROUP / observe_lanes(sites_per_chain, hist_bins)
+            Kernel::MalaAccept => {
+                let terms = accept_terms(sites_per_chain);
+                REDUCE_WORKGROUP / power_of_two_lanes(terms, REDUCE_WORKGROUP)
+            }
+            // A histogram's counters are the workgroup's (`observe_lanes`).
+            Kernel::ChainObservables if sites_per_chain <= OBSERVE_BLOCK && hist_bins == 0 => {
+                OBSERVE_WORKGROUP / power_of_two_lanes(sites_per_chain, OBSERVE_WORKGROUP)
             }
             _ => 1,
         }

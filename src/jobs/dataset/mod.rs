@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::cpu::shared::rng::rng_draw;
+use crate::engine::energies::EnergyModel;
 use crate::engine::estimates::estimate;
 use crate::engine::simulation::Simulation;
 use crate::engine::trace::Observable;
@@ -207,8 +208,14 @@ pub(crate) fn grid_points(grid: &[GridAxis]) -> Vec<Vec<f32>> {
     })
 }
 
-/// The scene of grid point `values` (one per axis of `spec.grid`) with `seed`.
-fn point_scene(spec: &SynthSpec, values: &[f32], seed: u32) -> Result<Scene> {
+/// The scene of grid point `values` (one per axis of `spec.grid`) with `seed`, of the model
+/// `named` (the scene keys `model` and `energy` of [`Scene::command_line_model`]).
+fn point_scene(
+    spec: &SynthSpec,
+    named: &(Option<String>, Option<EnergyModel>),
+    values: &[f32],
+    seed: u32,
+) -> Scene {
     let mut params: std::collections::BTreeMap<String, SceneParam> = spec
         .params
         .iter()
@@ -222,10 +229,9 @@ fn point_scene(spec: &SynthSpec, values: &[f32], seed: u32) -> Result<Scene> {
             params.insert(axis.name.clone(), SceneParam::Text(v.to_string()));
         }
     }
-    let (model, energy) = Scene::command_line_model(&spec.model)?;
-    Ok(Scene {
-        model,
-        energy,
+    Scene {
+        model: named.0.clone(),
+        energy: named.1.clone(),
         params,
         size: Some(spec.size),
         chains: Some(spec.chains),
@@ -234,18 +240,17 @@ fn point_scene(spec: &SynthSpec, values: &[f32], seed: u32) -> Result<Scene> {
         steps: Some(1),
         seed: Some(seed),
         ..Scene::default()
-    })
+    }
 }
 
 /// The integrator whose samples are exact: Metropolis where the model has local moves (spins),
 /// MALA otherwise.
-fn exact_integrator(spec: &SynthSpec, config: &Config) -> Result<&'static str> {
-    let probe = point_scene(spec, &[], 0)?.resolve(config)?;
-    Ok(if probe.model.module().local_moves {
+fn exact_integrator(model: &EnergyModel) -> &'static str {
+    if model.module().local_moves {
         "metropolis"
     } else {
         "mala"
-    })
+    }
 }
 
 /// The seed of grid point `g`: drawn from the dataset's seed, so that points are independent
@@ -274,8 +279,10 @@ pub fn synth(
     if spec.model == HEAT_FLOW {
         return heat_flow::synth(ctx, spec, out, progress, started);
     }
-    let integrator = exact_integrator(spec, config)?;
-    let probe = point_scene(spec, &[], 0)?.resolve(config)?;
+    // A user's WGSL file is read once, so that every grid point samples the same energy.
+    let named = Scene::command_line_model(&spec.model)?;
+    let probe = point_scene(spec, &named, &[], 0).resolve(config)?;
+    let integrator = exact_integrator(&probe.model);
     let param_names: Vec<String> = probe.model.params().into_iter().map(|p| p.name).collect();
     for axis in &spec.grid {
         if axis.name != "temperature" && !param_names.contains(&axis.name) {
@@ -311,7 +318,7 @@ pub fn synth(
     for (done, &g) in mine.iter().enumerate() {
         let scene = Scene {
             integrator: Some(integrator.to_string()),
-            ..point_scene(spec, &points[g], point_seed(spec.seed, g))?
+            ..point_scene(spec, &named, &points[g], point_seed(spec.seed, g))
         };
         let (maps, point) = sample_point(ctx, config, &scene, spec, g)?;
         let rows = point.conditions.repeat(spec.samples);
