@@ -1,23 +1,26 @@
-// One sweep of a categorical (Potts) energy: a workgroup per chain copies its chain from src to
-// dst, rebuilds the state the labels imply (potts_rebuild), and visits its variables in order.
-// Every move of such an energy reads state that every other variable changes (a placement's
-// node loads), so no two variables of a chain update at once; chains run side by side.
-//   Metropolis (default): variable r proposes, with even odds, a move to a uniformly drawn
-//   other label, or a swap of labels with a uniformly drawn other variable; accepted with
-//   min(1, exp(-dE/T)). The swap's dE is the first move's change plus the second's after it.
-//   Heat-bath (FLAG_HEAT_BATH): r takes label b with probability proportional to
-//   exp(-dE_b/T), drawn as argmax_b(-dE_b/T + G_b) with Gumbel noise G_b (the Gumbel-max
-//   trick); the workgroup's threads share the labels and reduce the argmax. At T = 0 the
-//   lowest dE wins (ties: the lowest label).
+// One sweep of a categorical (Potts) energy: every chain is copied from src to dst, the state its
+// labels imply is rebuilt (potts_rebuild), and its variables are visited in order. Every move of
+// such an energy reads state that every other variable changes (a placement's node loads), so no
+// two variables of a chain update at once; chains run side by side.
+//   Metropolis (default): an invocation per chain, 64 chains per workgroup. Variable r
+//   proposes, with even odds, a move to a uniformly drawn other label, or a swap of labels with
+//   a uniformly drawn other variable; accepted with min(1, exp(-dE/T)). The swap's dE is the
+//   first move's change plus the second's after it.
+//   Heat-bath (FLAG_HEAT_BATH): a workgroup of 64 per chain. r takes label b with probability
+//   proportional to exp(-dE_b/T), drawn as argmax_b(-dE_b/T + G_b) with Gumbel noise G_b (the
+//   Gumbel-max trick); the workgroup's invocations share the labels and reduce the argmax. At
+//   T = 0 the lowest dE wins (ties: the lowest label).
 // Accepted moves count into status[1 + chain]. CPU twin: src/cpu/potts_sweep.rs.
 #import shared/lattice
 #import shared/rng
 #import energy
 
-const POTTS_WORKGROUP: u32 = 256u;
+// Chains per workgroup of a Metropolis sweep, and invocations per chain of a heat-bath sweep
+// (POTTS_WORKGROUP in src/kernels/mod.rs).
+const POTTS_WORKGROUP: u32 = 64u;
 const LOWEST: f32 = -3.4028235e38;
-var<workgroup> best_score: array<f32, 256>;
-var<workgroup> best_label: array<u32, 256>;
+var<workgroup> best_score: array<f32, 64>;
+var<workgroup> best_label: array<u32, 64>;
 
 // Gumbel noise -ln(-ln u) from u in [0, 1) (u = 0 gives -inf: never drawn).
 fn gumbel(bits: u32) -> f32 {
@@ -31,7 +34,7 @@ fn metropolis_accepts(d_energy: f32, t: f32, bits: u32) -> bool {
     return t > 0.0 && unit_closed_open(bits) < exp(-d_energy / t);
 }
 
-// The Metropolis sweep, run by one thread of the chain's workgroup.
+// The Metropolis sweep of the chain at `base` in dst, run by one invocation.
 fn metropolis_sweep_chain(chain: u32, base: u32, t: f32) -> u32 {
     let variables = potts_variables();
     let labels = potts_labels();
@@ -67,9 +70,8 @@ fn metropolis_sweep_chain(chain: u32, base: u32, t: f32) -> u32 {
     return accepted;
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let chain = group.x;
+// The heat-bath sweep of one chain by its workgroup.
+fn heat_bath_sweep_chain(chain: u32, lid: u32) {
     let n = sites_per_chain();
     let base = chain * n;
     for (var k = lid; k < n; k = k + POTTS_WORKGROUP) {
@@ -83,12 +85,6 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     storageBarrier();
     workgroupBarrier();
     let t = chain_temperature(chain);
-    if ((params.flags & FLAG_HEAT_BATH) == 0u) {
-        if (lid == 0u) {
-            atomicAdd(&status[1u + chain], metropolis_sweep_chain(chain, base, t));
-        }
-        return;
-    }
     let variables = potts_variables();
     let labels = potts_labels();
     // Lanes past the last label hold no candidate, and the argmax (ties: the lowest label) does
@@ -135,5 +131,24 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     }
     if (lid == 0u) {
         atomicAdd(&status[1u + chain], accepted);
+    }
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    if ((params.flags & FLAG_HEAT_BATH) == 0u) {
+        let chain = group.x * POTTS_WORKGROUP + lid;
+        if (chain < params.chains) {
+            let n = sites_per_chain();
+            let base = chain * n;
+            for (var k = 0u; k < n; k = k + 1u) {
+                dst[base + k] = src[base + k];
+            }
+            potts_rebuild(base);
+            let accepted = metropolis_sweep_chain(chain, base, chain_temperature(chain));
+            atomicAdd(&status[1u + chain], accepted);
+        }
+    } else {
+        heat_bath_sweep_chain(group.x, lid);
     }
 }

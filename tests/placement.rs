@@ -106,41 +106,73 @@ fn move_and_swap_deltas_are_energy_differences() {
 
 /// GPU and CPU sweep the same chains to the same assignments from the same random numbers:
 /// 20 Metropolis sweeps and 20 heat-bath sweeps at T = 30, then 5 heat-bath sweeps at T = 0.
+/// The example graph runs 70 chains (a Metropolis sweep's chains fill one workgroup of
+/// `POTTS_WORKGROUP` and part of a second); a graph of 70 nodes has more labels than a
+/// heat-bath workgroup has invocations, so each invocation scores several.
 #[test]
 fn gpu_and_cpu_sweeps_agree() {
     crate::common::on_gpu(|gpu| {
-        let energy = example();
-        let model = EnergyModel::Placement(energy.clone());
-        let shape = model.shape(24, None).unwrap();
-        let init = model.initial_field(shape, 3).unwrap();
-        for rule in [
-            StepRule::Metropolis {
-                step_size: 1.0,
-                temperature: 30.0,
-            },
-            StepRule::HeatBath { temperature: 30.0 },
-            StepRule::HeatBath { temperature: 0.0 },
-        ] {
-            let mut out = Vec::new();
-            for ctx in [&Context::cpu(), gpu] {
-                let mut sim = Simulation::new(ctx, &model, &init, 9).unwrap();
-                sim.advance(20, &|_| rule, &|_| false, &mut |_, _| {})
-                    .unwrap();
-                let f = sim.field().unwrap();
-                let assignments: Vec<Vec<u32>> = (0..shape.chains)
-                    .map(|c| energy.assignment(f.chain(c)))
-                    .collect();
-                out.push((assignments, sim.energies().unwrap()));
-            }
-            assert_eq!(out[0].0, out[1].0, "{rule:?}: assignments differ");
-            for (a, b) in out[0].1.iter().zip(&out[1].1) {
-                assert!(
-                    (a - b).abs() <= 1e-5 * (1.0 + a.abs()),
-                    "{rule:?}: {a} vs {b}"
-                );
+        for (energy, chains) in [(example(), 70), (many_nodes(70), 3)] {
+            let model = EnergyModel::Placement(energy.clone());
+            let shape = model.shape(chains, None).unwrap();
+            let init = model.initial_field(shape, 3).unwrap();
+            for rule in [
+                StepRule::Metropolis {
+                    step_size: 1.0,
+                    temperature: 30.0,
+                },
+                StepRule::HeatBath { temperature: 30.0 },
+                StepRule::HeatBath { temperature: 0.0 },
+            ] {
+                let mut out = Vec::new();
+                for ctx in [&Context::cpu(), gpu] {
+                    let mut sim = Simulation::new(ctx, &model, &init, 9).unwrap();
+                    sim.advance(20, &|_| rule, &|_| false, &mut |_, _| {})
+                        .unwrap();
+                    let f = sim.field().unwrap();
+                    let assignments: Vec<Vec<u32>> = (0..shape.chains)
+                        .map(|c| energy.assignment(f.chain(c)))
+                        .collect();
+                    out.push((assignments, sim.energies().unwrap()));
+                }
+                assert_eq!(out[0].0, out[1].0, "{rule:?}: assignments differ");
+                for (a, b) in out[0].1.iter().zip(&out[1].1) {
+                    assert!(
+                        (a - b).abs() <= 1e-5 * (1.0 + a.abs()),
+                        "{rule:?}: {a} vs {b}"
+                    );
+                }
             }
         }
     });
+}
+
+/// `nodes` nodes in two zones, of distinct powers and prices, and 6 replicas of two services
+/// that exchange traffic.
+fn many_nodes(nodes: usize) -> PlacementEnergy {
+    let node_list: Vec<serde_json::Value> = (0..nodes)
+        .map(|n| {
+            json!({
+                "name": format!("n{n}"),
+                "zone": if n % 2 == 0 { "a" } else { "b" },
+                "cpu": 2 + n % 3,
+                "memory_gib": 8,
+                "idle_power_w": 1.0 + 0.01 * n as f64,
+                "peak_power_w": 3.0 + 0.02 * n as f64,
+                "price_per_hour": 0.1 * (n % 5) as f64
+            })
+        })
+        .collect();
+    let graph = ServiceGraph::from_json(json!({
+        "nodes": node_list,
+        "services": [
+            {"name": "s", "replicas": 4, "cpu": 1, "memory_gib": 2},
+            {"name": "t", "replicas": 2, "cpu": 0.5, "memory_gib": 1}
+        ],
+        "traffic": [{"from": "s", "to": "t", "rate": 2}]
+    }))
+    .unwrap();
+    PlacementEnergy::new(graph).unwrap()
 }
 
 /// A small instance whose every term is of order T, with a penalty low enough that infeasible

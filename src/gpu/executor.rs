@@ -390,10 +390,7 @@ impl GpuExecutor {
                     Grid::PerSite => pass.dispatch_workgroups(gx, gy, 1),
                     Grid::ColourWords => pass.dispatch_workgroups(wx, wy, 1),
                     Grid::PerChain => pass.dispatch_workgroups(
-                        self.chains.div_ceil(
-                            d.kernel
-                                .chains_per_group(self.sites / self.chains, d.params.hist_bins),
-                        ) as u32,
+                        self.chains.div_ceil(d.kernel.chains_per_group(&d.params)) as u32,
                         1,
                         1,
                     ),

@@ -164,6 +164,9 @@ fn accept_terms(sites_per_chain: usize) -> usize {
 /// warps: lavapipe runs each barrier as a loop over the workgroup, so its observations took
 /// 2.2× as long with 256 (`benches/RESULTS.md`).
 pub const OBSERVE_WORKGROUP: usize = 64;
+/// Invocations per workgroup of `potts_sweep`: the chains of a Metropolis sweep (one invocation
+/// each, every chain's variables in order) or the labels' lanes of one chain's heat-bath sweep.
+pub const POTTS_WORKGROUP: usize = 64;
 /// Sites per block of `chain_observable_blocks` (256 per thread): a chain longer than this is
 /// observed by one workgroup per block, whose records `chain_observables` combines.
 pub const OBSERVE_BLOCK: usize = 256 * OBSERVE_WORKGROUP;
@@ -220,8 +223,8 @@ pub enum Kernel {
     ResampleChains,
     /// Replica-exchange swaps between neighbouring rungs of the temperature ladder.
     ReplicaSwap,
-    /// A sweep of a categorical (Potts) energy's variables in order, a workgroup per chain:
-    /// Metropolis moves and swaps, or heat-bath over every label.
+    /// A sweep of a categorical (Potts) energy's variables in order: Metropolis moves and
+    /// swaps, an invocation per chain; or heat-bath over every label, a workgroup per chain.
     PottsSweep,
     /// Packs a ±1 field into multi-spin words in scratch (32 spins of one colour per u32).
     MultispinPack,
@@ -327,19 +330,22 @@ impl Kernel {
         }
     }
 
-    /// Chains that one workgroup of a [`Grid::PerChain`] kernel handles, for chains of
-    /// `sites_per_chain` sites and a histogram of `hist_bins` bins (0: none): `mala_accept`
-    /// and `chain_observables` reduce several short chains per workgroup.
-    pub fn chains_per_group(self, sites_per_chain: usize, hist_bins: u32) -> usize {
+    /// Chains that one workgroup of a [`Grid::PerChain`] kernel handles in the dispatch of
+    /// `p`: `mala_accept` and `chain_observables` reduce several short chains per workgroup
+    /// (but one when `p` asks for a histogram), and a Metropolis `potts_sweep` runs an
+    /// invocation per chain.
+    pub fn chains_per_group(self, p: &StepParams) -> usize {
+        let sites_per_chain = p.sites_per_chain();
         match self {
             Kernel::MalaAccept => {
                 let terms = accept_terms(sites_per_chain);
                 REDUCE_WORKGROUP / power_of_two_lanes(terms, REDUCE_WORKGROUP)
             }
             // A histogram's counters are the workgroup's (`observe_lanes`).
-            Kernel::ChainObservables if sites_per_chain <= OBSERVE_BLOCK && hist_bins == 0 => {
+            Kernel::ChainObservables if sites_per_chain <= OBSERVE_BLOCK && p.hist_bins == 0 => {
                 OBSERVE_WORKGROUP / power_of_two_lanes(sites_per_chain, OBSERVE_WORKGROUP)
             }
+            Kernel::PottsSweep if p.flags & FLAG_HEAT_BATH == 0 => POTTS_WORKGROUP,
             _ => 1,
         }
     }
@@ -356,7 +362,8 @@ pub enum Grid {
     /// One thread per site, [`SITE_WORKGROUP`] per workgroup.
     PerSite,
     /// One workgroup per chain, or per [`Kernel::chains_per_group`] chains, of the kernel's
-    /// size: [`REDUCE_WORKGROUP`] threads, or [`OBSERVE_WORKGROUP`] for `chain_observables`.
+    /// size: [`REDUCE_WORKGROUP`] threads, [`OBSERVE_WORKGROUP`] for `chain_observables` or
+    /// [`POTTS_WORKGROUP`] for `potts_sweep`.
     PerChain,
     /// One workgroup of [`REDUCE_WORKGROUP`] threads.
     Single,

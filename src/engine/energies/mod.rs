@@ -76,8 +76,8 @@ pub enum Sweep {
     /// One `metropolis_sweep` dispatch per colour; sites of one colour share no term and update
     /// at once.
     Colors(u32),
-    /// One `potts_sweep` dispatch: a workgroup per chain visits its variables in order (every
-    /// move couples to every other, through shared loads).
+    /// One `potts_sweep` dispatch visits each chain's variables in order (every move couples to
+    /// every other, through shared loads).
     Sequential,
 }
 
