@@ -75,9 +75,9 @@ pub enum IdfError {
         /// Why, and what to use instead.
         reason: String,
     },
-    /// The field became NaN or infinite.
+    /// The field, or the energy of a recorded state, became NaN or infinite.
     #[error(
-        "the run diverged at step {step}: the field became NaN or infinite with step size {step_size}; \
+        "the run diverged at step {step}: the field or its energy became NaN or infinite with step size {step_size}; \
          try a step size of {suggested:.3e} or smaller{}",
         if *within_bound {
             " (the step size was already inside this model's stability bound, so the parameters \
@@ -87,7 +87,7 @@ pub enum IdfError {
         }
     )]
     Diverged {
-        /// The first step whose output was not finite.
+        /// The first step whose output (or its recorded energy) was not finite.
         step: u64,
         /// The step size that diverged.
         step_size: f32,

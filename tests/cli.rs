@@ -105,9 +105,13 @@ fn bad_inputs_are_clear_errors() {
         &with_small(&["--model", "phi4", "--param", "zeta=1"]),
         "has no parameter `zeta`",
     );
-    fails_with(
-        &with_small(&["--model", "phi4", "--param", "kappa=nan"]),
-        "not finite",
+    // A flag's bad value is the flag's, not the scene's it overrides (here the default scene).
+    let out = idf(&with_small(&["--model", "phi4", "--param", "kappa=nan"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("`kappa`") && stderr.contains("not finite") && !stderr.contains(".yaml"),
+        "{stderr}"
     );
     fails_with(
         &with_small(&["--model", "phi4", "--param", "kappa"]),
@@ -165,7 +169,10 @@ fn bad_inputs_are_clear_errors() {
     // A scene file's parameter errors name the file, as its other keys' do.
     let dir = std::env::temp_dir().join(format!("idf-scene-params-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (i, params) in ["{kappa: x}", "{nope: 1}", "{b: -1}"].iter().enumerate() {
+    for (i, params) in ["{kappa: x}", "{nope: 1}", "{b: -1}", "{kappa: .nan}"]
+        .iter()
+        .enumerate()
+    {
         let scene = dir.join(format!("s{i}.yaml"));
         std::fs::write(&scene, format!("model: phi4\nparams: {params}\n")).unwrap();
         let path = scene.to_str().unwrap();
@@ -195,6 +202,37 @@ fn diverging_step_size_names_the_step_and_a_stable_one() {
         stderr.contains("diverged at step") && stderr.contains("try a step size of"),
         "{stderr}"
     );
+    // Three steps of 100 leave φ finite (about 1e23) but φ⁴ past f32: a divergence too, not a
+    // success with null estimates.
+    let overflows = |backend: &str| {
+        let out = idf(&[
+            "sample",
+            "--backend",
+            backend,
+            "--model",
+            "phi4",
+            "--size",
+            "4",
+            "--chains",
+            "2",
+            "--steps",
+            "3",
+            "--record-every",
+            "1",
+            "--step-size",
+            "100",
+            "--json",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{backend}: exit 0:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(stderr.contains("diverged at step 3"), "{backend}: {stderr}");
+    };
+    overflows("cpu");
+    crate::common::on_gpu(|_| overflows("gpu"));
 }
 
 #[test]
@@ -303,6 +341,30 @@ fn a_frozen_sampler_warns() {
         said.contains("frozen") && !said.contains("step size"),
         "{said}"
     );
+    // A continuous field's Metropolis move has a width, the step size: that is what to reduce.
+    let wide = idf_json(&[
+        "sample",
+        "--backend",
+        "cpu",
+        "--model",
+        "phi4",
+        "--integrator",
+        "metropolis",
+        "--step-size",
+        "100",
+        "--size",
+        "8",
+        "--chains",
+        "2",
+        "--steps",
+        "40",
+        "--json",
+    ]);
+    let said = wide["warnings"].to_string();
+    assert!(
+        said.contains("frozen") && said.contains("reduce the step size"),
+        "{said}"
+    );
     for (name, e) in v["estimates"].as_object().unwrap() {
         assert!(e["mean"].is_number(), "{name}: {e}");
     }
@@ -407,8 +469,161 @@ fn every_path_validates_its_parameters() {
             "--steps",
             "100000000000",
         ],
-        "`record_every`",
+        "`steps`",
     );
+}
+
+/// Counts from the command line that overflow, or pass a limit, are errors naming them on every
+/// command, before anything is allocated for them (issue 20.8's kind, found by a second probe).
+#[test]
+fn huge_counts_are_errors_naming_them_on_every_command() {
+    const HUGE: &str = "18446744073709551615";
+    let molecular = |extra: &[&'static str]| {
+        let mut v = vec!["molecular", "--backend", "cpu", "--steps", "5"];
+        v.extend_from_slice(extra);
+        v
+    };
+    fails_with(
+        &molecular(&["--cluster", "--cutoff", "100", "--particles", HUGE]),
+        "`particles`",
+    );
+    fails_with(
+        &molecular(&[
+            "--cluster",
+            "--cutoff",
+            "100",
+            "--particles",
+            "8",
+            "--chains",
+            HUGE,
+        ]),
+        "`chains`",
+    );
+    fails_with(
+        &molecular(&["--particles", "8", "--chains", HUGE]),
+        "`chains`",
+    );
+    fails_with(
+        &[
+            "plasma",
+            "run",
+            "--backend",
+            "cpu",
+            "--steps",
+            "5",
+            "--size",
+            "4294967296",
+        ],
+        "`size`",
+    );
+    let scan = |extra: &[&'static str]| {
+        let mut v = vec!["plasma", "scan", "--backend", "cpu", "--steps", "5"];
+        v.extend_from_slice(extra);
+        v
+    };
+    fails_with(&scan(&["--size", "4294967296"]), "`size`");
+    fails_with(
+        &scan(&["--size", "8", "--alpha", "1:2:18446744073709551615"]),
+        "--alpha",
+    );
+    fails_with(
+        &scan(&[
+            "--size",
+            "8",
+            "--alpha",
+            "1:2:60000",
+            "--kappa",
+            "1:2:60000",
+        ]),
+        "(α, κ) pairs",
+    );
+    let dir = std::env::temp_dir().join(format!("idf-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("d.h5");
+    let data = data.to_str().unwrap();
+    let synth = |extra: &[&'static str]| {
+        let mut v = vec![
+            "dataset",
+            "synth",
+            "--backend",
+            "cpu",
+            "--model",
+            "ising",
+            "--size",
+            "4",
+            "--burn-in",
+            "10",
+            "--out",
+            data,
+        ];
+        v.extend_from_slice(extra);
+        v
+    };
+    fails_with(
+        &synth(&[
+            "--samples",
+            "2",
+            "--conditions",
+            "temperature=1:2:18446744073709551615",
+        ]),
+        "`conditions`",
+    );
+    fails_with(
+        &synth(&[
+            "--samples",
+            "2",
+            "--conditions",
+            "temperature=1:2:2000",
+            "--conditions",
+            "J=0:1:2000",
+        ]),
+        "grid points are over the limit",
+    );
+    fails_with(&synth(&["--pilot", "20", "--samples", HUGE]), "`samples`");
+    fails_with(&synth(&["--samples", "2", "--pilot", HUGE]), "`pilot`");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a refused synth left a file"
+    );
+    idf_ok(&synth(&["--pilot", "20", "--samples", "4"]));
+    fails_with(
+        &[
+            "train",
+            "--backend",
+            "cpu",
+            "--model",
+            "ising",
+            "--data",
+            data,
+            "--steps",
+            "3",
+            "--batch-size",
+            HUGE,
+        ],
+        "`batch_size`",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    let graph = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/service_graphs/shop.json"
+    );
+    for limit in ["inf", "nan", "1e30"] {
+        fails_with(
+            &[
+                "optimize",
+                "--backend",
+                "cpu",
+                "--service-graph",
+                graph,
+                "--steps",
+                "10",
+                "--exact-time-limit",
+                limit,
+            ],
+            "--exact-time-limit",
+        );
+    }
 }
 
 /// Output names that cannot be written are refused before the run, not after it; printing
@@ -441,6 +656,74 @@ fn outputs_are_checked_before_the_run_and_pipes_close_quietly() {
         "written as JSON",
     );
     assert!(!std::path::Path::new("b.npy").exists() && !std::path::Path::new("v.h5").exists());
+    // Every writer's name says its format.
+    let md = [
+        "molecular",
+        "--backend",
+        "cpu",
+        "--steps",
+        "5",
+        "--particles",
+        "8",
+    ];
+    for (flag, name, needle) in [
+        ("--h5md", "m.xyz", "H5MD trajectory is written as HDF5"),
+        (
+            "--xyz",
+            "m.h5",
+            "extended XYZ trajectory is written as text",
+        ),
+        ("--out", "m.yaml", "written as JSON"),
+    ] {
+        let mut args = md.to_vec();
+        args.extend([flag, name]);
+        fails_with(&args, needle);
+        assert!(
+            !std::path::Path::new(name).exists(),
+            "{flag} {name} was written"
+        );
+    }
+    fails_with(
+        &["dataset", "merge", "missing.h5", "--out", "merged.txt"],
+        "written as HDF5",
+    );
+    fails_with(
+        &[
+            "train",
+            "--model",
+            "ising",
+            "--data",
+            "missing.h5",
+            "--plot",
+            "p.txt",
+        ],
+        "drawn as PNG",
+    );
+    // PNG frames into a folder that is a file: refused before any frame, nothing left beside it.
+    let dir = std::env::temp_dir().join(format!("idf-outdir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("frames");
+    std::fs::write(&file, "not a folder").unwrap();
+    fails_with(
+        &[
+            "render",
+            "--backend",
+            "cpu",
+            "--frames",
+            "2",
+            "--size",
+            "8",
+            "--out-dir",
+            file.to_str().unwrap(),
+        ],
+        "`out_dir`",
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "a partial output was left"
+    );
+    std::fs::remove_dir_all(&dir).ok();
     for t in ["nan", "inf", "0"] {
         fails_with(
             &[

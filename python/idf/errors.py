@@ -25,9 +25,9 @@ class MissingFileError(FileAccessError, FileNotFoundError):
 
 
 class DivergenceError(IdfError, ArithmeticError):
-    """The run diverged: the field became NaN or infinite.
+    """The run diverged: the field, or a recorded state's energy, became NaN or infinite.
 
-    Attributes: ``step`` (the first step whose field was not finite), ``step_size`` (the one
+    Attributes: ``step`` (the first step whose field or energy was not finite), ``step_size`` (the one
     that diverged) and ``stable_step_size`` (a smaller one to try)."""
 
     step: int

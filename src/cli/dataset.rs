@@ -99,6 +99,7 @@ pub fn run(command: DatasetCommand) -> Result<()> {
     match command {
         DatasetCommand::Synth(args) => run_synth(*args),
         DatasetCommand::Merge(args) => {
+            idf::io::hdf5::check_h5_path(&args.out, "out", "an Energy Atlas dataset")?;
             let report = merge(&args.shards, &args.out)?;
             eprintln!(
                 "merged {} shards, {} samples, into {}",

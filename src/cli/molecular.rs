@@ -106,6 +106,10 @@ pub struct MolecularArgs {
 
 /// Runs `idf molecular`.
 pub fn run(args: MolecularArgs) -> Result<()> {
+    if let Some(path) = &args.out {
+        let what = "the report is written as JSON";
+        idf::io::check_extension(path, "out", what, &["json"])?;
+    }
     let start = match (&args.start, args.cluster) {
         (Some(path), _) => MolecularStart::File(path.clone()),
         (None, true) => MolecularStart::Cluster,

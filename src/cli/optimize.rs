@@ -97,8 +97,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
                 schedule: args.schedule.parse()?,
                 seed: args.seed,
                 baselines: !args.no_baselines,
-                exact_time_limit: (args.exact_time_limit > 0.0)
-                    .then(|| Duration::from_secs_f64(args.exact_time_limit)),
+                exact_time_limit: exact_time_limit(args.exact_time_limit)?,
             },
             backend: args.backend.as_deref(),
             out: args.out.as_deref(),
@@ -188,4 +187,15 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         println!("  wrote {}", out.display());
     }
     Ok(())
+}
+
+/// `--exact-time-limit` in seconds as the solver's limit: none at 0.
+fn exact_time_limit(seconds: f64) -> Result<Option<Duration>> {
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(d) if d.is_zero() => Ok(None),
+        Ok(d) => Ok(Some(d)),
+        Err(_) => bail!(
+            "--exact-time-limit: expected a finite number of seconds ≥ 0 (0: do not run the exact solver), got {seconds}"
+        ),
+    }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 
+use idf::engine::field::MAX_CHAINS;
 use idf::io::vtk::write_image;
 use idf::jobs::plasma::{run_plasma, stability_scan, PlasmaSpec, ScanSpec};
 use idf::jobs::render::encode::Output;
@@ -130,6 +131,11 @@ fn values(name: &str, text: &str) -> Result<Vec<f64>> {
     let parsed: Option<Vec<f64>> = if let [lo, hi, count] = text.split(':').collect::<Vec<_>>()[..]
     {
         match (lo.parse::<f64>(), hi.parse::<f64>(), count.parse::<usize>()) {
+            (Ok(_), Ok(_), Ok(count)) if count > MAX_CHAINS => {
+                bail!(
+                    "--{name}: {count} values are over the limit of {MAX_CHAINS} (each is a chain)"
+                )
+            }
             (Ok(lo), Ok(hi), Ok(count)) if count >= 1 => Some(
                 (0..count)
                     .map(|k| {

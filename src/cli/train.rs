@@ -158,6 +158,10 @@ fn train_denoiser(_: TrainArgs) -> Result<()> {
 
 /// Runs `idf train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    if let Some(plot) = &args.plot {
+        let what = "the loss curve is drawn as PNG";
+        idf::io::check_extension(plot, "plot", what, &["png"])?;
+    }
     if args.denoiser || args.forecast {
         return train_denoiser(args);
     }

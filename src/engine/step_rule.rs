@@ -386,6 +386,13 @@ pub struct RunConfig {
     pub leapfrog_steps: u32,
 }
 
+/// Whether a trace of `records` records of `chains` chains is within [`MAX_TRACE_BYTES`].
+pub fn trace_fits(records: u64, chains: usize) -> bool {
+    records
+        .checked_mul((chains * OBSERVABLES * 4) as u64)
+        .is_some_and(|bytes| bytes <= MAX_TRACE_BYTES)
+}
+
 impl RunConfig {
     /// Checks the run's settings and that its integrator applies to `model` on `shape`.
     pub fn check(&self, model: &EnergyModel, shape: Shape) -> Result<()> {
@@ -415,14 +422,13 @@ impl RunConfig {
         }
         // The trace is allocated up front on the backend: refuse one that cannot be.
         let records = (self.steps / self.record_every).saturating_add(1);
-        let bytes = records
-            .checked_mul((shape.chains * OBSERVABLES * 4) as u64)
-            .filter(|b| *b <= MAX_TRACE_BYTES);
-        if bytes.is_none() {
+        if !trace_fits(records, shape.chains) {
             return Err(IdfError::invalid(
-                "record_every",
+                "steps",
                 format!(
-                    "{records} records of {} chains are over the trace's limit of {} MiB; record less often",
+                    "{} steps recorded every {} are {records} records of {} chains, over the trace's limit of {} MiB; take fewer steps or record less often (record_every)",
+                    self.steps,
+                    self.record_every,
                     shape.chains,
                     MAX_TRACE_BYTES >> 20
                 ),

@@ -13,6 +13,7 @@ use hdf5::types::VarLenUnicode;
 use hdf5_metno as hdf5;
 
 use crate::cpu::shared::rng::rng_draw;
+use crate::engine::field::MAX_CHAINS;
 use crate::error::{IdfError, Result};
 use crate::io::hdf5::{unlocked, write_text_attr as text_attr};
 use crate::memory;
@@ -564,6 +565,13 @@ impl<'a> Minibatches<'a> {
     pub fn over(atlas: &'a Atlas, records: Vec<usize>, batch: usize, seed: u32) -> Result<Self> {
         if batch == 0 {
             return Err(IdfError::invalid("batch_size", "must be at least 1"));
+        }
+        // A batch becomes a field of `batch` chains.
+        if batch > MAX_CHAINS {
+            return Err(IdfError::invalid(
+                "batch_size",
+                format!("{batch} is over the limit of {MAX_CHAINS} samples per batch"),
+            ));
         }
         if records.is_empty() {
             return Err(bad(atlas.path(), "maps", "holds no sample"));

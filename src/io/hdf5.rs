@@ -282,21 +282,12 @@ pub fn check_trace_path(path: &Path) -> Result<()> {
 /// Checks that `path`, given as `param`, names an HDF5 file (`.h5` or `.hdf5`) for `what`
 /// (“a trace”), before anything is computed for it.
 pub fn check_h5_path(path: &Path, param: &str, what: &str) -> Result<()> {
-    let h5 = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e == "h5" || e == "hdf5");
-    if h5 {
-        Ok(())
-    } else {
-        Err(IdfError::invalid(
-            param,
-            format!(
-                "{}: {what} is written as HDF5; name it .h5 or .hdf5",
-                path.display()
-            ),
-        ))
-    }
+    crate::io::check_extension(
+        path,
+        param,
+        &format!("{what} is written as HDF5"),
+        &["h5", "hdf5"],
+    )
 }
 
 /// Reads a trace from an `.h5` file.

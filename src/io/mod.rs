@@ -34,6 +34,21 @@ pub fn check_field_path(path: &Path) -> Result<()> {
     }
 }
 
+/// Checks that `path`, given as `param`, ends in one of `extensions` (without the dot), the
+/// names of the format that `what` ("an H5MD trajectory is written as HDF5") is written in:
+/// before any work, so that a file's name says what it holds and a long run is not lost to it.
+pub fn check_extension(path: &Path, param: &str, what: &str, extensions: &[&str]) -> Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if extensions.contains(&ext) {
+        return Ok(());
+    }
+    let names: Vec<String> = extensions.iter().map(|e| format!(".{e}")).collect();
+    Err(IdfError::invalid(
+        param,
+        format!("{}: {what}; name it {}", path.display(), names.join(" or ")),
+    ))
+}
+
 /// Reads a field from `.npy` or `.h5`/`.hdf5`, by the file's extension.
 pub fn read_field(path: &Path) -> Result<crate::engine::field::Field> {
     match path.extension().and_then(|e| e.to_str()) {

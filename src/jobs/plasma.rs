@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::cpu::shared::rng::{gaussian, rng_draw, unit_closed_open, STREAM_INIT};
+use crate::engine::field::{MAX_CHAINS, MAX_SITES};
 use crate::engine::plasma::hasegawa_wakatani::{HasegawaWakatani, HwDiagnostics};
 use crate::engine::plasma::linear::{rk4_growth, ModeProblem};
 use crate::error::{IdfError, Result};
@@ -132,6 +133,12 @@ fn check_grid(size: usize, k0: f64) -> Result<f64> {
         return Err(IdfError::invalid(
             "size",
             format!("{size}: need a power of two, at least 4"),
+        ));
+    }
+    if size.checked_mul(size).is_none_or(|sites| sites > MAX_SITES) {
+        return Err(IdfError::invalid(
+            "size",
+            format!("{size}x{size} is over the limit of {MAX_SITES} sites"),
         ));
     }
     Ok(2.0 * std::f64::consts::PI / (size as f64 * k0))
@@ -432,6 +439,18 @@ pub fn stability_scan(
     }
     if spec.steps == 0 {
         return Err(IdfError::invalid("steps", "must be at least 1"));
+    }
+    // Every (α, κ) pair is a chain of the spectral grid: count them before listing them.
+    let pair_count = spec.alphas.len().checked_mul(spec.kappas.len());
+    if pair_count.is_none_or(|c| c > MAX_CHAINS) {
+        return Err(IdfError::invalid(
+            "alpha",
+            format!(
+                "{} α × {} κ values are over the limit of {MAX_CHAINS} (α, κ) pairs",
+                spec.alphas.len(),
+                spec.kappas.len()
+            ),
+        ));
     }
     let n = spec.size;
     let plane = n * n;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::context::Context;
 use crate::engine::diffusion::{EnergyDiffusionModel, ReverseMethod};
-use crate::engine::energies::EnergyModel;
+use crate::engine::energies::{EnergyModel, StateKind};
 use crate::engine::estimates::{estimate, Estimate, MIN_RECORDS_PER_TAU};
 use crate::engine::field::Field;
 use crate::engine::fusion_plan::FusionPlan;
@@ -255,7 +255,7 @@ fn report(
     first_record: usize,
     wall_ms: f64,
 ) -> SampleReport {
-    let (estimates, warnings) = estimates(&trace, first_record, job.method);
+    let (estimates, warnings) = estimates(&trace, first_record, job.method, job.model.state());
     SampleReport {
         backend: ctx.backend().to_string(),
         adapter: ctx.adapter_name(),
@@ -299,6 +299,7 @@ fn estimates(
     trace: &RunTrace,
     first_record: usize,
     method: Method,
+    state: StateKind,
 ) -> (Vec<(&'static str, Estimate)>, Vec<String>) {
     let mut warnings = Vec::new();
     let estimates = [
@@ -331,10 +332,12 @@ fn estimates(
             ));
         }
         if obs == Observable::Acceptance && e.mean < FROZEN_ACCEPTANCE {
-            // Single-site moves have no step size to blame: at a low temperature nearly every
-            // flip raises the energy, which is the target's own behaviour.
+            // Moves between discrete states have no step size to blame: at a low temperature
+            // nearly every flip raises the energy, which is the target's own behaviour. A
+            // continuous value's Metropolis move has a width: the step size.
+            let discrete = !matches!(state, StateKind::Field | StateKind::Points);
             let why = match method {
-                Method::Metropolis | Method::Anneal => {
+                Method::Metropolis | Method::Anneal if discrete => {
                     "at this temperature nearly every move raises the energy, so the chains stay \
                      near their start and the estimates describe it; run longer or anneal from \
                      a higher temperature"

@@ -4,6 +4,7 @@
 //! species).
 
 use crate::cpu::shared::rng::{gaussian, rng_draw, unit_closed_open, STREAM_INIT};
+use crate::engine::field::{MAX_CHAINS, MAX_SITES};
 use crate::error::{IdfError, Result};
 
 /// The simulation box.
@@ -425,14 +426,36 @@ impl ParticleState {
     }
 }
 
-fn check_count(chains: usize, n: usize) -> Result<()> {
+/// The most particles of all chains together: their positions take 1 GiB.
+pub const MAX_PARTICLES: usize = MAX_SITES / 4;
+
+/// Checks `chains` systems of `n` particles before anything is allocated for them: at least one
+/// chain of two particles, at most [`MAX_CHAINS`] chains and [`MAX_PARTICLES`] in all.
+pub fn check_count(chains: usize, n: usize) -> Result<()> {
     if chains == 0 {
         return Err(IdfError::invalid("chains", "expected at least 1"));
+    }
+    if chains > MAX_CHAINS {
+        return Err(IdfError::invalid(
+            "chains",
+            format!("{chains} is over the limit of {MAX_CHAINS}"),
+        ));
     }
     if n < 2 {
         return Err(IdfError::invalid(
             "particles",
             format!("{n}: expected at least 2"),
+        ));
+    }
+    if chains
+        .checked_mul(n)
+        .is_none_or(|total| total > MAX_PARTICLES)
+    {
+        return Err(IdfError::invalid(
+            "particles",
+            format!(
+                "{chains} chains of {n} particles are over the limit of {MAX_PARTICLES} particles"
+            ),
         ));
     }
     Ok(())

@@ -22,7 +22,7 @@ use crate::error::{IdfError, Result};
 use crate::executor::Executor;
 use crate::kernels::{
     initial_status, write_chain_keys, Aux, Dispatch, Kernel, Slot, StepParams, FLAG_CHAIN_KEYS,
-    FLAG_PROPOSAL, FLAG_TEMPERING, NOT_DIVERGED, OBSERVE_BLOCK, STATUS_DIVERGED,
+    FLAG_PROPOSAL, FLAG_TEMPERING, NOT_DIVERGED, OBSERVABLES, OBSERVE_BLOCK, STATUS_DIVERGED,
 };
 use multispin::{is_spins, MAX_MULTISPIN_RUN};
 
@@ -375,8 +375,8 @@ impl Simulation {
     /// wherever `record_at(k)` holds (`k = 0` is the state before the first step).
     /// `progress(done, n)` is called after each submitted segment.
     ///
-    /// Errors: [`IdfError::Diverged`] names the first step whose field was not finite, its step
-    /// size and a stable one.
+    /// Errors: [`IdfError::Diverged`] names the first step whose field, or a recorded state's
+    /// energy, was not finite, its step size and a stable one.
     pub fn advance(
         &mut self,
         n: u64,
@@ -465,19 +465,7 @@ impl Simulation {
                 dispatches.clear();
                 let status = self.exec.read_status()?;
                 if status[STATUS_DIVERGED] != NOT_DIVERGED {
-                    // Never advise a step larger than the one that diverged.
-                    let step_size = rule.step_size();
-                    let stable = self.model.stable_step_size();
-                    return Err(IdfError::Diverged {
-                        step: status[STATUS_DIVERGED] as u64 + 1,
-                        step_size,
-                        suggested: if step_size > stable {
-                            stable
-                        } else {
-                            0.5 * step_size
-                        },
-                        within_bound: step_size <= stable,
-                    });
+                    return Err(self.diverged(status[STATUS_DIVERGED] as u64 + 1, &rule));
                 }
                 progress(i, n);
                 if self.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
@@ -486,7 +474,35 @@ impl Simulation {
             }
         }
         let values = self.exec.read_trace(records.len())?;
+        // A state the run made whose energy overflowed has left every region a sampler means to
+        // visit, though its field may still be finite (φ = 1e23 is a float; φ⁴ is not). A look
+        // at a state (no step) reports its energy, whatever it is.
+        let per_record = self.shape.chains * OBSERVABLES;
+        let overflowed = values.chunks(per_record).zip(&records).position(|(r, at)| {
+            at.step > 0 && r.iter().step_by(OBSERVABLES).any(|e| !e.is_finite())
+        });
+        if let Some(k) = overflowed {
+            let step = records[k].step;
+            return Err(self.diverged(step, &rule_of(step.saturating_sub(1))));
+        }
         RunTrace::from_parts(self.shape.chains, spc, records, values)
+    }
+
+    /// The divergence of `step` (1-based) under `rule`, with a step size to try that is never
+    /// larger than the one that diverged.
+    fn diverged(&self, step: u64, rule: &StepRule) -> IdfError {
+        let step_size = rule.step_size();
+        let stable = self.model.stable_step_size();
+        IdfError::Diverged {
+            step,
+            step_size,
+            suggested: if step_size > stable {
+                stable
+            } else {
+                0.5 * step_size
+            },
+            within_bound: step_size <= stable,
+        }
     }
 
     /// Runs burn-in and sampling with one of the equilibrium integrators (the run is checked

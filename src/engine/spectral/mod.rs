@@ -47,8 +47,9 @@ impl SpectralGrid {
         if chains == 0 {
             return Err(IdfError::invalid("chains", "must be at least 1"));
         }
-        let sites = chains
-            .checked_mul(height * width)
+        let sites = height
+            .checked_mul(width)
+            .and_then(|plane| plane.checked_mul(chains))
             .filter(|s| *s <= crate::engine::field::MAX_SITES)
             .ok_or_else(|| {
                 IdfError::invalid(

@@ -18,7 +18,9 @@ use crate::context::Context;
 use crate::cpu::shared::rng::rng_draw;
 use crate::engine::energies::EnergyModel;
 use crate::engine::estimates::estimate;
+use crate::engine::field::MAX_SITES;
 use crate::engine::simulation::Simulation;
+use crate::engine::step_rule::{trace_fits, MAX_TRACE_BYTES};
 use crate::engine::trace::Observable;
 use crate::error::{IdfError, Result};
 use crate::io::atlas::{Atlas, AtlasWriter};
@@ -69,6 +71,11 @@ impl std::str::FromStr for GridAxis {
                     .ok()
                     .filter(|c| *c >= 1)
                     .ok_or_else(|| bad("COUNT must be a whole number of at least 1"))?;
+                if count > MAX_GRID_POINTS {
+                    return Err(bad(&format!(
+                        "COUNT {count} is over the limit of {MAX_GRID_POINTS} grid points"
+                    )));
+                }
                 (0..count)
                     .map(|i| match count {
                         1 => from,
@@ -193,6 +200,26 @@ pub struct SynthReport {
 }
 
 /// The grid's points, each as one value per axis (the first axis varies slowest).
+/// The most grid points a dataset may have.
+pub const MAX_GRID_POINTS: usize = 1 << 20;
+
+/// The number of points of `grid`, checked against [`MAX_GRID_POINTS`] before they are listed.
+fn grid_point_count(grid: &[GridAxis]) -> Result<usize> {
+    grid.iter()
+        .try_fold(1usize, |n, axis| n.checked_mul(axis.values.len()))
+        .filter(|n| *n <= MAX_GRID_POINTS)
+        .ok_or_else(|| {
+            let counts: Vec<String> = grid.iter().map(|a| a.values.len().to_string()).collect();
+            IdfError::invalid(
+                "conditions",
+                format!(
+                    "{} grid points are over the limit of {MAX_GRID_POINTS}",
+                    counts.join(" × ")
+                ),
+            )
+        })
+}
+
 pub(crate) fn grid_points(grid: &[GridAxis]) -> Vec<Vec<f32>> {
     grid.iter().fold(vec![Vec::new()], |points, axis| {
         points
@@ -276,6 +303,7 @@ pub fn synth(
             return Err(IdfError::invalid(name, "must be at least 1"));
         }
     }
+    grid_point_count(&spec.grid)?;
     if spec.model == HEAT_FLOW {
         return heat_flow::synth(ctx, spec, out, progress, started);
     }
@@ -304,6 +332,31 @@ pub fn synth(
     let mine: Vec<usize> = (0..points.len()).filter(|g| spec.shard.holds(*g)).collect();
     let [_, channels, h, w] = probe.shape.dims();
     let map = [channels, h, w];
+    // A grid point's maps are held in memory, and its pilot's trace.
+    if spec
+        .samples
+        .checked_mul(probe.shape.sites_per_chain())
+        .is_none_or(|sites| sites > MAX_SITES)
+    {
+        return Err(IdfError::invalid(
+            "samples",
+            format!(
+                "{} maps of {channels}×{h}×{w} per grid point are over the limit of {MAX_SITES} sites",
+                spec.samples
+            ),
+        ));
+    }
+    if !trace_fits(spec.pilot, probe.shape.chains) {
+        return Err(IdfError::invalid(
+            "pilot",
+            format!(
+                "{} steps of {} chains, each recorded, are over the trace's limit of {} MiB",
+                spec.pilot,
+                probe.shape.chains,
+                MAX_TRACE_BYTES >> 20
+            ),
+        ));
+    }
     let provenance = provenance(spec, integrator, &names, points.len(), ctx);
     let mut writer = AtlasWriter::create(out, mine.len() * spec.samples, map, &names, &provenance)?;
     let mut report = SynthReport {

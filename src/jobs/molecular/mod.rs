@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::engine::estimates::{estimate, Estimate};
+use crate::engine::particles::system::check_count;
 use crate::engine::particles::{
     minimise, radial_distribution, run_replica_exchange, Fire, LennardJones, MdRecord, MdTrace,
     ParticleBox, ParticleIntegrator, ParticleRun, ParticleSimulation, ParticleState,
@@ -208,6 +209,14 @@ pub fn run_molecular(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<MolecularReport> {
     let integrator = ParticleIntegrator::parse(&spec.integrator, spec.gamma, spec.leapfrog_steps)?;
+    if let Some(path) = &spec.xyz {
+        let what = "an extended XYZ trajectory is written as text";
+        crate::io::check_extension(path, "xyz", what, &["xyz", "extxyz"])?;
+    }
+    if let Some(path) = &spec.h5md {
+        let what = "an H5MD trajectory is written as HDF5";
+        crate::io::check_extension(path, "h5md", what, &["h5", "h5md", "hdf5"])?;
+    }
     let (mut state, domain) = match &spec.start {
         MolecularStart::Fluid { density } => ParticleState::fcc(
             spec.chains,
@@ -445,6 +454,7 @@ fn state_from_file(
         });
     }
     let chains = spec.chains;
+    check_count(chains, n)?;
     let mut state = ParticleState {
         chains,
         n,

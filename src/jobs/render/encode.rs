@@ -74,6 +74,22 @@ impl Sink {
     /// Opens `output` for `width × height` frames (even sizes) at `fps`.
     pub fn create(output: &Output, width: usize, height: usize, fps: u32) -> Result<Self> {
         let path = output.path();
+        // Refused before the first frame is rendered, not at the final rename.
+        match output {
+            Output::PngDir(p) if p.exists() && !p.is_dir() => {
+                return Err(IdfError::invalid(
+                    "out_dir",
+                    format!("{} exists and is not a folder", p.display()),
+                ))
+            }
+            Output::File(p) if p.is_dir() => {
+                return Err(IdfError::invalid(
+                    "out",
+                    format!("{} is a folder; name a file", p.display()),
+                ))
+            }
+            _ => {}
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| IdfError::io(dir, e))?;
         }
@@ -180,7 +196,10 @@ impl Sink {
                 }
             }
         }
-        std::fs::rename(&self.tmp, &path).map_err(|e| IdfError::io(&path, e))?;
+        std::fs::rename(&self.tmp, &path).map_err(|e| {
+            remove_partial(&self.tmp);
+            IdfError::io(&path, e)
+        })?;
         Ok(path)
     }
 
@@ -188,12 +207,17 @@ impl Sink {
     pub fn abort(self) {
         let tmp = self.tmp.clone();
         drop(self.encoder);
-        if tmp.is_dir() {
-            let _ = std::fs::remove_dir_all(&tmp);
-        } else {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        remove_partial(&tmp);
     }
+}
+
+/// Removes a partial output: a temporary file, or a folder of frames.
+fn remove_partial(tmp: &Path) {
+    let _ = if tmp.is_dir() {
+        std::fs::remove_dir_all(tmp)
+    } else {
+        std::fs::remove_file(tmp)
+    };
 }
 
 /// Writes one frame as an 8-bit RGB PNG, atomically (a temporary file, then a rename).

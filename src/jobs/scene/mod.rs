@@ -9,7 +9,7 @@
 //! (`idf.yaml`) supplies two: the chains (`Diffusion.batchSize`) and the noise schedule of
 //! DDPM and DDIM (`Diffusion.timesteps`, `noiseSchedule`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -122,6 +122,10 @@ pub struct Scene {
     /// already loaded): used instead of `model`, with `params` applied over its own.
     #[serde(skip)]
     pub energy: Option<EnergyModel>,
+    /// The keys, and `params` names, that overrides (command-line flags) set over the scene
+    /// file: an error about one of them names it alone, not the file.
+    #[serde(skip)]
+    pub overridden: BTreeSet<String>,
 }
 
 /// The f64 whose shortest decimal is the f32's own (0.6f32 → 0.6, not 0.6000000238418579).
@@ -222,7 +226,16 @@ impl Scene {
             _ => unreachable!("a scene serialises to an object"),
         };
         let mut merged = as_map(&self);
+        let mut overridden = self.overridden.clone();
         for (key, value) in as_map(overrides) {
+            match &value {
+                serde_json::Value::Object(names) if key == "params" => {
+                    overridden.extend(names.keys().cloned())
+                }
+                _ => {
+                    overridden.insert(key.clone());
+                }
+            }
             match (merged.get_mut(&key), value) {
                 (Some(serde_json::Value::Object(base)), serde_json::Value::Object(over))
                     if key == "params" =>
@@ -238,6 +251,7 @@ impl Scene {
             .map_err(|e| IdfError::invalid("scene", e.to_string()))?;
         scene.source = source;
         scene.energy = energy;
+        scene.overridden = overridden;
         Ok(scene)
     }
 
@@ -251,6 +265,15 @@ impl Scene {
 
     /// Checks every key that can be checked without building the model.
     fn check(&self) -> std::result::Result<(), KeyError> {
+        // Before anything else: a non-finite number does not survive the JSON that merges a
+        // scene with its overrides.
+        for (name, value) in &self.params {
+            if let SceneParam::Number(v) = value {
+                if !v.is_finite() {
+                    return Err(bad(&format!("params.{name}"), format!("{v} is not finite")));
+                }
+            }
+        }
         if let Some(m) = &self.model {
             // A scene file may name a user's WGSL energy beside it (loaded and validated when
             // the scene resolves); a request body, which has no folder, may not.
@@ -634,8 +657,11 @@ impl Scene {
     }
 
     /// An error of the model's construction (a parameter, the model's name), naming the scene
-    /// file when the scene came from one.
+    /// file when the scene came from one and the parameter named is not an override.
     fn in_file(&self, e: IdfError) -> IdfError {
+        if matches!(&e, IdfError::InvalidParam { name, .. } if self.overridden.contains(name)) {
+            return e;
+        }
         match &self.source {
             Some(path) => IdfError::Config {
                 path: path.clone(),
@@ -645,14 +671,14 @@ impl Scene {
         }
     }
 
-    /// An error about `key`: naming the file for a scene file, the key otherwise.
+    /// An error about `key`: naming the file for a key of a scene file, the key otherwise.
     fn error(&self, key: &str, message: String) -> IdfError {
         match &self.source {
-            Some(path) => IdfError::Config {
+            Some(path) if !self.overridden.contains(key) => IdfError::Config {
                 path: path.clone(),
                 message: format!("{key}: {message}"),
             },
-            None => IdfError::invalid(key, message),
+            _ => IdfError::invalid(key, message),
         }
     }
 }
