@@ -233,6 +233,24 @@ fn diverging_step_size_names_the_step_and_a_stable_one() {
     };
     overflows("cpu");
     crate::common::on_gpu(|_| overflows("gpu"));
+    // Two particles in one place have no finite energy: the start is refused, not run to NaN.
+    let start = std::env::temp_dir().join(format!("idf-coincident-{}.xyz", std::process::id()));
+    std::fs::write(&start, "2\n\nAr 0 0 0\nAr 0 0 0\n").unwrap();
+    fails_with(
+        &[
+            "molecular",
+            "--backend",
+            "cpu",
+            "--cutoff",
+            "100",
+            "--steps",
+            "20",
+            "--start",
+            start.to_str().unwrap(),
+        ],
+        "two particles coincide",
+    );
+    std::fs::remove_file(&start).ok();
 }
 
 #[test]
@@ -674,6 +692,7 @@ fn outputs_are_checked_before_the_run_and_pipes_close_quietly() {
             "extended XYZ trajectory is written as text",
         ),
         ("--out", "m.yaml", "written as JSON"),
+        ("--video", "m.avi", "`video`"),
     ] {
         let mut args = md.to_vec();
         args.extend([flag, name]);

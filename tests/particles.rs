@@ -528,3 +528,22 @@ fn the_half_list_fast_path_gives_the_twins_forces() {
         }
     }
 }
+
+/// The CPU twin ranks a NaN displacement above every number, as the GPU's `atomicMax` on the
+/// bits does, so a particle that blew up triggers the divergence check on both backends.
+#[test]
+fn a_nan_displacement_outranks_every_number_on_the_cpu_too() {
+    use idf::cpu::particles::neighbor_list::{max_by_bits, max_displacement2};
+    let p = idf::kernels::particles::ParticleParams {
+        n: 3,
+        chains: 1,
+        ..Default::default()
+    };
+    let anchor = [[0.0f32; 4]; 3];
+    let mut position = [[0.5f32, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0; 4]];
+    assert_eq!(max_displacement2(&p, &position, &anchor, 0), 4.0);
+    position[0][0] = f32::NAN;
+    assert!(max_displacement2(&p, &position, &anchor, 0).is_nan());
+    assert!(max_by_bits(f32::INFINITY, f32::NAN).is_nan());
+    assert_eq!(max_by_bits(2.0, 1.0), 2.0);
+}

@@ -93,7 +93,7 @@ impl CpuParticles {
     pub fn max_displacement2(&self, p: &ParticleParams) -> f32 {
         (0..p.chains as usize)
             .map(|c| neighbor_list::max_displacement2(p, &self.position, &self.anchor, c))
-            .fold(0.0, f32::max)
+            .fold(0.0, neighbor_list::max_by_bits)
     }
 
     /// Evaluates forces, and with `energies` the energies and virials (else zero).

@@ -180,7 +180,14 @@ fn fill_lists(
         });
 }
 
-/// The largest squared displacement of any particle of chain `chain` from its anchor.
+/// The larger of two squared displacements as the GPU's `atomicMax` on their bits orders them:
+/// as the floats where they are, and a NaN (a particle that blew up) above every number.
+pub fn max_by_bits(a: f32, b: f32) -> f32 {
+    f32::from_bits(a.to_bits().max(b.to_bits()))
+}
+
+/// The largest squared displacement of any particle of chain `chain` from its anchor (NaN when
+/// a position is NaN, as on the GPU).
 pub fn max_displacement2(
     p: &ParticleParams,
     position: &[[f32; 4]],
@@ -193,7 +200,7 @@ pub fn max_displacement2(
             let d = p.separation(anchor[i], position[i]);
             d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
         })
-        .fold(0.0, f32::max)
+        .fold(0.0, max_by_bits)
 }
 
 fn c_range(chain: usize, n: usize) -> std::ops::Range<usize> {

@@ -232,6 +232,18 @@ impl ParticleSimulation {
         sim.rebuild()?;
         sim.exec
             .stages(&sim.params, &[Stage::Forces { energies: true }])?;
+        // Coincident particles have no finite energy or force: a start to refuse, not a step
+        // size to blame when the first step blows up.
+        let energies = sim.potential_energies()?;
+        if let Some(c) = energies.iter().position(|e| !e.is_finite()) {
+            return Err(IdfError::invalid(
+                "positions",
+                format!(
+                    "chain {c} starts with a potential energy of {}: two particles coincide or                      nearly so; start from positions at least ~0.8σ apart",
+                    energies[c]
+                ),
+            ));
+        }
         Ok(sim)
     }
 

@@ -217,6 +217,10 @@ pub fn run_molecular(
         let what = "an H5MD trajectory is written as HDF5";
         crate::io::check_extension(path, "h5md", what, &["h5", "h5md", "hdf5"])?;
     }
+    if let Some(Output::File(path)) = &spec.video {
+        let what = "a video is encoded as MP4 or GIF";
+        crate::io::check_extension(path, "video", what, &["mp4", "gif"])?;
+    }
     let (mut state, domain) = match &spec.start {
         MolecularStart::Fluid { density } => ParticleState::fcc(
             spec.chains,
