@@ -521,6 +521,11 @@ fn huge_counts_are_errors_naming_them_on_every_command() {
         &molecular(&["--particles", "8", "--chains", HUGE]),
         "`chains`",
     );
+    // A box too small for its skin alone names the skin, not the cutoff.
+    fails_with(
+        &molecular(&["--particles", "256", "--skin", "1e9"]),
+        "`skin`",
+    );
     fails_with(
         &[
             "plasma",

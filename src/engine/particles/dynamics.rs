@@ -183,10 +183,19 @@ impl ParticleSimulation {
         if let ParticleBox::Periodic(l) = domain {
             for (k, &len) in l.iter().enumerate() {
                 if !(len.is_finite() && len >= 2.0 * reach) {
+                    // The skin is to blame where the cutoff alone would fit.
+                    let (name, advice) = if len >= 2.0 * lj.cutoff {
+                        ("skin", "a thinner skin")
+                    } else {
+                        (
+                            "cutoff",
+                            "more particles, a lower density or a shorter cutoff",
+                        )
+                    };
                     return Err(IdfError::invalid(
-                        "cutoff",
+                        name,
                         format!(
-                            "the box is {len} long on axis {k}, under 2 (r_c + skin) = {}: use more particles, a lower density or a shorter cutoff",
+                            "the box is {len} long on axis {k}, under 2 (r_c + skin) = {}: use {advice}",
                             2.0 * reach
                         ),
                     ));
